@@ -1,0 +1,1 @@
+//! zcrm-batcher: filled by a later issue.

@@ -1,0 +1,1 @@
+//! zcrm-client: filled by a later issue.

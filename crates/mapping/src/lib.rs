@@ -1,0 +1,1 @@
+//! zcrm-mapping: filled by a later issue.

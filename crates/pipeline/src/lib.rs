@@ -1,0 +1,1 @@
+//! zcrm-pipeline: filled by a later issue.

@@ -1,0 +1,1 @@
+//! zcrm-readers: filled by a later issue.

@@ -1,0 +1,1 @@
+//! zcrm-writers: filled by a later issue.
