@@ -1,1 +1,1 @@
-//! zcrm-emulator: filled by a later issue.
+//! zcrm-emulator.

@@ -1,1 +1,2 @@
+//! Codec benchmarks (filled below).
 fn main() {}
