@@ -342,7 +342,11 @@ pub enum ParamError {
 }
 
 impl ParamError {
-    pub(crate) fn invalid(name: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(
+        name: &'static str,
+        value: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Self::Invalid { name, value: value.into(), reason: reason.into() }
     }
 }

@@ -21,7 +21,9 @@ fn convert(e: &Element) -> Value {
     for child in e.elements() {
         let value = convert(child);
         match map.get_mut(&child.name) {
-            Some(Value::Array(items)) if e.elements().filter(|c| c.name == child.name).count() > 1 => {
+            Some(Value::Array(items))
+                if e.elements().filter(|c| c.name == child.name).count() > 1 =>
+            {
                 items.push(value)
             }
             Some(existing) => {
@@ -34,7 +36,10 @@ fn convert(e: &Element) -> Value {
         }
     }
     if !has_elements || !text.trim().is_empty() {
-        map.insert("content".to_owned(), Value::String(if has_elements { text.trim().to_owned() } else { text }));
+        map.insert(
+            "content".to_owned(),
+            Value::String(if has_elements { text.trim().to_owned() } else { text }),
+        );
     }
     Value::Object(map)
 }

@@ -35,7 +35,8 @@ pub enum Edition {
 
 impl Edition {
     /// All editions.
-    pub const ALL: [Edition; 4] = [Self::Free, Self::Standard, Self::Professional, Self::Enterprise];
+    pub const ALL: [Edition; 4] =
+        [Self::Free, Self::Standard, Self::Professional, Self::Enterprise];
 
     /// The seed notes' rule: `(per licence, min, max)`; Free is a flat 250.
     pub fn rule(self) -> (u32, u32, u32) {
@@ -112,7 +113,9 @@ impl BudgetRule {
 
 /// A write batch size outside 1..=[`MAX_WRITE_ROWS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("write batch of {0} rows: it must be between 1 and {MAX_WRITE_ROWS} (Zoho documents {DEFAULT_WRITE_ROWS})")]
+#[error(
+    "write batch of {0} rows: it must be between 1 and {MAX_WRITE_ROWS} (Zoho documents {DEFAULT_WRITE_ROWS})"
+)]
 pub struct BadWriteBatch(pub u32);
 
 /// Checks a configured rows-per-write value against the hard cap.

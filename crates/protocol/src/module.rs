@@ -152,7 +152,10 @@ impl Module {
             Self::Accounts => Some("Account Name"),
             Self::Potentials => Some("Potential Name"),
             Self::Campaigns => Some("Campaign Name"),
-            Self::Cases | Self::Quotes | Self::SalesOrders | Self::PurchaseOrders
+            Self::Cases
+            | Self::Quotes
+            | Self::SalesOrders
+            | Self::PurchaseOrders
             | Self::Invoices => Some("Subject"),
             Self::Solutions => Some("Solution Title"),
             Self::Products => Some("Product Name"),

@@ -37,10 +37,15 @@ impl ParamSource for [(&'static str, String)] {
 /// Parameter pairs in the order they are sent.
 pub type Pairs = Vec<(&'static str, String)>;
 
-fn opt_u32(src: &(impl ParamSource + ?Sized), name: &'static str) -> Result<Option<u32>, ParamError> {
+fn opt_u32(
+    src: &(impl ParamSource + ?Sized),
+    name: &'static str,
+) -> Result<Option<u32>, ParamError> {
     src.param(name)
         .map(|v| {
-            v.trim().parse::<u32>().map_err(|_| ParamError::invalid(name, v, "expected a positive integer"))
+            v.trim()
+                .parse::<u32>()
+                .map_err(|_| ParamError::invalid(name, v, "expected a positive integer"))
         })
         .transpose()
 }
@@ -55,15 +60,27 @@ fn opt_bool(src: &(impl ParamSource + ?Sized), name: &'static str) -> Result<boo
 }
 
 /// Reads a required parameter.
-pub fn required<'a>(src: &'a (impl ParamSource + ?Sized), name: &'static str) -> Result<&'a str, ParamError> {
+pub fn required<'a>(
+    src: &'a (impl ParamSource + ?Sized),
+    name: &'static str,
+) -> Result<&'a str, ParamError> {
     src.param(name).filter(|v| !v.trim().is_empty()).ok_or(ParamError::Missing(name))
 }
 
 /// Reads a required record id parameter (`id`, `leadId`).
-pub fn required_id(src: &(impl ParamSource + ?Sized), name: &'static str) -> Result<RecordId, ParamError> {
+pub fn required_id(
+    src: &(impl ParamSource + ?Sized),
+    name: &'static str,
+) -> Result<RecordId, ParamError> {
     let v = required(src, name)?;
     v.parse().map_err(|_| {
-        ParamError::invalid(name, v, format!("Please verify if the name and value is appropriate for the \"{name}\" parameter."))
+        ParamError::invalid(
+            name,
+            v,
+            format!(
+                "Please verify if the name and value is appropriate for the \"{name}\" parameter."
+            ),
+        )
     })
 }
 
@@ -142,7 +159,10 @@ pub enum SelectColumns {
 
 impl SelectColumns {
     /// Selects `fields` of `module`.
-    pub fn fields(module: impl Into<String>, fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn fields(
+        module: impl Into<String>,
+        fields: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         Self::Fields { module: module.into(), fields: fields.into_iter().map(Into::into).collect() }
     }
 
@@ -152,9 +172,15 @@ impl SelectColumns {
             Self::All => Ok("All".to_owned()),
             Self::Fields { module, fields } => {
                 if fields.is_empty() {
-                    return Err(ParamError::invalid("selectColumns", "", "select at least one field"));
+                    return Err(ParamError::invalid(
+                        "selectColumns",
+                        "",
+                        "select at least one field",
+                    ));
                 }
-                if let Some(bad) = fields.iter().find(|f| f.contains([',', '(', ')']) || f.trim().is_empty()) {
+                if let Some(bad) =
+                    fields.iter().find(|f| f.contains([',', '(', ')']) || f.trim().is_empty())
+                {
                     return Err(ParamError::invalid(
                         "selectColumns",
                         bad.as_str(),
@@ -173,7 +199,8 @@ impl SelectColumns {
             return Ok(Self::All);
         }
         let bad = |why: &str| ParamError::invalid("selectColumns", text, why);
-        let (name, rest) = t.split_once('(').ok_or_else(|| bad("expected All or Module(Field,...)"))?;
+        let (name, rest) =
+            t.split_once('(').ok_or_else(|| bad("expected All or Module(Field,...)"))?;
         let inner = rest.strip_suffix(')').ok_or_else(|| bad("missing closing parenthesis"))?;
         if !name.trim().eq_ignore_ascii_case(module) {
             return Err(bad("the module name does not match the URL's module"));
@@ -240,7 +267,11 @@ impl Window {
             return Err(ParamError::invalid("fromIndex", "0", "fromIndex starts at 1"));
         }
         if self.to < self.from {
-            return Err(ParamError::invalid("toIndex", self.to.to_string(), "toIndex is below fromIndex"));
+            return Err(ParamError::invalid(
+                "toIndex",
+                self.to.to_string(),
+                "toIndex is below fromIndex",
+            ));
         }
         if self.len() > MAX_READ_ROWS {
             return Err(ParamError::invalid(
@@ -298,7 +329,9 @@ impl Sort {
             None | Some("") => SortOrder::Asc,
             Some(o) if o.eq_ignore_ascii_case("asc") => SortOrder::Asc,
             Some(o) if o.eq_ignore_ascii_case("desc") => SortOrder::Desc,
-            Some(o) => return Err(ParamError::invalid("sortOrderString", o, "expected asc or desc")),
+            Some(o) => {
+                return Err(ParamError::invalid("sortOrderString", o, "expected asc or desc"));
+            }
         };
         Ok(Some(Self { column: column.trim().to_owned(), order }))
     }
@@ -308,8 +341,9 @@ fn read_last_modified(src: &(impl ParamSource + ?Sized)) -> Result<Option<DateTi
     src.param("lastModifiedTime")
         .filter(|v| !v.trim().is_empty())
         .map(|v| {
-            parse_datetime(v)
-                .map_err(|_| ParamError::invalid("lastModifiedTime", v, "expected yyyy-MM-dd HH:mm:ss"))
+            parse_datetime(v).map_err(|_| {
+                ParamError::invalid("lastModifiedTime", v, "expected yyyy-MM-dd HH:mm:ss")
+            })
         })
         .transpose()
 }
@@ -356,7 +390,11 @@ impl ReadParams {
     /// Reads the parameters as the server does, for the URL's `module`.
     pub fn read(src: &(impl ParamSource + ?Sized), module: &str) -> Result<Self, ParamError> {
         Ok(Self {
-            select: src.param("selectColumns").map(|s| SelectColumns::parse(s, module)).transpose()?.unwrap_or_default(),
+            select: src
+                .param("selectColumns")
+                .map(|s| SelectColumns::parse(s, module))
+                .transpose()?
+                .unwrap_or_default(),
             window: Window::read(src)?,
             sort: Sort::read(src)?,
             last_modified: read_last_modified(src)?,
@@ -450,7 +488,11 @@ impl IdSelection {
             Self::List(ids) => {
                 let limit = crate::limits::DEFAULT_WRITE_ROWS as usize;
                 if ids.is_empty() || ids.len() > limit {
-                    return Err(ParamError::invalid("idlist", ids.len().to_string(), format!("1 to {limit} ids")));
+                    return Err(ParamError::invalid(
+                        "idlist",
+                        ids.len().to_string(),
+                        format!("1 to {limit} ids"),
+                    ));
                 }
                 Ok(("idlist", ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(";")))
             }
@@ -525,8 +567,13 @@ pub enum UserType {
 
 impl UserType {
     /// Every type.
-    pub const ALL: [UserType; 5] =
-        [Self::AllUsers, Self::ActiveUsers, Self::DeactiveUsers, Self::AdminUsers, Self::ActiveConfirmedAdmins];
+    pub const ALL: [UserType; 5] = [
+        Self::AllUsers,
+        Self::ActiveUsers,
+        Self::DeactiveUsers,
+        Self::AdminUsers,
+        Self::ActiveConfirmedAdmins,
+    ];
 
     /// The parameter value.
     pub fn as_str(self) -> &'static str {
@@ -588,10 +635,18 @@ impl Criteria {
         let mut pos = 0;
         let c = parse_group(bytes, &mut pos)?;
         if pos != bytes.len() {
-            return Err(ParamError::invalid("criteria", text, "unexpected text after the criteria"));
+            return Err(ParamError::invalid(
+                "criteria",
+                text,
+                "unexpected text after the criteria",
+            ));
         }
         if c.atoms() > MAX_CRITERIA_ATOMS {
-            return Err(ParamError::invalid("criteria", text, format!("at most {MAX_CRITERIA_ATOMS} criteria")));
+            return Err(ParamError::invalid(
+                "criteria",
+                text,
+                format!("at most {MAX_CRITERIA_ATOMS} criteria"),
+            ));
         }
         Ok(c)
     }
@@ -766,7 +821,10 @@ impl SearchCondition {
             (Some(f), Some(o), Some(v)) if !f.trim().is_empty() => (f.trim(), o.trim(), v.trim()),
             _ => return Err(bad("expected (Field|operator|value)")),
         };
-        let op = SearchOp::ALL.into_iter().find(|o| o.as_str() == op).ok_or_else(|| bad("unknown operator"))?;
+        let op = SearchOp::ALL
+            .into_iter()
+            .find(|o| o.as_str() == op)
+            .ok_or_else(|| bad("unknown operator"))?;
         Ok(Self { field: field.to_owned(), op, value: value.to_owned() })
     }
 }

@@ -4,8 +4,8 @@
 use crate::error::{EncodeError, ParamError};
 use crate::method::{Format, Method};
 use crate::params::{
-    Criteria, FieldsFilter, IdSelection, Pairs, ReadParams, SearchCondition, SelectColumns, UserType, Window,
-    WriteParams,
+    Criteria, FieldsFilter, IdSelection, Pairs, ReadParams, SearchCondition, SelectColumns,
+    UserType, Window, WriteParams,
 };
 use crate::value::{RecordId, format_datetime};
 
@@ -48,7 +48,10 @@ impl Request {
 
     /// Rows in the xmlData, for writes (counted from `<row `).
     pub fn xml_rows(&self) -> usize {
-        self.params.iter().find(|(k, _)| *k == "xmlData").map_or(0, |(_, v)| v.matches("<row ").count())
+        self.params
+            .iter()
+            .find(|(k, _)| *k == "xmlData")
+            .map_or(0, |(_, v)| v.matches("<row ").count())
     }
 
     /// getFields.
@@ -67,16 +70,27 @@ impl Request {
     }
 
     /// getRecordById with `id` or `idlist`.
-    pub fn get_record_by_id(module: &str, ids: &IdSelection, p: &ReadParams) -> Result<Self, RequestError> {
+    pub fn get_record_by_id(
+        module: &str,
+        ids: &IdSelection,
+        p: &ReadParams,
+    ) -> Result<Self, RequestError> {
         let mut params = vec![ids.to_pair()?];
         params.push(("selectColumns", p.select.to_param()?));
-        params.extend(p.to_pairs()?.into_iter().filter(|(k, _)| matches!(*k, "newFormat" | "version")));
+        params.extend(
+            p.to_pairs()?.into_iter().filter(|(k, _)| matches!(*k, "newFormat" | "version")),
+        );
         Ok(Self::new(Method::GetRecordById, module, params))
     }
 
     /// getDeletedRecordIds.
-    pub fn get_deleted_record_ids(module: &str, window: Window, since: Option<jiff::civil::DateTime>) -> Self {
-        let mut params = vec![("fromIndex", window.from.to_string()), ("toIndex", window.to.to_string())];
+    pub fn get_deleted_record_ids(
+        module: &str,
+        window: Window,
+        since: Option<jiff::civil::DateTime>,
+    ) -> Self {
+        let mut params =
+            vec![("fromIndex", window.from.to_string()), ("toIndex", window.to.to_string())];
         if let Some(t) = since {
             params.push(("lastModifiedTime", format_datetime(t)));
         }
@@ -84,43 +98,79 @@ impl Request {
     }
 
     /// searchRecords with `criteria`.
-    pub fn search_records(module: &str, criteria: &Criteria, p: &ReadParams) -> Result<Self, RequestError> {
+    pub fn search_records(
+        module: &str,
+        criteria: &Criteria,
+        p: &ReadParams,
+    ) -> Result<Self, RequestError> {
         let mut params = vec![("criteria", criteria.to_string())];
         params.extend(p.to_pairs()?);
         Ok(Self::new(Method::SearchRecords, module, params))
     }
 
     /// getSearchRecords with `searchCondition` (250 calls a day).
-    pub fn get_search_records(module: &str, cond: &SearchCondition, p: &ReadParams) -> Result<Self, RequestError> {
+    pub fn get_search_records(
+        module: &str,
+        cond: &SearchCondition,
+        p: &ReadParams,
+    ) -> Result<Self, RequestError> {
         let mut params = vec![("searchCondition", cond.to_param())];
         params.extend(p.to_pairs()?);
         Ok(Self::new(Method::GetSearchRecords, module, params))
     }
 
     /// getSearchRecordsByPDC on a predefined column.
-    pub fn get_search_records_by_pdc(module: &str, column: &str, value: &str, p: &ReadParams) -> Result<Self, RequestError> {
-        let mut params = vec![("searchColumn", column.to_owned()), ("searchValue", value.to_owned())];
+    pub fn get_search_records_by_pdc(
+        module: &str,
+        column: &str,
+        value: &str,
+        p: &ReadParams,
+    ) -> Result<Self, RequestError> {
+        let mut params =
+            vec![("searchColumn", column.to_owned()), ("searchValue", value.to_owned())];
         params.extend(p.to_pairs()?);
         Ok(Self::new(Method::GetSearchRecordsByPdc, module, params))
     }
 
     /// getCVRecords of a custom view (250 calls a day).
-    pub fn get_cv_records(module: &str, cv_name: &str, p: &ReadParams) -> Result<Self, RequestError> {
+    pub fn get_cv_records(
+        module: &str,
+        cv_name: &str,
+        p: &ReadParams,
+    ) -> Result<Self, RequestError> {
         let mut params = vec![("cvName", cv_name.to_owned())];
         params.extend(p.to_pairs()?);
         Ok(Self::new(Method::GetCvRecords, module, params))
     }
 
     /// getRelatedRecords: records of `module` related to `parent_module` record `id`.
-    pub fn get_related_records(module: &str, parent_module: &str, id: RecordId, p: &ReadParams) -> Result<Self, RequestError> {
+    pub fn get_related_records(
+        module: &str,
+        parent_module: &str,
+        id: RecordId,
+        p: &ReadParams,
+    ) -> Result<Self, RequestError> {
         let mut params = vec![("parentModule", parent_module.to_owned()), ("id", id.to_string())];
-        params.extend(p.to_pairs()?.into_iter().filter(|(k, _)| matches!(*k, "fromIndex" | "toIndex" | "newFormat")));
+        params.extend(
+            p.to_pairs()?
+                .into_iter()
+                .filter(|(k, _)| matches!(*k, "fromIndex" | "toIndex" | "newFormat")),
+        );
         Ok(Self::new(Method::GetRelatedRecords, module, params))
     }
 
     /// updateRelatedRecords: relate `xml_data` rows of `related_module` to parent `id`.
-    pub fn update_related_records(module: &str, id: RecordId, related_module: &str, xml_data: String) -> Self {
-        let params = vec![("id", id.to_string()), ("relatedModule", related_module.to_owned()), ("xmlData", xml_data)];
+    pub fn update_related_records(
+        module: &str,
+        id: RecordId,
+        related_module: &str,
+        xml_data: String,
+    ) -> Self {
+        let params = vec![
+            ("id", id.to_string()),
+            ("relatedModule", related_module.to_owned()),
+            ("xmlData", xml_data),
+        ];
         Self::new(Method::UpdateRelatedRecords, module, params)
     }
 
@@ -132,7 +182,12 @@ impl Request {
     }
 
     /// updateRecords: `id` for a single record, or `None` with `Id` FLs and `version=4`.
-    pub fn update_records(module: &str, id: Option<RecordId>, xml_data: String, p: &WriteParams) -> Self {
+    pub fn update_records(
+        module: &str,
+        id: Option<RecordId>,
+        xml_data: String,
+        p: &WriteParams,
+    ) -> Self {
         let mut params = Vec::new();
         if let Some(id) = id {
             params.push(("id", id.to_string()));
@@ -152,7 +207,12 @@ impl Request {
         Self::new(
             Method::ConvertLead,
             "Leads",
-            vec![("leadId", lead_id.to_string()), ("xmlData", xml_data), ("newFormat", "1".into()), ("version", "2".into())],
+            vec![
+                ("leadId", lead_id.to_string()),
+                ("xmlData", xml_data),
+                ("newFormat", "1".into()),
+                ("version", "2".into()),
+            ],
         )
     }
 
@@ -184,7 +244,11 @@ impl Request {
 
     /// A read of every record's `fields` of `module` (the export and upsert-index reads).
     pub fn page_of(module: &str, fields: &[&str], page: u32) -> Result<Self, RequestError> {
-        let select = if fields.is_empty() { SelectColumns::All } else { SelectColumns::fields(module, fields.iter().copied()) };
+        let select = if fields.is_empty() {
+            SelectColumns::All
+        } else {
+            SelectColumns::fields(module, fields.iter().copied())
+        };
         let p = ReadParams { select, window: Window::page(page), ..ReadParams::default() };
         Self::get_records(module, &p)
     }

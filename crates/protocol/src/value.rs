@@ -85,11 +85,16 @@ impl Value {
     ///
     /// Lookup and OwnerLookup *label* fields hold names, so they parse as text; use
     /// [`Value::parse_id`] for id columns.
-    pub fn parse(field_type: &FieldType, text: &str, direction: Direction) -> Result<Self, ValueError> {
+    pub fn parse(
+        field_type: &FieldType,
+        text: &str,
+        direction: Direction,
+    ) -> Result<Self, ValueError> {
         Ok(match field_type {
             FieldType::Integer => {
                 let n = parse_integer(text)?;
-                i32::try_from(n).map_err(|_| ValueError::new(text, "an integer in the 32-bit range"))?;
+                i32::try_from(n)
+                    .map_err(|_| ValueError::new(text, "an integer in the 32-bit range"))?;
                 Value::Integer(n)
             }
             FieldType::LongInteger => Value::Integer(parse_integer(text)?),
@@ -101,7 +106,11 @@ impl Value {
             FieldType::DateTime => Value::DateTime(parse_datetime(text)?),
             FieldType::PickList => Value::Picklist(text.to_owned()),
             FieldType::MultiPickList => Value::MultiPicklist(
-                text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                text.split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             ),
             FieldType::Text
             | FieldType::TextArea
@@ -161,7 +170,8 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, ValueError> {
     if (int.is_empty() && frac.is_empty()) || !digits_ok(int) || !digits_ok(frac) {
         return Err(ValueError::new(text, "a decimal number such as 1234.50"));
     }
-    Decimal::from_str_exact(t).map_err(|_| ValueError::new(text, "a decimal number within 28 digits"))
+    Decimal::from_str_exact(t)
+        .map_err(|_| ValueError::new(text, "a decimal number within 28 digits"))
 }
 
 fn parse_bool(text: &str) -> Result<bool, ValueError> {
@@ -213,7 +223,8 @@ pub fn parse_datetime(text: &str) -> Result<DateTime, ValueError> {
     let (d, t) = text.trim().split_once(' ').ok_or_else(err)?;
     let date = ymd(d).ok_or_else(err)?;
     let mut hms = t.split(':');
-    let (h, m, s) = (hms.next().ok_or_else(err)?, hms.next().ok_or_else(err)?, hms.next().ok_or_else(err)?);
+    let (h, m, s) =
+        (hms.next().ok_or_else(err)?, hms.next().ok_or_else(err)?, hms.next().ok_or_else(err)?);
     if hms.next().is_some() {
         return Err(err());
     }

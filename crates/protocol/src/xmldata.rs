@@ -47,9 +47,15 @@ impl XmlDataBuilder {
         self.rows == 0
     }
 
-    fn atomic(&mut self, f: impl FnOnce(&mut XmlWriter, u32) -> Result<(), EncodeError>) -> Result<u32, EncodeError> {
+    fn atomic(
+        &mut self,
+        f: impl FnOnce(&mut XmlWriter, u32) -> Result<(), EncodeError>,
+    ) -> Result<u32, EncodeError> {
         if self.rows >= self.limit {
-            return Err(EncodeError::TooManyRows { rows: self.rows as usize + 1, limit: self.limit as usize });
+            return Err(EncodeError::TooManyRows {
+                rows: self.rows as usize + 1,
+                limit: self.limit as usize,
+            });
         }
         let mark = self.w.out.len();
         let no = self.rows + 1;
@@ -66,7 +72,10 @@ impl XmlDataBuilder {
     }
 
     /// Appends a row of `(label, value)` text pairs; returns its `row no`.
-    pub fn push_row<'s>(&mut self, fields: impl IntoIterator<Item = (&'s str, &'s str)>) -> Result<u32, EncodeError> {
+    pub fn push_row<'s>(
+        &mut self,
+        fields: impl IntoIterator<Item = (&'s str, &'s str)>,
+    ) -> Result<u32, EncodeError> {
         self.atomic(|w, no| {
             open_row(w, no);
             for (label, value) in fields {
@@ -78,7 +87,10 @@ impl XmlDataBuilder {
     }
 
     /// Appends a row of typed values, in the API's input form (Date as `MM/dd/yyyy`).
-    pub fn push_values<'s>(&mut self, fields: impl IntoIterator<Item = (&'s str, &'s Value)>) -> Result<u32, EncodeError> {
+    pub fn push_values<'s>(
+        &mut self,
+        fields: impl IntoIterator<Item = (&'s str, &'s Value)>,
+    ) -> Result<u32, EncodeError> {
         self.atomic(|w, no| {
             open_row(w, no);
             for (label, value) in fields {
@@ -117,7 +129,10 @@ impl XmlDataBuilder {
     }
 
     /// Appends a row of `<option val="name">value</option>` (convertLead's first row).
-    pub fn push_options<'s>(&mut self, options: impl IntoIterator<Item = (&'s str, &'s str)>) -> Result<u32, EncodeError> {
+    pub fn push_options<'s>(
+        &mut self,
+        options: impl IntoIterator<Item = (&'s str, &'s str)>,
+    ) -> Result<u32, EncodeError> {
         self.atomic(|w, no| {
             open_row(w, no);
             for (name, value) in options {
@@ -151,7 +166,12 @@ fn itoa(n: u32) -> Cow<'static, str> {
 
 fn write_fl(w: &mut XmlWriter, label: &str, value: &str) -> Result<(), EncodeError> {
     w.out.push_str("<FL val=\"");
-    crate::xml::escape::escape_into(&mut w.out, label, crate::xml::escape::Context::Attribute, label)?;
+    crate::xml::escape::escape_into(
+        &mut w.out,
+        label,
+        crate::xml::escape::Context::Attribute,
+        label,
+    )?;
     w.out.push_str("\">");
     w.text(value, label)?;
     w.out.push_str("</FL>");
@@ -199,7 +219,11 @@ fn parse_no(s: Option<String>, fallback: u32) -> Result<u32, DecodeError> {
 }
 
 /// Reads FL children up to the end of the enclosing element.
-fn read_fls(r: &mut XmlReader<'_>, row: &mut XmlDataRow, allow_nested: bool) -> Result<(), DecodeError> {
+fn read_fls(
+    r: &mut XmlReader<'_>,
+    row: &mut XmlDataRow,
+    allow_nested: bool,
+) -> Result<(), DecodeError> {
     loop {
         match r.next()? {
             Ev::Start(s) => match s.name().as_ref() {
@@ -222,7 +246,12 @@ fn read_fls(r: &mut XmlReader<'_>, row: &mut XmlDataRow, allow_nested: bool) -> 
     }
 }
 
-fn read_fl_content(r: &mut XmlReader<'_>, row: &mut XmlDataRow, label: String, allow_nested: bool) -> Result<(), DecodeError> {
+fn read_fl_content(
+    r: &mut XmlReader<'_>,
+    row: &mut XmlDataRow,
+    label: String,
+    allow_nested: bool,
+) -> Result<(), DecodeError> {
     let mut text = String::new();
     loop {
         match r.next()? {
@@ -233,7 +262,12 @@ fn read_fl_content(r: &mut XmlReader<'_>, row: &mut XmlDataRow, label: String, a
                 read_fls(r, &mut item, false)?;
                 row.products.push(item.fields);
             }
-            Ev::Start(s) => return Err(DecodeError::Shape(format!("unexpected <{}> inside <FL>", s.name().as_ref()))),
+            Ev::Start(s) => {
+                return Err(DecodeError::Shape(format!(
+                    "unexpected <{}> inside <FL>",
+                    s.name().as_ref()
+                )));
+            }
             Ev::Eof => return Err(DecodeError::Truncated { depth: 0 }),
         }
     }
@@ -259,7 +293,12 @@ pub fn decode_xml_data(xml: &str) -> Result<XmlData, DecodeError> {
                 read_fls(&mut r, &mut row, true)?;
                 rows.push(row);
             }
-            Ev::Start(s) => return Err(DecodeError::Shape(format!("unexpected <{}> in xmlData", s.name().as_ref()))),
+            Ev::Start(s) => {
+                return Err(DecodeError::Shape(format!(
+                    "unexpected <{}> in xmlData",
+                    s.name().as_ref()
+                )));
+            }
             Ev::Text(t) if t.trim().is_empty() => {}
             Ev::Text(_) => return Err(shape("text directly inside the xmlData root")),
             Ev::End => break,

@@ -12,11 +12,15 @@ fn flag(e: &Element, name: &str) -> bool {
 }
 
 fn field(fl: &Element) -> Result<FieldMeta, ResponseError> {
-    let label = fl.attr("label").ok_or_else(|| shape("<FL> without label in getFields"))?.to_owned();
+    let label =
+        fl.attr("label").ok_or_else(|| shape("<FL> without label in getFields"))?.to_owned();
     let max_length = match fl.attr("maxlength").map(str::trim).filter(|v| !v.is_empty()) {
         None => None,
         Some(v) => Some(v.parse::<u32>().map_err(|_| {
-            ResponseError::Decode(crate::DecodeError::BadValue { what: "maxlength", value: v.to_owned() })
+            ResponseError::Decode(crate::DecodeError::BadValue {
+                what: "maxlength",
+                value: v.to_owned(),
+            })
         })?),
     };
     Ok(FieldMeta {
@@ -48,7 +52,11 @@ impl ModuleFields {
                 Ok(Section {
                     display_name: s.attr("dv").unwrap_or(&name).to_owned(),
                     name,
-                    fields: s.elements().filter(|e| e.name == "FL").map(field).collect::<Result<_, _>>()?,
+                    fields: s
+                        .elements()
+                        .filter(|e| e.name == "FL")
+                        .map(field)
+                        .collect::<Result<_, _>>()?,
                 })
             })
             .collect::<Result<_, ResponseError>>()?;

@@ -29,9 +29,14 @@ impl StatusResult {
         let body = if root.name == "success" || root.name == "result" {
             &root
         } else {
-            root.child("result").or_else(|| root.child("success")).ok_or_else(|| shape("no <result> or <success>"))?
+            root.child("result")
+                .or_else(|| root.child("success"))
+                .ok_or_else(|| shape("no <result> or <success>"))?
         };
-        Ok(Self { code: body.child_text("code").unwrap_or_default(), message: body.child_text("message").unwrap_or_default() })
+        Ok(Self {
+            code: body.child_text("code").unwrap_or_default(),
+            message: body.child_text("message").unwrap_or_default(),
+        })
     }
 
     /// Encodes `<response uri><{wrapper}><code/><message/></{wrapper}></response>`;
@@ -68,7 +73,11 @@ pub fn decode_deleted_ids(bytes: &[u8]) -> Result<Vec<RecordId>, ResponseError> 
     ids.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse().map_err(|_| DecodeError::BadValue { what: "deleted id", value: s.to_owned() }.into()))
+        .map(|s| {
+            s.parse().map_err(|_| {
+                DecodeError::BadValue { what: "deleted id", value: s.to_owned() }.into()
+            })
+        })
         .collect()
 }
 
@@ -107,10 +116,16 @@ impl ConvertResult {
     /// Decodes a convertLead response (no `<response>` wrapper on success).
     pub fn decode(bytes: &[u8]) -> Result<Self, ResponseError> {
         let root = parse_checked(bytes)?;
-        let body = if root.name == "success" { &root } else { root.child("success").ok_or_else(|| shape("no <success>"))? };
+        let body = if root.name == "success" {
+            &root
+        } else {
+            root.child("success").ok_or_else(|| shape("no <success>"))?
+        };
         Ok(Self {
-            contact: id_of(body.child("Contact"), "contact id")?.ok_or_else(|| shape("no <Contact>"))?,
-            account: id_of(body.child("Account"), "account id")?.ok_or_else(|| shape("no <Account>"))?,
+            contact: id_of(body.child("Contact"), "contact id")?
+                .ok_or_else(|| shape("no <Contact>"))?,
+            account: id_of(body.child("Account"), "account id")?
+                .ok_or_else(|| shape("no <Account>"))?,
             potential: id_of(body.child("Potential"), "potential id")?,
         })
     }
@@ -154,8 +169,11 @@ impl UploadResult {
 
     /// Encodes an uploadFile response.
     pub fn encode(&self, uri: &str) -> Result<String, EncodeError> {
-        super::write::WriteResponse::Single { message: self.message.clone(), details: vec![self.detail.clone()] }
-            .encode(uri)
+        super::write::WriteResponse::Single {
+            message: self.message.clone(),
+            details: vec![self.detail.clone()],
+        }
+        .encode(uri)
     }
 }
 
@@ -180,7 +198,11 @@ fn id_list(text: Option<String>) -> Result<Vec<RecordId>, ResponseError> {
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse().map_err(|_| DecodeError::BadValue { what: "related id", value: s.to_owned() }.into()))
+        .map(|s| {
+            s.parse().map_err(|_| {
+                DecodeError::BadValue { what: "related id", value: s.to_owned() }.into()
+            })
+        })
         .collect()
 }
 
@@ -248,9 +270,10 @@ impl User {
             .map(|u| {
                 let id_text = u.attr("id").unwrap_or_default();
                 Ok(User {
-                    id: id_text
-                        .parse()
-                        .map_err(|_| DecodeError::BadValue { what: "user id", value: id_text.to_owned() })?,
+                    id: id_text.parse().map_err(|_| DecodeError::BadValue {
+                        what: "user id",
+                        value: id_text.to_owned(),
+                    })?,
                     name: u.text(),
                     email: u.attr("email").unwrap_or_default().to_owned(),
                     attributes: u.attrs.iter().filter(|(k, _)| k != "id").cloned().collect(),
@@ -305,7 +328,8 @@ impl ModuleInfo {
         if let Some(e) = envelope_error(&root) {
             return Err(e.into());
         }
-        let result = root.child("result").ok_or_else(|| shape("getModules response without <result>"))?;
+        let result =
+            root.child("result").ok_or_else(|| shape("getModules response without <result>"))?;
         result
             .elements()
             .filter(|e| e.name == "row")
@@ -313,11 +337,17 @@ impl ModuleInfo {
                 let id = r.attr("id").unwrap_or_default();
                 let gt = r.attr("gt").unwrap_or("1");
                 Ok(ModuleInfo {
-                    id: id.parse().map_err(|_| DecodeError::BadValue { what: "module id", value: id.to_owned() })?,
+                    id: id.parse().map_err(|_| DecodeError::BadValue {
+                        what: "module id",
+                        value: id.to_owned(),
+                    })?,
                     api_name: r.text(),
                     plural: r.attr("pl").unwrap_or_default().to_owned(),
                     singular: r.attr("sl").unwrap_or_default().to_owned(),
-                    kind: gt.parse().map_err(|_| DecodeError::BadValue { what: "module gt", value: gt.to_owned() })?,
+                    kind: gt.parse().map_err(|_| DecodeError::BadValue {
+                        what: "module gt",
+                        value: gt.to_owned(),
+                    })?,
                 })
             })
             .collect()
@@ -330,7 +360,11 @@ impl ModuleInfo {
         w.open("result", &[])?;
         for (i, m) in modules.iter().enumerate() {
             let (no, id, gt) = ((i + 1).to_string(), m.id.to_string(), m.kind.to_string());
-            w.leaf("row", &[("no", &no), ("id", &id), ("pl", &m.plural), ("sl", &m.singular), ("gt", &gt)], &m.api_name)?;
+            w.leaf(
+                "row",
+                &[("no", &no), ("id", &id), ("pl", &m.plural), ("sl", &m.singular), ("gt", &gt)],
+                &m.api_name,
+            )?;
         }
         w.close("result");
         w.close("response");

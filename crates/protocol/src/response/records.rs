@@ -6,8 +6,8 @@
 
 use std::borrow::Cow;
 
-use quick_xml::events::BytesStart;
 use quick_xml::XmlVersion;
+use quick_xml::events::BytesStart;
 
 use crate::error::{ApiCode, ApiError, DecodeError, EncodeError, ResponseError};
 use crate::value::RecordId;
@@ -126,7 +126,10 @@ impl<'a> RecordsPage<'a> {
             rows: self
                 .rows
                 .into_iter()
-                .map(|r| Row { no: r.no, cells: r.cells.into_iter().map(|(i, c)| (i, c.into_owned())).collect() })
+                .map(|r| Row {
+                    no: r.no,
+                    cells: r.cells.into_iter().map(|(i, c)| (i, c.into_owned())).collect(),
+                })
                 .collect(),
             nodata: self.nodata,
         }
@@ -143,11 +146,16 @@ fn shape(msg: &str) -> ResponseError {
 }
 
 /// Calls `f` with the raw or unescaped value of attribute `name`, without allocating for plain values.
-fn with_attr<R>(s: &BytesStart<'_>, name: &str, f: impl FnOnce(&str) -> R) -> Result<Option<R>, DecodeError> {
-    for a in s.attributes() {
+fn with_attr<R>(
+    s: &BytesStart<'_>,
+    name: &str,
+    f: impl FnOnce(&str) -> R,
+) -> Result<Option<R>, DecodeError> {
+    // Duplicate-attribute checks allocate per element; API elements carry one or two attributes.
+    for a in s.attributes().with_checks(false) {
         let a = a.map_err(|e| DecodeError::Xml { offset: 0, reason: e.to_string() })?;
         if a.key.as_ref() == name {
-            if a.value.contains(['&', '\t', '\n', '\r']) {
+            if a.value.bytes().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r')) {
                 let v = a
                     .normalized_value(XmlVersion::Implicit1_0)
                     .map_err(|e| DecodeError::Xml { offset: 0, reason: e.to_string() })?;
@@ -215,14 +223,22 @@ impl<'a> Decoder<'a> {
                         }
                         let no = with_attr(&row, "no", |v| v.trim().parse::<u32>())?
                             .transpose()
-                            .map_err(|_| DecodeError::BadValue { what: "row no", value: String::from_utf8_lossy(row.attributes_raw().as_bytes()).into_owned() })?
+                            .map_err(|_| DecodeError::BadValue {
+                                what: "row no",
+                                value: String::from_utf8_lossy(row.attributes_raw().as_bytes())
+                                    .into_owned(),
+                            })?
                             .unwrap_or(page.rows.len() as u32 + 1);
                         let cells = self.cells()?;
                         page.rows.push(Row { no, cells });
                     }
                 }
             }
-            other => return Err(ResponseError::Decode(DecodeError::Shape(format!("unexpected <{other}> in <response>")))),
+            other => {
+                return Err(ResponseError::Decode(DecodeError::Shape(format!(
+                    "unexpected <{other}> in <response>"
+                ))));
+            }
         }
         // Close </response> and require the end of the document.
         while self.expect_start()?.is_some() {
@@ -311,7 +327,8 @@ impl<'a> Decoder<'a> {
     fn product(&mut self) -> Result<Vec<(String, Option<String>)>, ResponseError> {
         let mut fields = Vec::new();
         while let Some(fl) = self.expect_start()? {
-            let label = with_attr(&fl, "val", str::to_owned)?.ok_or_else(|| shape("<FL> without val"))?;
+            let label =
+                with_attr(&fl, "val", str::to_owned)?.ok_or_else(|| shape("<FL> without val"))?;
             let value = self.r.read_text()?;
             let value = (value != "null").then(|| value.into_owned());
             fields.push((label, value));
@@ -332,7 +349,11 @@ pub struct OutField<'a> {
 }
 
 /// Encodes a page of records; an empty page is the `<nodata>` answer.
-pub fn encode_records_page(uri: &str, module: &str, rows: &[Vec<OutField<'_>>]) -> Result<String, EncodeError> {
+pub fn encode_records_page(
+    uri: &str,
+    module: &str,
+    rows: &[Vec<OutField<'_>>],
+) -> Result<String, EncodeError> {
     if rows.is_empty() {
         return super::encode_nodata(uri);
     }

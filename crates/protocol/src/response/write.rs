@@ -37,7 +37,10 @@ impl RecordDetail {
             let label = fl.attr("val").unwrap_or_default();
             if label == "Id" {
                 let text = fl.text();
-                id = Some(text.parse().map_err(|_| DecodeError::BadValue { what: "record Id", value: text })?);
+                id = Some(
+                    text.parse()
+                        .map_err(|_| DecodeError::BadValue { what: "record Id", value: text })?,
+                );
             } else {
                 fields.push((label.to_owned(), fl.text()));
             }
@@ -114,17 +117,18 @@ impl WriteResponse {
     /// Decodes an insertRecords/updateRecords response; an `<error>` envelope is an API error.
     pub fn decode(bytes: &[u8]) -> Result<Self, ResponseError> {
         let root = parse_checked(bytes)?;
-        let result = root.child("result").ok_or_else(|| shape("write response without <result>"))?;
+        let result =
+            root.child("result").ok_or_else(|| shape("write response without <result>"))?;
         if result.child("row").is_some() {
             let mut rows = result
                 .elements()
                 .filter(|e| e.name == "row")
                 .map(|row| {
                     let no_text = row.attr("no").unwrap_or_default();
-                    let no = no_text
-                        .trim()
-                        .parse()
-                        .map_err(|_| DecodeError::BadValue { what: "row no", value: no_text.to_owned() })?;
+                    let no = no_text.trim().parse().map_err(|_| DecodeError::BadValue {
+                        what: "row no",
+                        value: no_text.to_owned(),
+                    })?;
                     Ok(RowResult { no, outcome: row_outcome(row)? })
                 })
                 .collect::<Result<Vec<_>, ResponseError>>()?;
@@ -195,12 +199,16 @@ fn row_outcome(row: &Element) -> Result<RowOutcome, ResponseError> {
             "2000" => Ok(RowOutcome::Added(d)),
             "2001" => Ok(RowOutcome::Updated(d)),
             "2002" => Ok(RowOutcome::Duplicate(d)),
-            other => Err(DecodeError::BadValue { what: "row success code", value: other.to_owned() }.into()),
+            other => {
+                Err(DecodeError::BadValue { what: "row success code", value: other.to_owned() }
+                    .into())
+            }
         };
     }
     if let Some(err) = row.child("error") {
         let code = err.child_text("code").unwrap_or_default();
-        let message = err.child_text("details").or_else(|| err.child_text("message")).unwrap_or_default();
+        let message =
+            err.child_text("details").or_else(|| err.child_text("message")).unwrap_or_default();
         return Ok(RowOutcome::Failed(ApiError::new(ApiCode::parse(&code), message)));
     }
     Err(shape("<row> without <success> or <error>"))

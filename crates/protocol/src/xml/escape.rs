@@ -58,7 +58,12 @@ fn replacement(b: u8, ctx: Context) -> Option<&'static str> {
 }
 
 /// Appends `s` to `out`, escaped for `ctx`; `field` names the value in the error.
-pub(crate) fn escape_into(out: &mut String, s: &str, ctx: Context, field: &str) -> Result<(), EncodeError> {
+pub(crate) fn escape_into(
+    out: &mut String,
+    s: &str,
+    ctx: Context,
+    field: &str,
+) -> Result<(), EncodeError> {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -74,7 +79,8 @@ pub(crate) fn escape_into(out: &mut String, s: &str, ctx: Context, field: &str) 
             Class::Invalid => return Err(invalid(s, i, field)),
             // U+FFFE and U+FFFF are EF BF BE / EF BF BF in UTF-8.
             Class::MaybeNonChar => {
-                if bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) {
+                if bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
+                {
                     return Err(invalid(s, i, field));
                 }
             }

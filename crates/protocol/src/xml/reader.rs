@@ -7,9 +7,9 @@
 
 use std::borrow::Cow;
 
+use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
-use quick_xml::XmlVersion;
 
 use super::escape::is_xml_char;
 use crate::error::DecodeError;
@@ -36,12 +36,17 @@ pub(crate) struct XmlReader<'a> {
 }
 
 fn check_chars(s: &str) -> Result<(), DecodeError> {
-    // Fast path: most text has no byte below 0x20 other than \t \n \r, and no EF BF BE/BF.
-    let suspicious = s.bytes().any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF);
-    if suspicious && let Some(c) = s.chars().find(|c| !is_xml_char(*c)) {
+    if s.bytes().any(suspicious)
+        && let Some(c) = s.chars().find(|c| !is_xml_char(*c))
+    {
         return Err(DecodeError::InvalidChar(u32::from(c)));
     }
     Ok(())
+}
+
+/// Bytes that may start a character XML 1.0 forbids (controls, and EF of U+FFFE/U+FFFF).
+fn suspicious(b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF
 }
 
 impl<'a> XmlReader<'a> {
@@ -70,20 +75,29 @@ impl<'a> XmlReader<'a> {
 
     fn text_piece(ev: Event<'a>) -> Result<Option<Cow<'a, str>>, DecodeError> {
         Ok(match ev {
+            // Line ends need normalising only when a `\r` is present (memchr-fast check);
+            // otherwise the text is borrowed as it is.
             Event::Text(t) => {
-                let s = t.xml_content(XmlVersion::Implicit1_0);
+                let s = if t.contains('\r') {
+                    t.xml_content(XmlVersion::Implicit1_0)
+                } else {
+                    t.into_inner()
+                };
                 check_chars(&s)?;
                 Some(s)
             }
             Event::CData(t) => {
-                let s = t.xml_content(XmlVersion::Implicit1_0);
+                let s = if t.contains('\r') {
+                    t.xml_content(XmlVersion::Implicit1_0)
+                } else {
+                    t.into_inner()
+                };
                 check_chars(&s)?;
                 Some(s)
             }
             Event::GeneralRef(r) => {
-                let c = r
-                    .resolve_char_ref()
-                    .map_err(|_| DecodeError::UnknownEntity(r.to_string()))?;
+                let c =
+                    r.resolve_char_ref().map_err(|_| DecodeError::UnknownEntity(r.to_string()))?;
                 match c {
                     Some(c) if is_xml_char(c) => Some(Cow::Owned(c.to_string())),
                     Some(c) => return Err(DecodeError::InvalidChar(u32::from(c))),

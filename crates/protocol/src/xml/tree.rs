@@ -34,12 +34,21 @@ impl Element {
             match reader.next()? {
                 Ev::Start(s) => {
                     if root.is_some() {
-                        return Err(DecodeError::Xml { offset: 0, reason: "more than one root element".into() });
+                        return Err(DecodeError::Xml {
+                            offset: 0,
+                            reason: "more than one root element".into(),
+                        });
                     }
-                    stack.push(Element { name: s.name().as_ref().to_owned(), attrs: attrs(&s)?, children: vec![] });
+                    stack.push(Element {
+                        name: s.name().as_ref().to_owned(),
+                        attrs: attrs(&s)?,
+                        children: vec![],
+                    });
                 }
                 Ev::End => {
-                    let done = stack.pop().ok_or_else(|| DecodeError::Shape("unbalanced end tag".into()))?;
+                    let done = stack
+                        .pop()
+                        .ok_or_else(|| DecodeError::Shape("unbalanced end tag".into()))?;
                     match stack.last_mut() {
                         Some(parent) => parent.children.push(Node::Element(done)),
                         None => root = Some(done),

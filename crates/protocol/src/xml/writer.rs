@@ -72,7 +72,12 @@ impl XmlWriter {
     }
 
     /// `<name attrs>text</name>` with escaped text.
-    pub(crate) fn leaf(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) -> Result<(), EncodeError> {
+    pub(crate) fn leaf(
+        &mut self,
+        name: &str,
+        attrs: &[(&str, &str)],
+        text: &str,
+    ) -> Result<(), EncodeError> {
         self.open(name, attrs)?;
         self.text(text, name)?;
         self.close(name);
@@ -80,7 +85,12 @@ impl XmlWriter {
     }
 
     /// `<name attrs><![CDATA[text]]></name>`.
-    pub(crate) fn leaf_cdata(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) -> Result<(), EncodeError> {
+    pub(crate) fn leaf_cdata(
+        &mut self,
+        name: &str,
+        attrs: &[(&str, &str)],
+        text: &str,
+    ) -> Result<(), EncodeError> {
         self.open(name, attrs)?;
         self.cdata(text, attrs.first().map_or(name, |a| a.1))?;
         self.close(name);

@@ -1,9 +1,13 @@
 //! Every response shape of PROTOCOL.md, decoded from the fixture files.
 
 use zcrm_protocol::response::misc::{
-    ConvertResult, ModuleInfo, RelatedUpdateResult, StatusResult, UploadResult, User, decode_deleted_ids,
+    ConvertResult, ModuleInfo, RelatedUpdateResult, StatusResult, UploadResult, User,
+    decode_deleted_ids,
 };
-use zcrm_protocol::{ApiCode, Cell, FieldType, ModuleFields, RecordId, RecordsPage, ResponseError, Retry, RowOutcome, WriteResponse};
+use zcrm_protocol::{
+    ApiCode, Cell, FieldType, ModuleFields, RecordId, RecordsPage, ResponseError, Retry,
+    RowOutcome, WriteResponse,
+};
 
 use crate::fixture;
 
@@ -62,26 +66,36 @@ fn nodata_is_an_empty_page_not_an_error() {
 #[test]
 fn error_envelope_is_a_typed_api_error() {
     let bytes = fixture("error_4600.xml");
-    let Err(ResponseError::Api(err)) = RecordsPage::decode(&bytes) else { panic!("expected an API error") };
+    let Err(ResponseError::Api(err)) = RecordsPage::decode(&bytes) else {
+        panic!("expected an API error")
+    };
     assert_eq!(err.code, ApiCode::InvalidParameter);
     assert!(err.message.contains("\"id\" parameter"));
     assert_eq!(err.retry(), Retry::Never);
 
     let bytes = fixture("error_4421.xml");
-    let Err(ResponseError::Api(err)) = RecordsPage::decode(&bytes) else { panic!("expected an API error") };
+    let Err(ResponseError::Api(err)) = RecordsPage::decode(&bytes) else {
+        panic!("expected an API error")
+    };
     assert_eq!(err.code, ApiCode::ApiLimitExceeded);
     assert_eq!(err.retry(), Retry::NextDay);
     // The same envelope through the tree-based decoders.
-    assert!(matches!(WriteResponse::decode(&bytes), Err(ResponseError::Api(e)) if e.code == ApiCode::ApiLimitExceeded));
+    assert!(
+        matches!(WriteResponse::decode(&bytes), Err(ResponseError::Api(e)) if e.code == ApiCode::ApiLimitExceeded)
+    );
 }
 
 #[test]
 fn deprecated_method_refusal() {
     let bytes = fixture("refusal_deprecated.xml");
-    let Err(ResponseError::Api(err)) = RecordsPage::decode(&bytes) else { panic!("expected a refusal") };
+    let Err(ResponseError::Api(err)) = RecordsPage::decode(&bytes) else {
+        panic!("expected a refusal")
+    };
     assert_eq!(err.code, ApiCode::Refused);
     assert!(err.message.starts_with("Unable to process your request"));
-    assert!(matches!(WriteResponse::decode(&bytes), Err(ResponseError::Api(e)) if e.code == ApiCode::Refused));
+    assert!(
+        matches!(WriteResponse::decode(&bytes), Err(ResponseError::Api(e)) if e.code == ApiCode::Refused)
+    );
 }
 
 #[test]
@@ -117,7 +131,9 @@ fn get_fields() {
 #[test]
 fn insert_single_record() {
     let bytes = fixture("insert_single.xml");
-    let WriteResponse::Single { message, details } = WriteResponse::decode(&bytes).unwrap() else { panic!() };
+    let WriteResponse::Single { message, details } = WriteResponse::decode(&bytes).unwrap() else {
+        panic!()
+    };
     assert_eq!(message, "Record(s) added successfully");
     assert_eq!(details.len(), 1);
     assert_eq!(details[0].id, RecordId(900000000000010));
@@ -134,7 +150,9 @@ fn insert_v4_rows_out_of_order_with_duplicate_and_error() {
     let RowOutcome::Failed(err) = &rows[1].outcome else { panic!() };
     assert_eq!(err.code, ApiCode::MandatoryFieldMissingRow);
     assert_eq!(err.message, "Mandatory Field Missing : Last Name");
-    assert!(matches!(&rows[2].outcome, RowOutcome::Duplicate(d) if d.id == RecordId(900000000000005)));
+    assert!(
+        matches!(&rows[2].outcome, RowOutcome::Duplicate(d) if d.id == RecordId(900000000000005))
+    );
     assert_eq!(rows[2].outcome.code(), "2002");
 }
 
@@ -142,9 +160,15 @@ fn insert_v4_rows_out_of_order_with_duplicate_and_error() {
 fn update_v4_rows() {
     let bytes = fixture("update_v4_rows.xml");
     let WriteResponse::Rows(rows) = WriteResponse::decode(&bytes).unwrap() else { panic!() };
-    assert!(matches!(&rows[0].outcome, RowOutcome::Updated(d) if d.get("Modified Time") == Some("2015-05-20 08:00:00")));
-    assert!(matches!(&rows[1].outcome, RowOutcome::Failed(e) if e.code == ApiCode::InvalidRecordId));
-    assert!(matches!(&rows[2].outcome, RowOutcome::Failed(e) if e.code == ApiCode::NoEditPermission));
+    assert!(
+        matches!(&rows[0].outcome, RowOutcome::Updated(d) if d.get("Modified Time") == Some("2015-05-20 08:00:00"))
+    );
+    assert!(
+        matches!(&rows[1].outcome, RowOutcome::Failed(e) if e.code == ApiCode::InvalidRecordId)
+    );
+    assert!(
+        matches!(&rows[2].outcome, RowOutcome::Failed(e) if e.code == ApiCode::NoEditPermission)
+    );
 }
 
 #[test]
@@ -161,7 +185,10 @@ fn delete_and_file_status() {
 #[test]
 fn deleted_ids() {
     let ids = decode_deleted_ids(&fixture("deleted_ids.xml")).unwrap();
-    assert_eq!(ids, [RecordId(900000000000011), RecordId(900000000000012), RecordId(900000000000013)]);
+    assert_eq!(
+        ids,
+        [RecordId(900000000000011), RecordId(900000000000012), RecordId(900000000000013)]
+    );
     assert!(decode_deleted_ids(&fixture("deleted_ids_empty.xml")).unwrap().is_empty());
 }
 

@@ -1,7 +1,9 @@
 //! Hostile bodies: never a panic, never an entity expansion, always a typed error.
 
 use zcrm_protocol::response::misc::User;
-use zcrm_protocol::{DecodeError, ModuleFields, RecordsPage, ResponseError, WriteResponse, decode_xml_data};
+use zcrm_protocol::{
+    DecodeError, ModuleFields, RecordsPage, ResponseError, WriteResponse, decode_xml_data,
+};
 
 use crate::fixture;
 
@@ -16,8 +18,14 @@ fn decode_err(bytes: &[u8]) -> DecodeError {
 fn billion_laughs_is_refused_at_the_doctype() {
     let bytes = fixture("hostile_billion_laughs.xml");
     assert_eq!(decode_err(&bytes), DecodeError::DoctypeNotAllowed);
-    assert!(matches!(WriteResponse::decode(&bytes), Err(ResponseError::Decode(DecodeError::DoctypeNotAllowed))));
-    assert!(matches!(ModuleFields::decode(&bytes), Err(ResponseError::Decode(DecodeError::DoctypeNotAllowed))));
+    assert!(matches!(
+        WriteResponse::decode(&bytes),
+        Err(ResponseError::Decode(DecodeError::DoctypeNotAllowed))
+    ));
+    assert!(matches!(
+        ModuleFields::decode(&bytes),
+        Err(ResponseError::Decode(DecodeError::DoctypeNotAllowed))
+    ));
 }
 
 #[test]
@@ -27,7 +35,10 @@ fn external_entity_is_refused() {
 
 #[test]
 fn undefined_entity_is_an_error() {
-    assert_eq!(decode_err(&fixture("hostile_undefined_entity.xml")), DecodeError::UnknownEntity("lol".into()));
+    assert_eq!(
+        decode_err(&fixture("hostile_undefined_entity.xml")),
+        DecodeError::UnknownEntity("lol".into())
+    );
 }
 
 #[test]
@@ -84,7 +95,10 @@ fn deep_nesting_is_bounded() {
     }
     // The streaming page decoder stops at the first unexpected element; the tree decoders at the depth cap.
     assert!(RecordsPage::decode(doc.as_bytes()).is_err());
-    assert!(matches!(WriteResponse::decode(doc.as_bytes()), Err(ResponseError::Decode(DecodeError::TooDeep(_)))));
+    assert!(matches!(
+        WriteResponse::decode(doc.as_bytes()),
+        Err(ResponseError::Decode(DecodeError::TooDeep(_)))
+    ));
 }
 
 #[test]

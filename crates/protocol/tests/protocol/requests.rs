@@ -5,10 +5,12 @@ use std::collections::HashMap;
 
 use jiff::civil::date;
 use zcrm_protocol::params::{
-    ApiVersion, Criteria, DuplicateCheck, FieldsFilter, IdSelection, NewFormat, ReadParams, SearchCondition, SearchOp,
-    SelectColumns, Sort, SortOrder, UserType, Window, WriteParams,
+    ApiVersion, Criteria, DuplicateCheck, FieldsFilter, IdSelection, NewFormat, ReadParams,
+    SearchCondition, SearchOp, SelectColumns, Sort, SortOrder, UserType, Window, WriteParams,
 };
-use zcrm_protocol::{EncodeError, Method, ParamError, RecordId, Request, Value, XmlDataBuilder, decode_xml_data};
+use zcrm_protocol::{
+    EncodeError, Method, ParamError, RecordId, Request, Value, XmlDataBuilder, decode_xml_data,
+};
 
 fn as_map(pairs: &[(&'static str, String)]) -> HashMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
@@ -17,8 +19,20 @@ fn as_map(pairs: &[(&'static str, String)]) -> HashMap<String, String> {
 #[test]
 fn xml_data_golden() {
     let mut b = XmlDataBuilder::new("Leads", 100);
-    assert_eq!(b.push_row([("Last Name", "Doe"), ("Company", "Acme & Sons"), ("Email", "jd@example.com")]).unwrap(), 1);
-    assert_eq!(b.push_row([("Last Name", "Roe"), ("Company", "R&R <Ltd> \"q\" 'a'"), ("Description", "line1\r\nline2\ttab")]).unwrap(), 2);
+    assert_eq!(
+        b.push_row([("Last Name", "Doe"), ("Company", "Acme & Sons"), ("Email", "jd@example.com")])
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        b.push_row([
+            ("Last Name", "Roe"),
+            ("Company", "R&R <Ltd> \"q\" 'a'"),
+            ("Description", "line1\r\nline2\ttab")
+        ])
+        .unwrap(),
+        2
+    );
     let xml = b.finish().unwrap();
     assert_eq!(
         xml,
@@ -56,7 +70,10 @@ fn invalid_xml_characters_are_refused_and_the_payload_is_unchanged() {
     assert_eq!(b.len(), before, "a refused row leaves nothing behind");
     assert_eq!(b.rows(), 1);
     for bad in ["\u{0}", "\u{1b}[31m", "\u{FFFE}", "\u{FFFF}", "a\u{8}"] {
-        assert!(matches!(b.push_row([("X", bad)]), Err(EncodeError::InvalidXmlChar { .. })), "{bad:?}");
+        assert!(
+            matches!(b.push_row([("X", bad)]), Err(EncodeError::InvalidXmlChar { .. })),
+            "{bad:?}"
+        );
     }
     // Allowed: tab, newline, astral and private-use characters.
     b.push_row([("X", "\t\n😀\u{E000}\u{FFFD}")]).unwrap();
@@ -79,7 +96,13 @@ fn typed_values_use_the_input_forms() {
     let amount = Value::Decimal(rust_decimal::Decimal::new(1050, 2));
     let multi = Value::MultiPicklist(vec!["A".into(), "B".into()]);
     let account = Value::Id(RecordId(900000000000003));
-    b.push_values([("Closing Date", &closing), ("Amount", &amount), ("Tags", &multi), ("ACCOUNTID", &account)]).unwrap();
+    b.push_values([
+        ("Closing Date", &closing),
+        ("Amount", &amount),
+        ("Tags", &multi),
+        ("ACCOUNTID", &account),
+    ])
+    .unwrap();
     let xml = b.finish().unwrap();
     assert!(xml.contains("<FL val=\"Closing Date\">03/31/2024</FL><FL val=\"Amount\">10.50</FL><FL val=\"Tags\">A;B</FL><FL val=\"ACCOUNTID\">900000000000003</FL>"), "{xml}");
 }
@@ -87,9 +110,19 @@ fn typed_values_use_the_input_forms() {
 #[test]
 fn line_items_and_convert_options() {
     let mut b = XmlDataBuilder::new("SalesOrders", 100);
-    b.push_row_with_products([("Subject", "SO-1")], &[vec![("Product Id", "900000000000031"), ("Quantity", "2")]]).unwrap();
+    b.push_row_with_products(
+        [("Subject", "SO-1")],
+        &[vec![("Product Id", "900000000000031"), ("Quantity", "2")]],
+    )
+    .unwrap();
     let back = decode_xml_data(&b.finish().unwrap()).unwrap();
-    assert_eq!(back.rows[0].products, vec![vec![("Product Id".to_owned(), "900000000000031".to_owned()), ("Quantity".to_owned(), "2".to_owned())]]);
+    assert_eq!(
+        back.rows[0].products,
+        vec![vec![
+            ("Product Id".to_owned(), "900000000000031".to_owned()),
+            ("Quantity".to_owned(), "2".to_owned())
+        ]]
+    );
     assert_eq!(back.rows[0].get("Subject"), Some("SO-1"));
 
     let mut b = XmlDataBuilder::new("Potentials", 100);
@@ -125,7 +158,10 @@ fn read_params_golden_and_read_back() {
     assert_eq!(ReadParams::read(&as_map(&pairs), "Leads").unwrap(), p);
     // Server-side defaults.
     let d = ReadParams::read(&HashMap::new(), "Leads").unwrap();
-    assert_eq!((d.window, d.new_format, d.version, d.select), (Window { from: 1, to: 20 }, NewFormat::OmitNulls, ApiVersion::V1, SelectColumns::All));
+    assert_eq!(
+        (d.window, d.new_format, d.version, d.select),
+        (Window { from: 1, to: 20 }, NewFormat::OmitNulls, ApiVersion::V1, SelectColumns::All)
+    );
 }
 
 #[test]
@@ -144,7 +180,10 @@ fn windows_follow_contract_decision_1() {
 #[test]
 fn select_columns_syntax() {
     assert_eq!(SelectColumns::All.to_param().unwrap(), "All");
-    assert_eq!(SelectColumns::parse("leads(Last Name, Company)", "Leads").unwrap(), SelectColumns::fields("leads", ["Last Name", "Company"]));
+    assert_eq!(
+        SelectColumns::parse("leads(Last Name, Company)", "Leads").unwrap(),
+        SelectColumns::fields("leads", ["Last Name", "Company"])
+    );
     assert!(SelectColumns::parse("Contacts(Last Name)", "Leads").is_err());
     assert!(SelectColumns::parse("Leads(Last Name", "Leads").is_err());
     assert!(SelectColumns::fields("Leads", ["A,B"]).to_param().is_err());
@@ -153,11 +192,22 @@ fn select_columns_syntax() {
 
 #[test]
 fn write_params() {
-    let p = WriteParams { wf_trigger: true, duplicate_check: Some(DuplicateCheck::Update), is_approval: true, ..WriteParams::multi_row() };
+    let p = WriteParams {
+        wf_trigger: true,
+        duplicate_check: Some(DuplicateCheck::Update),
+        is_approval: true,
+        ..WriteParams::multi_row()
+    };
     let pairs = p.to_pairs();
     assert_eq!(
         pairs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
-        [("wfTrigger", "true"), ("duplicateCheck", "2"), ("isApproval", "true"), ("newFormat", "1"), ("version", "4")]
+        [
+            ("wfTrigger", "true"),
+            ("duplicateCheck", "2"),
+            ("isApproval", "true"),
+            ("newFormat", "1"),
+            ("version", "4")
+        ]
     );
     assert_eq!(WriteParams::read(&as_map(&pairs)).unwrap(), p);
     let m: HashMap<String, String> = [("duplicateCheck".into(), "3".into())].into();
@@ -173,9 +223,18 @@ fn every_method_builds_its_request() {
         Request::get_records("Leads", &p).unwrap(),
         Request::get_my_records("Leads", &p).unwrap(),
         Request::get_record_by_id("Leads", &IdSelection::List(vec![id, RecordId(2)]), &p).unwrap(),
-        Request::get_deleted_record_ids("Leads", Window::page(0), Some(date(2024, 1, 1).at(0, 0, 0, 0))),
+        Request::get_deleted_record_ids(
+            "Leads",
+            Window::page(0),
+            Some(date(2024, 1, 1).at(0, 0, 0, 0)),
+        ),
         Request::search_records("Leads", &Criteria::eq("Last Name", "Steve"), &p).unwrap(),
-        Request::get_search_records("Leads", &SearchCondition { field: "Last Name".into(), op: SearchOp::Eq, value: "Drake".into() }, &p).unwrap(),
+        Request::get_search_records(
+            "Leads",
+            &SearchCondition { field: "Last Name".into(), op: SearchOp::Eq, value: "Drake".into() },
+            &p,
+        )
+        .unwrap(),
         Request::get_search_records_by_pdc("Leads", "email", "a@b.c", &p).unwrap(),
         Request::get_cv_records("Leads", "All Open Leads", &p).unwrap(),
         Request::get_related_records("Leads", "Campaigns", id, &p).unwrap(),
@@ -197,7 +256,10 @@ fn every_method_builds_its_request() {
     assert_eq!(methods.len(), Method::ALL.len(), "one request per method");
     let by_id = &requests[3];
     assert_eq!(by_id.params[0], ("idlist", "900000000000001;2".to_owned()));
-    assert_eq!(IdSelection::read(&as_map(&by_id.params), 100).unwrap(), IdSelection::List(vec![id, RecordId(2)]));
+    assert_eq!(
+        IdSelection::read(&as_map(&by_id.params), 100).unwrap(),
+        IdSelection::List(vec![id, RecordId(2)])
+    );
     assert_eq!(requests[5].params[0].1, "(Last Name:Steve)");
     assert_eq!(requests[6].params[0].1, "(Last Name|=|Drake)");
     assert_eq!(requests[21].path(zcrm_protocol::Format::Xml), "/crm/private/xml/Users/getUsers");
@@ -219,7 +281,10 @@ fn criteria_grammar() {
     assert!(Criteria::parse("((Last Name:Steve)AND(Company:Zil*))").unwrap().matches(&rec));
     assert!(Criteria::parse("(:x)").is_err(), "empty field name");
     assert!(Criteria::parse("((A:1)AND(B:2)OR(C:3))").is_err(), "mixed operators");
-    assert!(Criteria::parse("((A:1)AND(B:2)AND(C:3)AND(D:4)AND(E:5)AND(F:6))").is_err(), "at most 5");
+    assert!(
+        Criteria::parse("((A:1)AND(B:2)AND(C:3)AND(D:4)AND(E:5)AND(F:6))").is_err(),
+        "at most 5"
+    );
     assert!(Criteria::parse("(A:1").is_err());
     let s = SearchCondition::parse("(Email|contains|*@example.com*)").unwrap();
     assert_eq!((s.op, s.value.as_str()), (SearchOp::Contains, "*@example.com*"));

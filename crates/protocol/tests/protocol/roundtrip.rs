@@ -4,16 +4,30 @@
 use proptest::prelude::*;
 use zcrm_protocol::response::records::{OutField, encode_records_page};
 use zcrm_protocol::xml::is_xml_char;
-use zcrm_protocol::{Cell, Direction, FieldType, RecordsPage, Value, WriteResponse, XmlDataBuilder, decode_xml_data};
+use zcrm_protocol::{
+    Cell, Direction, FieldType, RecordsPage, Value, WriteResponse, XmlDataBuilder, decode_xml_data,
+};
 
 /// Any text XML 1.0 can carry, biased towards the awkward characters.
 fn xml_text() -> impl Strategy<Value = String> {
     let awkward = prop_oneof![
-        Just('&'), Just('<'), Just('>'), Just('"'), Just('\''), Just('\r'), Just('\n'), Just('\t'), Just(']'),
-        Just('\u{FFFD}'), Just('😀'), Just(';'), Just(' ')
+        Just('&'),
+        Just('<'),
+        Just('>'),
+        Just('"'),
+        Just('\''),
+        Just('\r'),
+        Just('\n'),
+        Just('\t'),
+        Just(']'),
+        Just('\u{FFFD}'),
+        Just('😀'),
+        Just(';'),
+        Just(' ')
     ];
     let any_char = any::<char>().prop_filter("XML 1.0 char", |c| is_xml_char(*c));
-    prop::collection::vec(prop_oneof![3 => any_char, 2 => awkward], 0..40).prop_map(|v| v.into_iter().collect())
+    prop::collection::vec(prop_oneof![3 => any_char, 2 => awkward], 0..40)
+        .prop_map(|v| v.into_iter().collect())
 }
 
 fn label() -> impl Strategy<Value = String> {
@@ -25,14 +39,30 @@ fn typed_value() -> impl Strategy<Value = (FieldType, Value)> {
         xml_text().prop_map(|s| (FieldType::Text, Value::Text(s))),
         any::<i32>().prop_map(|n| (FieldType::Integer, Value::Integer(i64::from(n)))),
         any::<i64>().prop_map(|n| (FieldType::LongInteger, Value::Integer(n))),
-        (any::<i64>(), 0u32..10).prop_map(|(m, s)| (FieldType::Currency, Value::Decimal(rust_decimal::Decimal::new(m, s)))),
+        (any::<i64>(), 0u32..10).prop_map(|(m, s)| (
+            FieldType::Currency,
+            Value::Decimal(rust_decimal::Decimal::new(m, s))
+        )),
         any::<bool>().prop_map(|b| (FieldType::Boolean, Value::Boolean(b))),
-        (1900i16..2100, 1i8..=12, 1i8..=28).prop_map(|(y, m, d)| (FieldType::Date, Value::Date(jiff::civil::date(y, m, d)))),
-        (1900i16..2100, 1i8..=12, 1i8..=28, 0i8..24, 0i8..60, 0i8..60)
-            .prop_map(|(y, mo, d, h, mi, s)| (FieldType::DateTime, Value::DateTime(jiff::civil::date(y, mo, d).at(h, mi, s, 0)))),
+        (1900i16..2100, 1i8..=12, 1i8..=28)
+            .prop_map(|(y, m, d)| (FieldType::Date, Value::Date(jiff::civil::date(y, m, d)))),
+        (1900i16..2100, 1i8..=12, 1i8..=28, 0i8..24, 0i8..60, 0i8..60).prop_map(
+            |(y, mo, d, h, mi, s)| (
+                FieldType::DateTime,
+                Value::DateTime(jiff::civil::date(y, mo, d).at(h, mi, s, 0))
+            )
+        ),
         prop::collection::vec("[A-Za-z0-9 &<>]{0,8}[A-Za-z0-9&<>]", 1..5)
-            .prop_map(|v| (FieldType::MultiPickList, Value::MultiPicklist(v.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())))
-            .prop_filter("non-empty", |(_, v)| !matches!(v, Value::MultiPicklist(items) if items.is_empty())),
+            .prop_map(|v| (
+                FieldType::MultiPickList,
+                Value::MultiPicklist(
+                    v.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+                )
+            ))
+            .prop_filter(
+                "non-empty",
+                |(_, v)| !matches!(v, Value::MultiPicklist(items) if items.is_empty())
+            ),
     ]
 }
 

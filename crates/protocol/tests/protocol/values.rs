@@ -2,9 +2,14 @@
 
 use jiff::civil::date;
 use rust_decimal::Decimal;
-use zcrm_protocol::limits::{MAX_READ_ROWS, MAX_WRITE_ROWS, SEARCH_CV_DAILY_CAP, check_write_batch};
+use zcrm_protocol::limits::{
+    MAX_READ_ROWS, MAX_WRITE_ROWS, SEARCH_CV_DAILY_CAP, check_write_batch,
+};
 use zcrm_protocol::method::{DEPRECATED_METHODS, UnknownMethod};
-use zcrm_protocol::{ApiCode, BudgetRule, Direction, Edition, FieldType, Format, Method, MethodClass, Module, RecordId, Retry, Value};
+use zcrm_protocol::{
+    ApiCode, BudgetRule, Direction, Edition, FieldType, Format, Method, MethodClass, Module,
+    RecordId, Retry, Value,
+};
 
 #[test]
 fn date_forms_differ_by_direction() {
@@ -40,11 +45,23 @@ fn decimals_are_exact() {
 
 #[test]
 fn integers_booleans_ids_and_picklists() {
-    assert_eq!(Value::parse(&FieldType::Integer, "-42", Direction::Input).unwrap(), Value::Integer(-42));
-    assert!(Value::parse(&FieldType::Integer, "3000000000", Direction::Input).is_err(), "Integer is 32-bit");
-    assert_eq!(Value::parse(&FieldType::LongInteger, "3000000000", Direction::Input).unwrap(), Value::Integer(3_000_000_000));
+    assert_eq!(
+        Value::parse(&FieldType::Integer, "-42", Direction::Input).unwrap(),
+        Value::Integer(-42)
+    );
+    assert!(
+        Value::parse(&FieldType::Integer, "3000000000", Direction::Input).is_err(),
+        "Integer is 32-bit"
+    );
+    assert_eq!(
+        Value::parse(&FieldType::LongInteger, "3000000000", Direction::Input).unwrap(),
+        Value::Integer(3_000_000_000)
+    );
     assert!(Value::parse(&FieldType::Integer, "4.0", Direction::Input).is_err());
-    assert_eq!(Value::parse(&FieldType::Boolean, "TRUE", Direction::Input).unwrap(), Value::Boolean(true));
+    assert_eq!(
+        Value::parse(&FieldType::Boolean, "TRUE", Direction::Input).unwrap(),
+        Value::Boolean(true)
+    );
     assert!(Value::parse(&FieldType::Boolean, "yes", Direction::Input).is_err());
     assert_eq!(Value::parse_id("900000000000001").unwrap(), Value::Id(RecordId(900000000000001)));
     assert!(Value::parse_id("bogus123").is_err());
@@ -52,7 +69,10 @@ fn integers_booleans_ids_and_picklists() {
     assert_eq!(multi, Value::MultiPicklist(vec!["CRM".into(), "ERP".into()]));
     assert_eq!(multi.to_text(Direction::Input).unwrap(), "CRM;ERP");
     assert!(Value::MultiPicklist(vec!["a;b".into()]).to_text(Direction::Input).is_err());
-    assert_eq!(Value::parse(&FieldType::Unknown("Rich Text".into()), "x", Direction::Input).unwrap(), Value::Text("x".into()));
+    assert_eq!(
+        Value::parse(&FieldType::Unknown("Rich Text".into()), "x", Direction::Input).unwrap(),
+        Value::Text("x".into())
+    );
 }
 
 #[test]
@@ -111,7 +131,10 @@ fn edition_budgets_follow_the_seed_table() {
     assert_eq!(Edition::Enterprise.daily_budget(10), 5_000);
     assert_eq!(Edition::Enterprise.daily_budget(u32::MAX), 25_000);
     assert_eq!(BudgetRule::Fixed(7_777).daily_budget(), 7_777);
-    assert_eq!(BudgetRule::Edition { edition: Edition::Professional, licenses: 10 }.daily_budget(), 2_500);
+    assert_eq!(
+        BudgetRule::Edition { edition: Edition::Professional, licenses: 10 }.daily_budget(),
+        2_500
+    );
     assert_eq!("Enterprise".parse::<Edition>().unwrap(), Edition::Enterprise);
     assert!("gold".parse::<Edition>().is_err());
     assert_eq!((MAX_READ_ROWS, MAX_WRITE_ROWS, SEARCH_CV_DAILY_CAP), (200, 200, 250));
@@ -122,9 +145,9 @@ fn edition_budgets_follow_the_seed_table() {
 #[test]
 fn error_codes_round_trip_and_classify() {
     let documented = [
-        "4000", "4001", "401", "401.1", "401.2", "401.3", "4101", "4102", "4103", "4401", "4420", "4421", "4422", "4423",
-        "4424", "4425", "4487", "4500", "4501", "4502", "4600", "4807", "4809", "4820", "4831", "4832", "4834", "4835",
-        "4890", "4891",
+        "4000", "4001", "401", "401.1", "401.2", "401.3", "4101", "4102", "4103", "4401", "4420",
+        "4421", "4422", "4423", "4424", "4425", "4487", "4500", "4501", "4502", "4600", "4807",
+        "4809", "4820", "4831", "4832", "4834", "4835", "4890", "4891",
     ];
     for code in documented {
         let parsed = ApiCode::parse(code);
