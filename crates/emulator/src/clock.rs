@@ -32,7 +32,8 @@ impl Clock {
 
     /// Moves the clock forward by `days` days; returns the new offset.
     pub fn advance_days(&self, days: i64) -> i64 {
-        self.offset_secs.fetch_add(days.saturating_mul(86_400), Ordering::SeqCst) + days.saturating_mul(86_400)
+        self.offset_secs.fetch_add(days.saturating_mul(86_400), Ordering::SeqCst)
+            + days.saturating_mul(86_400)
     }
 
     /// Now, as a timestamp.

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use zcrm_protocol::field::{FieldMeta, FieldType, ModuleFields, Section};
 use zcrm_protocol::Module;
+use zcrm_protocol::field::{FieldMeta, FieldType, ModuleFields, Section};
 
 use crate::error::EmulatorError;
 
@@ -151,7 +151,11 @@ impl ModuleDef {
     }
 
     /// The getFields answer; `version` 1 keeps legacy fields.
-    pub fn fields_meta(&self, filter: zcrm_protocol::params::FieldsFilter, v1: bool) -> ModuleFields {
+    pub fn fields_meta(
+        &self,
+        filter: zcrm_protocol::params::FieldsFilter,
+        v1: bool,
+    ) -> ModuleFields {
         use zcrm_protocol::params::FieldsFilter;
         let mut sections: Vec<Section> = self
             .sections
@@ -214,10 +218,13 @@ impl Schema {
 
     /// The standard schema extended by a TOML schema file.
     pub fn with_file(path: &Path) -> Result<Self, EmulatorError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| EmulatorError::Io { what: format!("reading {}", path.display()), source: e })?;
+        let text = std::fs::read_to_string(path).map_err(|e| EmulatorError::Io {
+            what: format!("reading {}", path.display()),
+            source: e,
+        })?;
         let mut s = Self::standard();
-        s.extend_toml(&text).map_err(|reason| EmulatorError::Schema { path: path.display().to_string(), reason })?;
+        s.extend_toml(&text)
+            .map_err(|reason| EmulatorError::Schema { path: path.display().to_string(), reason })?;
         Ok(s)
     }
 
@@ -238,7 +245,8 @@ impl Schema {
 
     /// Adds the custom modules and fields of a schema file's text.
     pub fn extend_toml(&mut self, text: &str) -> Result<(), String> {
-        let file: crate::schema_file::SchemaFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let file: crate::schema_file::SchemaFile =
+            toml::from_str(text).map_err(|e| e.to_string())?;
         crate::schema_file::apply(self, file)
     }
 }

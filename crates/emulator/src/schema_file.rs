@@ -20,8 +20,8 @@
 //! ```
 
 use serde::Deserialize;
-use zcrm_protocol::field::FieldType;
 use zcrm_protocol::Module;
+use zcrm_protocol::field::FieldType;
 
 use crate::schema::{FieldDef, LookupTarget, ModuleDef, Schema};
 
@@ -113,16 +113,25 @@ pub fn apply(schema: &mut Schema, file: SchemaFile) -> Result<(), String> {
         }
         let lookup = match (&ty, &spec.lookup) {
             (FieldType::Lookup, Some(target)) => {
-                let target: Module = target.parse().map_err(|e| format!("field {:?}: {e}", spec.label))?;
+                let target: Module =
+                    target.parse().map_err(|e| format!("field {:?}: {e}", spec.label))?;
                 if !schema.modules.contains_key(target.api_name().as_ref()) {
-                    return Err(format!("field {:?}: lookup module {target} is not served", spec.label));
+                    return Err(format!(
+                        "field {:?}: lookup module {target} is not served",
+                        spec.label
+                    ));
                 }
                 let column = spec.id_column.clone().unwrap_or_else(|| {
-                    format!("{}_ID", spec.label.to_uppercase().replace(|c: char| !c.is_ascii_alphanumeric(), ""))
+                    format!(
+                        "{}_ID",
+                        spec.label.to_uppercase().replace(|c: char| !c.is_ascii_alphanumeric(), "")
+                    )
                 });
                 Some((LookupTarget::Module(target), column))
             }
-            (FieldType::Lookup, None) => return Err(format!("field {:?}: a Lookup needs `lookup`", spec.label)),
+            (FieldType::Lookup, None) => {
+                return Err(format!("field {:?}: a Lookup needs `lookup`", spec.label));
+            }
             _ => None,
         };
         let def = schema

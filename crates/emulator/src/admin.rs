@@ -1,0 +1,193 @@
+//! The admin surface under `/__emulator/` (not part of the Zoho API): loopback peers only, no
+//! token. JSON in and out.
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET /__emulator/health` | `{"ok":true}` |
+//! | `GET /__emulator/calls` | `{"today":"2024-05-01","budget":250,"used_today":3,"search_cv_used_today":0,"by_day":{"2024-05-01":{"total":3,"by_method":{..},"by_module":{..}}},"counts":[{"day","method","module","count"}]}` |
+//! | `GET /__emulator/records` | `{"Leads":10,"Accounts":2}` |
+//! | `GET /__emulator/clock` | `{"now":"2024-05-01 10:00:00","today":"2024-05-01","offset_days":0,"timezone":"America/Los_Angeles"}` |
+//! | `POST /__emulator/clock/advance?days=N` | the clock, after moving it N days (default 1) |
+//! | `GET /__emulator/faults` | the active fault spec |
+//! | `POST /__emulator/faults?spec=latency=5ms,...` (or the spec as the body) | the new spec; 400 if invalid |
+//! | `DELETE /__emulator/faults` | clears them |
+//! | `POST /__emulator/tokens` (optional `?token=T`) | `{"token":"..."}`: accepted from now on |
+//! | `GET /__emulator/requests` / `DELETE` | the request log (tokens redacted) / clear it |
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::extract::{Query, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::faults::FaultSpec;
+use crate::server::Conn;
+use crate::state::State;
+use crate::store::{counters, records};
+
+type St = AxState<Arc<State>>;
+
+/// The admin routes.
+pub fn router() -> Router<Arc<State>> {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"ok": true})) }))
+        .route("/calls", get(calls))
+        .route("/records", get(record_counts))
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance))
+        .route("/faults", get(get_faults).post(set_faults).delete(clear_faults))
+        .route("/tokens", post(create_token))
+        .route("/requests", get(requests).delete(clear_requests))
+        .layer(axum::middleware::from_fn(loopback_only))
+}
+
+async fn loopback_only(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let ok = req.extensions().get::<Conn>().is_some_and(|c| c.peer.ip().is_loopback());
+    if !ok {
+        return (StatusCode::FORBIDDEN, "the admin surface answers loopback peers only")
+            .into_response();
+    }
+    next.run(req).await
+}
+
+fn internal() -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, "store error").into_response()
+}
+
+/// The JSON of `GET /__emulator/calls`.
+pub fn calls_json(st: &State) -> Result<Value, rusqlite::Error> {
+    let all = st.store.read(|c| counters::all(c))?;
+    let today = st.today();
+    let mut by_day: BTreeMap<String, (u64, BTreeMap<String, u64>, BTreeMap<String, u64>)> =
+        BTreeMap::new();
+    for c in &all {
+        let e = by_day.entry(c.day.clone()).or_default();
+        e.0 += c.count;
+        *e.1.entry(c.method.clone()).or_default() += c.count;
+        *e.2.entry(c.module.clone()).or_default() += c.count;
+    }
+    let used_today = by_day.get(&today).map_or(0, |d| d.0);
+    let search_cv = all
+        .iter()
+        .filter(|c| {
+            c.day == today && (c.method == "getSearchRecords" || c.method == "getCVRecords")
+        })
+        .map(|c| c.count)
+        .sum::<u64>();
+    let by_day: BTreeMap<String, Value> = by_day
+        .into_iter()
+        .map(|(d, (t, m, md))| (d, json!({"total": t, "by_method": m, "by_module": md})))
+        .collect();
+    Ok(json!({
+        "today": today,
+        "budget": st.cfg.budget(),
+        "used_today": used_today,
+        "search_cv_used_today": search_cv,
+        "by_day": by_day,
+        "counts": all,
+    }))
+}
+
+async fn calls(AxState(st): St) -> Response {
+    match calls_json(&st) {
+        Ok(v) => Json(v).into_response(),
+        Err(_) => internal(),
+    }
+}
+
+async fn record_counts(AxState(st): St) -> Response {
+    match st.store.read(|c| records::counts(c)) {
+        Ok(v) => Json(v.into_iter().collect::<BTreeMap<_, _>>()).into_response(),
+        Err(_) => internal(),
+    }
+}
+
+fn clock_json(st: &State) -> Value {
+    json!({
+        "now": zcrm_protocol::value::format_datetime(st.clock.now_civil()),
+        "today": st.today(),
+        "offset_days": st.clock.offset_secs() / 86_400,
+        "timezone": st.cfg.timezone,
+    })
+}
+
+async fn clock(AxState(st): St) -> Json<Value> {
+    Json(clock_json(&st))
+}
+
+async fn advance(AxState(st): St, Query(q): Query<HashMap<String, String>>) -> Response {
+    let days = match q.get("days").map(|d| d.trim().parse::<i64>()) {
+        None => 1,
+        Some(Ok(d)) if (0..=36_500).contains(&d) => d,
+        Some(_) => {
+            return (StatusCode::BAD_REQUEST, "days must be an integer between 0 and 36500")
+                .into_response();
+        }
+    };
+    match st.advance_days(days) {
+        Ok(()) => Json(clock_json(&st)).into_response(),
+        Err(_) => internal(),
+    }
+}
+
+async fn get_faults(AxState(st): St) -> Json<FaultSpec> {
+    Json(st.faults.spec())
+}
+
+async fn set_faults(
+    AxState(st): St,
+    Query(q): Query<HashMap<String, String>>,
+    body: String,
+) -> Response {
+    let text = q.get("spec").cloned().unwrap_or(body);
+    match FaultSpec::parse(&text) {
+        Ok(spec) => {
+            st.faults.set(spec);
+            Json(spec).into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+    }
+}
+
+async fn clear_faults(AxState(st): St) -> Json<FaultSpec> {
+    st.faults.set(FaultSpec::default());
+    Json(FaultSpec::default())
+}
+
+/// A fresh 32-hex-digit token (not cryptographic; the emulator is a local test server).
+pub fn fresh_token(st: &State) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    for i in 0..2u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_i64(st.clock.now().as_nanosecond() as i64);
+        h.write_u64(i);
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+async fn create_token(AxState(st): St, Query(q): Query<HashMap<String, String>>) -> Response {
+    let token = q
+        .get("token")
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| fresh_token(&st));
+    match st.add_token(&token) {
+        Ok(()) => Json(json!({"token": token})).into_response(),
+        Err(_) => internal(),
+    }
+}
+
+async fn requests(AxState(st): St) -> Json<Vec<crate::reqlog::LoggedRequest>> {
+    Json(st.log.snapshot())
+}
+
+async fn clear_requests(AxState(st): St) -> StatusCode {
+    st.log.clear();
+    StatusCode::NO_CONTENT
+}

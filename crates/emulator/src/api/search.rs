@@ -1,0 +1,169 @@
+//! searchRecords, getSearchRecords, getSearchRecordsByPDC, getCVRecords: filter the module's
+//! live records, then window and render as getRecords does.
+
+use rusqlite::Transaction;
+use zcrm_protocol::params::{Criteria, ReadParams, SearchCondition, SearchOp, required};
+
+use super::read::{order, since};
+use super::render::{self, Shape};
+use super::{Call, Fail, Reply};
+use crate::schema::ModuleDef;
+use crate::store::records::{self, Query, Rec};
+
+/// A record's value by label, id column or the module's id field.
+fn value_of(def: &ModuleDef, rec: &Rec, label: &str) -> Option<String> {
+    if label == def.module.id_field() {
+        return Some(rec.id.to_string());
+    }
+    rec.get(label).map(str::to_owned)
+}
+
+fn filtered(
+    c: &Call<'_>,
+    tx: &Transaction<'_>,
+    def: &ModuleDef,
+    rp: &ReadParams,
+    owner: Option<u64>,
+    keep: &dyn Fn(&Rec) -> bool,
+) -> Result<Reply, Fail> {
+    let (order, desc) = order(def, rp)?;
+    let module = def.module.api_name();
+    let q =
+        Query { module: &module, owner, since: since(c, rp), order, desc, offset: 0, limit: None };
+    let all = records::list(tx, &q)?;
+    let shape = Shape::new(def, &rp.select, rp.new_format, rp.version);
+    let rows = all
+        .iter()
+        .filter(|r| keep(r))
+        .skip((rp.window.from - 1) as usize)
+        .take(rp.window.len() as usize)
+        .map(|r| shape.row(r))
+        .collect();
+    render::page(c, def, rows)
+}
+
+/// searchRecords: `criteria` of `(Field:value)` atoms (equals, or starts with for `value*`).
+pub fn search_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
+    let def = c.def()?;
+    let criteria = Criteria::parse(required(c.params, "criteria")?)?;
+    let rp = ReadParams::read(c.params, c.module_name)?;
+    filtered(c, tx, def, &rp, None, &|r| criteria.matches(&|label| value_of(def, r, label)))
+}
+
+fn condition_matches(cond: &SearchCondition, numeric: bool, actual: Option<String>) -> bool {
+    let Some(actual) = actual else {
+        return matches!(cond.op, SearchOp::Ne | SearchOp::NotContains);
+    };
+    let a = actual.to_lowercase();
+    let v = cond.value.to_lowercase();
+    let inner = v.trim_matches('*');
+    let cmp = || -> Option<std::cmp::Ordering> {
+        if numeric {
+            actual.trim().parse::<f64>().ok()?.partial_cmp(&cond.value.trim().parse::<f64>().ok()?)
+        } else {
+            Some(a.as_str().cmp(v.as_str()))
+        }
+    };
+    use std::cmp::Ordering::*;
+    match cond.op {
+        SearchOp::Eq => {
+            if numeric {
+                cmp() == Some(Equal)
+            } else {
+                a == v
+            }
+        }
+        SearchOp::Ne => {
+            if numeric {
+                cmp() != Some(Equal)
+            } else {
+                a != v
+            }
+        }
+        SearchOp::Contains => a.contains(inner),
+        SearchOp::NotContains => !a.contains(inner),
+        SearchOp::StartsWith => a.starts_with(inner),
+        SearchOp::EndsWith => a.ends_with(inner),
+        SearchOp::Lt => cmp() == Some(Less),
+        SearchOp::Gt => cmp() == Some(Greater),
+        SearchOp::Le => matches!(cmp(), Some(Less | Equal)),
+        SearchOp::Ge => matches!(cmp(), Some(Greater | Equal)),
+    }
+}
+
+/// getSearchRecords: `selectColumns` (required) and `searchCondition=(Label|op|value)`.
+pub fn get_search_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
+    let def = c.def()?;
+    required(c.params, "selectColumns")?;
+    let cond = SearchCondition::parse(required(c.params, "searchCondition")?)?;
+    let rp = ReadParams::read(c.params, c.module_name)?;
+    let Some(field) = def.field(&cond.field).map(|f| f.label.clone()).or_else(|| {
+        (cond.field == def.module.id_field() || def.by_id_column(&cond.field).is_some())
+            .then(|| cond.field.clone())
+    }) else {
+        return Err(Fail::bad_param("searchCondition"));
+    };
+    let numeric = def.field(&field).is_none_or(|f| {
+        f.ty.is_decimal()
+            || matches!(
+                f.ty,
+                zcrm_protocol::field::FieldType::Integer
+                    | zcrm_protocol::field::FieldType::LongInteger
+            )
+    });
+    filtered(c, tx, def, &rp, None, &|r| {
+        condition_matches(&cond, numeric, value_of(def, r, &field))
+    })
+}
+
+/// getSearchRecordsByPDC: `searchColumn` (a lower-case predefined column) equals `searchValue`.
+pub fn get_search_records_by_pdc(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
+    let def = c.def()?;
+    required(c.params, "selectColumns")?;
+    let column = required(c.params, "searchColumn")?.trim().to_lowercase();
+    let value = required(c.params, "searchValue")?.trim().to_lowercase();
+    let rp = ReadParams::read(c.params, c.module_name)?;
+    let squash = |s: &str| s.to_lowercase().replace([' ', '_'], "");
+    let label = if squash(&def.module.id_field()) == column {
+        def.module.id_field().into_owned()
+    } else if let Some(col) =
+        def.fields.iter().filter_map(|f| f.id_column()).find(|c| squash(c) == column)
+    {
+        col.to_owned()
+    } else if let Some(f) = def.fields.iter().find(|f| squash(&f.label) == column) {
+        f.label.clone()
+    } else {
+        return Err(Fail::bad_param("searchColumn"));
+    };
+    filtered(c, tx, def, &rp, None, &|r| {
+        value_of(def, r, &label).is_some_and(|v| v.trim().to_lowercase() == value)
+    })
+}
+
+/// getCVRecords: the views every org has: `All <Module>`, `My <Module>`, and for Leads
+/// `All Open Leads`; other names → 4600.
+pub fn get_cv_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
+    let def = c.def()?;
+    let name = required(c.params, "cvName")?.trim().to_owned();
+    let rp = ReadParams::read(c.params, c.module_name)?;
+    let api = def.module.api_name();
+    let matches_module =
+        |rest: &str| rest.eq_ignore_ascii_case(&api) || rest.eq_ignore_ascii_case(&def.plural);
+    if let Some(rest) = name.strip_prefix("All ")
+        && matches_module(rest)
+    {
+        return filtered(c, tx, def, &rp, None, &|_| true);
+    }
+    if let Some(rest) = name.strip_prefix("My ")
+        && matches_module(rest)
+    {
+        return filtered(c, tx, def, &rp, Some(c.user.id), &|_| true);
+    }
+    if name == "All Open Leads" && api == "Leads" {
+        let closed = ["Junk Lead", "Lost Lead", "Not Qualified"];
+        return filtered(c, tx, def, &rp, None, &|r| {
+            !r.get("Lead Status").is_some_and(|s| closed.contains(&s))
+        });
+    }
+    Err(Fail::bad_param("cvName"))
+}

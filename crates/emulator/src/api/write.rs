@@ -1,0 +1,239 @@
+//! insertRecords, updateRecords, deleteRecords.
+
+use rusqlite::Transaction;
+use zcrm_protocol::error::{ApiCode, ApiError};
+use zcrm_protocol::params::{ApiVersion, DuplicateCheck, WriteParams, required, required_id};
+use zcrm_protocol::response::misc::{CODE_DELETED, StatusResult, delete_message};
+use zcrm_protocol::response::write::{MSG_ADDED, MSG_EXISTS, MSG_UPDATED};
+use zcrm_protocol::xmldata::XmlDataRow;
+use zcrm_protocol::{RowOutcome, RowResult, WriteResponse, decode_xml_data};
+
+use super::validate::{self, Changes};
+use super::{Call, Fail, Reply};
+use crate::schema::ModuleDef;
+use crate::store::records::{self, Rec};
+use crate::store::{self as db};
+
+/// Decodes xmlData and checks the row limit.
+pub fn rows(c: &Call<'_>) -> Result<Vec<XmlDataRow>, Fail> {
+    let xml = required(c.params, "xmlData")?;
+    let data = decode_xml_data(xml).map_err(|e| {
+        Fail::new(ApiCode::XmlParseError, format!("Unable to parse XML data : {e}"))
+    })?;
+    let max = c.st.cfg.max_write_rows as usize;
+    if data.rows.len() > max {
+        return Err(Fail::new(
+            ApiCode::InvalidParameter,
+            format!(
+                "Unable to process your request. A write call carries at most {max} records; this one has {}.",
+                data.rows.len()
+            ),
+        ));
+    }
+    if data.rows.is_empty() {
+        return Err(Fail::bad_param("xmlData"));
+    }
+    Ok(data.rows)
+}
+
+/// Creates a record from validated changes.
+pub fn create(
+    c: &Call<'_>,
+    tx: &Transaction<'_>,
+    def: &ModuleDef,
+    changes: &Changes,
+) -> Result<Result<Rec, ApiError>, Fail> {
+    let fields = match validate::merge(c, def, &[], changes, Some(c.now)) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(e)),
+    };
+    let id = db::next_id(tx)?;
+    let owner = fields
+        .iter()
+        .find(|(k, _)| k == "SMOWNERID")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(c.user.id);
+    let rec = Rec {
+        id,
+        module: def.module.api_name().into_owned(),
+        owner,
+        created_at: c.now,
+        modified_at: c.now,
+        fields,
+    };
+    records::insert(tx, &rec, validate::dupkey(def, &rec.fields).as_deref())?;
+    Ok(Ok(rec))
+}
+
+/// Applies validated changes to an existing record.
+pub fn modify(
+    c: &Call<'_>,
+    tx: &Transaction<'_>,
+    def: &ModuleDef,
+    rec: Rec,
+    changes: &Changes,
+) -> Result<Result<Rec, ApiError>, Fail> {
+    let fields = match validate::merge(c, def, &rec.fields, changes, None) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(e)),
+    };
+    let owner = fields
+        .iter()
+        .find(|(k, _)| k == "SMOWNERID")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(rec.owner);
+    let rec = Rec { owner, modified_at: c.now, fields, ..rec };
+    records::update(tx, &rec, validate::dupkey(def, &rec.fields).as_deref())?;
+    Ok(Ok(rec))
+}
+
+fn insert_row(
+    c: &Call<'_>,
+    tx: &Transaction<'_>,
+    def: &ModuleDef,
+    wp: &WriteParams,
+    row: &XmlDataRow,
+) -> Result<RowOutcome, Fail> {
+    let changes = match validate::row(c, tx, def, &row.fields) {
+        Ok(ch) => ch,
+        Err(e) => return Ok(RowOutcome::Failed(e)),
+    };
+    if let Some(mode) = wp.duplicate_check
+        && let Some(key) = validate::changes_dupkey(def, &changes)
+        && let Some(existing) = records::find_dup(tx, &def.module.api_name(), &key)?
+    {
+        return Ok(match mode {
+            DuplicateCheck::Skip => RowOutcome::Duplicate(validate::detail(&existing)),
+            DuplicateCheck::Update => match modify(c, tx, def, existing, &changes)? {
+                Ok(rec) => RowOutcome::Updated(validate::detail(&rec)),
+                Err(e) => RowOutcome::Failed(e),
+            },
+        });
+    }
+    Ok(match create(c, tx, def, &changes)? {
+        Ok(rec) => RowOutcome::Added(validate::detail(&rec)),
+        Err(e) => RowOutcome::Failed(e),
+    })
+}
+
+/// The single-record (version 1/2) answer: all rows or nothing.
+fn single(c: &Call<'_>, results: Vec<RowResult>) -> Result<Reply, Fail> {
+    if let Some(RowOutcome::Failed(e)) =
+        results.iter().map(|r| &r.outcome).find(|o| matches!(o, RowOutcome::Failed(_)))
+    {
+        return Err(match e.code {
+            ApiCode::MandatoryFieldMissingRow => Fail::new(
+                ApiCode::MandatoryFieldMissing,
+                "Unable to populate data, please check if mandatory value is entered correctly.",
+            ),
+            _ => Fail::new(e.code.clone(), e.message.clone()),
+        });
+    }
+    let message = if results.iter().all(|r| matches!(r.outcome, RowOutcome::Duplicate(_))) {
+        MSG_EXISTS
+    } else if results.iter().any(|r| matches!(r.outcome, RowOutcome::Updated(_))) {
+        MSG_UPDATED
+    } else {
+        MSG_ADDED
+    };
+    let details = results.iter().filter_map(|r| r.outcome.detail().cloned()).collect();
+    encode(c, WriteResponse::Single { message: message.to_owned(), details })
+}
+
+fn encode(c: &Call<'_>, w: WriteResponse) -> Result<Reply, Fail> {
+    w.encode(c.uri).map(Reply::Xml).map_err(|_| Fail::internal())
+}
+
+/// insertRecords.
+pub fn insert_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
+    let def = c.def()?;
+    let wp = WriteParams::read(c.params)?;
+    if wp.is_approval && !def.module.supports_approval() {
+        return Err(Fail::bad_param("isApproval"));
+    }
+    let rows = rows(c)?;
+    let mut results = Vec::with_capacity(rows.len());
+    for row in &rows {
+        results.push(RowResult { no: row.no, outcome: insert_row(c, tx, def, &wp, row)? });
+    }
+    if wp.version == ApiVersion::V4 {
+        encode(c, WriteResponse::Rows(results))
+    } else {
+        single(c, results)
+    }
+}
+
+fn update_row(
+    c: &Call<'_>,
+    tx: &Transaction<'_>,
+    def: &ModuleDef,
+    id: u64,
+    fields: &[(String, String)],
+) -> Result<RowOutcome, Fail> {
+    let Some(rec) = records::get_live(tx, Some(&def.module.api_name()), id)? else {
+        return Ok(RowOutcome::Failed(ApiError::new(
+            ApiCode::NoEditPermission,
+            "You do not have the permission to edit this record or the \"id\" value you have given is invalid.",
+        )));
+    };
+    let changes = match validate::row(c, tx, def, fields) {
+        Ok(ch) => ch,
+        Err(e) => return Ok(RowOutcome::Failed(e)),
+    };
+    Ok(match modify(c, tx, def, rec, &changes)? {
+        Ok(rec) => RowOutcome::Updated(validate::detail(&rec)),
+        Err(e) => RowOutcome::Failed(e),
+    })
+}
+
+/// updateRecords: `id` + one row, or rows each carrying `Id` (version=4).
+pub fn update_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
+    let def = c.def()?;
+    let wp = WriteParams::read(c.params)?;
+    let has_id = c.params.get("id").is_some_and(|v| !v.trim().is_empty());
+    if has_id && wp.version != ApiVersion::V4 {
+        let id = required_id(c.params, "id")?;
+        let rows = rows(c)?;
+        if records::get_live(tx, Some(&def.module.api_name()), id.0)?.is_none() {
+            return Err(Fail::new(
+                ApiCode::RecordNotFound,
+                "No record available with the specified record ID.",
+            ));
+        }
+        let outcome = update_row(c, tx, def, id.0, &rows[0].fields)?;
+        return single(c, vec![RowResult { no: rows[0].no, outcome }]);
+    }
+    let rows = rows(c)?;
+    let mut results = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let outcome = match row.get("Id").map(str::trim) {
+            None | Some("") => RowOutcome::Failed(ApiError::new(
+                ApiCode::InvalidRecordId,
+                "Unable to process your request. Please check whether you have given the valid record Id",
+            )),
+            Some(text) => {
+                let id: zcrm_protocol::RecordId = text.parse().map_err(|_| Fail::internal())?;
+                let fields: Vec<(String, String)> =
+                    row.fields.iter().filter(|(k, _)| k != "Id").cloned().collect();
+                update_row(c, tx, def, id.0, &fields)?
+            }
+        };
+        results.push(RowResult { no: row.no, outcome });
+    }
+    if wp.version == ApiVersion::V4 {
+        encode(c, WriteResponse::Rows(results))
+    } else {
+        single(c, results)
+    }
+}
+
+/// deleteRecords: 5000 even when the record is already gone.
+pub fn delete_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
+    let def = c.def()?;
+    let id = required_id(c.params, "id")?;
+    records::set_state(tx, &def.module.api_name(), id.0, records::DELETED, c.now)?;
+    StatusResult { code: CODE_DELETED.to_owned(), message: delete_message(id) }
+        .encode(c.uri, "result")
+        .map(Reply::Xml)
+        .map_err(|_| Fail::internal())
+}

@@ -1,0 +1,130 @@
+//! `zcrm emulator ...`: the arguments and the blocking runner the root binary calls.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use zcrm_protocol::Edition;
+
+use crate::{Durability, Emulator, EmulatorConfig, EmulatorError, FaultSpec};
+
+/// Serve a local Zoho CRM XML API (the emulator) until interrupted.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:4280")]
+    pub listen: SocketAddr,
+    /// Data folder: SQLite store, TLS certificate, generated token.
+    #[arg(long, default_value = ".zcrm/emulator")]
+    pub data: PathBuf,
+    /// The org's edition: free, standard, professional or enterprise.
+    #[arg(long, default_value = "free")]
+    pub edition: Edition,
+    /// User licences (with the edition, sets the daily call budget).
+    #[arg(long, default_value_t = 1)]
+    pub licenses: u32,
+    /// A fixed daily call budget instead of the edition rule.
+    #[arg(long)]
+    pub daily_budget: Option<u32>,
+    /// An accepted authtoken (repeatable). Without any, one is generated and written to
+    /// DATA/token (never printed).
+    #[arg(long = "token", env = "ZCRM_EMULATOR_TOKENS", value_delimiter = ',')]
+    pub tokens: Vec<String>,
+    /// Serve HTTPS with a self-signed certificate written to DATA/tls/cert.pem.
+    #[arg(long)]
+    pub tls: bool,
+    /// Injected faults, e.g. "latency=50ms,error_rate=0.05,drop_after_commit=0.02,truncate=0.01,seed=7".
+    #[arg(long, value_parser = parse_faults)]
+    pub faults: Option<FaultSpec>,
+    /// Fill an empty store with a few thousand demo records.
+    #[arg(long)]
+    pub seed_demo: bool,
+    /// TOML file with custom modules and fields.
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
+    /// Rows a write call may carry (Zoho documents 100; at most 200).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub max_write_rows: u32,
+    /// The org's IANA time zone (values and the budget day).
+    #[arg(long, default_value = "America/Los_Angeles")]
+    pub timezone: String,
+    /// normal: commits survive the process being killed; full: also an OS crash (slower).
+    #[arg(long, value_enum, default_value = "normal")]
+    pub durability: Durability,
+}
+
+fn parse_faults(s: &str) -> Result<FaultSpec, String> {
+    FaultSpec::parse(s)
+}
+
+impl EmulatorArgs {
+    /// The configuration these arguments describe (tokens as given).
+    pub fn config(&self) -> EmulatorConfig {
+        let mut c = EmulatorConfig::new(&self.data);
+        c.listen = self.listen;
+        c.edition = self.edition;
+        c.licenses = self.licenses;
+        c.daily_budget = self.daily_budget;
+        c.tokens =
+            self.tokens.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        c.tls = self.tls;
+        c.faults = self.faults.unwrap_or_default();
+        c.seed_demo = self.seed_demo;
+        c.schema = self.schema.clone();
+        c.max_write_rows = self.max_write_rows;
+        c.timezone = self.timezone.clone();
+        c.durability = self.durability;
+        c
+    }
+}
+
+/// Starts the emulator and serves until the process is stopped. Prints the URL (and where the
+/// certificate and a generated token are) on standard output; never prints a token.
+pub fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
+    let mut config = args.config();
+    if config.tokens.is_empty() {
+        let path = config.data_dir.join("token");
+        let token = match std::fs::read_to_string(&path) {
+            Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
+            _ => {
+                std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                    EmulatorError::io(format!("creating {}", config.data_dir.display()), e)
+                })?;
+                let token = generated_token();
+                std::fs::write(&path, format!("{token}\n"))
+                    .map_err(|e| EmulatorError::io(format!("writing {}", path.display()), e))?;
+                token
+            }
+        };
+        println!("authtoken: in {}", path.display());
+        config.tokens.push(token);
+    }
+    let handle = Emulator::start(config)?;
+    println!("zcrm emulator listening on {}", handle.url());
+    if let Some(p) = handle.cert_path() {
+        println!("TLS certificate: {}", p.display());
+    }
+    println!(
+        "daily call budget: {} (day turns at midnight {})",
+        handle.daily_budget(),
+        args.timezone
+    );
+    handle.wait();
+    Ok(())
+}
+
+fn generated_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    for i in 0..2u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}

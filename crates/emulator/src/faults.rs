@@ -1,0 +1,184 @@
+//! `--faults "latency=50ms,error_rate=0.05,drop_after_commit=0.02,truncate=0.01,seed=7"`:
+//! injected latency, HTTP 500s (nothing committed, not counted), responses dropped after the
+//! write committed (the connection closes with no response), and truncated bodies. Each call
+//! draws from a splitmix64 sequence keyed by the seed and the call's sequence number, so a
+//! given seed and call order always injects the same faults.
+
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// A parsed fault specification.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct FaultSpec {
+    /// Added to every API call.
+    #[serde(serialize_with = "ser_ms")]
+    pub latency: Duration,
+    /// Probability of an HTTP 500 before anything is done.
+    pub error_rate: f64,
+    /// Probability that the response is dropped after the call committed.
+    pub drop_after_commit: f64,
+    /// Probability that the response body is cut short (after the call committed).
+    pub truncate: f64,
+    /// The seed of the draws.
+    pub seed: u64,
+}
+
+fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+impl FaultSpec {
+    /// Parses `key=value` pairs separated by commas; an empty text means no faults.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut spec = Self::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("fault {part:?}: expected key=value"))?;
+            let (k, v) = (k.trim(), v.trim());
+            let prob = |v: &str| -> Result<f64, String> {
+                let p: f64 = v.parse().map_err(|_| format!("fault {k}: {v:?} is not a number"))?;
+                if (0.0..=1.0).contains(&p) {
+                    Ok(p)
+                } else {
+                    Err(format!("fault {k}: {p} is not between 0 and 1"))
+                }
+            };
+            match k {
+                "latency" => spec.latency = parse_duration(v)?,
+                "error_rate" => spec.error_rate = prob(v)?,
+                "drop_after_commit" => spec.drop_after_commit = prob(v)?,
+                "truncate" => spec.truncate = prob(v)?,
+                "seed" => {
+                    spec.seed =
+                        v.parse().map_err(|_| format!("fault seed: {v:?} is not an integer"))?
+                }
+                other => {
+                    return Err(format!(
+                        "unknown fault {other:?} (expected latency, error_rate, drop_after_commit, truncate, seed)"
+                    ));
+                }
+            }
+        }
+        Ok(spec)
+    }
+
+    /// Whether any fault is active.
+    pub fn is_active(&self) -> bool {
+        !self.latency.is_zero()
+            || self.error_rate > 0.0
+            || self.drop_after_commit > 0.0
+            || self.truncate > 0.0
+    }
+}
+
+fn parse_duration(v: &str) -> Result<Duration, String> {
+    let bad = || format!("latency {v:?}: expected e.g. 50ms or 1s");
+    if let Some(ms) = v.strip_suffix("ms") {
+        return ms.trim().parse().map(Duration::from_millis).map_err(|_| bad());
+    }
+    if let Some(s) = v.strip_suffix('s') {
+        return s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .ok_or_else(bad);
+    }
+    v.parse().map(Duration::from_millis).map_err(|_| bad())
+}
+
+/// What happens to one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Draw {
+    /// Sleep this long first.
+    pub latency: Duration,
+    /// Answer HTTP 500 without doing anything.
+    pub error: bool,
+    /// Do the call, then close the connection without answering.
+    pub drop: bool,
+    /// Do the call, then send only part of the body.
+    pub truncate: bool,
+}
+
+/// The live fault settings and the draw sequence.
+#[derive(Debug, Default)]
+pub struct Faults {
+    spec: RwLock<FaultSpec>,
+    seq: AtomicU64,
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl Faults {
+    /// Faults with `spec`.
+    pub fn new(spec: FaultSpec) -> Self {
+        Self { spec: RwLock::new(spec), seq: AtomicU64::new(0) }
+    }
+
+    /// The current specification.
+    pub fn spec(&self) -> FaultSpec {
+        self.spec.read().map(|s| *s).unwrap_or_default()
+    }
+
+    /// Replaces the specification and restarts the draw sequence.
+    pub fn set(&self, spec: FaultSpec) {
+        if let Ok(mut s) = self.spec.write() {
+            *s = spec;
+        }
+        self.seq.store(0, Ordering::SeqCst);
+    }
+
+    /// Draws the faults of the next call.
+    pub fn draw(&self) -> Draw {
+        let spec = self.spec();
+        if !spec.is_active() {
+            return Draw::default();
+        }
+        let n = self.seq.fetch_add(1, Ordering::SeqCst);
+        let base = splitmix(spec.seed ^ splitmix(n));
+        let error = unit(splitmix(base ^ 1)) < spec.error_rate;
+        let drop = !error && unit(splitmix(base ^ 2)) < spec.drop_after_commit;
+        let truncate = !error && !drop && unit(splitmix(base ^ 3)) < spec.truncate;
+        Draw { latency: spec.latency, error, drop, truncate }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_spec() {
+        let s = FaultSpec::parse(
+            "latency=50ms,error_rate=0.05,drop_after_commit=0.02,truncate=0.01,seed=7",
+        )
+        .unwrap();
+        assert_eq!(s.latency, Duration::from_millis(50));
+        assert_eq!(s.seed, 7);
+        assert!(FaultSpec::parse("error_rate=2").is_err());
+        assert!(FaultSpec::parse("bogus=1").is_err());
+    }
+
+    #[test]
+    fn draws_are_deterministic_and_near_the_rate() {
+        let spec = FaultSpec::parse("error_rate=0.1,seed=7").unwrap();
+        let a = Faults::new(spec);
+        let b = Faults::new(spec);
+        let da: Vec<_> = (0..1000).map(|_| a.draw()).collect();
+        let db: Vec<_> = (0..1000).map(|_| b.draw()).collect();
+        assert_eq!(da, db);
+        let errors = da.iter().filter(|d| d.error).count();
+        assert!((60..140).contains(&errors), "{errors}");
+    }
+}

@@ -1,0 +1,58 @@
+//! The shared state of a running emulator.
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+
+use crate::clock::Clock;
+use crate::config::EmulatorConfig;
+use crate::faults::Faults;
+use crate::reqlog::RequestLog;
+use crate::schema::Schema;
+use crate::store::Store;
+
+/// Everything handlers share.
+#[derive(Debug)]
+pub struct State {
+    /// The configuration it started with.
+    pub cfg: EmulatorConfig,
+    /// Modules and users.
+    pub schema: Schema,
+    /// The durable store.
+    pub store: Store,
+    /// The org clock.
+    pub clock: Clock,
+    /// Injected faults.
+    pub faults: Faults,
+    /// Accepted tokens.
+    pub tokens: RwLock<HashSet<String>>,
+    /// Received requests.
+    pub log: RequestLog,
+}
+
+impl State {
+    /// Whether `token` is accepted.
+    pub fn token_ok(&self, token: &str) -> bool {
+        self.tokens.read().map(|t| t.contains(token)).unwrap_or(false)
+    }
+
+    /// Accepts `token` from now on (and after restarts).
+    pub fn add_token(&self, token: &str) -> Result<(), rusqlite::Error> {
+        let now = self.clock.now().as_second();
+        self.store.write(|tx| crate::store::add_token(tx, token, now))?;
+        if let Ok(mut t) = self.tokens.write() {
+            t.insert(token.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Advances the clock by `days` and persists the offset.
+    pub fn advance_days(&self, days: i64) -> Result<(), rusqlite::Error> {
+        let offset = self.clock.advance_days(days);
+        self.store.write(|tx| crate::store::meta_set(tx, "clock_offset_secs", &offset.to_string()))
+    }
+
+    /// The org day as `yyyy-MM-dd`.
+    pub fn today(&self) -> String {
+        self.clock.today().to_string()
+    }
+}
