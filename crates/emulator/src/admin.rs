@@ -31,6 +31,9 @@ use crate::store::{counters, records};
 
 type St = AxState<Arc<State>>;
 
+/// Per day: total, by method, by module.
+type DayCounts = (u64, BTreeMap<String, u64>, BTreeMap<String, u64>);
+
 /// The admin routes.
 pub fn router() -> Router<Arc<State>> {
     Router::new()
@@ -60,10 +63,9 @@ fn internal() -> Response {
 
 /// The JSON of `GET /__emulator/calls`.
 pub fn calls_json(st: &State) -> Result<Value, rusqlite::Error> {
-    let all = st.store.read(|c| counters::all(c))?;
+    let all = st.store.read(counters::all)?;
     let today = st.today();
-    let mut by_day: BTreeMap<String, (u64, BTreeMap<String, u64>, BTreeMap<String, u64>)> =
-        BTreeMap::new();
+    let mut by_day: BTreeMap<String, DayCounts> = BTreeMap::new();
     for c in &all {
         let e = by_day.entry(c.day.clone()).or_default();
         e.0 += c.count;
@@ -100,7 +102,7 @@ async fn calls(AxState(st): St) -> Response {
 }
 
 async fn record_counts(AxState(st): St) -> Response {
-    match st.store.read(|c| records::counts(c)) {
+    match st.store.read(records::counts) {
         Ok(v) => Json(v.into_iter().collect::<BTreeMap<_, _>>()).into_response(),
         Err(_) => internal(),
     }

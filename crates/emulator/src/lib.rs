@@ -191,7 +191,7 @@ impl EmulatorHandle {
 
     /// Every call counter (day, method, module, count).
     pub fn call_counts(&self) -> Vec<CallCount> {
-        self.state.store.read(|c| store::counters::all(c)).unwrap_or_default()
+        self.state.store.read(store::counters::all).unwrap_or_default()
     }
 
     /// Calls counted on the org's current day.
@@ -208,12 +208,7 @@ impl EmulatorHandle {
 
     /// Live records per module.
     pub fn record_counts(&self) -> BTreeMap<String, u64> {
-        self.state
-            .store
-            .read(|c| store::records::counts(c))
-            .unwrap_or_default()
-            .into_iter()
-            .collect()
+        self.state.store.read(store::records::counts).unwrap_or_default().into_iter().collect()
     }
 
     /// The org's current day, `yyyy-MM-dd`.

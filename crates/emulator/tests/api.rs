@@ -1,5 +1,8 @@
 //! Black-box HTTP tests of the emulator: one test binary, modules by concern.
 
+// Helpers outside #[test] functions abort the test on failure too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api {
     mod admin_and_faults;
     mod errors_and_limits;

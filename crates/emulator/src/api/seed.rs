@@ -60,7 +60,7 @@ fn insert(
 /// Writes 300 accounts, 1,200 contacts, 600 potentials and 1,500 leads into an empty store.
 pub fn seed_demo(st: &State) -> Result<(), EmulatorError> {
     let params = HashMap::new();
-    let empty = st.store.read(|c| records::counts(c))?.is_empty();
+    let empty = st.store.read(records::counts)?.is_empty();
     if !empty {
         return Ok(());
     }
