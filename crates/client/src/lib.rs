@@ -1,1 +1,22 @@
-//! zcrm-client: filled by a later issue.
+//! The only crate that talks HTTP to Zoho CRM (or the emulator). It carries the token, spends the
+//! org's daily call budget through a persistent ledger, and reports every outcome honestly:
+//! reads are retried with back-off and jitter, writes whose outcome is unknown are reported as
+//! in doubt and never retried, and the daily limit stops everything at once.
+
+pub mod budget;
+mod client;
+pub mod endpoint;
+mod error;
+pub mod metadata;
+pub mod retry;
+pub mod secret;
+pub mod transport;
+
+pub use budget::{BudgetExhausted, BudgetLimit, BudgetStatus, Ledger, LedgerConfig};
+pub use client::{Client, ClientConfig};
+pub use endpoint::{DataCentre, Endpoint};
+pub use error::ClientError;
+pub use metadata::{CachedFields, MetadataCache};
+pub use retry::RetryPolicy;
+pub use secret::AuthToken;
+pub use transport::{FilePart, TransportConfig};

@@ -370,6 +370,7 @@ impl ReadParams {
     pub fn to_pairs(&self) -> Result<Pairs, ParamError> {
         let mut out = Pairs::new();
         out.push(("selectColumns", self.select.to_param()?));
+        self.window.check()?;
         self.window.push(&mut out);
         if let Some(sort) = &self.sort {
             out.push(("sortColumnString", sort.column.clone()));

@@ -1,0 +1,310 @@
+//! The call-budget ledger: calls spent per org, per org day, per consumer (pipeline) and per
+//! method class, in SQLite under the state dir.
+//!
+//! Every call is reserved here *before* it is sent, so a crash never under-counts. The
+//! reservation is one `BEGIN IMMEDIATE` transaction (check, then increment), so several zcrm
+//! processes sharing a state dir never overspend together: the ledger is the lock.
+//! The old API cannot report calls other integrations made, so the ledger is conservative:
+//! once the server answers 4421 the day is marked spent for everyone using this state dir.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ZonedDateTime};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use zcrm_protocol::limits::SEARCH_CV_DAILY_CAP;
+use zcrm_protocol::{BudgetRule, MethodClass};
+
+use crate::ClientError;
+
+/// The budget is spent: nothing more can be sent until `resets_at`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what}: {spent} of {limit} calls used on {day}; the budget resets at {resets_at}")]
+pub struct BudgetExhausted {
+    /// Which limit stopped the call.
+    pub what: BudgetLimit,
+    /// Calls counted against that limit today.
+    pub spent: u32,
+    /// The limit.
+    pub limit: u32,
+    /// The org's day (in its time zone).
+    pub day: Date,
+    /// When the day turns over (the next midnight in the org's time zone).
+    pub resets_at: ZonedDateTime,
+}
+
+/// The limit that stopped a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetLimit {
+    /// The org's daily budget.
+    Org,
+    /// This pipeline's share of it (`budget_share`).
+    Share,
+    /// The 250-a-day cap on getSearchRecords/getCVRecords.
+    SearchCv,
+    /// The server answered 4421 today.
+    ServerLimit,
+}
+
+impl std::fmt::Display for BudgetLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Org => "the org's daily API budget is spent",
+            Self::Share => "this pipeline's share of the daily API budget is spent",
+            Self::SearchCv => "the 250-a-day getSearchRecords/getCVRecords cap is reached",
+            Self::ServerLimit => "Zoho answered 4421 (daily API limit exceeded)",
+        })
+    }
+}
+
+/// Where the budget stands today.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BudgetStatus {
+    /// The org key.
+    pub org: String,
+    /// The org's day.
+    pub day: String,
+    /// Calls spent today by every consumer of this ledger.
+    pub spent: u32,
+    /// Of which by this consumer.
+    pub spent_by_consumer: u32,
+    /// getSearchRecords/getCVRecords calls today.
+    pub search_cv_spent: u32,
+    /// The org's daily budget.
+    pub budget: u32,
+    /// This consumer's limit (`budget_share` of the budget).
+    pub share_limit: u32,
+    /// Calls this consumer may still make today.
+    pub remaining: u32,
+    /// Whether the server reported the limit today.
+    pub server_limit_hit: bool,
+    /// When the day turns over, RFC 3339 with the zone.
+    pub resets_at: String,
+}
+
+/// Settings of a ledger.
+#[derive(Debug, Clone)]
+pub struct LedgerConfig {
+    /// The org key (defaults to the API host).
+    pub org: String,
+    /// Who is spending (a pipeline name, or `cli`).
+    pub consumer: String,
+    /// The org's time zone (the budget day turns at its midnight).
+    pub timezone: TimeZone,
+    /// The daily budget rule.
+    pub rule: BudgetRule,
+    /// The share of the budget this consumer may spend, in (0, 1].
+    pub share: f64,
+}
+
+type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The persistent ledger.
+pub struct Ledger {
+    conn: Mutex<Connection>,
+    cfg: LedgerConfig,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("cfg", &self.cfg).finish_non_exhaustive()
+    }
+}
+
+fn state_err(e: impl std::fmt::Display) -> ClientError {
+    ClientError::State(format!("budget ledger: {e}"))
+}
+
+/// Parses a time zone name (`America/Los_Angeles`).
+pub fn timezone(name: &str) -> Result<TimeZone, ClientError> {
+    TimeZone::get(name).map_err(|e| ClientError::Config(format!("unknown time zone {name:?}: {e}")))
+}
+
+impl Ledger {
+    /// Opens (or creates) the ledger file `path`.
+    pub fn open(path: &Path, cfg: LedgerConfig) -> Result<Self, ClientError> {
+        if !(cfg.share > 0.0 && cfg.share <= 1.0) {
+            return Err(ClientError::Config(format!(
+                "budget_share {} must be in (0, 1]",
+                cfg.share
+            )));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(state_err)?;
+        }
+        let conn = Connection::open(path).map_err(state_err)?;
+        conn.busy_timeout(Duration::from_secs(60)).map_err(state_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous=FULL;
+             CREATE TABLE IF NOT EXISTS calls (
+                 org TEXT NOT NULL, day TEXT NOT NULL, consumer TEXT NOT NULL, class TEXT NOT NULL,
+                 n INTEGER NOT NULL, PRIMARY KEY (org, day, consumer, class));
+             CREATE TABLE IF NOT EXISTS server_limit (
+                 org TEXT NOT NULL, day TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (org, day));",
+        )
+        .map_err(state_err)?;
+        Ok(Self { conn: Mutex::new(conn), cfg, clock: Arc::new(Timestamp::now) })
+    }
+
+    /// Replaces the clock (tests, and rehearsals against an emulator whose clock was advanced).
+    pub fn with_clock(mut self, clock: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LedgerConfig {
+        &self.cfg
+    }
+
+    fn now(&self) -> ZonedDateTime {
+        (self.clock)().to_zoned_datetime(self.cfg.timezone.clone())
+    }
+
+    /// The org's current day and when it ends.
+    pub fn day(&self) -> (Date, ZonedDateTime) {
+        let now = self.now();
+        let resets = now.tomorrow().and_then(|t| t.start_of_day()).unwrap_or_else(|_| now.clone());
+        (now.date(), resets)
+    }
+
+    /// This consumer's daily limit.
+    pub fn share_limit(&self) -> u32 {
+        let budget = self.cfg.rule.daily_budget();
+        ((f64::from(budget) * self.cfg.share).floor() as u32).min(budget)
+    }
+
+    /// Reserves one call of `class`; fails, counting nothing, if any limit is reached.
+    pub fn reserve(&self, class: MethodClass) -> Result<(), ClientError> {
+        let (day, resets_at) = self.day();
+        let day_s = day.to_string();
+        let mut conn = self.conn.lock().map_err(|_| state_err("lock poisoned"))?;
+        let tx =
+            conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(state_err)?;
+        let counts =
+            Counts::read(&tx, &self.cfg.org, &day_s, &self.cfg.consumer).map_err(state_err)?;
+        let budget = self.cfg.rule.daily_budget();
+        let stop = |what, spent, limit| {
+            Err(ClientError::Budget(BudgetExhausted {
+                what,
+                spent,
+                limit,
+                day,
+                resets_at: resets_at.clone(),
+            }))
+        };
+        if counts.server_limit {
+            return stop(BudgetLimit::ServerLimit, counts.org, budget);
+        }
+        if counts.org >= budget {
+            return stop(BudgetLimit::Org, counts.org, budget);
+        }
+        if counts.consumer >= self.share_limit() {
+            return stop(BudgetLimit::Share, counts.consumer, self.share_limit());
+        }
+        if class == MethodClass::SearchCv && counts.search_cv >= SEARCH_CV_DAILY_CAP {
+            return stop(BudgetLimit::SearchCv, counts.search_cv, SEARCH_CV_DAILY_CAP);
+        }
+        tx.execute(
+            "INSERT INTO calls (org, day, consumer, class, n) VALUES (?1, ?2, ?3, ?4, 1)
+             ON CONFLICT (org, day, consumer, class) DO UPDATE SET n = n + 1",
+            params![self.cfg.org, day_s, self.cfg.consumer, class_name(class)],
+        )
+        .map_err(state_err)?;
+        tx.commit().map_err(state_err)?;
+        Ok(())
+    }
+
+    /// Records that the server answered 4421 today: every consumer stops until the day turns.
+    pub fn mark_server_limit(&self) -> Result<BudgetExhausted, ClientError> {
+        let (day, resets_at) = self.day();
+        let conn = self.conn.lock().map_err(|_| state_err("lock poisoned"))?;
+        conn.execute(
+            "INSERT OR IGNORE INTO server_limit (org, day, at) VALUES (?1, ?2, ?3)",
+            params![self.cfg.org, day.to_string(), self.now().to_string()],
+        )
+        .map_err(state_err)?;
+        let counts = Counts::read(&conn, &self.cfg.org, &day.to_string(), &self.cfg.consumer)
+            .map_err(state_err)?;
+        Ok(BudgetExhausted {
+            what: BudgetLimit::ServerLimit,
+            spent: counts.org,
+            limit: self.cfg.rule.daily_budget(),
+            day,
+            resets_at,
+        })
+    }
+
+    /// Where the budget stands today.
+    pub fn status(&self) -> Result<BudgetStatus, ClientError> {
+        let (day, resets_at) = self.day();
+        let conn = self.conn.lock().map_err(|_| state_err("lock poisoned"))?;
+        let c = Counts::read(&conn, &self.cfg.org, &day.to_string(), &self.cfg.consumer)
+            .map_err(state_err)?;
+        let budget = self.cfg.rule.daily_budget();
+        let share = self.share_limit();
+        let remaining = if c.server_limit {
+            0
+        } else {
+            budget.saturating_sub(c.org).min(share.saturating_sub(c.consumer))
+        };
+        Ok(BudgetStatus {
+            org: self.cfg.org.clone(),
+            day: day.to_string(),
+            spent: c.org,
+            spent_by_consumer: c.consumer,
+            search_cv_spent: c.search_cv,
+            budget,
+            share_limit: share,
+            remaining,
+            server_limit_hit: c.server_limit,
+            resets_at: resets_at.to_string(),
+        })
+    }
+}
+
+fn class_name(class: MethodClass) -> &'static str {
+    match class {
+        MethodClass::General => "general",
+        MethodClass::SearchCv => "search_cv",
+    }
+}
+
+struct Counts {
+    org: u32,
+    consumer: u32,
+    search_cv: u32,
+    server_limit: bool,
+}
+
+impl Counts {
+    fn read(conn: &Connection, org: &str, day: &str, consumer: &str) -> rusqlite::Result<Self> {
+        let sum = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<u32> {
+            conn.query_row(sql, p, |r| r.get::<_, Option<u32>>(0)).map(Option::unwrap_or_default)
+        };
+        Ok(Self {
+            org: sum("SELECT SUM(n) FROM calls WHERE org = ?1 AND day = ?2", &[&org, &day])?,
+            consumer: sum(
+                "SELECT SUM(n) FROM calls WHERE org = ?1 AND day = ?2 AND consumer = ?3",
+                &[&org, &day, &consumer],
+            )?,
+            search_cv: sum(
+                "SELECT SUM(n) FROM calls WHERE org = ?1 AND day = ?2 AND class = 'search_cv'",
+                &[&org, &day],
+            )?,
+            server_limit: conn
+                .query_row(
+                    "SELECT 1 FROM server_limit WHERE org = ?1 AND day = ?2",
+                    params![org, day],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some(),
+        })
+    }
+}

@@ -1,0 +1,52 @@
+//! The auth token: kept out of every `Debug`, `Display`, log line and error text.
+
+use std::fmt;
+
+/// What the token is replaced with wherever text might carry it.
+pub const REDACTED: &str = "[redacted]";
+
+/// A Zoho authtoken. Its `Debug` and `Display` never show it; only the transport reads it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthToken(String);
+
+impl AuthToken {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// Reads the token from the environment variable `var` (the pipeline names the variable,
+    /// never the token itself).
+    pub fn from_env(var: &str) -> Result<Self, crate::ClientError> {
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Self(v.trim().to_owned())),
+            _ => Err(crate::ClientError::Config(format!(
+                "the environment variable {var} that should hold the Zoho authtoken is not set"
+            ))),
+        }
+    }
+
+    /// The token, for the one place that sends it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Replaces every occurrence of the token in `text`.
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.is_empty() { text.to_owned() } else { text.replace(&self.0, REDACTED) }
+    }
+}
+
+impl fmt::Debug for AuthToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthToken(")?;
+        f.write_str(REDACTED)?;
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for AuthToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}

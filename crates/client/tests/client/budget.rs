@@ -1,0 +1,168 @@
+//! The call-budget ledger: stops exactly at the limit, respects the share, obeys the server's
+//! 4421, and two processes on one ledger never overspend together.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use zcrm_client::{BudgetLimit, ClientError, Ledger, LedgerConfig};
+use zcrm_protocol::{BudgetRule, Edition, MethodClass};
+
+use crate::{client_with, emulator, ledger};
+
+#[test]
+fn stops_exactly_at_the_budget_without_sending() {
+    let env = emulator(|c| c);
+    let l = ledger(&env, BudgetRule::Fixed(5), 1.0);
+    let c = client_with(&env, l.clone(), |_| {});
+    for _ in 0..5 {
+        c.get_fields("Leads").unwrap();
+    }
+    let err = c.get_fields("Leads").unwrap_err();
+    let ClientError::Budget(b) = &err else { panic!("{err}") };
+    assert_eq!((b.what, b.spent, b.limit), (BudgetLimit::Org, 5, 5));
+    assert!(err.to_string().contains("resets at"), "{err}");
+    assert_eq!(env.emu.calls_today(), 5, "the sixth call was never sent");
+    let s = l.status().unwrap();
+    assert_eq!((s.spent, s.remaining), (5, 0));
+}
+
+#[test]
+fn the_share_limits_one_consumer() {
+    let env = emulator(|c| c);
+    let l = ledger(&env, BudgetRule::Edition { edition: Edition::Free, licenses: 1 }, 0.1);
+    assert_eq!(l.share_limit(), 25);
+    let c = client_with(&env, l.clone(), |_| {});
+    for _ in 0..25 {
+        c.get_fields("Leads").unwrap();
+    }
+    assert!(
+        matches!(c.get_fields("Leads"), Err(ClientError::Budget(b)) if b.what == BudgetLimit::Share)
+    );
+}
+
+#[test]
+fn the_server_limit_stops_everything_at_once() {
+    let env = emulator(|c| zcrm_emulator::EmulatorConfig { daily_budget: Some(3), ..c });
+    let l = ledger(&env, BudgetRule::Fixed(1000), 1.0);
+    let c = client_with(&env, l.clone(), |_| {});
+    for _ in 0..3 {
+        c.get_fields("Leads").unwrap();
+    }
+    let err = c.get_fields("Leads").unwrap_err();
+    assert!(matches!(&err, ClientError::Budget(b) if b.what == BudgetLimit::ServerLimit), "{err}");
+    assert!(matches!(c.get_fields("Leads"), Err(ClientError::Budget(_))));
+    assert_eq!(env.emu.calls_today(), 4, "after the 4421 nothing more is sent");
+    assert!(l.status().unwrap().server_limit_hit);
+}
+
+#[test]
+fn search_and_cv_calls_have_their_own_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let l =
+        Ledger::open(&dir.path().join("l.sqlite"), cfg(BudgetRule::Fixed(10_000), "a")).unwrap();
+    for _ in 0..250 {
+        l.reserve(MethodClass::SearchCv).unwrap();
+    }
+    assert!(
+        matches!(l.reserve(MethodClass::SearchCv), Err(ClientError::Budget(b)) if b.what == BudgetLimit::SearchCv)
+    );
+    l.reserve(MethodClass::General).unwrap();
+    assert_eq!(l.status().unwrap().spent, 251);
+}
+
+#[test]
+fn the_day_turns_at_midnight_in_the_org_time_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let now =
+        Arc::new(std::sync::Mutex::new("2026-03-07T07:59:59Z".parse::<jiff::Timestamp>().unwrap()));
+    let clock = now.clone();
+    let l = Ledger::open(&dir.path().join("l.sqlite"), cfg(BudgetRule::Fixed(2), "a"))
+        .unwrap()
+        .with_clock(move || *clock.lock().unwrap());
+    l.reserve(MethodClass::General).unwrap();
+    l.reserve(MethodClass::General).unwrap();
+    let Err(ClientError::Budget(b)) = l.reserve(MethodClass::General) else { panic!() };
+    assert_eq!(b.day.to_string(), "2026-03-06", "23:59:59 in Los Angeles");
+    assert_eq!(b.resets_at.timestamp().to_string(), "2026-03-07T08:00:00Z");
+    *now.lock().unwrap() = "2026-03-07T08:00:00Z".parse().unwrap();
+    l.reserve(MethodClass::General).unwrap();
+}
+
+fn cfg(rule: BudgetRule, consumer: &str) -> LedgerConfig {
+    LedgerConfig {
+        org: "org".into(),
+        consumer: consumer.into(),
+        timezone: zcrm_client::budget::timezone("America/Los_Angeles").unwrap(),
+        rule,
+        share: 1.0,
+    }
+}
+
+/// The child side of the race: reserve until refused, print how many succeeded.
+#[test]
+fn racer_child() {
+    let Ok(path) = std::env::var("ZCRM_RACE_LEDGER") else { return };
+    let consumer = std::env::var("ZCRM_RACE_CONSUMER").unwrap();
+    let l =
+        Ledger::open(std::path::Path::new(&path), cfg(BudgetRule::Fixed(600), &consumer)).unwrap();
+    // Start together: wait for the parent's go signal (a file) so the processes overlap.
+    let go = std::path::PathBuf::from(format!("{path}.go"));
+    while !go.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let mut ok = 0;
+    while l.reserve(MethodClass::General).is_ok() {
+        ok += 1;
+    }
+    println!("RACER_OK={ok}");
+}
+
+#[test]
+fn two_processes_racing_on_one_ledger_never_exceed_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("race.sqlite");
+    // Create the schema first so both children start on equal terms.
+    drop(Ledger::open(&path, cfg(BudgetRule::Fixed(600), "setup")).unwrap());
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = ["one", "two", "three"]
+        .iter()
+        .map(|name| {
+            Command::new(&exe)
+                .args(["--exact", "budget::racer_child", "--nocapture", "--test-threads=1"])
+                .env("ZCRM_RACE_LEDGER", &path)
+                .env("ZCRM_RACE_CONSUMER", name)
+                .output_async()
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::write(dir.path().join("race.sqlite.go"), b"go").unwrap();
+    let counts: Vec<u32> = children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let at = text.find("RACER_OK=").unwrap_or_else(|| panic!("child output: {text}"));
+            let digits: String =
+                text[at + "RACER_OK=".len()..].chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().unwrap()
+        })
+        .collect();
+    assert_eq!(counts.iter().sum::<u32>(), 600, "together exactly the budget: {counts:?}");
+    assert!(
+        counts.iter().filter(|c| **c > 0).count() >= 2,
+        "the processes really raced: {counts:?}"
+    );
+}
+
+trait SpawnPiped {
+    fn output_async(&mut self) -> std::process::Child;
+}
+
+impl SpawnPiped for Command {
+    fn output_async(&mut self) -> std::process::Child {
+        self.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
