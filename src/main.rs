@@ -1,32 +1,115 @@
 //! The `zcrm` command line: thin argument parsing over the stage crates.
 
+mod cmd;
+mod connection;
+
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use zcrm_client::ClientError;
+
+/// Exit codes (DESIGN.md).
+mod exit {
+    pub const OK: u8 = 0;
+    pub const USAGE: u8 = 2;
+    pub const CRM: u8 = 3;
+    pub const BUDGET: u8 = 75;
+}
 
 /// zcrm moves data in and out of Zoho CRM in bulk through the XML Developer API.
 ///
-/// Pipelines (CSV/XLSX → validated, batched imports; whole-module exports to Parquet/CSV) run
-/// against a real org or against the built-in emulator. The subcommands of DESIGN.md arrive
-/// with their issues; this build carries the wire-protocol crate.
+/// Without ZCRM_URL every command runs against the built-in emulator (data in .zcrm/emulator).
 #[derive(Debug, Parser)]
-#[command(name = "zcrm", version, about, long_about = None)]
+#[command(
+    name = "zcrm",
+    version,
+    about,
+    after_long_help = "Connection (commands without a pipeline file): ZCRM_URL (https://crm.zoho.com, eu, cn, in, au, or \
+any URL; omitted or 'embedded' = the built-in emulator), ZCRM_AUTHTOKEN, ZCRM_EDITION (free|standard|professional|enterprise), \
+ZCRM_LICENSES, ZCRM_DAILY_BUDGET, ZCRM_BUDGET_SHARE, ZCRM_TIMEZONE, ZCRM_STATE_DIR (default .zcrm/state).\n\n\
+Exit codes: 0 done; 1 finished but some rows rejected; 2 usage or pipeline-file error; 3 the CRM or the network failed \
+after retries; 75 stopped because today's budget is spent (rerun resumes)."
+)]
 struct Cli {
-    /// Print the daily API call budget of an edition for a licence count, and exit.
-    #[arg(long, value_name = "EDITION")]
-    budget_for: Option<zcrm_protocol::Edition>,
+    #[command(subcommand)]
+    command: Command,
+}
 
-    /// User licences, with --budget-for.
-    #[arg(long, default_value_t = 1, requires = "budget_for")]
-    licenses: u32,
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a module's fields (getFields) as a table; cached in the state dir.
+    #[command(
+        after_long_help = "Examples:\n  zcrm fields Leads\n  zcrm fields Contacts --json\n  zcrm fields Leads --refresh"
+    )]
+    Fields {
+        /// The module's API name (Leads, Contacts, CustomModule1, ...).
+        module: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Fetch again instead of using the cached metadata (spends one call).
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Print calls spent today, the day's budget, what is left and when the day turns.
+    #[command(
+        after_long_help = "Examples:\n  zcrm budget\n  ZCRM_EDITION=enterprise ZCRM_LICENSES=40 zcrm budget --json"
+    )]
+    Budget {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the built-in Zoho CRM XML API emulator on loopback.
+    #[command(
+        after_long_help = "Examples:\n  zcrm emulator --seed-demo --token 0123456789abcdef0123456789abcdef\n  \
+zcrm emulator --listen 127.0.0.1:4280 --edition enterprise --licenses 20 --tls\n  \
+zcrm emulator --faults latency=50ms,error_rate=0.05,drop_after_commit=0.02,seed=7"
+    )]
+    Emulator(zcrm_emulator::cli::EmulatorArgs),
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<ClientError>() {
+        Some(ClientError::Budget(_)) => exit::BUDGET,
+        Some(ClientError::Config(_) | ClientError::InsecureUrl { .. }) => exit::USAGE,
+        Some(_) => exit::CRM,
+        None => exit::USAGE,
+    }
+}
+
+fn print(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`zcrm fields Leads | head`) is not an error.
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("zcrm: {e}");
+            ExitCode::from(exit::CRM)
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(edition) = cli.budget_for {
-        println!("{}", edition.daily_budget(cli.licenses));
-        return ExitCode::SUCCESS;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("ZCRM_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Fields { module, json, refresh } => cmd::fields::run(&module, json, refresh),
+        Command::Budget { json } => cmd::budget::run(json),
+        Command::Emulator(args) => {
+            zcrm_emulator::cli::run(args).map(|()| String::new()).map_err(anyhow::Error::from)
+        }
+    };
+    match result {
+        Ok(text) => print(&text),
+        Err(e) => {
+            eprintln!("zcrm: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
     }
-    let _ = <Cli as clap::CommandFactory>::command().print_help();
-    ExitCode::SUCCESS
 }

@@ -1,0 +1,134 @@
+//! The connection of commands that take no pipeline file: `ZCRM_URL`, `ZCRM_AUTHTOKEN`,
+//! `ZCRM_EDITION`, `ZCRM_LICENSES` (DESIGN.md), plus `ZCRM_DAILY_BUDGET`, `ZCRM_BUDGET_SHARE`,
+//! `ZCRM_TIMEZONE` and `ZCRM_STATE_DIR`. No URL (or `embedded`) starts the built-in emulator
+//! in-process, with its data in `.zcrm/emulator/`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use zcrm_client::{
+    AuthToken, Client, ClientConfig, Endpoint, Ledger, LedgerConfig, RetryPolicy, TransportConfig,
+};
+use zcrm_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use zcrm_protocol::{BudgetRule, Edition};
+
+/// The token the embedded emulator accepts; it never leaves the machine.
+const EMBEDDED_TOKEN: &str = "zcrm-embedded-emulator-token";
+
+/// Connection settings read from the environment.
+pub struct Settings {
+    /// `ZCRM_URL`, unless embedded.
+    pub url: Option<String>,
+    /// The budget rule.
+    pub rule: BudgetRule,
+    /// `ZCRM_BUDGET_SHARE` (default 1.0 for ad hoc commands).
+    pub share: f64,
+    /// `ZCRM_TIMEZONE`.
+    pub timezone: String,
+    /// `ZCRM_STATE_DIR` (default `.zcrm/state`).
+    pub state_dir: PathBuf,
+    edition: Edition,
+    licenses: u32,
+    daily_budget: Option<u32>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Self> {
+        let edition: Edition =
+            env("ZCRM_EDITION").map_or(Ok(Edition::Free), |e| e.parse()).context("ZCRM_EDITION")?;
+        let licenses: u32 = env("ZCRM_LICENSES")
+            .map_or(Ok(1), |v| v.parse())
+            .context("ZCRM_LICENSES must be a number")?;
+        let daily_budget: Option<u32> = env("ZCRM_DAILY_BUDGET")
+            .map(|v| v.parse())
+            .transpose()
+            .context("ZCRM_DAILY_BUDGET must be a number")?;
+        let share: f64 = env("ZCRM_BUDGET_SHARE")
+            .map_or(Ok(1.0), |v| v.parse())
+            .context("ZCRM_BUDGET_SHARE must be a number")?;
+        if !(share > 0.0 && share <= 1.0) {
+            bail!("ZCRM_BUDGET_SHARE must be in (0, 1], not {share}");
+        }
+        let rule = match daily_budget {
+            Some(n) => BudgetRule::Fixed(n),
+            None => BudgetRule::Edition { edition, licenses },
+        };
+        let url = env("ZCRM_URL").filter(|u| !u.eq_ignore_ascii_case("embedded"));
+        Ok(Self {
+            url,
+            rule,
+            share,
+            timezone: env("ZCRM_TIMEZONE")
+                .unwrap_or_else(|| zcrm_protocol::limits::DEFAULT_ORG_TIMEZONE.to_owned()),
+            state_dir: env("ZCRM_STATE_DIR")
+                .map_or_else(|| PathBuf::from(".zcrm/state"), PathBuf::from),
+            edition,
+            licenses,
+            daily_budget,
+        })
+    }
+
+    /// The org key of the ledger: the API host, or `embedded`.
+    pub fn org(&self) -> Result<String> {
+        Ok(match &self.url {
+            None => "embedded".to_owned(),
+            Some(u) => Endpoint::parse(u)?.host().to_owned(),
+        })
+    }
+
+    /// Opens the ledger for `consumer`.
+    pub fn ledger(&self, consumer: &str) -> Result<Arc<Ledger>> {
+        let cfg = LedgerConfig {
+            org: self.org()?,
+            consumer: consumer.to_owned(),
+            timezone: zcrm_client::budget::timezone(&self.timezone)?,
+            rule: self.rule,
+            share: self.share,
+        };
+        Ok(Arc::new(Ledger::open(&self.state_dir.join("budget.sqlite"), cfg)?))
+    }
+}
+
+/// A connected client, and the embedded emulator when one was started (kept alive with it).
+pub struct Connected {
+    /// The client.
+    pub client: Client,
+    /// The in-process emulator, if the connection is embedded (kept running while this lives).
+    pub _emulator: Option<EmulatorHandle>,
+}
+
+/// Connects as `consumer`: to `ZCRM_URL` with the token of `ZCRM_AUTHTOKEN`, or to the embedded emulator.
+pub fn connect(settings: &Settings, consumer: &str) -> Result<Connected> {
+    let (endpoint, token, emulator) = match &settings.url {
+        Some(url) => (Endpoint::parse(url)?, AuthToken::from_env("ZCRM_AUTHTOKEN")?, None),
+        None => {
+            let data = settings
+                .state_dir
+                .parent()
+                .map_or_else(|| PathBuf::from(".zcrm"), PathBuf::from)
+                .join("emulator");
+            let cfg = EmulatorConfig {
+                edition: settings.edition,
+                licenses: settings.licenses,
+                daily_budget: settings.daily_budget,
+                timezone: settings.timezone.clone(),
+                ..EmulatorConfig::new(data).token(EMBEDDED_TOKEN)
+            };
+            let emu = Emulator::start(cfg).context("starting the embedded emulator")?;
+            (Endpoint::parse(emu.url())?, AuthToken::new(EMBEDDED_TOKEN), Some(emu))
+        }
+    };
+    let cfg = ClientConfig {
+        endpoint,
+        token,
+        transport: TransportConfig::default(),
+        retry: RetryPolicy::default(),
+    };
+    Ok(Connected { client: Client::new(cfg, settings.ledger(consumer)?)?, _emulator: emulator })
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests: the real `zcrm` binary against a real emulator on loopback.
+
+// Test helpers panic on setup failures; that is their job.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli_basics;
+mod harness;
