@@ -7,6 +7,7 @@ mod api {
     mod admin_and_faults;
     mod errors_and_limits;
     pub mod harness;
+    mod kill;
     mod methods;
     mod reads;
     mod writes;

@@ -107,29 +107,35 @@ pub fn get_live(conn: &Connection, module: Option<&str>, id: u64) -> rusqlite::R
 
 /// Inserts a new record.
 pub fn insert(conn: &Connection, rec: &Rec, dupkey: Option<&str>) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO records(id, module, state, owner, created_at, modified_at, dupkey, data) VALUES(?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)",
-        params![i(rec.id), rec.module, i(rec.owner), rec.created_at, rec.modified_at, dupkey, encode(&rec.fields)],
+    )?
+    .execute(params![i(rec.id), rec.module, i(rec.owner), rec.created_at, rec.modified_at, dupkey, encode(&rec.fields)],
     )?;
     Ok(())
 }
 
 /// Rewrites an existing record.
 pub fn update(conn: &Connection, rec: &Rec, dupkey: Option<&str>) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE records SET owner = ?2, modified_at = ?3, dupkey = ?4, data = ?5 WHERE id = ?1",
-        params![i(rec.id), i(rec.owner), rec.modified_at, dupkey, encode(&rec.fields)],
-    )?;
+    )?
+    .execute(params![
+        i(rec.id),
+        i(rec.owner),
+        rec.modified_at,
+        dupkey,
+        encode(&rec.fields)
+    ])?;
     Ok(())
 }
 
 /// The oldest live record of `module` whose duplicate-check key is `key`.
 pub fn find_dup(conn: &Connection, module: &str, key: &str) -> rusqlite::Result<Option<Rec>> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM records WHERE module = ?1 AND state = 0 AND dupkey = ?2 ORDER BY id LIMIT 1"),
-        params![module, key],
-        from_row,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM records WHERE module = ?1 AND state = 0 AND dupkey = ?2 ORDER BY id LIMIT 1"
+    ))?
+    .query_row(params![module, key], from_row)
     .optional()
 }
 
