@@ -62,7 +62,7 @@ pub fn get_records(c: &Call<'_>, tx: &Transaction<'_>, mine: bool) -> Result<Rep
     };
     let recs = records::list(tx, &q)?;
     let shape = Shape::new(def, &rp.select, rp.new_format, rp.version);
-    render::page(c, def, recs.iter().map(|r| shape.row(r)).collect())
+    render::page(c, &shape, &recs.iter().collect::<Vec<_>>())
 }
 
 /// getRecordById: `id` or `idlist`; unknown ids are left out; none found → nodata.
@@ -75,13 +75,13 @@ pub fn get_record_by_id(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fai
     };
     let module = def.module.api_name();
     let shape = Shape::new(def, &rp.select, rp.new_format, rp.version);
-    let mut rows = Vec::new();
+    let mut recs = Vec::new();
     for RecordId(id) in ids {
         if let Some(rec) = records::get_live(tx, Some(&module), id)? {
-            rows.push(shape.row(&rec));
+            recs.push(rec);
         }
     }
-    render::page(c, def, rows)
+    render::page(c, &shape, &recs.iter().collect::<Vec<_>>())
 }
 
 /// getDeletedRecordIds: never nodata; past the end the list is empty.

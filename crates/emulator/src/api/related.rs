@@ -49,9 +49,8 @@ pub fn get_related_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, 
         })
         .skip((rp.window.from - 1) as usize)
         .take(rp.window.len() as usize)
-        .map(|r| shape.row(r))
-        .collect();
-    render::page(c, def, rows)
+        .collect::<Vec<_>>();
+    render::page(c, &shape, &rows)
 }
 
 /// updateRelatedRecords: the URL module is the parent; rows name the child by its id column.

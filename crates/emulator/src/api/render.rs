@@ -63,14 +63,14 @@ impl<'a> Shape<'a> {
         self.allowed.as_ref().is_none_or(|a| a.contains(label))
     }
 
-    /// One record as `(label, value, bare)` triples.
-    pub fn row(&self, rec: &Rec) -> Vec<(String, Option<String>, bool)> {
+    /// One record's response fields, borrowing from the record; `id` is its id as text.
+    pub fn fields<'r>(&'r self, rec: &'r Rec, id_label: &'r str, id: &'r str) -> Vec<OutField<'r>> {
         let mut out = Vec::with_capacity(rec.fields.len() + 1);
-        out.push((self.def.module.id_field().into_owned(), Some(rec.id.to_string()), true));
+        out.push(OutField { label: id_label, value: Some(id), bare: true });
         if !self.nulls {
             for (k, v) in &rec.fields {
                 if self.keep(k) {
-                    out.push((k.clone(), Some(v.clone()), is_id_label(k)));
+                    out.push(OutField { label: k, value: Some(v), bare: is_id_label(k) });
                 }
             }
             return out;
@@ -78,18 +78,14 @@ impl<'a> Shape<'a> {
         let values: HashMap<&str, &str> =
             rec.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         for f in &self.def.fields {
-            let mut labels = Vec::with_capacity(2);
-            if let Some(col) = f.id_column() {
-                labels.push(col);
-            }
-            labels.push(f.label.as_str());
-            for l in labels {
+            let col = f.id_column();
+            for l in col.into_iter().chain(std::iter::once(f.label.as_str())) {
                 if self.keep(l) {
-                    out.push((
-                        l.to_owned(),
-                        values.get(l).map(|v| (*v).to_owned()),
-                        is_id_label(l),
-                    ));
+                    out.push(OutField {
+                        label: l,
+                        value: values.get(l).copied(),
+                        bare: is_id_label(l),
+                    });
                 }
             }
         }
@@ -97,21 +93,14 @@ impl<'a> Shape<'a> {
     }
 }
 
-/// Encodes a records page (nodata when empty).
-pub fn page(
-    c: &Call<'_>,
-    def: &ModuleDef,
-    rows: Vec<Vec<(String, Option<String>, bool)>>,
-) -> Result<Reply, Fail> {
-    let fields: Vec<Vec<OutField<'_>>> = rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|(l, v, bare)| OutField { label: l, value: v.as_deref(), bare: *bare })
-                .collect()
-        })
-        .collect();
-    encode_records_page(c.uri, &def.module.api_name(), &fields)
+/// Encodes a page of records (nodata when empty).
+pub fn page(c: &Call<'_>, shape: &Shape<'_>, recs: &[&Rec]) -> Result<Reply, Fail> {
+    let def = shape.def;
+    let id_label = def.module.id_field();
+    let ids: Vec<String> = recs.iter().map(|r| r.id.to_string()).collect();
+    let rows: Vec<Vec<OutField<'_>>> =
+        recs.iter().zip(&ids).map(|(r, id)| shape.fields(r, &id_label, id)).collect();
+    encode_records_page(c.uri, &def.module.api_name(), &rows)
         .map(Reply::Xml)
         .map_err(|_| Fail::internal())
 }

@@ -37,9 +37,8 @@ fn filtered(
         .filter(|r| keep(r))
         .skip((rp.window.from - 1) as usize)
         .take(rp.window.len() as usize)
-        .map(|r| shape.row(r))
-        .collect();
-    render::page(c, def, rows)
+        .collect::<Vec<_>>();
+    render::page(c, &shape, &rows)
 }
 
 /// searchRecords: `criteria` of `(Field:value)` atoms (equals, or starts with for `value*`).
