@@ -1,1 +1,18 @@
-//! zcrm-writers: filled by a later issue.
+//! Whole-module exports to typed Parquet and CSV: paged getRecords (200 a call), an Arrow schema
+//! from `getFields`, incremental runs with a watermark and deleted ids, and files that appear
+//! only when complete.
+
+mod atomic;
+pub mod columns;
+pub mod convert;
+pub mod csv_sink;
+mod deleted;
+mod error;
+pub mod export;
+pub mod parquet_sink;
+pub mod sink;
+pub mod watermark;
+
+pub use error::ExportError;
+pub use export::{ExportSpec, ExportSummary, OutputFormat, Progress, Since, export};
+pub use parquet_sink::Codec;

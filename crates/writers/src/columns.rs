@@ -1,0 +1,125 @@
+//! The export's columns: the record id first, then the module's fields (or the selected ones),
+//! each with the typed kind its `getFields` type asks for.
+
+use zcrm_protocol::{FieldType, ModuleFields};
+
+use crate::ExportError;
+
+/// How a column is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Record and user ids (`LEADID`, `SMOWNERID`, `ACCOUNTID`): UInt64.
+    Id,
+    /// Text of any kind: Utf8.
+    Text,
+    /// Integer and Long Integer: Int64.
+    Integer,
+    /// Double, Percent, Currency: Decimal128(38, scale), never a float.
+    Decimal {
+        /// Digits after the point.
+        scale: i8,
+    },
+    /// Boolean.
+    Boolean,
+    /// Date: Date32.
+    Date,
+    /// DateTime: a timestamp in seconds, with the org's time zone recorded.
+    DateTime,
+    /// Multi-select picklist: List<Utf8>.
+    MultiSelect,
+}
+
+impl ColumnKind {
+    /// The kind for a field type.
+    pub fn of(t: &FieldType) -> Self {
+        match t {
+            FieldType::Integer | FieldType::LongInteger => Self::Integer,
+            FieldType::Currency | FieldType::Percent => Self::Decimal { scale: 2 },
+            FieldType::Double => Self::Decimal { scale: 9 },
+            FieldType::Boolean => Self::Boolean,
+            FieldType::Date => Self::Date,
+            FieldType::DateTime => Self::DateTime,
+            FieldType::MultiPickList => Self::MultiSelect,
+            _ => Self::Text,
+        }
+    }
+
+    /// Whether the column holds text a spreadsheet could read as a formula.
+    pub fn is_text(self) -> bool {
+        matches!(self, Self::Text | Self::MultiSelect)
+    }
+}
+
+/// One output column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportColumn {
+    /// The field label (the column name).
+    pub label: String,
+    /// How values are stored.
+    pub kind: ColumnKind,
+}
+
+/// Whether a label is an id column (`LEADID`, `SMOWNERID`, `MODIFIEDBY`, `CUSTOMMODULE1_ID`).
+pub fn is_id_label(label: &str) -> bool {
+    let upper = !label.is_empty()
+        && label.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    upper && (label.ends_with("ID") || label == "MODIFIEDBY")
+}
+
+/// The columns of an export of `fields`' module, in layout order with the id first;
+/// `select` keeps only the named labels (in the given order), failing on unknown names.
+pub fn plan(
+    id_field: &str,
+    fields: &ModuleFields,
+    select: Option<&[String]>,
+) -> Result<Vec<ExportColumn>, ExportError> {
+    let mut cols = vec![ExportColumn { label: id_field.to_owned(), kind: ColumnKind::Id }];
+    match select {
+        None => {
+            for (_, f) in fields.fields() {
+                if f.label != id_field && !cols.iter().any(|c| c.label == f.label) {
+                    cols.push(ExportColumn {
+                        label: f.label.clone(),
+                        kind: ColumnKind::of(&f.field_type),
+                    });
+                }
+            }
+        }
+        Some(names) => {
+            let mut unknown = Vec::new();
+            for name in names {
+                if name == id_field {
+                    continue;
+                }
+                match fields.field(name) {
+                    Some(f) => cols.push(ExportColumn {
+                        label: f.label.clone(),
+                        kind: ColumnKind::of(&f.field_type),
+                    }),
+                    None if is_id_label(name) => {
+                        cols.push(ExportColumn { label: name.clone(), kind: ColumnKind::Id })
+                    }
+                    None => unknown.push(name.clone()),
+                }
+            }
+            if !unknown.is_empty() {
+                return Err(ExportError::Usage(format!(
+                    "unknown column(s) for {}: {} (see `zcrm fields {}`)",
+                    fields.module,
+                    unknown.join(", "),
+                    fields.module
+                )));
+            }
+        }
+    }
+    Ok(cols)
+}
+
+/// Adds id columns seen in the data but absent from the metadata (SMOWNERID, lookups' ids).
+pub fn add_seen_ids<'a>(cols: &mut Vec<ExportColumn>, labels: impl IntoIterator<Item = &'a str>) {
+    for l in labels {
+        if is_id_label(l) && !cols.iter().any(|c| c.label == l) {
+            cols.push(ExportColumn { label: l.to_owned(), kind: ColumnKind::Id });
+        }
+    }
+}

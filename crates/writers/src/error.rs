@@ -1,0 +1,37 @@
+//! Export failures.
+
+/// What can stop an export. An interrupted export never leaves a file that looks whole.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The API call failed (budget, network, API error).
+    #[error(transparent)]
+    Client(#[from] zcrm_client::ClientError),
+    /// The output could not be written.
+    #[error("writing {path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A value could not be stored in its typed column without changing it.
+    #[error("record {id}, field {field:?}: {reason}")]
+    Value {
+        /// The record id (or `?` when the row has none).
+        id: String,
+        /// The field label.
+        field: String,
+        /// Why the value does not fit.
+        reason: String,
+    },
+    /// Bad options (unknown column, unsupported output extension, ...).
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl ExportError {
+    pub(crate) fn io(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
+        Self::Io { path: path.display().to_string(), reason: e.to_string() }
+    }
+}

@@ -1,0 +1,240 @@
+//! Parquet output: an Arrow schema from the field metadata (Int64, Decimal128, Date32,
+//! timestamps with the org's time zone, Boolean, List<Utf8>, Utf8), field labels as column
+//! names, the module and export time in the key-value metadata, bounded row groups.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, ListBuilder,
+    StringBuilder, TimestampSecondBuilder, UInt64Builder,
+};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use jiff::tz::TimeZone;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use zcrm_protocol::{Cell, RecordsPage};
+
+use crate::ExportError;
+use crate::atomic::AtomicFile;
+use crate::columns::{ColumnKind, ExportColumn};
+use crate::convert;
+use crate::sink::{Sink, cell_text, label_map, place};
+
+/// Parquet compression codecs offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Codec {
+    /// zstd (default).
+    #[default]
+    Zstd,
+    /// snappy.
+    Snappy,
+    /// No compression.
+    None,
+}
+
+impl Codec {
+    /// Parses `zstd`, `snappy` or `none`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "zstd" => Some(Self::Zstd),
+            "snappy" => Some(Self::Snappy),
+            "none" | "uncompressed" => Some(Self::None),
+            _ => None,
+        }
+    }
+
+    fn compression(self) -> Compression {
+        match self {
+            Self::Zstd => Compression::ZSTD(ZstdLevel::default()),
+            Self::Snappy => Compression::SNAPPY,
+            Self::None => Compression::UNCOMPRESSED,
+        }
+    }
+}
+
+/// Rows per row group: bounded so memory stays flat for wide CRM rows.
+pub const ROW_GROUP_ROWS: usize = 50_000;
+
+/// The Arrow schema of an export.
+pub fn schema(cols: &[ExportColumn], tz_name: &str) -> Schema {
+    let fields: Vec<Field> = cols
+        .iter()
+        .map(|c| {
+            let t = match c.kind {
+                ColumnKind::Id => DataType::UInt64,
+                ColumnKind::Text => DataType::Utf8,
+                ColumnKind::Integer => DataType::Int64,
+                ColumnKind::Decimal { scale } => DataType::Decimal128(38, scale),
+                ColumnKind::Boolean => DataType::Boolean,
+                ColumnKind::Date => DataType::Date32,
+                ColumnKind::DateTime => DataType::Timestamp(TimeUnit::Second, Some(tz_name.into())),
+                ColumnKind::MultiSelect => {
+                    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+                }
+            };
+            Field::new(c.label.clone(), t, true)
+        })
+        .collect();
+    Schema::new(fields)
+}
+
+enum Builder {
+    Id(UInt64Builder),
+    Text(StringBuilder),
+    Integer(Int64Builder),
+    Decimal(Decimal128Builder, i8),
+    Boolean(BooleanBuilder),
+    Date(Date32Builder),
+    DateTime(TimestampSecondBuilder, Arc<str>),
+    Multi(ListBuilder<StringBuilder>),
+}
+
+impl Builder {
+    fn new(kind: ColumnKind, tz: &Arc<str>) -> Self {
+        match kind {
+            ColumnKind::Id => Self::Id(UInt64Builder::new()),
+            ColumnKind::Text => Self::Text(StringBuilder::new()),
+            ColumnKind::Integer => Self::Integer(Int64Builder::new()),
+            ColumnKind::Decimal { scale } => Self::Decimal(Decimal128Builder::new(), scale),
+            ColumnKind::Boolean => Self::Boolean(BooleanBuilder::new()),
+            ColumnKind::Date => Self::Date(Date32Builder::new()),
+            ColumnKind::DateTime => Self::DateTime(TimestampSecondBuilder::new(), tz.clone()),
+            ColumnKind::MultiSelect => Self::Multi(ListBuilder::new(StringBuilder::new())),
+        }
+    }
+
+    fn append(&mut self, cell: Option<&Cell<'_>>, tz: &TimeZone) -> Result<(), String> {
+        let text = cell_text(cell);
+        let t = text.as_deref();
+        match self {
+            Self::Id(b) => b.append_option(t.map(convert::id).transpose()?.flatten()),
+            Self::Text(b) => b.append_option(t),
+            Self::Integer(b) => b.append_option(t.map(convert::integer).transpose()?.flatten()),
+            Self::Decimal(b, scale) => {
+                b.append_option(t.map(|t| convert::decimal(t, *scale)).transpose()?.flatten())
+            }
+            Self::Boolean(b) => b.append_option(t.map(convert::boolean).transpose()?.flatten()),
+            Self::Date(b) => b.append_option(t.map(convert::date).transpose()?.flatten()),
+            Self::DateTime(b, _) => {
+                b.append_option(t.map(|t| convert::datetime(t, tz)).transpose()?.flatten())
+            }
+            Self::Multi(b) => match t.and_then(convert::multi) {
+                None => b.append_null(),
+                Some(items) => {
+                    for i in items {
+                        b.values().append_value(i);
+                    }
+                    b.append(true);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef, arrow::error::ArrowError> {
+        Ok(match self {
+            Self::Id(b) => Arc::new(b.finish()),
+            Self::Text(b) => Arc::new(b.finish()),
+            Self::Integer(b) => Arc::new(b.finish()),
+            Self::Decimal(b, scale) => Arc::new(b.finish().with_precision_and_scale(38, *scale)?),
+            Self::Boolean(b) => Arc::new(b.finish()),
+            Self::Date(b) => Arc::new(b.finish()),
+            Self::DateTime(b, tz) => Arc::new(b.finish().with_timezone(tz.clone())),
+            Self::Multi(b) => Arc::new(b.finish()),
+        })
+    }
+}
+
+/// Writes Parquet.
+pub struct ParquetSink {
+    writer: ArrowWriter<File>,
+    file: AtomicFile,
+    cols: Vec<ExportColumn>,
+    schema: Arc<Schema>,
+    builders: Vec<Builder>,
+    tz: TimeZone,
+}
+
+/// Key-value metadata written into the file footer.
+pub struct FileInfo<'a> {
+    /// The module exported.
+    pub module: &'a str,
+    /// The org's IANA time zone (date-time columns carry it too).
+    pub timezone: &'a str,
+    /// When the export started (RFC 3339).
+    pub exported_at: &'a str,
+    /// The `lastModifiedTime` the export started from, for incremental parts.
+    pub since: Option<&'a str>,
+}
+
+impl ParquetSink {
+    /// Creates the file (under a temporary name).
+    pub fn create(
+        dest: &Path,
+        cols: Vec<ExportColumn>,
+        info: &FileInfo<'_>,
+        codec: Codec,
+    ) -> Result<Self, ExportError> {
+        let tz = TimeZone::get(info.timezone)
+            .map_err(|e| ExportError::Usage(format!("time zone {:?}: {e}", info.timezone)))?;
+        let schema = Arc::new(schema(&cols, info.timezone));
+        let mut kv = vec![
+            KeyValue::new("zcrm.module".to_owned(), info.module.to_owned()),
+            KeyValue::new("zcrm.exported_at".to_owned(), info.exported_at.to_owned()),
+            KeyValue::new("zcrm.timezone".to_owned(), info.timezone.to_owned()),
+        ];
+        if let Some(s) = info.since {
+            kv.push(KeyValue::new("zcrm.since".to_owned(), s.to_owned()));
+        }
+        let props = WriterProperties::builder()
+            .set_compression(codec.compression())
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_key_value_metadata(Some(kv))
+            .build();
+        let (file, handle) = AtomicFile::create(dest)?;
+        let writer = ArrowWriter::try_new(handle, schema.clone(), Some(props))
+            .map_err(|e| ExportError::io(dest, e))?;
+        let tz_name: Arc<str> = info.timezone.into();
+        let builders = cols.iter().map(|c| Builder::new(c.kind, &tz_name)).collect();
+        Ok(Self { writer, file, cols, schema, builders, tz })
+    }
+}
+
+impl Sink for ParquetSink {
+    fn write_page(&mut self, page: &RecordsPage<'_>, keep: &[bool]) -> Result<usize, ExportError> {
+        let map = label_map(page, &self.cols);
+        let mut slots = Vec::new();
+        let mut n = 0;
+        for (row, _) in page.rows.iter().zip(keep).filter(|(_, k)| **k) {
+            place(row, &map, &mut slots, self.cols.len());
+            for ((b, cell), col) in self.builders.iter_mut().zip(&slots).zip(&self.cols) {
+                b.append(*cell, &self.tz).map_err(|reason| ExportError::Value {
+                    id: cell_text(slots[0]).map_or_else(|| "?".to_owned(), |t| t.into_owned()),
+                    field: col.label.clone(),
+                    reason,
+                })?;
+            }
+            n += 1;
+        }
+        if n > 0 {
+            let arrays =
+                self.builders.iter_mut().map(Builder::finish).collect::<Result<Vec<_>, _>>();
+            let batch = arrays
+                .and_then(|a| RecordBatch::try_new(self.schema.clone(), a))
+                .map_err(|e| ExportError::io(self.file.dest(), e))?;
+            self.writer.write(&batch).map_err(|e| ExportError::io(self.file.dest(), e))?;
+        }
+        Ok(n)
+    }
+
+    fn finish(self: Box<Self>) -> Result<PathBuf, ExportError> {
+        let Self { writer, file, .. } = *self;
+        let handle = writer.into_inner().map_err(|e| ExportError::io(file.dest(), e))?;
+        file.commit(handle)
+    }
+}
