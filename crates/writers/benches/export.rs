@@ -1,1 +1,178 @@
-fn main() {}
+//! Export throughput without network: 1000 getRecords pages of 200 Leads (25 fields) decoded
+//! and written to a Parquet file, against the floor of quick-xml's bare event reader walking the
+//! same bytes. Prints the process's peak RSS at the end. Inputs come from a deterministic
+//! generator (no files are committed).
+
+// A benchmark's inputs are generated here, so a failure is a bug in the bench itself.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use zcrm_protocol::response::records::{OutField, encode_records_page};
+use zcrm_protocol::{FieldMeta, FieldType, ModuleFields, RecordsPage, Section};
+use zcrm_writers::columns;
+use zcrm_writers::parquet_sink::{Codec, FileInfo, ParquetSink};
+use zcrm_writers::sink::Sink;
+
+const PAGES: usize = 1000;
+const DISTINCT_PAGES: usize = 10;
+
+fn field_list() -> Vec<(&'static str, FieldType)> {
+    use FieldType as T;
+    vec![
+        ("Lead Owner", T::OwnerLookup),
+        ("Company", T::Text),
+        ("First Name", T::Text),
+        ("Last Name", T::Text),
+        ("Designation", T::Text),
+        ("Email", T::Email),
+        ("Phone", T::Phone),
+        ("Mobile", T::Phone),
+        ("Website", T::Website),
+        ("Lead Source", T::PickList),
+        ("Lead Status", T::PickList),
+        ("Industry", T::PickList),
+        ("No of Employees", T::Integer),
+        ("Annual Revenue", T::Currency),
+        ("Rating", T::PickList),
+        ("Email Opt Out", T::Boolean),
+        ("Created By", T::Text),
+        ("Created Time", T::DateTime),
+        ("Modified Time", T::DateTime),
+        ("Street", T::Text),
+        ("City", T::Text),
+        ("Zip Code", T::Text),
+        ("Description", T::TextArea),
+        ("Visit Date", T::Date),
+    ]
+}
+
+fn metadata() -> ModuleFields {
+    let fields = field_list().into_iter().map(|(l, t)| FieldMeta::new(l, t)).collect();
+    ModuleFields {
+        module: "Leads".into(),
+        sections: vec![Section {
+            name: "Lead Information".into(),
+            display_name: "Lead Information".into(),
+            fields,
+        }],
+    }
+}
+
+fn value(label: &str, t: &FieldType, i: usize) -> String {
+    match t {
+        FieldType::Integer => ((i * 37) % 5000).to_string(),
+        FieldType::Currency => format!("{}.{:02}", i * 13 % 10_000_000, i % 100),
+        FieldType::Boolean => i.is_multiple_of(3).to_string(),
+        FieldType::DateTime => format!(
+            "2024-{:02}-{:02} {:02}:{:02}:{:02}",
+            1 + i % 12,
+            1 + i % 28,
+            i % 24,
+            i % 60,
+            (i * 7) % 60
+        ),
+        FieldType::Date => format!("2023-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+        FieldType::Email => format!("person{i}@example.com"),
+        FieldType::Phone => format!("+1 415 555 {:04}", i % 10_000),
+        FieldType::PickList => {
+            ["Advertisement", "Cold Call", "Partner", "Web Download"][i % 4].to_owned()
+        }
+        FieldType::TextArea => {
+            format!("Met at the booth on day {i}; asked about pricing & volume discounts.")
+        }
+        _ => format!("{label} {i}"),
+    }
+}
+
+fn pages() -> Vec<String> {
+    let fields = field_list();
+    (0..DISTINCT_PAGES)
+        .map(|p| {
+            let rows: Vec<Vec<(String, String, bool)>> = (0..200)
+                .map(|r| {
+                    let i = p * 200 + r;
+                    let mut row = vec![
+                        ("LEADID".to_owned(), (900_000_000_000_000 + i).to_string(), true),
+                        ("SMOWNERID".to_owned(), "900000000000002".to_owned(), true),
+                    ];
+                    row.extend(
+                        fields.iter().map(|(l, t)| ((*l).to_owned(), value(l, t, i), false)),
+                    );
+                    row
+                })
+                .collect();
+            let out: Vec<Vec<OutField<'_>>> = rows
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|(l, v, b)| OutField { label: l, value: Some(v), bare: *b })
+                        .collect()
+                })
+                .collect();
+            encode_records_page("/crm/private/xml/Leads/getRecords", "Leads", &out).unwrap()
+        })
+        .collect()
+}
+
+fn export_pages(pages: &[String], dir: &std::path::Path, meta: &ModuleFields) -> u64 {
+    let mut cols = columns::plan("LEADID", meta, None).unwrap();
+    columns::add_seen_ids(&mut cols, ["SMOWNERID"]);
+    let info = FileInfo {
+        module: "Leads",
+        timezone: "America/Los_Angeles",
+        exported_at: "2026-01-01T00:00:00Z",
+        since: None,
+    };
+    let mut sink = Box::new(
+        ParquetSink::create(&dir.join("bench.parquet"), cols, &info, Codec::Zstd).unwrap(),
+    );
+    let keep = vec![true; 200];
+    let mut n = 0u64;
+    for i in 0..PAGES {
+        let page = RecordsPage::decode(pages[i % DISTINCT_PAGES].as_bytes()).unwrap();
+        n += sink.write_page(&page, &keep).unwrap() as u64;
+    }
+    sink.finish().unwrap();
+    n
+}
+
+fn bench(c: &mut Criterion) {
+    let pages = pages();
+    let bytes: u64 = (0..PAGES).map(|i| pages[i % DISTINCT_PAGES].len() as u64).sum();
+    let meta = metadata();
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = c.benchmark_group("export_1000_pages_of_200_leads");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements((PAGES * 200) as u64));
+    g.bench_function("floor_quick_xml_events", |b| {
+        b.iter(|| {
+            let mut events = 0usize;
+            for i in 0..PAGES {
+                let mut r = quick_xml::Reader::from_reader(pages[i % DISTINCT_PAGES].as_bytes());
+                loop {
+                    match r.read_event() {
+                        Ok(quick_xml::events::Event::Eof) => break,
+                        Ok(_) => events += 1,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            black_box(events)
+        })
+    });
+    g.bench_function("decode_to_parquet_zstd", |b| {
+        b.iter(|| black_box(export_pages(&pages, dir.path(), &meta)))
+    });
+    g.finish();
+    eprintln!("input: {PAGES} pages, {} MB of XML", bytes / 1_000_000);
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM"))
+    {
+        eprintln!("peak RSS of the bench process: {}", line.trim_start_matches("VmHWM:").trim());
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -107,7 +107,7 @@ pub fn lead(i: usize) -> Vec<(String, String)> {
         ("Last Name".to_owned(), format!("Name {i} & Co")),
         (
             "Company".to_owned(),
-            if i % 7 == 0 {
+            if i.is_multiple_of(7) {
                 "=HYPERLINK(\"x\")".to_owned()
             } else {
                 format!("Company <{}>", i % 13)
@@ -115,13 +115,13 @@ pub fn lead(i: usize) -> Vec<(String, String)> {
         ),
         ("No of Employees".to_owned(), format!("{}", (i * 37) % 5000)),
         ("Annual Revenue".to_owned(), format!("{}.{:02}", i * 1000, i % 100)),
-        ("Email Opt Out".to_owned(), (i % 2 == 0).to_string()),
+        ("Email Opt Out".to_owned(), i.is_multiple_of(2).to_string()),
         ("Score".to_owned(), format!("{}", 3_000_000_000i64 + i as i64)),
         ("Ratio".to_owned(), format!("0.{:09}", i * 7919 % 1_000_000_000)),
         ("Discount".to_owned(), format!("{}.5", i % 100)),
         ("Tags".to_owned(), format!("{};{}", tags[i % 3], tags[(i + 1) % 3])),
     ];
-    if i % 5 != 0 {
+    if !i.is_multiple_of(5) {
         v.push((
             "Visit Date".to_owned(),
             format!("{:02}/{:02}/20{:02}", 1 + i % 12, 1 + i % 28, 10 + i % 15),
