@@ -60,6 +60,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export a whole module (or what changed since the last run) to Parquet or CSV.
+    #[command(after_long_help = "Examples:\n  zcrm export Leads --to out/leads.parquet\n  \
+zcrm export Contacts --to out/contacts.csv --columns \"Last Name,Email,Account Name\"\n  \
+zcrm export Leads --to out/leads/ --since last-run     # a new part-NNNN.parquet per run, deletions beside it")]
+    Export(cmd::export::ExportArgs),
     /// Run the built-in Zoho CRM XML API emulator on loopback.
     #[command(
         after_long_help = "Examples:\n  zcrm emulator --seed-demo --token 0123456789abcdef0123456789abcdef\n  \
@@ -70,7 +75,19 @@ zcrm emulator --faults latency=50ms,error_rate=0.05,drop_after_commit=0.02,seed=
 }
 
 fn exit_code(err: &anyhow::Error) -> u8 {
-    match err.downcast_ref::<ClientError>() {
+    let client = err.downcast_ref::<ClientError>().or_else(|| {
+        match err.downcast_ref::<zcrm_writers::ExportError>() {
+            Some(zcrm_writers::ExportError::Client(c)) => Some(c),
+            _ => None,
+        }
+    });
+    if matches!(
+        err.downcast_ref::<zcrm_writers::ExportError>(),
+        Some(zcrm_writers::ExportError::Io { .. } | zcrm_writers::ExportError::Value { .. })
+    ) {
+        return exit::CRM;
+    }
+    match client {
         Some(ClientError::Budget(_)) => exit::BUDGET,
         Some(ClientError::Config(_) | ClientError::InsecureUrl { .. }) => exit::USAGE,
         Some(_) => exit::CRM,
@@ -101,6 +118,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Fields { module, json, refresh } => cmd::fields::run(&module, json, refresh),
         Command::Budget { json } => cmd::budget::run(json),
+        Command::Export(args) => cmd::export::run(&args),
         Command::Emulator(args) => {
             zcrm_emulator::cli::run(args).map(|()| String::new()).map_err(anyhow::Error::from)
         }

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub mod budget;
+pub mod export;
 pub mod fields;

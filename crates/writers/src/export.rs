@@ -174,7 +174,7 @@ pub fn export(
         .unwrap_or_else(|_| format!("{}ID", spec.module.to_uppercase()));
     let mut cols = columns::plan(&id_field, fields, spec.columns.as_deref())?;
 
-    let wm_path = watermark::path(&spec.state_dir, &spec.org, &spec.module);
+    let wm_path = watermark::path(&spec.state_dir, &spec.org, &spec.module, &spec.to);
     let previous = if spec.since == Since::LastRun {
         watermark::load(&wm_path)?
     } else {

@@ -1,5 +1,5 @@
 //! The incremental-export watermark per org and module, and the part counter of folder outputs,
-//! kept in the state dir (`STATE/exports/ORG/MODULE.json`).
+//! kept in the state dir (`STATE/exports/ORG/MODULE/DESTINATION.json`).
 
 use std::path::{Path, PathBuf};
 
@@ -24,9 +24,12 @@ fn safe(name: &str) -> String {
         .collect()
 }
 
-/// The watermark file of `module` for `org`.
-pub fn path(state_dir: &Path, org: &str, module: &str) -> PathBuf {
-    state_dir.join("exports").join(safe(org)).join(format!("{}.json", safe(module)))
+/// The watermark file of `module` for `org` exported to `dest`: each destination keeps its own
+/// watermark, so an ad hoc full export does not move a nightly job's.
+pub fn path(state_dir: &Path, org: &str, module: &str, dest: &Path) -> PathBuf {
+    let absolute = std::path::absolute(dest).unwrap_or_else(|_| dest.to_owned());
+    let dest_key = safe(absolute.to_string_lossy().trim_end_matches('/'));
+    state_dir.join("exports").join(safe(org)).join(safe(module)).join(format!("{dest_key}.json"))
 }
 
 /// Reads the watermark (none yet: default).

@@ -1,0 +1,119 @@
+//! `zcrm export MODULE --to FILE|FOLDER/`: a whole module to typed Parquet or CSV.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use zcrm_client::MetadataCache;
+use zcrm_writers::{Codec, ExportSpec, OutputFormat, Since, export};
+
+use crate::connection::{Settings, connect};
+
+/// The command's options.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The module's API name (Leads, Contacts, CustomModule1, ...).
+    pub module: String,
+    /// Output: a `.parquet` or `.csv` file, or a folder ending in `/` that gets a new
+    /// `part-NNNN` file per run.
+    #[arg(long, short = 'o')]
+    pub to: PathBuf,
+    /// Field labels to export, comma-separated, or `all`.
+    #[arg(long, default_value = "all")]
+    pub columns: String,
+    /// Only records created or modified since: `yyyy-MM-dd[ HH:mm:ss]` (org time zone) or
+    /// `last-run` (the watermark of the previous run, kept in the state dir). Also writes the
+    /// ids of records deleted since then beside the export.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Parquet compression: zstd, snappy or none.
+    #[arg(long, default_value = "zstd")]
+    pub compression: String,
+    /// Format of the parts when `--to` is a folder: parquet or csv.
+    #[arg(long, default_value = "parquet")]
+    pub format: String,
+    /// CSV: do not prefix cells starting with = + - @ with a quote.
+    #[arg(long)]
+    pub no_formula_guard: bool,
+}
+
+/// Runs the command; returns the summary to print.
+pub fn run(args: &ExportArgs) -> Result<String> {
+    let settings = Settings::from_env()?;
+    let Some(codec) = Codec::parse(&args.compression) else {
+        bail!("--compression must be zstd, snappy or none")
+    };
+    let folder_format = match args.format.to_ascii_lowercase().as_str() {
+        "parquet" => OutputFormat::Parquet,
+        "csv" => OutputFormat::Csv,
+        other => bail!("--format must be parquet or csv, not {other:?}"),
+    };
+    let format = ExportSpec::format_of(&args.to, Some(folder_format))?;
+    let columns = (!args.columns.trim().eq_ignore_ascii_case("all")).then(|| {
+        args.columns.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()
+    });
+    let since = match &args.since {
+        None => Since::All,
+        Some(s) => Since::parse(s)?,
+    };
+    let conn = connect(&settings, "export")?;
+    let org = settings.org()?;
+    let fields = MetadataCache::new(&settings.state_dir, &org)
+        .get(&conn.client, &args.module, false)?
+        .fields;
+    let spec = ExportSpec {
+        module: args.module.clone(),
+        to: args.to.clone(),
+        format,
+        columns,
+        since,
+        codec,
+        guard_formulas: !args.no_formula_guard,
+        state_dir: settings.state_dir.clone(),
+        org,
+        timezone: settings.timezone.clone(),
+    };
+    let started = std::time::Instant::now();
+    let ledger = conn.client.ledger();
+    let summary = export(&conn.client, &fields, &spec, |p| {
+        if p.pages % 25 == 0 {
+            let calls = ledger.status().map(|s| s.spent).unwrap_or_default();
+            eprintln!(
+                "export {}: {} pages, {} records, {} calls today",
+                spec.module, p.pages, p.records, calls
+            );
+        }
+    })?;
+    let status = ledger.status()?;
+    let mut out = format!(
+        "exported {} records of {} in {} pages ({:.1}s)\n",
+        summary.records,
+        spec.module,
+        summary.pages,
+        started.elapsed().as_secs_f64()
+    );
+    match &summary.path {
+        Some(p) => out.push_str(&format!("  file: {}\n", p.display())),
+        None => out.push_str("  nothing changed since the last run: no part written\n"),
+    }
+    if let Some(since) = &summary.since {
+        out.push_str(&format!("  since: {since} (org time)\n"));
+    }
+    if let Some(d) = &summary.deleted_path {
+        out.push_str(&format!(
+            "  deleted since then: {} id(s) in {}\n",
+            summary.deleted,
+            d.display()
+        ));
+    }
+    if summary.duplicates_skipped + summary.unchanged_skipped > 0 {
+        out.push_str(&format!(
+            "  skipped: {} seen twice during the export, {} unchanged since the last run\n",
+            summary.duplicates_skipped, summary.unchanged_skipped
+        ));
+    }
+    out.push_str(&format!(
+        "  calls today: {} of {} (left {})\n",
+        status.spent, status.budget, status.remaining
+    ));
+    Ok(out)
+}

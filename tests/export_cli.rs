@@ -1,0 +1,55 @@
+//! `zcrm export` end to end against an emulator seeded with demo data.
+
+use zcrm_emulator::{Emulator, EmulatorConfig};
+
+use crate::harness::Workdir;
+
+const TOKEN: &str = "a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4";
+
+#[test]
+fn export_demo_leads_to_parquet_and_csv_with_exact_calls() {
+    let data = tempfile::tempdir().unwrap();
+    let emu = Emulator::start(EmulatorConfig {
+        seed_demo: true,
+        edition: zcrm_protocol::Edition::Enterprise,
+        licenses: 10,
+        ..EmulatorConfig::new(data.path()).token(TOKEN)
+    })
+    .unwrap();
+    let leads = emu.record_counts()["Leads"];
+    assert!(leads > 200, "the demo store has several pages of leads ({leads})");
+    let mut w = Workdir::new();
+    w.env("ZCRM_URL", emu.url())
+        .env("ZCRM_AUTHTOKEN", TOKEN)
+        .env("ZCRM_EDITION", "enterprise")
+        .env("ZCRM_LICENSES", "10");
+    let before = emu.calls_today();
+    let out = w.expect(&["export", "Leads", "--to", "out/leads.parquet"], 0);
+    assert!(out.contains(&format!("exported {leads} records")), "{out}");
+    let pages = leads.div_ceil(200) + u64::from(leads.is_multiple_of(200));
+    assert_eq!(emu.calls_today() - before, pages + 1, "ceil(records/200) pages + 1 getFields");
+    assert!(w.path().join("out/leads.parquet").exists());
+
+    let before = emu.calls_today();
+    let out = w.expect(
+        &["export", "Leads", "--to", "out/leads.csv", "--columns", "Last Name,Company,Email"],
+        0,
+    );
+    assert!(out.contains("records"), "{out}");
+    assert_eq!(emu.calls_today() - before, pages, "metadata came from the cache");
+    let text = std::fs::read_to_string(w.path().join("out/leads.csv")).unwrap();
+    assert!(text.starts_with("LEADID,Last Name,Company,Email\n"), "{}", &text[..80]);
+    assert_eq!(text.lines().count() as u64, leads + 1);
+
+    // Incremental folder parts: the second run has nothing new.
+    w.expect(&["export", "Leads", "--to", "out/leads/", "--since", "last-run"], 0);
+    let again = w.expect(&["export", "Leads", "--to", "out/leads/", "--since", "last-run"], 0);
+    assert!(again.contains("nothing changed"), "{again}");
+    assert!(w.path().join("out/leads/part-0001.parquet").exists());
+    assert!(!w.path().join("out/leads/part-0002.parquet").exists());
+
+    let bad = w.expect(&["export", "Leads", "--to", "out/leads.xlsx"], 2);
+    assert!(bad.contains(".parquet or .csv"), "{bad}");
+    let bad = w.expect(&["export", "Leads", "--to", "x.csv", "--columns", "Nope"], 2);
+    assert!(bad.contains("Nope"), "{bad}");
+}
