@@ -342,11 +342,49 @@ pub enum ParamError {
 }
 
 impl ParamError {
-    pub(crate) fn invalid(
+    /// An invalid value for parameter `name`, with the reason it is refused. A reason starting
+    /// with "Please verify" is taken as the server's own sentence (see [`ParamError::api_error`]).
+    pub fn invalid(
         name: &'static str,
         value: impl Into<String>,
         reason: impl Into<String>,
     ) -> Self {
         Self::Invalid { name, value: value.into(), reason: reason.into() }
+    }
+
+    /// The whole-call API error the server answers for this parameter problem: a missing
+    /// parameter is 4831 (`Missing parameter : <name>`), a malformed searchRecords `criteria`
+    /// is 4832 (`API call cannot be completed as the Criteria parameter ...`), anything else is
+    /// 4600 with the recorded "name and value is appropriate" message.
+    pub fn api_error(&self) -> ApiError {
+        use crate::messages;
+        match self {
+            Self::Missing(name) => {
+                ApiError::new(ApiCode::MissingParameters, messages::missing_parameter(name))
+            }
+            Self::Invalid { name: "criteria", reason, .. } => {
+                let message = if reason.starts_with("contains") {
+                    messages::criteria_error(reason)
+                } else {
+                    messages::criteria_error(&format!("is invalid: {reason}"))
+                };
+                ApiError::new(ApiCode::WrongValue, message)
+            }
+            Self::Invalid { reason, .. } if reason.starts_with("Please verify") => ApiError::new(
+                ApiCode::InvalidParameter,
+                format!("Unable to process your request. {reason}"),
+            ),
+            Self::Invalid { name, reason, .. } => {
+                let base = messages::invalid_parameter(name);
+                let base = base.strip_suffix('.').unwrap_or(&base);
+                ApiError::new(ApiCode::InvalidParameter, format!("{base} ({reason})."))
+            }
+        }
+    }
+}
+
+impl From<ParamError> for ApiError {
+    fn from(e: ParamError) -> Self {
+        e.api_error()
     }
 }

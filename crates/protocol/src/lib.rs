@@ -11,6 +11,7 @@ pub mod error;
 pub mod field;
 pub mod json;
 pub mod limits;
+pub mod messages;
 pub mod method;
 pub mod module;
 pub mod params;

@@ -95,7 +95,9 @@ pub enum NewFormat {
 }
 
 impl NewFormat {
-    fn read(src: &(impl ParamSource + ?Sized)) -> Result<Self, ParamError> {
+    /// Reads `newFormat` as the server does: absent or `1` omits nulls, `2` writes them, anything
+    /// else is refused.
+    pub fn read(src: &(impl ParamSource + ?Sized)) -> Result<Self, ParamError> {
         match src.param("newFormat").map(str::trim) {
             None | Some("") | Some("1") => Ok(Self::OmitNulls),
             Some("2") => Ok(Self::WithNulls),
@@ -103,7 +105,8 @@ impl NewFormat {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// The parameter value (`1` or `2`).
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::OmitNulls => "1",
             Self::WithNulls => "2",
@@ -124,16 +127,19 @@ pub enum ApiVersion {
 }
 
 impl ApiVersion {
-    fn read(src: &(impl ParamSource + ?Sized)) -> Result<Self, ParamError> {
+    /// Reads `version` as the server does: absent or `1`, `2`, `4`; anything else (`3` too) is
+    /// refused.
+    pub fn read(src: &(impl ParamSource + ?Sized)) -> Result<Self, ParamError> {
         match src.param("version").map(str::trim) {
             None | Some("") | Some("1") => Ok(Self::V1),
-            Some("2") | Some("3") => Ok(Self::V2),
+            Some("2") => Ok(Self::V2),
             Some("4") => Ok(Self::V4),
             Some(v) => Err(ParamError::invalid("version", v, "expected 1, 2 or 4")),
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// The parameter value (`1`, `2` or `4`).
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::V1 => "1",
             Self::V2 => "2",
@@ -711,7 +717,7 @@ fn parse_group(s: &str, pos: &mut usize) -> Result<Criteria, ParamError> {
     let atom = &s[*pos..end];
     let (field, value) = atom.split_once(':').ok_or_else(|| bad("an atom is (Field:value)"))?;
     if field.trim().is_empty() {
-        return Err(bad("the Criteria parameter contains empty field name"));
+        return Err(bad("contains empty field name"));
     }
     *pos = end + 1;
     Ok(Criteria::Atom { field: field.trim().to_owned(), value: value.trim().to_owned() })
@@ -827,5 +833,42 @@ impl SearchCondition {
             .find(|o| o.as_str() == op)
             .ok_or_else(|| bad("unknown operator"))?;
         Ok(Self { field: field.to_owned(), op, value: value.to_owned() })
+    }
+
+    /// Whether a record whose field holds `actual` (`None`: empty or absent) meets the
+    /// condition. Text compares case-insensitively, with `*` wildcards trimmed for the
+    /// contains/starts/ends operators; `numeric` fields compare as numbers for `=`, `<>`, `<`,
+    /// `>`, `<=`, `>=` (a value that is not a number never matches an ordering). An absent value
+    /// matches only `<>` and `doesn't contain`.
+    pub fn matches(&self, actual: Option<&str>, numeric: bool) -> bool {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let Some(actual) = actual else {
+            return matches!(self.op, SearchOp::Ne | SearchOp::NotContains);
+        };
+        let a = actual.to_lowercase();
+        let v = self.value.to_lowercase();
+        let inner = v.trim_matches('*');
+        let cmp = || -> Option<std::cmp::Ordering> {
+            if numeric {
+                let x = actual.trim().parse::<f64>().ok()?;
+                x.partial_cmp(&self.value.trim().parse::<f64>().ok()?)
+            } else {
+                Some(a.as_str().cmp(v.as_str()))
+            }
+        };
+        match self.op {
+            SearchOp::Eq if numeric => cmp() == Some(Equal),
+            SearchOp::Eq => a == v,
+            SearchOp::Ne if numeric => cmp() != Some(Equal),
+            SearchOp::Ne => a != v,
+            SearchOp::Contains => a.contains(inner),
+            SearchOp::NotContains => !a.contains(inner),
+            SearchOp::StartsWith => a.starts_with(inner),
+            SearchOp::EndsWith => a.ends_with(inner),
+            SearchOp::Lt => cmp() == Some(Less),
+            SearchOp::Gt => cmp() == Some(Greater),
+            SearchOp::Le => matches!(cmp(), Some(Less | Equal)),
+            SearchOp::Ge => matches!(cmp(), Some(Greater | Equal)),
+        }
     }
 }

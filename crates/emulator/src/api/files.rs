@@ -1,7 +1,7 @@
 //! uploadFile, downloadFile, deleteFile, uploadPhoto, downloadPhoto, deletePhoto.
 
 use rusqlite::Transaction;
-use zcrm_protocol::error::ApiCode;
+use zcrm_protocol::error::{ApiCode, ParamError};
 use zcrm_protocol::limits::{MAX_FILE_BYTES, MAX_PHOTO_BYTES};
 use zcrm_protocol::params::required_id;
 use zcrm_protocol::response::encode_nodata;
@@ -34,7 +34,7 @@ pub fn upload_file(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
         (Some(u), _) => (u.name.clone(), &u.bytes),
         (None, Some(url)) => (url.rsplit('/').next().unwrap_or(url).to_owned(), &[]),
         (None, None) => {
-            return Err(Fail::new(ApiCode::MissingParameters, "Missing parameter : content"));
+            return Err(Fail::from(ParamError::Missing("content")));
         }
     };
     if bytes.len() as u64 > MAX_FILE_BYTES {
@@ -89,9 +89,7 @@ fn photo_module(c: &Call<'_>) -> Result<String, Fail> {
 pub fn upload_photo(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
     let module = photo_module(c)?;
     let record = live_record(c, tx)?;
-    let u = c
-        .upload
-        .ok_or_else(|| Fail::new(ApiCode::MissingParameters, "Missing parameter : content"))?;
+    let u = c.upload.ok_or_else(|| Fail::from(ParamError::Missing("content")))?;
     if u.bytes.len() as u64 > MAX_PHOTO_BYTES {
         return Err(Fail::new(ApiCode::FileSizeExceeded, "File size should not exceed 2 MB"));
     }

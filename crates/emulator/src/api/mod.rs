@@ -22,7 +22,8 @@ use axum::extract::{Path, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Transaction;
-use zcrm_protocol::error::{ApiCode, ParamError};
+use zcrm_protocol::error::{ApiCode, ApiError, ParamError};
+use zcrm_protocol::messages;
 use zcrm_protocol::method::UnknownMethod;
 use zcrm_protocol::response::{encode_error, encode_refusal};
 use zcrm_protocol::{Format, Method, MethodClass};
@@ -32,9 +33,6 @@ use crate::state::State;
 
 pub use params::Upload;
 pub use seed::seed_demo;
-
-/// The generic 4600 message of the real service.
-pub const MSG_4600: &str = "Unable to process your request. Please verify whether you have entered proper method name, parameter and parameter values";
 
 /// A whole-call API error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,22 +51,17 @@ impl Fail {
 
     /// 4600 with the generic message.
     pub fn bad_request() -> Self {
-        Self::new(ApiCode::InvalidParameter, MSG_4600)
+        Self::new(ApiCode::InvalidParameter, messages::INVALID_REQUEST)
     }
 
     /// 4600 naming a parameter.
     pub fn bad_param(name: &str) -> Self {
-        Self::new(
-            ApiCode::InvalidParameter,
-            format!(
-                "Unable to process your request. Please verify if the name and value is appropriate for the \"{name}\" parameter."
-            ),
-        )
+        Self::new(ApiCode::InvalidParameter, messages::invalid_parameter(name))
     }
 
     /// 4500 for a store failure.
     pub fn internal() -> Self {
-        Self::new(ApiCode::InternalError, "Problem occured while processing the request")
+        Self::new(ApiCode::InternalError, messages::INTERNAL_ERROR)
     }
 }
 
@@ -78,31 +71,15 @@ impl From<rusqlite::Error> for Fail {
     }
 }
 
+impl From<ApiError> for Fail {
+    fn from(e: ApiError) -> Self {
+        Self { code: e.code, message: e.message }
+    }
+}
+
 impl From<ParamError> for Fail {
     fn from(e: ParamError) -> Self {
-        match e {
-            ParamError::Missing(name) => {
-                Self::new(ApiCode::MissingParameters, format!("Missing parameter : {name}"))
-            }
-            ParamError::Invalid { name: "criteria", reason, .. } => Self::new(
-                ApiCode::WrongValue,
-                format!("API call cannot be completed as the Criteria parameter {reason}"),
-            ),
-            ParamError::Invalid { reason, .. } if reason.starts_with("Please verify") => Self::new(
-                ApiCode::InvalidParameter,
-                format!("Unable to process your request. {reason}"),
-            ),
-            ParamError::Invalid { name, reason, .. } => Self::new(
-                ApiCode::InvalidParameter,
-                format!(
-                    "Unable to process your request. Please verify if the name and value is appropriate for the \"{name}\" parameter ({reason})."
-                ),
-            ),
-            other => Self::new(
-                ApiCode::InvalidParameter,
-                format!("Unable to process your request. {other}"),
-            ),
-        }
+        e.api_error().into()
     }
 }
 
@@ -168,7 +145,8 @@ async fn fallback(req: Request) -> Response {
     let uri = req.uri().path().to_owned();
     xml_response(
         Format::Xml,
-        encode_error(&uri, &ApiCode::InvalidParameter, MSG_4600).unwrap_or_default(),
+        encode_error(&uri, &ApiCode::InvalidParameter, messages::INVALID_REQUEST)
+            .unwrap_or_default(),
     )
 }
 
@@ -196,7 +174,8 @@ async fn handle(
         _ => {
             return xml_response(
                 Format::Xml,
-                encode_error(&uri, &ApiCode::InvalidParameter, MSG_4600).unwrap_or_default(),
+                encode_error(&uri, &ApiCode::InvalidParameter, messages::INVALID_REQUEST)
+                    .unwrap_or_default(),
             );
         }
     };
@@ -205,7 +184,8 @@ async fn handle(
         Err(()) => {
             return xml_response(
                 format,
-                encode_error(&uri, &ApiCode::InvalidParameter, MSG_4600).unwrap_or_default(),
+                encode_error(&uri, &ApiCode::InvalidParameter, messages::INVALID_REQUEST)
+                    .unwrap_or_default(),
             );
         }
     };
@@ -233,12 +213,8 @@ async fn handle(
     let reply = match joined {
         Ok(r) => r,
         Err(_) => Reply::Xml(
-            encode_error(
-                &uri,
-                &ApiCode::InternalError,
-                "Problem occured while processing the request",
-            )
-            .unwrap_or_default(),
+            encode_error(&uri, &ApiCode::InternalError, messages::INTERNAL_ERROR)
+                .unwrap_or_default(),
         ),
     };
     if draw.drop
@@ -285,7 +261,7 @@ fn serve_call(
 ) -> Reply {
     let token = params.get("authtoken").map(|t| t.trim()).unwrap_or_default();
     if token.is_empty() || !st.token_ok(token) {
-        return error_xml(uri, &Fail::new(ApiCode::InvalidTicket, "Invalid Ticket Id"));
+        return error_xml(uri, &Fail::new(ApiCode::InvalidTicket, messages::INVALID_TICKET));
     }
     let parsed = method_name.parse::<Method>();
     let class = parsed.as_ref().map(|m| m.class()).unwrap_or(MethodClass::General);
@@ -296,7 +272,7 @@ fn serve_call(
             return Ok(Err(fail));
         }
         if params.get("scope").map(|s| s.trim()) != Some("crmapi") {
-            return Ok(Err(Fail::new(ApiCode::MissingParameters, "Missing parameter : scope")));
+            return Ok(Err(Fail::from(ParamError::Missing("scope"))));
         }
         let method = match parsed {
             Ok(m) => m,
@@ -361,18 +337,12 @@ fn charge(
     };
     counters::bump(tx, day, method, module)?;
     if used >= u64::from(st.cfg.budget()) {
-        return Ok(Err(Fail::new(
-            ApiCode::ApiLimitExceeded,
-            "You have exceeded the maximum number of API calls allowed for the day",
-        )));
+        return Ok(Err(Fail::new(ApiCode::ApiLimitExceeded, messages::DAILY_LIMIT_EXCEEDED)));
     }
     if capped {
         return Ok(Err(Fail::new(
             ApiCode::ApiLimitExceeded,
-            format!(
-                "You have exceeded the maximum of {} {method} calls allowed for the day",
-                zcrm_protocol::limits::SEARCH_CV_DAILY_CAP
-            ),
+            messages::method_daily_cap_exceeded(zcrm_protocol::limits::SEARCH_CV_DAILY_CAP, method),
         )));
     }
     Ok(Ok(()))

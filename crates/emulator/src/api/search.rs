@@ -2,7 +2,7 @@
 //! live records, then window and render as getRecords does.
 
 use rusqlite::Transaction;
-use zcrm_protocol::params::{Criteria, ReadParams, SearchCondition, SearchOp, required};
+use zcrm_protocol::params::{Criteria, ReadParams, SearchCondition, required};
 
 use super::read::{order, since};
 use super::render::{self, Shape};
@@ -49,47 +49,6 @@ pub fn search_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail>
     filtered(c, tx, def, &rp, None, &|r| criteria.matches(&|label| value_of(def, r, label)))
 }
 
-fn condition_matches(cond: &SearchCondition, numeric: bool, actual: Option<String>) -> bool {
-    let Some(actual) = actual else {
-        return matches!(cond.op, SearchOp::Ne | SearchOp::NotContains);
-    };
-    let a = actual.to_lowercase();
-    let v = cond.value.to_lowercase();
-    let inner = v.trim_matches('*');
-    let cmp = || -> Option<std::cmp::Ordering> {
-        if numeric {
-            actual.trim().parse::<f64>().ok()?.partial_cmp(&cond.value.trim().parse::<f64>().ok()?)
-        } else {
-            Some(a.as_str().cmp(v.as_str()))
-        }
-    };
-    use std::cmp::Ordering::*;
-    match cond.op {
-        SearchOp::Eq => {
-            if numeric {
-                cmp() == Some(Equal)
-            } else {
-                a == v
-            }
-        }
-        SearchOp::Ne => {
-            if numeric {
-                cmp() != Some(Equal)
-            } else {
-                a != v
-            }
-        }
-        SearchOp::Contains => a.contains(inner),
-        SearchOp::NotContains => !a.contains(inner),
-        SearchOp::StartsWith => a.starts_with(inner),
-        SearchOp::EndsWith => a.ends_with(inner),
-        SearchOp::Lt => cmp() == Some(Less),
-        SearchOp::Gt => cmp() == Some(Greater),
-        SearchOp::Le => matches!(cmp(), Some(Less | Equal)),
-        SearchOp::Ge => matches!(cmp(), Some(Greater | Equal)),
-    }
-}
-
 /// getSearchRecords: `selectColumns` (required) and `searchCondition=(Label|op|value)`.
 pub fn get_search_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
     let def = c.def()?;
@@ -110,9 +69,7 @@ pub fn get_search_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, F
                     | zcrm_protocol::field::FieldType::LongInteger
             )
     });
-    filtered(c, tx, def, &rp, None, &|r| {
-        condition_matches(&cond, numeric, value_of(def, r, &field))
-    })
+    filtered(c, tx, def, &rp, None, &|r| cond.matches(value_of(def, r, &field).as_deref(), numeric))
 }
 
 /// getSearchRecordsByPDC: `searchColumn` (a lower-case predefined column) equals `searchValue`.

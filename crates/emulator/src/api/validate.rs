@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use rusqlite::Connection;
 use zcrm_protocol::error::{ApiCode, ApiError};
 use zcrm_protocol::field::FieldType;
+use zcrm_protocol::messages;
 use zcrm_protocol::{Direction, RecordId, Value};
 
 use super::Call;
@@ -16,15 +17,12 @@ use crate::store::records::{self, Rec};
 
 /// 4832 for `label`.
 pub fn wrong_value(label: &str) -> ApiError {
-    ApiError::new(
-        ApiCode::WrongValue,
-        format!("You have given a wrong value for the field : {label}"),
-    )
+    ApiError::new(ApiCode::WrongValue, messages::wrong_value(label))
 }
 
 /// 4891 for `label`.
 pub fn mandatory_missing(label: &str) -> ApiError {
-    ApiError::new(ApiCode::MandatoryFieldMissingRow, format!("Mandatory Field Missing : {label}"))
+    ApiError::new(ApiCode::MandatoryFieldMissingRow, messages::mandatory_missing(label))
 }
 
 fn email_ok(s: &str) -> bool {

@@ -2,6 +2,7 @@
 
 use rusqlite::Transaction;
 use zcrm_protocol::error::{ApiCode, ApiError};
+use zcrm_protocol::messages;
 use zcrm_protocol::params::{ApiVersion, DuplicateCheck, WriteParams, required, required_id};
 use zcrm_protocol::response::misc::{CODE_DELETED, StatusResult, delete_message};
 use zcrm_protocol::response::write::{MSG_ADDED, MSG_EXISTS, MSG_UPDATED};
@@ -122,10 +123,9 @@ fn single(c: &Call<'_>, results: Vec<RowResult>) -> Result<Reply, Fail> {
         results.iter().map(|r| &r.outcome).find(|o| matches!(o, RowOutcome::Failed(_)))
     {
         return Err(match e.code {
-            ApiCode::MandatoryFieldMissingRow => Fail::new(
-                ApiCode::MandatoryFieldMissing,
-                "Unable to populate data, please check if mandatory value is entered correctly.",
-            ),
+            ApiCode::MandatoryFieldMissingRow => {
+                Fail::new(ApiCode::MandatoryFieldMissing, messages::MANDATORY_V1)
+            }
             _ => Fail::new(e.code.clone(), e.message.clone()),
         });
     }
@@ -173,7 +173,7 @@ fn update_row(
     let Some(rec) = records::get_live(tx, Some(&def.module.api_name()), id)? else {
         return Ok(RowOutcome::Failed(ApiError::new(
             ApiCode::NoEditPermission,
-            "You do not have the permission to edit this record or the \"id\" value you have given is invalid.",
+            messages::NO_EDIT_PERMISSION,
         )));
     };
     let changes = match validate::row(c, tx, def, fields) {
@@ -195,10 +195,7 @@ pub fn update_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail>
         let id = required_id(c.params, "id")?;
         let rows = rows(c)?;
         if records::get_live(tx, Some(&def.module.api_name()), id.0)?.is_none() {
-            return Err(Fail::new(
-                ApiCode::RecordNotFound,
-                "No record available with the specified record ID.",
-            ));
+            return Err(Fail::new(ApiCode::RecordNotFound, messages::RECORD_NOT_FOUND));
         }
         let outcome = update_row(c, tx, def, id.0, &rows[0].fields)?;
         return single(c, vec![RowResult { no: rows[0].no, outcome }]);
@@ -209,7 +206,7 @@ pub fn update_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail>
         let outcome = match row.get("Id").map(str::trim) {
             None | Some("") => RowOutcome::Failed(ApiError::new(
                 ApiCode::InvalidRecordId,
-                "Unable to process your request. Please check whether you have given the valid record Id",
+                messages::INVALID_RECORD_ID,
             )),
             Some(text) => {
                 let id: zcrm_protocol::RecordId = text.parse().map_err(|_| Fail::internal())?;

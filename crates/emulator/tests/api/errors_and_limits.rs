@@ -89,3 +89,22 @@ fn search_and_cv_cap_of_250() {
     env.emu.advance_days(1).unwrap();
     assert_eq!(code_of(&env.get("Leads", "getCVRecords", &[("cvName", "All Leads")])), "ok");
 }
+
+#[test]
+fn parameter_errors_use_the_protocol_messages() {
+    let env = start();
+    let v3 = env.get("Leads", "getRecords", &[("version", "3")]);
+    assert_eq!(code_of(&v3), "4600", "version=3 is not a version");
+    let crit = env.get("Leads", "searchRecords", &[("criteria", "(:x)")]);
+    assert_eq!(code_of(&crit), "4832");
+    assert!(crit.contains(
+        "API call cannot be completed as the Criteria parameter contains empty field name"
+    ));
+    let missing = env.get("Leads", "searchRecords", &[]);
+    assert_eq!(code_of(&missing), "4831");
+    assert!(missing.contains("Missing parameter : criteria"));
+    let bad_id = env.get("Leads", "deleteRecords", &[("id", "bogus123")]);
+    assert!(bad_id.contains(&zcrm_protocol::messages::invalid_parameter("id")));
+    let no_token = env.raw_get("Leads", "getRecords", &[("scope", "crmapi")]);
+    assert!(no_token.contains(zcrm_protocol::messages::INVALID_TICKET));
+}
