@@ -117,11 +117,7 @@ fn page_bytes() -> String {
     let rows = leads(200, 7);
     let out: Vec<Vec<OutField<'_>>> = rows
         .iter()
-        .map(|r| {
-            r.iter()
-                .map(|(l, v, bare)| OutField { label: l, value: Some(v), bare: *bare })
-                .collect()
-        })
+        .map(|r| r.iter().map(|(l, v, bare)| OutField::text(l, Some(v), *bare)).collect())
         .collect();
     encode_records_page("/crm/private/xml/Leads/getRecords", "Leads", &out)
         .expect("generated page encodes")

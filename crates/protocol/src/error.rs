@@ -317,6 +317,9 @@ pub enum EncodeError {
     /// A write with no rows.
     #[error("a write call needs at least one row")]
     NoRows,
+    /// A line item field that itself holds line items (only one level of `<product>` exists).
+    #[error("field {0:?}: line items cannot be nested inside a line item")]
+    NestedLineItems(String),
     /// A multi-select picklist item contains the `;` separator or is empty.
     #[error("multi-select item {0:?} is empty or contains ';'")]
     BadMultiSelectItem(String),

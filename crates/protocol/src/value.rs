@@ -174,6 +174,17 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, ValueError> {
         .map_err(|_| ValueError::new(text, "a decimal number within 28 digits"))
 }
 
+/// Prints a decimal the way the service prints line-item numbers (PROTOCOL.md §3.1): as a
+/// double, with trailing zeros dropped but at least one fractional digit (`11` → `11.0`,
+/// `7222.50` → `7222.5`).
+pub fn format_double(d: Decimal) -> String {
+    let mut s = d.normalize().to_string();
+    if !s.contains('.') {
+        s.push_str(".0");
+    }
+    s
+}
+
 fn parse_bool(text: &str) -> Result<bool, ValueError> {
     match text.trim() {
         t if t.eq_ignore_ascii_case("true") => Ok(true),

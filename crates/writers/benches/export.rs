@@ -107,7 +107,7 @@ fn pages() -> Vec<String> {
                 .iter()
                 .map(|r| {
                     r.iter()
-                        .map(|(l, v, b)| OutField { label: l, value: Some(v), bare: *b })
+                        .map(|(l, v, b)| OutField::text(l, Some(v), *b))
                         .collect()
                 })
                 .collect();

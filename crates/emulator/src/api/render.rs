@@ -66,11 +66,11 @@ impl<'a> Shape<'a> {
     /// One record's response fields, borrowing from the record; `id` is its id as text.
     pub fn fields<'r>(&'r self, rec: &'r Rec, id_label: &'r str, id: &'r str) -> Vec<OutField<'r>> {
         let mut out = Vec::with_capacity(rec.fields.len() + 1);
-        out.push(OutField { label: id_label, value: Some(id), bare: true });
+        out.push(OutField::text(id_label, Some(id), true));
         if !self.nulls {
             for (k, v) in &rec.fields {
                 if self.keep(k) {
-                    out.push(OutField { label: k, value: Some(v), bare: is_id_label(k) });
+                    out.push(OutField::text(k, Some(v), is_id_label(k)));
                 }
             }
             return out;
@@ -81,11 +81,7 @@ impl<'a> Shape<'a> {
             let col = f.id_column();
             for l in col.into_iter().chain(std::iter::once(f.label.as_str())) {
                 if self.keep(l) {
-                    out.push(OutField {
-                        label: l,
-                        value: values.get(l).copied(),
-                        bare: is_id_label(l),
-                    });
+                    out.push(OutField::text(l, values.get(l).copied(), is_id_label(l)));
                 }
             }
         }

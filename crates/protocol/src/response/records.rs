@@ -337,15 +337,73 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// The value of a field to encode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutValue<'a> {
+    /// The literal `null` (newFormat=2; callers omit null fields for newFormat=1).
+    Null,
+    /// The value's text.
+    Text(&'a str),
+    /// Line items (`Product Details` of Quotes, SalesOrders, PurchaseOrders, Invoices): one
+    /// `<product no="n">` per entry, numbered from 1, holding that entry's fields. Inner fields
+    /// keep their own `bare` flag (the service writes numbers and ids bare, text as CDATA);
+    /// they cannot hold line items themselves.
+    LineItems(&'a [Vec<OutField<'a>>]),
+}
+
+impl<'a> From<Option<&'a str>> for OutValue<'a> {
+    fn from(value: Option<&'a str>) -> Self {
+        value.map_or(Self::Null, Self::Text)
+    }
+}
+
 /// A field of a record to encode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutField<'a> {
     /// The FL label.
     pub label: &'a str,
-    /// The value; `None` writes the literal `null` (callers omit nulls for newFormat=1).
-    pub value: Option<&'a str>,
+    /// The value.
+    pub value: OutValue<'a>,
     /// Id-ish columns (record id, SMOWNERID, lookup ids) are bare text; all else is CDATA.
+    /// Ignored for line items.
     pub bare: bool,
+}
+
+impl<'a> OutField<'a> {
+    /// A text field; `None` writes the literal `null`.
+    pub fn text(label: &'a str, value: Option<&'a str>, bare: bool) -> Self {
+        Self { label, value: value.into(), bare }
+    }
+
+    /// A line-items field (`Product Details`).
+    pub fn line_items(label: &'a str, items: &'a [Vec<OutField<'a>>]) -> Self {
+        Self { label, value: OutValue::LineItems(items), bare: false }
+    }
+}
+
+fn write_field(w: &mut XmlWriter, f: &OutField<'_>, nested: bool) -> Result<(), EncodeError> {
+    w.open("FL", &[("val", f.label)])?;
+    match (f.value, f.bare) {
+        (OutValue::Null, true) => w.out.push_str("null"),
+        (OutValue::Null, false) => w.out.push_str("<![CDATA[null]]>"),
+        (OutValue::Text(v), true) => w.text(v, f.label)?,
+        (OutValue::Text(v), false) => w.cdata(v, f.label)?,
+        (OutValue::LineItems(_), _) if nested => {
+            return Err(EncodeError::NestedLineItems(f.label.to_owned()));
+        }
+        (OutValue::LineItems(items), _) => {
+            for (i, item) in items.iter().enumerate() {
+                let no = (i + 1).to_string();
+                w.open("product", &[("no", &no)])?;
+                for inner in item {
+                    write_field(w, inner, true)?;
+                }
+                w.close("product");
+            }
+        }
+    }
+    w.close("FL");
+    Ok(())
 }
 
 /// Encodes a page of records; an empty page is the `<nodata>` answer.
@@ -365,14 +423,7 @@ pub fn encode_records_page(
         let no = (i + 1).to_string();
         w.open("row", &[("no", &no)])?;
         for f in row {
-            w.open("FL", &[("val", f.label)])?;
-            match (f.value, f.bare) {
-                (None, true) => w.out.push_str("null"),
-                (None, false) => w.out.push_str("<![CDATA[null]]>"),
-                (Some(v), true) => w.text(v, f.label)?,
-                (Some(v), false) => w.cdata(v, f.label)?,
-            }
-            w.close("FL");
+            write_field(&mut w, f, false)?;
         }
         w.close("row");
     }

@@ -3,6 +3,7 @@
 mod golden_responses;
 mod hostile;
 mod json;
+mod line_items;
 mod param_errors;
 mod requests;
 mod roundtrip;

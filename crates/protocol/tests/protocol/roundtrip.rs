@@ -94,7 +94,7 @@ proptest! {
         }
         // And as a response (output forms, CDATA).
         let texts: Vec<String> = values.iter().map(|(_, v)| v.to_text(Direction::Output).unwrap().into_owned()).collect();
-        let row: Vec<OutField<'_>> = labels.iter().zip(&texts).map(|(l, t)| OutField { label: l, value: Some(t), bare: false }).collect();
+        let row: Vec<OutField<'_>> = labels.iter().zip(&texts).map(|(l, t)| OutField::text(l, Some(t), false)).collect();
         let xml = encode_records_page("/crm/private/xml/Leads/getRecords", "Leads", &[row]).unwrap();
         let page = RecordsPage::decode(xml.as_bytes()).unwrap();
         let got = page.rows().next().unwrap();
@@ -107,7 +107,7 @@ proptest! {
     #[test]
     fn records_pages_round_trip(rows in prop::collection::vec(prop::collection::vec((label(), prop::option::of(xml_text()), any::<bool>()), 1..6), 0..6)) {
         // "null" is the null marker on the wire, so a text value "null" reads back as null.
-        let out: Vec<Vec<OutField<'_>>> = rows.iter().map(|r| r.iter().map(|(l, v, bare)| OutField { label: l, value: v.as_deref(), bare: *bare }).collect()).collect();
+        let out: Vec<Vec<OutField<'_>>> = rows.iter().map(|r| r.iter().map(|(l, v, bare)| OutField::text(l, v.as_deref(), *bare)).collect()).collect();
         let xml = encode_records_page("/crm/private/xml/Leads/getRecords", "Leads", &out).unwrap();
         let page = RecordsPage::decode(xml.as_bytes()).unwrap();
         prop_assert_eq!(page.nodata, rows.is_empty());
