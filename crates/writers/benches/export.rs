@@ -105,11 +105,7 @@ fn pages() -> Vec<String> {
                 .collect();
             let out: Vec<Vec<OutField<'_>>> = rows
                 .iter()
-                .map(|r| {
-                    r.iter()
-                        .map(|(l, v, b)| OutField::text(l, Some(v), *b))
-                        .collect()
-                })
+                .map(|r| r.iter().map(|(l, v, b)| OutField::text(l, Some(v), *b)).collect())
                 .collect();
             encode_records_page("/crm/private/xml/Leads/getRecords", "Leads", &out).unwrap()
         })
