@@ -16,6 +16,10 @@
 //!   4421 ...). Injected HTTP 500s (`error_rate`) are not counted: nothing is committed.
 //! - Single-record updateRecords with an unknown `id` answers 4103; version=4 rows with an
 //!   unknown `Id` answer 401.2, rows without `Id` 4425, a non-numeric `Id` fails the call (4500).
+//! - Line items (`Product Details` of Quotes, SalesOrders, PurchaseOrders, Invoices) are kept
+//!   per record; each `<product>` needs a live Products `Product Id` and a `Quantity`, and
+//!   numbers must be plain and non-negative, else the row fails with 4832 naming the inner
+//!   field (see `api::line_items`). An update without `<product>` entries keeps the stored ones.
 //! - version 1/2 writes are all-or-nothing: the first bad row fails the call (4401 for a
 //!   missing mandatory field, 4832 for a bad value) and nothing is written.
 

@@ -8,6 +8,7 @@ mod api {
     mod errors_and_limits;
     pub mod harness;
     mod kill;
+    mod line_items;
     mod methods;
     mod reads;
     mod writes;

@@ -175,6 +175,12 @@ impl Module {
         matches!(self, Self::Leads | Self::Contacts)
     }
 
+    /// Whether records carry line items (`Product Details`): Quotes, SalesOrders,
+    /// PurchaseOrders and Invoices.
+    pub fn has_line_items(self) -> bool {
+        matches!(self, Self::Quotes | Self::SalesOrders | Self::PurchaseOrders | Self::Invoices)
+    }
+
     /// Whether the module is custom (`CustomModuleN`).
     pub fn is_custom(self) -> bool {
         matches!(self, Self::Custom(_))

@@ -70,7 +70,7 @@ pub fn convert_lead(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
                     }
                 }
                 let ch = validate::row(c, tx, accounts, &fields).map_err(row_fail)?;
-                create(c, tx, accounts, &ch)?.map_err(row_fail)?.id
+                create(c, tx, accounts, &ch, None)?.map_err(row_fail)?.id
             }
         },
     };
@@ -97,7 +97,7 @@ pub fn convert_lead(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
         }
     }
     let ch = validate::row(c, tx, contacts, &fields).map_err(row_fail)?;
-    let contact_id = create(c, tx, contacts, &ch)?.map_err(row_fail)?.id;
+    let contact_id = create(c, tx, contacts, &ch, None)?.map_err(row_fail)?.id;
     let potential = if create_potential {
         let row = potential_row.ok_or_else(|| Fail::bad_param("xmlData"))?;
         let mut fields: Vec<(String, String)> = row
@@ -109,7 +109,7 @@ pub fn convert_lead(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
         fields.push(("ACCOUNTID".to_owned(), account_id.to_string()));
         fields.push(("CONTACTID".to_owned(), contact_id.to_string()));
         let ch = validate::row(c, tx, potentials, &fields).map_err(row_fail)?;
-        Some(RecordId(create(c, tx, potentials, &ch)?.map_err(row_fail)?.id))
+        Some(RecordId(create(c, tx, potentials, &ch, None)?.map_err(row_fail)?.id))
     } else {
         None
     };

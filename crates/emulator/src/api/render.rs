@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use zcrm_protocol::params::{ApiVersion, NewFormat, SelectColumns};
 use zcrm_protocol::response::records::{OutField, encode_records_page};
+use zcrm_protocol::xmldata::PRODUCT_DETAILS;
 
-use super::{Call, Fail, Reply};
+use super::{Call, Fail, Reply, line_items};
 use crate::schema::ModuleDef;
 use crate::store::records::Rec;
 
@@ -15,6 +16,8 @@ use crate::store::records::Rec;
 pub struct Shape<'a> {
     def: &'a ModuleDef,
     allowed: Option<HashSet<&'a str>>,
+    /// Labels laid out after `Product Details`: line items are written before the first of them.
+    after_items: HashSet<&'a str>,
     nulls: bool,
     legacy: bool,
 }
@@ -48,9 +51,18 @@ impl<'a> Shape<'a> {
                 Some(set)
             }
         };
+        let after_items = def
+            .fields
+            .iter()
+            .filter(|_| def.module.has_line_items())
+            .skip_while(|f| f.label != PRODUCT_DETAILS)
+            .skip(1)
+            .flat_map(|f| f.id_column().into_iter().chain(std::iter::once(f.label.as_str())))
+            .collect();
         Self {
             def,
             allowed,
+            after_items,
             nulls: new_format == NewFormat::WithNulls,
             legacy: version == ApiVersion::V1,
         }
@@ -63,21 +75,41 @@ impl<'a> Shape<'a> {
         self.allowed.as_ref().is_none_or(|a| a.contains(label))
     }
 
-    /// One record's response fields, borrowing from the record; `id` is its id as text.
-    pub fn fields<'r>(&'r self, rec: &'r Rec, id_label: &'r str, id: &'r str) -> Vec<OutField<'r>> {
-        let mut out = Vec::with_capacity(rec.fields.len() + 1);
+    /// One record's response fields, borrowing from the record; `id` is its id as text and
+    /// `items` its line items as response fields (empty for none).
+    pub fn fields<'r>(
+        &'r self,
+        rec: &'r Rec,
+        id_label: &'r str,
+        id: &'r str,
+        items: &'r [Vec<OutField<'r>>],
+    ) -> Vec<OutField<'r>> {
+        let mut out = Vec::with_capacity(rec.fields.len() + 2);
         out.push(OutField::text(id_label, Some(id), true));
+        let with_items = !items.is_empty() && self.keep(PRODUCT_DETAILS);
         if !self.nulls {
+            let mut pending = with_items;
             for (k, v) in &rec.fields {
-                if self.keep(k) {
+                if pending && self.after_items.contains(k.as_str()) {
+                    out.push(OutField::line_items(PRODUCT_DETAILS, items));
+                    pending = false;
+                }
+                if !(with_items && k == PRODUCT_DETAILS) && self.keep(k) {
                     out.push(OutField::text(k, Some(v), is_id_label(k)));
                 }
+            }
+            if pending {
+                out.push(OutField::line_items(PRODUCT_DETAILS, items));
             }
             return out;
         }
         let values: HashMap<&str, &str> =
             rec.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         for f in &self.def.fields {
+            if f.label == PRODUCT_DETAILS && with_items {
+                out.push(OutField::line_items(PRODUCT_DETAILS, items));
+                continue;
+            }
             let col = f.id_column();
             for l in col.into_iter().chain(std::iter::once(f.label.as_str())) {
                 if self.keep(l) {
@@ -94,8 +126,14 @@ pub fn page(c: &Call<'_>, shape: &Shape<'_>, recs: &[&Rec]) -> Result<Reply, Fai
     let def = shape.def;
     let id_label = def.module.id_field();
     let ids: Vec<String> = recs.iter().map(|r| r.id.to_string()).collect();
-    let rows: Vec<Vec<OutField<'_>>> =
-        recs.iter().zip(&ids).map(|(r, id)| shape.fields(r, &id_label, id)).collect();
+    let items: Vec<Vec<Vec<OutField<'_>>>> =
+        recs.iter().map(|r| r.line_items.iter().map(line_items::out_fields).collect()).collect();
+    let rows: Vec<Vec<OutField<'_>>> = recs
+        .iter()
+        .zip(&ids)
+        .zip(&items)
+        .map(|((r, id), items)| shape.fields(r, &id_label, id, items))
+        .collect();
     encode_records_page(c.uri, &def.module.api_name(), &rows)
         .map(Reply::Xml)
         .map_err(|_| Fail::internal())

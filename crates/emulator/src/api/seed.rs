@@ -54,7 +54,7 @@ fn insert(
 ) -> Result<u64, Fail> {
     let def = c.st.schema.module(module).ok_or_else(Fail::internal)?;
     let ch = validate::row(c, tx, def, fields).map_err(|e| Fail::new(e.code, e.message))?;
-    Ok(create(c, tx, def, &ch)?.map_err(|e| Fail::new(e.code, e.message))?.id)
+    Ok(create(c, tx, def, &ch, None)?.map_err(|e| Fail::new(e.code, e.message))?.id)
 }
 
 /// Writes 300 accounts, 1,200 contacts, 600 potentials and 1,500 leads into an empty store.

@@ -6,12 +6,14 @@ use zcrm_protocol::messages;
 use zcrm_protocol::params::{ApiVersion, DuplicateCheck, WriteParams, required, required_id};
 use zcrm_protocol::response::misc::{CODE_DELETED, StatusResult, delete_message};
 use zcrm_protocol::response::write::{MSG_ADDED, MSG_EXISTS, MSG_UPDATED};
-use zcrm_protocol::xmldata::XmlDataRow;
+use zcrm_protocol::xmldata::{PRODUCT_DETAILS, XmlDataRow};
 use zcrm_protocol::{RowOutcome, RowResult, WriteResponse, decode_xml_data};
 
+use super::line_items;
 use super::validate::{self, Changes};
 use super::{Call, Fail, Reply};
 use crate::schema::ModuleDef;
+use crate::store::items::LineItem;
 use crate::store::records::{self, Rec};
 use crate::store::{self as db};
 
@@ -37,12 +39,13 @@ pub fn rows(c: &Call<'_>) -> Result<Vec<XmlDataRow>, Fail> {
     Ok(data.rows)
 }
 
-/// Creates a record from validated changes.
+/// Creates a record from validated changes (and validated line items).
 pub fn create(
     c: &Call<'_>,
     tx: &Transaction<'_>,
     def: &ModuleDef,
     changes: &Changes,
+    items: Option<Vec<LineItem>>,
 ) -> Result<Result<Rec, ApiError>, Fail> {
     let fields = match validate::merge(c, def, &[], changes, Some(c.now)) {
         Ok(f) => f,
@@ -61,18 +64,20 @@ pub fn create(
         created_at: c.now,
         modified_at: c.now,
         fields,
+        line_items: items.unwrap_or_default(),
     };
     records::insert(tx, &rec, validate::dupkey(def, &rec.fields).as_deref())?;
     Ok(Ok(rec))
 }
 
-/// Applies validated changes to an existing record.
+/// Applies validated changes to an existing record; `items`, when given, replace its line items.
 pub fn modify(
     c: &Call<'_>,
     tx: &Transaction<'_>,
     def: &ModuleDef,
     rec: Rec,
     changes: &Changes,
+    items: Option<Vec<LineItem>>,
 ) -> Result<Result<Rec, ApiError>, Fail> {
     let fields = match validate::merge(c, def, &rec.fields, changes, None) {
         Ok(f) => f,
@@ -83,9 +88,27 @@ pub fn modify(
         .find(|(k, _)| k == "SMOWNERID")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(rec.owner);
-    let rec = Rec { owner, modified_at: c.now, fields, ..rec };
+    let line_items = items.unwrap_or(rec.line_items);
+    let rec = Rec { owner, modified_at: c.now, fields, line_items, ..rec };
     records::update(tx, &rec, validate::dupkey(def, &rec.fields).as_deref())?;
     Ok(Ok(rec))
+}
+
+/// A row's validated field changes and line items; sent items replace the `Product Details` text.
+fn validated(
+    c: &Call<'_>,
+    tx: &Transaction<'_>,
+    def: &ModuleDef,
+    fields: &[(String, String)],
+    products: &[Vec<(String, String)>],
+) -> Result<(Changes, Option<Vec<LineItem>>), ApiError> {
+    let mut changes = validate::row(c, tx, def, fields)?;
+    let items = line_items::validate(tx, def, products)?;
+    if items.is_some() {
+        changes.retain(|(k, _)| k != PRODUCT_DETAILS);
+        changes.push((PRODUCT_DETAILS.to_owned(), None));
+    }
+    Ok((changes, items))
 }
 
 fn insert_row(
@@ -95,8 +118,8 @@ fn insert_row(
     wp: &WriteParams,
     row: &XmlDataRow,
 ) -> Result<RowOutcome, Fail> {
-    let changes = match validate::row(c, tx, def, &row.fields) {
-        Ok(ch) => ch,
+    let (changes, items) = match validated(c, tx, def, &row.fields, &row.products) {
+        Ok(v) => v,
         Err(e) => return Ok(RowOutcome::Failed(e)),
     };
     if let Some(mode) = wp.duplicate_check
@@ -105,13 +128,13 @@ fn insert_row(
     {
         return Ok(match mode {
             DuplicateCheck::Skip => RowOutcome::Duplicate(validate::detail(&existing)),
-            DuplicateCheck::Update => match modify(c, tx, def, existing, &changes)? {
+            DuplicateCheck::Update => match modify(c, tx, def, existing, &changes, items)? {
                 Ok(rec) => RowOutcome::Updated(validate::detail(&rec)),
                 Err(e) => RowOutcome::Failed(e),
             },
         });
     }
-    Ok(match create(c, tx, def, &changes)? {
+    Ok(match create(c, tx, def, &changes, items)? {
         Ok(rec) => RowOutcome::Added(validate::detail(&rec)),
         Err(e) => RowOutcome::Failed(e),
     })
@@ -169,6 +192,7 @@ fn update_row(
     def: &ModuleDef,
     id: u64,
     fields: &[(String, String)],
+    products: &[Vec<(String, String)>],
 ) -> Result<RowOutcome, Fail> {
     let Some(rec) = records::get_live(tx, Some(&def.module.api_name()), id)? else {
         return Ok(RowOutcome::Failed(ApiError::new(
@@ -176,11 +200,11 @@ fn update_row(
             messages::NO_EDIT_PERMISSION,
         )));
     };
-    let changes = match validate::row(c, tx, def, fields) {
-        Ok(ch) => ch,
+    let (changes, items) = match validated(c, tx, def, fields, products) {
+        Ok(v) => v,
         Err(e) => return Ok(RowOutcome::Failed(e)),
     };
-    Ok(match modify(c, tx, def, rec, &changes)? {
+    Ok(match modify(c, tx, def, rec, &changes, items)? {
         Ok(rec) => RowOutcome::Updated(validate::detail(&rec)),
         Err(e) => RowOutcome::Failed(e),
     })
@@ -197,7 +221,7 @@ pub fn update_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail>
         if records::get_live(tx, Some(&def.module.api_name()), id.0)?.is_none() {
             return Err(Fail::new(ApiCode::RecordNotFound, messages::RECORD_NOT_FOUND));
         }
-        let outcome = update_row(c, tx, def, id.0, &rows[0].fields)?;
+        let outcome = update_row(c, tx, def, id.0, &rows[0].fields, &rows[0].products)?;
         return single(c, vec![RowResult { no: rows[0].no, outcome }]);
     }
     let rows = rows(c)?;
@@ -212,7 +236,7 @@ pub fn update_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail>
                 let id: zcrm_protocol::RecordId = text.parse().map_err(|_| Fail::internal())?;
                 let fields: Vec<(String, String)> =
                     row.fields.iter().filter(|(k, _)| k != "Id").cloned().collect();
-                update_row(c, tx, def, id.0, &fields)?
+                update_row(c, tx, def, id.0, &fields, &row.products)?
             }
         };
         results.push(RowResult { no: row.no, outcome });

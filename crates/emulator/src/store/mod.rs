@@ -4,6 +4,7 @@
 
 pub mod counters;
 pub mod files;
+pub mod items;
 pub mod records;
 
 use std::path::Path;
@@ -28,7 +29,8 @@ CREATE TABLE IF NOT EXISTS records(
     modified_at INTEGER NOT NULL,
     deleted_at INTEGER,
     dupkey TEXT,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    items TEXT
 );
 CREATE INDEX IF NOT EXISTS records_list ON records(module, state, id);
 CREATE INDEX IF NOT EXISTS records_modified ON records(module, state, modified_at, id);
@@ -135,6 +137,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", sync)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        items::migrate(&conn)?;
         register_functions(&conn)?;
         Ok(Self { conn: Mutex::new(conn) })
     }

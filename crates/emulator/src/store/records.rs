@@ -4,6 +4,8 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::items::{LineItem, decode_items, encode_items};
+
 /// Separates fields.
 const FIELD_SEP: char = '\u{1e}';
 /// Separates a label from its value.
@@ -31,6 +33,8 @@ pub struct Rec {
     pub modified_at: i64,
     /// Label → canonical text, in the module's field order.
     pub fields: Vec<(String, String)>,
+    /// Line items (`Product Details`), for the inventory modules.
+    pub line_items: Vec<LineItem>,
 }
 
 impl Rec {
@@ -79,7 +83,7 @@ fn u(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-const COLUMNS: &str = "id, module, owner, created_at, modified_at, data";
+const COLUMNS: &str = "id, module, owner, created_at, modified_at, data, items";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Rec> {
     let data: String = r.get(5)?;
@@ -90,6 +94,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Rec> {
         created_at: r.get(3)?,
         modified_at: r.get(4)?,
         fields: decode(&data),
+        line_items: decode_items(r.get::<_, Option<String>>(6)?.as_deref()),
     })
 }
 
@@ -108,9 +113,9 @@ pub fn get_live(conn: &Connection, module: Option<&str>, id: u64) -> rusqlite::R
 /// Inserts a new record.
 pub fn insert(conn: &Connection, rec: &Rec, dupkey: Option<&str>) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO records(id, module, state, owner, created_at, modified_at, dupkey, data) VALUES(?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO records(id, module, state, owner, created_at, modified_at, dupkey, data, items) VALUES(?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![i(rec.id), rec.module, i(rec.owner), rec.created_at, rec.modified_at, dupkey, encode(&rec.fields)],
+    .execute(params![i(rec.id), rec.module, i(rec.owner), rec.created_at, rec.modified_at, dupkey, encode(&rec.fields), encode_items(&rec.line_items)],
     )?;
     Ok(())
 }
@@ -118,14 +123,15 @@ pub fn insert(conn: &Connection, rec: &Rec, dupkey: Option<&str>) -> rusqlite::R
 /// Rewrites an existing record.
 pub fn update(conn: &Connection, rec: &Rec, dupkey: Option<&str>) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "UPDATE records SET owner = ?2, modified_at = ?3, dupkey = ?4, data = ?5 WHERE id = ?1",
+        "UPDATE records SET owner = ?2, modified_at = ?3, dupkey = ?4, data = ?5, items = ?6 WHERE id = ?1",
     )?
     .execute(params![
         i(rec.id),
         i(rec.owner),
         rec.modified_at,
         dupkey,
-        encode(&rec.fields)
+        encode(&rec.fields),
+        encode_items(&rec.line_items)
     ])?;
     Ok(())
 }
