@@ -6,8 +6,8 @@
 //! | `GET /__emulator/health` | `{"ok":true}` |
 //! | `GET /__emulator/calls` | `{"today":"2024-05-01","budget":250,"used_today":3,"search_cv_used_today":0,"by_day":{"2024-05-01":{"total":3,"by_method":{..},"by_module":{..}}},"counts":[{"day","method","module","count"}]}` |
 //! | `GET /__emulator/records` | `{"Leads":10,"Accounts":2}` |
-//! | `GET /__emulator/clock` | `{"now":"2024-05-01 10:00:00","today":"2024-05-01","offset_days":0,"timezone":"America/Los_Angeles"}` |
-//! | `POST /__emulator/clock/advance?days=N` | the clock, after moving it N days (default 1) |
+//! | `GET /__emulator/clock` | `{"now":"2024-05-01 10:00:00","today":"2024-05-01","offset_days":0,"offset_secs":0,"timezone":"America/Los_Angeles"}` |
+//! | `POST /__emulator/clock/advance?days=N&seconds=S` | the clock, after moving it N days plus S seconds (default: 1 day) |
 //! | `GET /__emulator/faults` | the active fault spec |
 //! | `POST /__emulator/faults?spec=latency=5ms,...` (or the spec as the body) | the new spec; 400 if invalid |
 //! | `DELETE /__emulator/faults` | clears them |
@@ -113,6 +113,7 @@ fn clock_json(st: &State) -> Value {
         "now": zcrm_protocol::value::format_datetime(st.clock.now_civil()),
         "today": st.today(),
         "offset_days": st.clock.offset_secs() / 86_400,
+        "offset_secs": st.clock.offset_secs(),
         "timezone": st.cfg.timezone,
     })
 }
@@ -122,15 +123,19 @@ async fn clock(AxState(st): St) -> Json<Value> {
 }
 
 async fn advance(AxState(st): St, Query(q): Query<HashMap<String, String>>) -> Response {
-    let days = match q.get("days").map(|d| d.trim().parse::<i64>()) {
-        None => 1,
-        Some(Ok(d)) if (0..=36_500).contains(&d) => d,
-        Some(_) => {
-            return (StatusCode::BAD_REQUEST, "days must be an integer between 0 and 36500")
-                .into_response();
+    let parse = |name: &str, max: i64| match q.get(name).map(|d| d.trim().parse::<i64>()) {
+        None => Ok(None),
+        Some(Ok(n)) if (0..=max).contains(&n) => Ok(Some(n)),
+        Some(_) => Err(format!("{name} must be an integer between 0 and {max}")),
+    };
+    let secs = match (parse("days", 36_500), parse("seconds", 36_500 * 86_400)) {
+        (Err(e), _) | (_, Err(e)) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        (Ok(None), Ok(None)) => 86_400,
+        (Ok(days), Ok(seconds)) => {
+            days.unwrap_or(0).saturating_mul(86_400).saturating_add(seconds.unwrap_or(0))
         }
     };
-    match st.advance_days(days) {
+    match st.advance_secs(secs) {
         Ok(()) => Json(clock_json(&st)).into_response(),
         Err(_) => internal(),
     }

@@ -50,6 +50,10 @@ pub struct EmulatorArgs {
     /// normal: commits survive the process being killed; full: also an OS crash (slower).
     #[arg(long, value_enum, default_value = "normal")]
     pub durability: Durability,
+    /// searchRecords leaves out records created or modified in the last SECS seconds, as
+    /// Zoho's search index lagged writes (getSearchRecords stays immediate).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub search_index_lag: u64,
 }
 
 fn parse_faults(s: &str) -> Result<FaultSpec, String> {
@@ -73,6 +77,7 @@ impl EmulatorArgs {
         c.max_write_rows = self.max_write_rows;
         c.timezone = self.timezone.clone();
         c.durability = self.durability;
+        c.search_index_lag = std::time::Duration::from_secs(self.search_index_lag);
         c
     }
 }

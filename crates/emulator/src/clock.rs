@@ -1,5 +1,5 @@
 //! The org's clock: real time plus an offset that the admin surface advances, so tests can
-//! turn the budget day without waiting.
+//! turn the budget day, pass a rate-limit window or the search index lag without waiting.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -32,8 +32,12 @@ impl Clock {
 
     /// Moves the clock forward by `days` days; returns the new offset.
     pub fn advance_days(&self, days: i64) -> i64 {
-        self.offset_secs.fetch_add(days.saturating_mul(86_400), Ordering::SeqCst)
-            + days.saturating_mul(86_400)
+        self.advance_secs(days.saturating_mul(86_400))
+    }
+
+    /// Moves the clock forward by `secs` seconds; returns the new offset.
+    pub fn advance_secs(&self, secs: i64) -> i64 {
+        self.offset_secs.fetch_add(secs, Ordering::SeqCst).saturating_add(secs)
     }
 
     /// Now, as a timestamp.

@@ -2,11 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use zcrm_protocol::Edition;
 use zcrm_protocol::limits::{DEFAULT_ORG_TIMEZONE, DEFAULT_WRITE_ROWS};
 
 use crate::faults::FaultSpec;
+use crate::ratelimit::RateLimits;
 use crate::store::Durability;
 
 /// Everything [`crate::Emulator::start`] needs.
@@ -40,11 +42,17 @@ pub struct EmulatorConfig {
     pub durability: Durability,
     /// How many received requests the request log keeps (oldest dropped first).
     pub request_log_capacity: usize,
+    /// Per-minute limits of searchRecords and uploadFile (error 4820).
+    pub rate_limits: RateLimits,
+    /// searchRecords leaves out records created or modified this recently (the search index
+    /// lags writes, PROTOCOL.md §8 quirk 8); zero: the index is always current.
+    pub search_index_lag: Duration,
 }
 
 impl EmulatorConfig {
     /// Defaults: loopback on a free port, free edition with 1 licence (250 calls a day),
-    /// 100 rows per write, America/Los_Angeles, no tokens.
+    /// 100 rows per write, America/Los_Angeles, no tokens, the documented rate limits, no
+    /// search index lag.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -61,6 +69,8 @@ impl EmulatorConfig {
             timezone: DEFAULT_ORG_TIMEZONE.to_owned(),
             durability: Durability::Normal,
             request_log_capacity: 10_000,
+            rate_limits: RateLimits::default(),
+            search_index_lag: Duration::ZERO,
         }
     }
 

@@ -20,6 +20,11 @@
 //!   per record; each `<product>` needs a live Products `Product Id` and a `Quantity`, and
 //!   numbers must be plain and non-negative, else the row fails with 4832 naming the inner
 //!   field (see `api::line_items`). An update without `<product>` entries keeps the stored ones.
+//! - Per-minute rate limits (searchRecords 60/min; uploadFile 60/min, then blocked 5 minutes,
+//!   as the newer doc says) answer 4820 on the org clock; refused calls still count against
+//!   the daily budget but take no slot of the window. Limits live in memory, per org.
+//! - `search_index_lag`: searchRecords leaves out records created or modified in the last N
+//!   seconds (PROTOCOL.md §8 quirk 8); getSearchRecords and the other reads are immediate.
 //! - version 1/2 writes are all-or-nothing: the first bad row fails the call (4401 for a
 //!   missing mandatory field, 4832 for a bad value) and nothing is written.
 
@@ -31,6 +36,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod faults;
+pub mod ratelimit;
 pub mod reqlog;
 pub mod schema;
 pub mod schema_file;
@@ -48,6 +54,7 @@ use std::sync::{Arc, RwLock};
 pub use config::EmulatorConfig;
 pub use error::EmulatorError;
 pub use faults::FaultSpec;
+pub use ratelimit::{RateLimit, RateLimits};
 pub use reqlog::LoggedRequest;
 pub use store::Durability;
 pub use store::counters::CallCount;
@@ -88,6 +95,7 @@ impl Emulator {
             faults: faults::Faults::new(config.faults),
             log: reqlog::RequestLog::new(config.request_log_capacity),
             tokens: RwLock::new(tokens),
+            rate: ratelimit::RateLimiter::default(),
             schema,
             store,
             cfg: config.clone(),
@@ -228,6 +236,12 @@ impl EmulatorHandle {
     /// Moves the org clock forward by `days` days (persisted).
     pub fn advance_days(&self, days: i64) -> Result<(), EmulatorError> {
         Ok(self.state.advance_days(days)?)
+    }
+
+    /// Moves the org clock forward by `secs` seconds (persisted): rate-limit windows and
+    /// blocks, the search index lag and the budget day all follow it.
+    pub fn advance_secs(&self, secs: i64) -> Result<(), EmulatorError> {
+        Ok(self.state.advance_secs(secs)?)
     }
 
     /// Replaces the injected faults.

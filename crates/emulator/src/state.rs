@@ -6,6 +6,7 @@ use std::sync::RwLock;
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
 use crate::faults::Faults;
+use crate::ratelimit::RateLimiter;
 use crate::reqlog::RequestLog;
 use crate::schema::Schema;
 use crate::store::Store;
@@ -27,6 +28,8 @@ pub struct State {
     pub tokens: RwLock<HashSet<String>>,
     /// Received requests.
     pub log: RequestLog,
+    /// Per-minute rate limits.
+    pub rate: RateLimiter,
 }
 
 impl State {
@@ -47,7 +50,12 @@ impl State {
 
     /// Advances the clock by `days` and persists the offset.
     pub fn advance_days(&self, days: i64) -> Result<(), rusqlite::Error> {
-        let offset = self.clock.advance_days(days);
+        self.advance_secs(days.saturating_mul(86_400))
+    }
+
+    /// Advances the clock by `secs` and persists the offset.
+    pub fn advance_secs(&self, secs: i64) -> Result<(), rusqlite::Error> {
+        let offset = self.clock.advance_secs(secs);
         self.store.write(|tx| crate::store::meta_set(tx, "clock_offset_secs", &offset.to_string()))
     }
 

@@ -10,6 +10,7 @@ mod api {
     mod kill;
     mod line_items;
     mod methods;
+    mod rate_and_lag;
     mod reads;
     mod writes;
 }

@@ -288,6 +288,9 @@ fn serve_call(
         if !module_ok {
             return Ok(Err(Fail::bad_request()));
         }
+        if !st.rate.admit(&st.cfg.rate_limits, method, now) {
+            return Ok(Err(Fail::new(ApiCode::RateLimited, messages::RATE_LIMIT_EXCEEDED)));
+        }
         let call = Call {
             st,
             method,

@@ -42,11 +42,18 @@ fn filtered(
 }
 
 /// searchRecords: `criteria` of `(Field:value)` atoms (equals, or starts with for `value*`).
+/// Reads the search index: records created or modified within `search_index_lag` are not in it
+/// yet.
 pub fn search_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
     let def = c.def()?;
     let criteria = Criteria::parse(required(c.params, "criteria")?)?;
     let rp = ReadParams::read(c.params, c.module_name)?;
-    filtered(c, tx, def, &rp, None, &|r| criteria.matches(&|label| value_of(def, r, label)))
+    let lag = i64::try_from(c.st.cfg.search_index_lag.as_secs()).unwrap_or(i64::MAX);
+    let indexed_until = c.now.saturating_sub(lag);
+    filtered(c, tx, def, &rp, None, &|r| {
+        (lag == 0 || r.modified_at <= indexed_until)
+            && criteria.matches(&|label| value_of(def, r, label))
+    })
 }
 
 /// getSearchRecords: `selectColumns` (required) and `searchCondition=(Label|op|value)`.
