@@ -1,0 +1,30 @@
+//! Import failures that stop a step (row-level problems are rejects, not errors).
+
+/// Why an import step stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The day's budget share is spent; a rerun resumes. Carries how many rows are left.
+    #[error("stopped: {source}; {rows_left} row(s) left for the next run")]
+    Budget {
+        /// The budget error (with the reset time).
+        source: zcrm_client::BudgetExhausted,
+        /// Rows not yet in the CRM or the reject file.
+        rows_left: u64,
+    },
+    /// The CRM or the network failed in a way a rerun may fix.
+    #[error(transparent)]
+    Client(zcrm_client::ClientError),
+    /// The journal in the state dir failed.
+    #[error("journal: {0}")]
+    Journal(String),
+    /// The step is misconfigured.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl From<rusqlite::Error> for BatchError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Journal(e.to_string())
+    }
+}

@@ -1,0 +1,544 @@
+//! Running one import step: reconcile what was in flight, skip what the journal says is done,
+//! resolve lookups, pack full payloads in source order, and record every outcome.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::tz::TimeZone;
+use tracing::{info, warn};
+use zcrm_client::{Client, ClientError};
+use zcrm_protocol::params::{
+    ApiVersion, DuplicateCheck, ReadParams, SelectColumns, Sort, Window, WriteParams,
+};
+use zcrm_protocol::value::format_datetime;
+use zcrm_protocol::{
+    ApiCode, Direction, ModuleFields, RecordId, RowOutcome as ApiRow, WriteResponse, XmlDataBuilder,
+};
+
+use crate::error::BatchError;
+use crate::fingerprint;
+use crate::journal::{Journal, RowOutcome};
+use crate::reconcile::reconcile;
+use crate::row::{Action, FieldInput, PendingRow, RejectedRow};
+
+/// What an import step does with each row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Create every row.
+    Insert,
+    /// Update existing records: by the `Id` field the rows carry, or by `match_on`.
+    Update {
+        /// The CRM field that identifies the record (else rows carry `Id`).
+        match_on: Option<String>,
+    },
+    /// Update the record that matches on `match_on`, create the others.
+    Upsert {
+        /// The CRM field that identifies a record.
+        match_on: String,
+    },
+}
+
+/// How an upsert finds existing records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchStrategy {
+    /// `insertRecords` with `duplicateCheck=2` on the module's duplicate-check field: no reads.
+    DuplicateCheck,
+    /// Page through the module's `match_on` values and Ids first (one call per 200 records).
+    Index,
+    /// Plain inserts (nothing to match).
+    None,
+}
+
+/// One import step's settings.
+#[derive(Debug, Clone)]
+pub struct ImportStep {
+    /// Step name (journal key).
+    pub name: String,
+    /// The module's API name.
+    pub module: String,
+    /// Insert, update or upsert.
+    pub mode: Mode,
+    /// Rows per write call (100 by default, never above 200).
+    pub write_batch: u32,
+    /// The module's metadata.
+    pub fields: ModuleFields,
+    /// The org's time zone (payload send times are recorded in it).
+    pub timezone: TimeZone,
+}
+
+impl ImportStep {
+    /// How this step matches existing records.
+    pub fn strategy(&self) -> MatchStrategy {
+        let dup = self
+            .module
+            .parse::<zcrm_protocol::Module>()
+            .ok()
+            .and_then(|m| m.duplicate_check_field());
+        match &self.mode {
+            Mode::Insert => MatchStrategy::None,
+            Mode::Upsert { match_on } if dup == Some(match_on.as_str()) => {
+                MatchStrategy::DuplicateCheck
+            }
+            Mode::Upsert { .. } | Mode::Update { match_on: Some(_) } => MatchStrategy::Index,
+            Mode::Update { match_on: None } => MatchStrategy::None,
+        }
+    }
+}
+
+/// What a run of a step did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StepReport {
+    /// Valid rows offered.
+    pub rows: u64,
+    /// Rows skipped because the journal already had them.
+    pub already_done: u64,
+    /// Rows created in this run.
+    pub created: u64,
+    /// Rows updated in this run.
+    pub updated: u64,
+    /// Rows matched to existing records in this run.
+    pub matched: u64,
+    /// Rows the server refused in this run.
+    pub server_rejected: u64,
+    /// Rows refused locally in this run (lookups without an Id).
+    pub lookup_rejected: u64,
+    /// Write calls made.
+    pub writes: u64,
+    /// Read calls made (upsert index, reconciliation).
+    pub reads: u64,
+    /// Rows found in the CRM by reconciliation.
+    pub reconciled: u64,
+}
+
+/// Codes that mean "this whole run cannot go on" rather than "these rows are bad".
+fn fatal(code: &ApiCode) -> bool {
+    matches!(
+        code,
+        ApiCode::InvalidTicket
+            | ApiCode::NoApiPermission
+            | ApiCode::NoModulePermission
+            | ApiCode::CrmDisabled
+            | ApiCode::NoCrmAccount
+            | ApiCode::ModuleNotSupported
+            | ApiCode::UseAuthtoken
+            | ApiCode::ApiKeyInactive
+            | ApiCode::WrongApiKey
+    )
+}
+
+/// The running state of a step.
+struct Run<'a> {
+    client: &'a Client,
+    journal: &'a mut Journal,
+    step: &'a ImportStep,
+    report: StepReport,
+    inserts: Vec<PendingRow>,
+    updates: Vec<(RecordId, PendingRow)>,
+    index: HashMap<String, RecordId>,
+}
+
+/// Runs `step` over `rows` (valid rows in source order). Rows the journal already has are
+/// skipped; lookup failures go to `reject`. Stops with [`BatchError::Budget`] when the budget
+/// share is spent (everything done so far is recorded; a rerun continues).
+pub fn run_import(
+    client: &Client,
+    journal: &mut Journal,
+    step: &ImportStep,
+    rows: impl Iterator<Item = PendingRow>,
+    reject: &mut dyn FnMut(RejectedRow),
+) -> Result<StepReport, BatchError> {
+    let mut run = Run {
+        client,
+        journal,
+        step,
+        report: StepReport::default(),
+        inserts: Vec::new(),
+        updates: Vec::new(),
+        index: HashMap::new(),
+    };
+    let mut rows = rows.peekable();
+    let outcome = run.drive(&mut rows, reject);
+    match outcome {
+        Ok(()) => Ok(run.report),
+        Err(BatchError::Client(ClientError::Budget(b))) => {
+            let mut left = (run.inserts.len() + run.updates.len()) as u64;
+            let known = run.journal.known_rows(&step.name)?;
+            left += rows.filter(|r| !known.contains(&r.row)).count() as u64;
+            Err(BatchError::Budget { source: b, rows_left: left })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+impl Run<'_> {
+    fn drive(
+        &mut self,
+        rows: &mut dyn Iterator<Item = PendingRow>,
+        reject: &mut dyn FnMut(RejectedRow),
+    ) -> Result<(), BatchError> {
+        for payload in self.journal.in_flight(&self.step.name)? {
+            let r = reconcile(
+                self.client,
+                self.journal,
+                &self.step.name,
+                &self.step.module,
+                &self.step.fields,
+                &payload,
+            )?;
+            info!(step = %self.step.name, found = r.found, resend = r.resend, "reconciled an in-flight payload");
+            self.report.reads += r.reads;
+            self.report.reconciled += r.found;
+        }
+        let known = self.journal.known_rows(&self.step.name)?;
+        let strategy = self.step.strategy();
+        let mut index_built = false;
+        for row in rows {
+            self.report.rows += 1;
+            if known.contains(&row.row) {
+                self.report.already_done += 1;
+                continue;
+            }
+            if strategy == MatchStrategy::Index && !index_built {
+                self.build_index()?;
+                index_built = true;
+            }
+            let Some(row) = self.resolve_lookups(row, reject)? else { continue };
+            match (&self.step.mode, strategy) {
+                (Mode::Insert, _) | (Mode::Upsert { .. }, MatchStrategy::DuplicateCheck) => {
+                    self.inserts.push(row);
+                    if self.inserts.len() >= self.step.write_batch as usize {
+                        self.flush_inserts(reject)?;
+                    }
+                }
+                (Mode::Update { match_on: None }, _) => match row_id(&row) {
+                    Some(id) => self.push_update(id, row, reject)?,
+                    None => {
+                        self.report.lookup_rejected += 1;
+                        reject(RejectedRow { row: row.row, line: row.line, source: row.source, errors: vec!["Id: an update needs the record Id (map a column to \"Id\" or set match_on)".into()] });
+                    }
+                },
+                (Mode::Update { match_on: Some(m) } | Mode::Upsert { match_on: m }, _) => {
+                    let m = m.clone();
+                    let value =
+                        row.fields.iter().find(|(l, _)| *l == m).and_then(|(_, v)| match v {
+                            FieldInput::Text(t) => Some(fingerprint::normalise(
+                                &self.step.fields,
+                                &m,
+                                t,
+                                Direction::Input,
+                            )),
+                            FieldInput::Lookup { .. } => None,
+                        });
+                    match value.and_then(|v| self.index.get(&v).copied()) {
+                        Some(id) => self.push_update(id, row, reject)?,
+                        None if matches!(self.step.mode, Mode::Upsert { .. }) => {
+                            self.inserts.push(row);
+                            if self.inserts.len() >= self.step.write_batch as usize {
+                                self.flush_inserts(reject)?;
+                            }
+                        }
+                        None => {
+                            self.report.lookup_rejected += 1;
+                            reject(RejectedRow {
+                                row: row.row,
+                                line: row.line,
+                                source: row.source,
+                                errors: vec![format!("{m}: no existing record matches this value")],
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        self.flush_inserts(reject)?;
+        self.flush_updates(reject)?;
+        Ok(())
+    }
+
+    fn push_update(
+        &mut self,
+        id: RecordId,
+        row: PendingRow,
+        reject: &mut dyn FnMut(RejectedRow),
+    ) -> Result<(), BatchError> {
+        self.updates.push((id, row));
+        if self.updates.len() >= self.step.write_batch as usize {
+            self.flush_updates(reject)?;
+        }
+        Ok(())
+    }
+
+    /// Pages through the module's `match_on` values: one read call per 200 existing records.
+    fn build_index(&mut self) -> Result<(), BatchError> {
+        let m = match &self.step.mode {
+            Mode::Upsert { match_on } | Mode::Update { match_on: Some(match_on) } => {
+                match_on.clone()
+            }
+            _ => return Ok(()),
+        };
+        let id_field = self
+            .step
+            .module
+            .parse::<zcrm_protocol::Module>()
+            .map(|x| x.id_field().into_owned())
+            .unwrap_or_default();
+        let mut page = 0;
+        loop {
+            let params = ReadParams {
+                select: SelectColumns::fields(&self.step.module, [m.clone()]),
+                window: Window::page(page),
+                sort: Some(Sort::asc("Created Time")),
+                version: ApiVersion::V2,
+                ..ReadParams::default()
+            };
+            let fields = &self.step.fields;
+            let (n, pairs) = self
+                .client
+                .get_records(&self.step.module, &params, |p| {
+                    let pairs: Vec<(String, RecordId)> = p
+                        .rows()
+                        .filter_map(|r| {
+                            Some((
+                                fingerprint::normalise(fields, &m, r.text(&m)?, Direction::Output),
+                                r.id(&id_field)?,
+                            ))
+                        })
+                        .collect();
+                    (p.len(), pairs)
+                })
+                .map_err(BatchError::Client)?;
+            self.report.reads += 1;
+            for (k, id) in pairs {
+                self.index.entry(k).or_insert(id);
+            }
+            if n < 200 {
+                break;
+            }
+            page += 1;
+        }
+        info!(step = %self.step.name, existing = self.index.len(), reads = self.report.reads, "upsert index built");
+        Ok(())
+    }
+
+    fn resolve_lookups(
+        &mut self,
+        mut row: PendingRow,
+        reject: &mut dyn FnMut(RejectedRow),
+    ) -> Result<Option<PendingRow>, BatchError> {
+        let mut errors = Vec::new();
+        for (label, value) in &mut row.fields {
+            if let FieldInput::Lookup { step, key } = value {
+                match self.journal.id_for_key(step, key)? {
+                    Some(id) => *value = FieldInput::Text(id.to_string()),
+                    None => errors.push(format!(
+                        "{label}: no CRM Id for key {key:?} in step {step:?} (that row was rejected or is not imported yet)"
+                    )),
+                }
+            }
+        }
+        if errors.is_empty() {
+            return Ok(Some(row));
+        }
+        self.report.lookup_rejected += 1;
+        reject(RejectedRow { row: row.row, line: row.line, source: row.source, errors });
+        Ok(None)
+    }
+
+    fn now(&self) -> String {
+        format_datetime(
+            jiff::Timestamp::now().to_zoned_datetime(self.step.timezone.clone()).datetime(),
+        )
+    }
+
+    fn flush_inserts(&mut self, reject: &mut dyn FnMut(RejectedRow)) -> Result<(), BatchError> {
+        if self.inserts.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(Option<RecordId>, PendingRow)> =
+            std::mem::take(&mut self.inserts).into_iter().map(|r| (None, r)).collect();
+        let dup = self.step.strategy() == MatchStrategy::DuplicateCheck;
+        self.send(rows, true, dup, reject)
+    }
+
+    fn flush_updates(&mut self, reject: &mut dyn FnMut(RejectedRow)) -> Result<(), BatchError> {
+        if self.updates.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(Option<RecordId>, PendingRow)> =
+            std::mem::take(&mut self.updates).into_iter().map(|(id, r)| (Some(id), r)).collect();
+        self.send(rows, false, false, reject)
+    }
+
+    /// Sends one payload. `insert` with `dup` uses duplicateCheck=2 (idempotent upsert).
+    fn send(
+        &mut self,
+        rows: Vec<(Option<RecordId>, PendingRow)>,
+        insert: bool,
+        dup: bool,
+        reject: &mut dyn FnMut(RejectedRow),
+    ) -> Result<(), BatchError> {
+        let mut b = XmlDataBuilder::new(&self.step.module, self.step.write_batch);
+        let mut sent: Vec<(u32, Option<RecordId>, PendingRow)> = Vec::new();
+        for (id, row) in rows {
+            let id_text = id.map(|i| i.to_string());
+            let fields = id_text.iter().map(|t| ("Id", t.as_str())).chain(
+                row.fields.iter().filter(|(l, _)| l != "Id").map(|(l, v)| {
+                    (
+                        l.as_str(),
+                        match v {
+                            FieldInput::Text(t) => t.as_str(),
+                            FieldInput::Lookup { .. } => "",
+                        },
+                    )
+                }),
+            );
+            match b.push_row(fields) {
+                Ok(no) => sent.push((no, id, row)),
+                Err(e) => {
+                    self.report.lookup_rejected += 1;
+                    reject(RejectedRow {
+                        row: row.row,
+                        line: row.line,
+                        source: row.source,
+                        errors: vec![e.to_string()],
+                    });
+                }
+            }
+        }
+        if sent.is_empty() {
+            return Ok(());
+        }
+        let xml = b.finish().map_err(|e| BatchError::Config(e.to_string()))?;
+        let journal_rows: Vec<(u32, u64, u64, Option<String>)> =
+            sent.iter().map(|(no, _, r)| (*no, r.row, r.line, r.key.clone())).collect();
+        // Only plain inserts need reconciliation; updates and duplicate-checked inserts repeat safely.
+        let seq = self.journal.begin_payload(
+            &self.step.name,
+            insert && !dup,
+            &xml,
+            &self.now(),
+            &journal_rows,
+        )?;
+        let params = WriteParams {
+            duplicate_check: dup.then_some(DuplicateCheck::Update),
+            ..WriteParams::multi_row()
+        };
+        let result = if insert {
+            self.client.insert_records(&self.step.module, xml, &params)
+        } else {
+            self.client.update_records(&self.step.module, None, xml, &params)
+        };
+        self.report.writes += 1;
+        match result {
+            Ok(WriteResponse::Rows(results)) => {
+                let by_no: HashMap<u32, &ApiRow> =
+                    results.iter().map(|r| (r.no, &r.outcome)).collect();
+                let mut outcome = Vec::with_capacity(sent.len());
+                for (no, id, row) in sent {
+                    outcome.push(match by_no.get(&no) {
+                        Some(ApiRow::Added(d)) => {
+                            self.report.created += 1;
+                            RowOutcome::Done { row: row.row, id: d.id, action: Action::Created }
+                        }
+                        Some(ApiRow::Updated(d)) => {
+                            self.report.updated += 1;
+                            RowOutcome::Done { row: row.row, id: d.id, action: Action::Updated }
+                        }
+                        Some(ApiRow::Duplicate(d)) => {
+                            self.report.matched += 1;
+                            RowOutcome::Done { row: row.row, id: d.id, action: Action::Matched }
+                        }
+                        Some(ApiRow::Failed(e)) => {
+                            self.report.server_rejected += 1;
+                            RowOutcome::Refused {
+                                row: row.row,
+                                code: e.code.to_string(),
+                                message: e.message.clone(),
+                                source: row.source,
+                            }
+                        }
+                        None => {
+                            warn!(
+                                row = row.row,
+                                ?id,
+                                "the server did not answer for this row; it will be sent again"
+                            );
+                            RowOutcome::NotApplied { row: row.row }
+                        }
+                    });
+                }
+                self.journal.complete_payload(&self.step.name, seq, &outcome, "ok")?;
+                Ok(())
+            }
+            Ok(WriteResponse::Single { .. }) => Err(BatchError::Config(
+                "the server answered a version=4 write in the single-record form".into(),
+            )),
+            Err(ClientError::InDoubt { reason, .. }) => {
+                warn!(step = %self.step.name, %reason, "write in doubt; reconciling before anything else is sent");
+                let payload =
+                    self.journal.in_flight(&self.step.name)?.into_iter().find(|p| p.seq == seq);
+                if let Some(p) = payload {
+                    let r = reconcile(
+                        self.client,
+                        self.journal,
+                        &self.step.name,
+                        &self.step.module,
+                        &self.step.fields,
+                        &p,
+                    )?;
+                    self.report.reads += r.reads;
+                    self.report.reconciled += r.found;
+                    self.report.created += r.found;
+                    // Rows that did not make it go again, in the same order.
+                    let found: HashSet<u64> = self.journal.known_rows(&self.step.name)?;
+                    let again: Vec<(Option<RecordId>, PendingRow)> = sent
+                        .into_iter()
+                        .filter(|(_, _, r)| !found.contains(&r.row))
+                        .map(|(_, id, r)| (id, r))
+                        .collect();
+                    if !again.is_empty() {
+                        return self.send(again, insert, dup, reject);
+                    }
+                }
+                Ok(())
+            }
+            Err(ClientError::Api { source, .. })
+                if !fatal(&source.code) && source.code != ApiCode::ApiLimitExceeded =>
+            {
+                // The whole call was refused because of its content: every row carries the error.
+                let outcome: Vec<RowOutcome> = sent
+                    .into_iter()
+                    .map(|(_, _, r)| RowOutcome::Refused {
+                        row: r.row,
+                        code: source.code.to_string(),
+                        message: source.message.clone(),
+                        source: r.source,
+                    })
+                    .collect();
+                self.report.server_rejected += outcome.len() as u64;
+                self.journal.complete_payload(&self.step.name, seq, &outcome, "refused")?;
+                Ok(())
+            }
+            Err(e) => {
+                // Never sent (budget, connection refused) or a fatal refusal: nothing was applied.
+                self.journal.abort_payload(&self.step.name, seq)?;
+                if matches!(e, ClientError::Budget(_)) {
+                    // Put the rows back so the caller can count them as left.
+                    for (_, id, row) in sent {
+                        match id {
+                            Some(id) => self.updates.push((id, row)),
+                            None => self.inserts.push(row),
+                        }
+                    }
+                }
+                Err(BatchError::Client(e))
+            }
+        }
+    }
+}
+
+fn row_id(row: &PendingRow) -> Option<RecordId> {
+    row.fields.iter().find(|(l, _)| l == "Id").and_then(|(_, v)| match v {
+        FieldInput::Text(t) => t.trim().parse().ok(),
+        FieldInput::Lookup { .. } => None,
+    })
+}

@@ -1,0 +1,350 @@
+//! The import journal: per step, per payload and per row, in SQLite under the state dir.
+//!
+//! A payload is written here as *in flight* (with its xmlData and the time it left) in a
+//! committed transaction before it is sent; its outcome is recorded in one transaction after.
+//! A crash in between leaves an in-flight payload that the next run reconciles before sending
+//! anything else. `synchronous=FULL`: what the journal says happened survives a power cut.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use zcrm_protocol::RecordId;
+
+use crate::error::BatchError;
+use crate::row::{Action, RejectedRow};
+
+/// The journal of one pipeline.
+pub struct Journal {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Journal")
+    }
+}
+
+/// A payload that was sent but whose outcome was never recorded.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    /// The payload's sequence number in its step.
+    pub seq: i64,
+    /// The xmlData that was sent.
+    pub xml_data: String,
+    /// When it left, in the org's time (`yyyy-MM-dd HH:mm:ss`).
+    pub sent_at: String,
+    /// `(row no inside the payload, source row)`.
+    pub rows: Vec<(u32, u64)>,
+    /// Whether the payload was an insert (else an idempotent update/upsert).
+    pub insert: bool,
+}
+
+/// Counts of a step's rows in the journal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StepCounts {
+    /// Rows created.
+    pub created: u64,
+    /// Rows updated.
+    pub updated: u64,
+    /// Rows matched to an existing record.
+    pub matched: u64,
+    /// Rows the server refused.
+    pub rejected: u64,
+    /// Rows in payloads whose outcome is unknown.
+    pub in_flight: u64,
+    /// Write payloads recorded as done.
+    pub payloads: u64,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal file.
+    pub fn open(path: &Path) -> Result<Self, BatchError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| BatchError::Journal(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(60))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous=FULL;
+             CREATE TABLE IF NOT EXISTS payloads (
+                 step TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL, kind TEXT NOT NULL,
+                 rows INTEGER NOT NULL, sent_at TEXT NOT NULL, xml_data TEXT, result TEXT,
+                 PRIMARY KEY (step, seq));
+             CREATE TABLE IF NOT EXISTS rows (
+                 step TEXT NOT NULL, row INTEGER NOT NULL, line INTEGER NOT NULL, key TEXT,
+                 payload INTEGER, no INTEGER, state TEXT NOT NULL, crm_id INTEGER,
+                 code TEXT, message TEXT, source TEXT,
+                 PRIMARY KEY (step, row));
+             CREATE INDEX IF NOT EXISTS rows_by_key ON rows (step, key);
+             CREATE INDEX IF NOT EXISTS rows_by_id ON rows (crm_id);",
+        )?;
+        Ok(Self { conn })
+    }
+
+    /// Forgets everything about `step` (`--restart`).
+    pub fn reset_step(&mut self, step: &str) -> Result<(), BatchError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM rows WHERE step = ?1", params![step])?;
+        tx.execute("DELETE FROM payloads WHERE step = ?1", params![step])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether source row `row` of `step` is finished (in the CRM, or refused by the server), or
+    /// part of an in-flight payload.
+    pub fn row_state(&self, step: &str, row: u64) -> Result<Option<String>, BatchError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT state FROM rows WHERE step = ?1 AND row = ?2")?
+            .query_row(params![step, row as i64], |r| r.get::<_, String>(0))
+            .optional()?)
+    }
+
+    /// Every row number of `step` the journal already holds (finished or in flight).
+    pub fn known_rows(&self, step: &str) -> Result<std::collections::HashSet<u64>, BatchError> {
+        let mut st = self.conn.prepare("SELECT row FROM rows WHERE step = ?1")?;
+        let rows = st.query_map(params![step], |r| r.get::<_, i64>(0))?;
+        rows.map(|r| r.map(|v| v as u64).map_err(BatchError::from)).collect()
+    }
+
+    /// The CRM Id step `step` recorded for source key `key`.
+    pub fn id_for_key(&self, step: &str, key: &str) -> Result<Option<RecordId>, BatchError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT crm_id FROM rows WHERE step = ?1 AND key = ?2 AND crm_id IS NOT NULL ORDER BY row LIMIT 1")?
+            .query_row(params![step, key], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(|v| RecordId(v as u64)))
+    }
+
+    /// Whether some row of any step already claims CRM Id `id`.
+    pub fn id_claimed(&self, id: RecordId) -> Result<bool, BatchError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM rows WHERE crm_id = ?1 LIMIT 1")?
+            .query_row(params![id.0 as i64], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Records a payload as in flight, before it is sent. `rows`: `(no, source row, line, key)`.
+    pub fn begin_payload(
+        &mut self,
+        step: &str,
+        insert: bool,
+        xml_data: &str,
+        sent_at: &str,
+        rows: &[(u32, u64, u64, Option<String>)],
+    ) -> Result<i64, BatchError> {
+        let tx = self.conn.transaction()?;
+        let seq: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM payloads WHERE step = ?1",
+            params![step],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO payloads (step, seq, state, kind, rows, sent_at, xml_data) VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6)",
+            params![step, seq, if insert { "insert" } else { "idempotent" }, rows.len() as i64, sent_at, xml_data],
+        )?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT OR REPLACE INTO rows (step, row, line, key, payload, no, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'in_flight')",
+            )?;
+            for (no, row, line, key) in rows {
+                st.execute(params![step, *row as i64, *line as i64, key, seq, no])?;
+            }
+        }
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// Forgets a payload that was never sent (the budget stopped it before it left).
+    pub fn abort_payload(&mut self, step: &str, seq: i64) -> Result<(), BatchError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM rows WHERE step = ?1 AND payload = ?2 AND state = 'in_flight'",
+            params![step, seq],
+        )?;
+        tx.execute("DELETE FROM payloads WHERE step = ?1 AND seq = ?2", params![step, seq])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a payload's outcome: per source row, the CRM Id and action, or the refusal.
+    pub fn complete_payload(
+        &mut self,
+        step: &str,
+        seq: i64,
+        outcome: &[RowOutcome],
+        summary: &str,
+    ) -> Result<(), BatchError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut done = tx.prepare_cached(
+                "UPDATE rows SET state = ?3, crm_id = ?4 WHERE step = ?1 AND row = ?2",
+            )?;
+            let mut refused = tx.prepare_cached(
+                "UPDATE rows SET state = 'rejected', code = ?3, message = ?4, source = ?5 WHERE step = ?1 AND row = ?2",
+            )?;
+            let mut unsent = tx.prepare_cached("DELETE FROM rows WHERE step = ?1 AND row = ?2")?;
+            for o in outcome {
+                match o {
+                    RowOutcome::Done { row, id, action } => {
+                        done.execute(params![step, *row as i64, action.as_str(), id.0 as i64])?;
+                    }
+                    RowOutcome::Refused { row, code, message, source } => {
+                        let src = serde_json::to_string(source).unwrap_or_default();
+                        refused.execute(params![step, *row as i64, code, message, src])?;
+                    }
+                    RowOutcome::NotApplied { row } => {
+                        unsent.execute(params![step, *row as i64])?;
+                    }
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE payloads SET state = 'done', xml_data = NULL, result = ?3 WHERE step = ?1 AND seq = ?2",
+            params![step, seq, summary],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Payloads of `step` still in flight (sent, outcome unknown).
+    pub fn in_flight(&self, step: &str) -> Result<Vec<InFlight>, BatchError> {
+        let mut st = self.conn.prepare(
+            "SELECT seq, COALESCE(xml_data, ''), sent_at, kind FROM payloads WHERE step = ?1 AND state = 'in_flight' ORDER BY seq",
+        )?;
+        let heads = st
+            .query_map(params![step], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for (seq, xml_data, sent_at, kind) in heads {
+            let mut rs = self.conn.prepare_cached("SELECT no, row FROM rows WHERE step = ?1 AND payload = ?2 AND state = 'in_flight' ORDER BY no")?;
+            let rows = rs
+                .query_map(params![step, seq], |r| {
+                    Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)? as u64))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(InFlight { seq, xml_data, sent_at, rows, insert: kind == "insert" });
+        }
+        Ok(out)
+    }
+
+    /// Counts of a step's rows.
+    pub fn counts(&self, step: &str) -> Result<StepCounts, BatchError> {
+        let mut c = StepCounts::default();
+        let mut st =
+            self.conn.prepare("SELECT state, COUNT(*) FROM rows WHERE step = ?1 GROUP BY state")?;
+        for r in st.query_map(params![step], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })? {
+            let (state, n) = r?;
+            match state.as_str() {
+                "created" => c.created = n,
+                "updated" => c.updated = n,
+                "matched" => c.matched = n,
+                "rejected" => c.rejected = n,
+                _ => c.in_flight += n,
+            }
+        }
+        c.payloads = self.conn.query_row(
+            "SELECT COUNT(*) FROM payloads WHERE step = ?1 AND state = 'done'",
+            params![step],
+            |r| r.get::<_, i64>(0),
+        )? as u64;
+        Ok(c)
+    }
+
+    /// Rows of `step` in the CRM: `(row, key, id, action)` in source order.
+    pub fn successes(&self, step: &str) -> Result<Vec<Success>, BatchError> {
+        let mut st = self.conn.prepare(
+            "SELECT row, key, crm_id, state FROM rows WHERE step = ?1 AND crm_id IS NOT NULL ORDER BY row",
+        )?;
+        let rows = st.query_map(params![step], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)? as u64,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (row, key, id, state) = r?;
+            out.push((row, key, RecordId(id), Action::parse(&state).unwrap_or(Action::Created)));
+        }
+        Ok(out)
+    }
+
+    /// Rows of `step` the server refused, for the reject file.
+    pub fn server_rejects(&self, step: &str) -> Result<Vec<RejectedRow>, BatchError> {
+        let mut st = self.conn.prepare(
+            "SELECT row, line, COALESCE(code, ''), COALESCE(message, ''), COALESCE(source, '[]') FROM rows
+             WHERE step = ?1 AND state = 'rejected' ORDER BY row",
+        )?;
+        let rows = st.query_map(params![step], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (row, line, code, message, source) = r?;
+            let source: Vec<String> = serde_json::from_str(&source).unwrap_or_default();
+            out.push(RejectedRow {
+                row,
+                line,
+                source,
+                errors: vec![crate::report::server_error_text(&code, &message)],
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A row in the CRM: `(source row, key, CRM Id, action)`.
+pub type Success = (u64, Option<String>, RecordId, Action);
+
+/// The recorded outcome of one row of a payload.
+#[derive(Debug, Clone)]
+pub enum RowOutcome {
+    /// In the CRM with this Id.
+    Done {
+        /// Source row.
+        row: u64,
+        /// CRM Id.
+        id: RecordId,
+        /// What happened.
+        action: Action,
+    },
+    /// The server refused the row.
+    Refused {
+        /// Source row.
+        row: u64,
+        /// API code.
+        code: String,
+        /// Server message.
+        message: String,
+        /// The source columns, for the reject file.
+        source: Vec<String>,
+    },
+    /// The row did not reach the CRM (reconciliation found no record): it will be sent again.
+    NotApplied {
+        /// Source row.
+        row: u64,
+    },
+}

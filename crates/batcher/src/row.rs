@@ -1,0 +1,76 @@
+//! What the batcher consumes: validated rows with their source position, key and field values
+//! in the API's input forms, lookups still to resolve through the journal.
+
+/// A field value ready to send, or a reference to another step's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldInput {
+    /// The text sent in the FL (already in the API's input form).
+    Text(String),
+    /// The CRM Id the step `step` recorded for the source key `key`.
+    Lookup {
+        /// The step that imported the referenced records.
+        step: String,
+        /// The referenced row's key in that step.
+        key: String,
+    },
+}
+
+/// One valid source row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRow {
+    /// 1-based data record number (`_row`).
+    pub row: u64,
+    /// Source line (CSV) or sheet row (XLSX) where the record starts (`_line`).
+    pub line: u64,
+    /// The step's key column value, if the step has a key.
+    pub key: Option<String>,
+    /// The source columns as read (kept for the reject file if the server refuses the row).
+    pub source: Vec<String>,
+    /// `(field label, value)` in mapping order.
+    pub fields: Vec<(String, FieldInput)>,
+}
+
+/// A row that cannot be sent or was refused, for the reject file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// `_row`.
+    pub row: u64,
+    /// `_line`.
+    pub line: u64,
+    /// The source columns as read.
+    pub source: Vec<String>,
+    /// `field: reason` entries (server errors carry the API code).
+    pub errors: Vec<String>,
+}
+
+/// How a row ended in the CRM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A new record.
+    Created,
+    /// An existing record was updated.
+    Updated,
+    /// An existing record matched (duplicate check), not changed.
+    Matched,
+}
+
+impl Action {
+    /// The word in the success file and the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Matched => "matched",
+        }
+    }
+
+    /// Parses the journal word.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "created" => Some(Self::Created),
+            "updated" => Some(Self::Updated),
+            "matched" => Some(Self::Matched),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Import behaviours.
+
+use zcrm_batcher::journal::RowOutcome;
+use zcrm_batcher::{BatchError, FieldInput, Mode, PendingRow, RejectedRow, run_import};
+use zcrm_emulator::FaultSpec;
+use zcrm_protocol::XmlDataBuilder;
+use zcrm_protocol::params::WriteParams;
+
+use crate::{client, env, journal, leads, legacy_ids, step};
+
+fn no_rejects() -> impl FnMut(RejectedRow) {
+    |r: RejectedRow| panic!("unexpected reject: {r:?}")
+}
+
+#[test]
+fn a_clean_insert_costs_exactly_ceil_n_over_batch_writes_and_a_rerun_costs_nothing() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let s = step(&c, "leads", "Leads", Mode::Insert, 100);
+    let mut j = journal(&env);
+    let before = env.emu.calls_today_of("insertRecords");
+    let r = run_import(&c, &mut j, &s, leads(0, 250).into_iter(), &mut no_rejects()).unwrap();
+    assert_eq!((r.created, r.writes, r.reads), (250, 3, 0));
+    assert_eq!(env.emu.calls_today_of("insertRecords") - before, 3, "ceil(250/100)");
+    let again = run_import(&c, &mut j, &s, leads(0, 250).into_iter(), &mut no_rejects()).unwrap();
+    assert_eq!((again.already_done, again.writes, again.created), (250, 0, 0));
+    assert_eq!(env.emu.record_counts()["Leads"], 250);
+    let counts = j.counts("leads").unwrap();
+    assert_eq!((counts.created, counts.payloads, counts.in_flight), (250, 3, 0));
+    let out = env.dir.path().join("out/leads.success.csv");
+    assert_eq!(
+        zcrm_batcher::report::write_success_file(&j, "leads", "legacy_id", &out).unwrap(),
+        250
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("_row,legacy_id,_id,_action\n1,L0,"), "{}", &text[..60]);
+    assert!(text.lines().nth(1).unwrap().ends_with(",created"));
+}
+
+#[test]
+fn payloads_of_200_on_an_org_allowed_200() {
+    let env = env(|c| zcrm_emulator::EmulatorConfig { max_write_rows: 200, ..c });
+    let c = client(&env, 100_000);
+    let s = step(&c, "leads", "Leads", Mode::Insert, 200);
+    let mut j = journal(&env);
+    let r = run_import(&c, &mut j, &s, leads(0, 450).into_iter(), &mut no_rejects()).unwrap();
+    assert_eq!((r.created, r.writes), (450, 3));
+}
+
+#[test]
+fn server_refusals_are_recorded_with_the_source_row() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let s = step(&c, "leads", "Leads", Mode::Insert, 100);
+    let mut j = journal(&env);
+    let mut rows = leads(0, 5);
+    rows[2].fields.retain(|(l, _)| l != "Last Name");
+    rows[3].fields.push(("No of Employees".into(), FieldInput::Text("many".into())));
+    let r = run_import(&c, &mut j, &s, rows.into_iter(), &mut no_rejects()).unwrap();
+    assert_eq!((r.created, r.server_rejected), (3, 2));
+    let rejects = j.server_rejects("leads").unwrap();
+    assert_eq!(rejects.iter().map(|r| r.row).collect::<Vec<_>>(), [3, 4]);
+    assert_eq!(rejects[0].source, ["L2", "Last 2"]);
+    assert!(
+        rejects[0].errors[0].starts_with("Last Name: server error 4891"),
+        "{:?}",
+        rejects[0].errors
+    );
+    assert!(
+        rejects[1].errors[0].starts_with("No of Employees: server error 4832"),
+        "{:?}",
+        rejects[1].errors
+    );
+}
+
+#[test]
+fn a_payload_left_in_flight_by_a_crash_is_reconciled_not_resent() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let s = step(&c, "leads", "Leads", Mode::Insert, 100);
+    let mut j = journal(&env);
+    // Simulate a crash right after sending the first payload: journal says in flight, the CRM
+    // has the rows, the outcome was never recorded.
+    let rows = leads(0, 100);
+    let mut b = XmlDataBuilder::new("Leads", 100);
+    let mut jrows = Vec::new();
+    for r in &rows {
+        let no = b
+            .push_row(r.fields.iter().map(|(l, v)| match v {
+                FieldInput::Text(t) => (l.as_str(), t.as_str()),
+                FieldInput::Lookup { .. } => unreachable!(),
+            }))
+            .unwrap();
+        jrows.push((no, r.row, r.line, r.key.clone()));
+    }
+    let xml = b.finish().unwrap();
+    let sent_at = zcrm_protocol::value::format_datetime(
+        jiff::Timestamp::now().to_zoned_datetime(s.timezone.clone()).datetime(),
+    );
+    j.begin_payload("leads", true, &xml, &sent_at, &jrows).unwrap();
+    c.insert_records("Leads", xml, &WriteParams::multi_row()).unwrap();
+
+    let r = run_import(&c, &mut j, &s, leads(0, 250).into_iter(), &mut no_rejects()).unwrap();
+    assert_eq!(r.reconciled, 100, "the in-flight rows were found in the CRM");
+    assert_eq!(r.created, 150);
+    assert_eq!(r.writes, 2, "only the rest was sent");
+    let ids = legacy_ids(&c);
+    assert_eq!(ids.len(), 250);
+    assert!(ids.values().all(|n| *n == 1), "no duplicates");
+}
+
+#[test]
+fn dropped_responses_and_5xx_never_lose_or_duplicate_rows() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let s = step(&c, "leads", "Leads", Mode::Insert, 100);
+    let mut j = journal(&env);
+    env.emu.set_faults(
+        FaultSpec::parse("drop_after_commit=0.3,error_rate=0.1,truncate=0.05,seed=42").unwrap(),
+    );
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match run_import(&c, &mut j, &s, leads(0, 1000).into_iter(), &mut no_rejects()) {
+            Ok(_) => break,
+            Err(BatchError::Client(e)) if attempts < 50 => {
+                eprintln!("run {attempts} stopped: {e}; rerunning")
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    env.emu.clear_faults();
+    let ids = legacy_ids(&c);
+    assert_eq!(ids.len(), 1000, "every row is in the CRM");
+    assert!(ids.values().all(|n| *n == 1), "no row twice");
+    assert_eq!(j.counts("leads").unwrap().created, 1000);
+}
+
+#[test]
+fn the_budget_stops_a_run_cleanly_and_a_rerun_finishes() {
+    let env = env(|c| c);
+    let small = client(&env, 4); // one getFields + three payloads
+    let s = step(&small, "leads", "Leads", Mode::Insert, 100);
+    let mut j = journal(&env);
+    let err =
+        run_import(&small, &mut j, &s, leads(0, 500).into_iter(), &mut no_rejects()).unwrap_err();
+    let BatchError::Budget { rows_left, source } = &err else { panic!("{err}") };
+    assert_eq!(*rows_left, 200);
+    assert!(err.to_string().contains("200 row(s) left"), "{err}; resets at {}", source.resets_at);
+    assert_eq!(j.counts("leads").unwrap().created, 300);
+    let big = client(&env, 100_000);
+    let r = run_import(&big, &mut j, &s, leads(0, 500).into_iter(), &mut no_rejects()).unwrap();
+    assert_eq!((r.already_done, r.created, r.writes), (300, 200, 2));
+    let ids = legacy_ids(&big);
+    assert!(ids.len() == 500 && ids.values().all(|n| *n == 1));
+}
+
+#[test]
+fn upsert_by_index_splits_updates_and_inserts_with_few_reads() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let mut j = journal(&env);
+    let seed = step(&c, "seed", "Leads", Mode::Insert, 100);
+    run_import(&c, &mut j, &seed, leads(0, 100).into_iter(), &mut no_rejects()).unwrap();
+    let s = step(&c, "sync", "Leads", Mode::Upsert { match_on: "Legacy Id".into() }, 100);
+    assert_eq!(s.strategy(), zcrm_batcher::MatchStrategy::Index);
+    let mut rows = leads(50, 100); // L50..L149: half exist
+    for r in &mut rows {
+        r.fields[1].1 = FieldInput::Text("Synced".into());
+    }
+    let r = run_import(&c, &mut j, &s, rows.into_iter(), &mut no_rejects()).unwrap();
+    assert_eq!((r.updated, r.created), (50, 50));
+    assert_eq!(r.reads, 1, "one index page for 100 existing records, not one search per row");
+    assert_eq!(r.writes, 2);
+    let ids = legacy_ids(&c);
+    assert_eq!(ids.len(), 150);
+    assert!(ids.values().all(|n| *n == 1));
+}
+
+#[test]
+fn upsert_on_the_duplicate_check_field_needs_no_reads() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let mut j = journal(&env);
+    let account = |i: u64, note: &str| PendingRow {
+        row: i + 1,
+        line: i + 2,
+        key: Some(format!("A{i}")),
+        source: vec![format!("A{i}")],
+        fields: vec![
+            ("Account Name".into(), FieldInput::Text(format!("Account {i}"))),
+            ("Description".into(), FieldInput::Text(note.into())),
+        ],
+    };
+    let s = step(&c, "accounts", "Accounts", Mode::Upsert { match_on: "Account Name".into() }, 100);
+    assert_eq!(s.strategy(), zcrm_batcher::MatchStrategy::DuplicateCheck);
+    run_import(&c, &mut j, &s, (0..10).map(|i| account(i, "first")), &mut no_rejects()).unwrap();
+    j.reset_step("accounts").unwrap();
+    let r = run_import(&c, &mut j, &s, (5..15).map(|i| account(i, "second")), &mut no_rejects())
+        .unwrap();
+    assert_eq!((r.updated, r.created, r.reads, r.writes), (5, 5, 0, 1));
+    assert_eq!(env.emu.record_counts()["Accounts"], 15);
+}
+
+#[test]
+fn lookups_resolve_through_the_journal_and_missing_keys_are_rejected() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let mut j = journal(&env);
+    let accounts = step(&c, "accounts", "Accounts", Mode::Insert, 100);
+    let acc = |i: u64| PendingRow {
+        row: i + 1,
+        line: i + 2,
+        key: Some(format!("A{i}")),
+        source: vec![],
+        fields: vec![("Account Name".into(), FieldInput::Text(format!("Acme {i}")))],
+    };
+    run_import(&c, &mut j, &accounts, (0..3).map(acc), &mut no_rejects()).unwrap();
+    let contacts = step(&c, "contacts", "Contacts", Mode::Insert, 100);
+    let contact = |i: u64, account: &str| PendingRow {
+        row: i + 1,
+        line: i + 2,
+        key: Some(format!("C{i}")),
+        source: vec![format!("C{i}"), account.to_owned()],
+        fields: vec![
+            ("Last Name".into(), FieldInput::Text(format!("Person {i}"))),
+            (
+                "ACCOUNTID".into(),
+                FieldInput::Lookup { step: "accounts".into(), key: account.to_owned() },
+            ),
+        ],
+    };
+    let mut rejected = Vec::new();
+    let rows = vec![contact(0, "A0"), contact(1, "A2"), contact(2, "A9")];
+    let r = run_import(&c, &mut j, &contacts, rows.into_iter(), &mut |r| rejected.push(r)).unwrap();
+    assert_eq!((r.created, r.lookup_rejected), (2, 1));
+    assert_eq!(rejected[0].row, 3);
+    assert!(rejected[0].errors[0].contains("\"A9\""), "{:?}", rejected[0].errors);
+    let page =
+        c.get_records_owned("Contacts", &zcrm_protocol::params::ReadParams::default()).unwrap();
+    let names: Vec<&str> = page.rows().filter_map(|r| r.text("Account Name")).collect();
+    assert_eq!(names, ["Acme 0", "Acme 2"], "the contacts point at the accounts");
+    let _ = RowOutcome::NotApplied { row: 0 };
+}

@@ -1,0 +1,137 @@
+//! zcrm-batcher against a real emulator: exact call counts, resume, in-doubt reconciliation,
+//! budget stops, upserts and lookups.
+
+// Test helpers panic on setup failures; that is their job.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod imports;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use zcrm_batcher::{FieldInput, ImportStep, Journal, Mode, PendingRow};
+use zcrm_client::{
+    AuthToken, Client, ClientConfig, Endpoint, Ledger, LedgerConfig, RetryPolicy, TransportConfig,
+};
+use zcrm_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use zcrm_protocol::{BudgetRule, Edition};
+
+/// The emulator's token.
+pub const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+/// An emulator, its temp dir, and a journal path.
+pub struct Env {
+    /// The emulator.
+    pub emu: EmulatorHandle,
+    /// Temp dir.
+    pub dir: tempfile::TempDir,
+}
+
+/// Starts an enterprise emulator with a `Legacy Id` text field on Leads.
+pub fn env(tweak: impl FnOnce(EmulatorConfig) -> EmulatorConfig) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.toml");
+    std::fs::write(
+        &schema,
+        "[[field]]\nmodule = \"Leads\"\nlabel = \"Legacy Id\"\ntype = \"Text\"\nmax_length = 40\n",
+    )
+    .unwrap();
+    let cfg = tweak(EmulatorConfig {
+        edition: Edition::Enterprise,
+        licenses: 50,
+        schema: Some(schema),
+        ..EmulatorConfig::new(dir.path().join("emu")).token(TOKEN)
+    });
+    Env { emu: Emulator::start(cfg).unwrap(), dir }
+}
+
+/// A client with a ledger of `budget` calls a day.
+pub fn client(env: &Env, budget: u32) -> Client {
+    let ledger = LedgerConfig {
+        org: "test".into(),
+        consumer: "tests".into(),
+        timezone: zcrm_client::budget::timezone("America/Los_Angeles").unwrap(),
+        rule: BudgetRule::Fixed(budget),
+        share: 1.0,
+    };
+    let ledger = Arc::new(
+        Ledger::open(&env.dir.path().join(format!("state/budget-{budget}.sqlite")), ledger)
+            .unwrap(),
+    );
+    let cfg = ClientConfig {
+        endpoint: Endpoint::parse(env.emu.url()).unwrap(),
+        token: AuthToken::new(TOKEN),
+        transport: TransportConfig {
+            timeout: Duration::from_secs(30),
+            ..TransportConfig::default()
+        },
+        retry: RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(10),
+        },
+    };
+    Client::new(cfg, ledger).unwrap()
+}
+
+/// The journal of the test pipeline.
+pub fn journal(env: &Env) -> Journal {
+    Journal::open(&env.dir.path().join("state/journal.sqlite")).unwrap()
+}
+
+/// A step over `module` with the emulator's metadata.
+pub fn step(c: &Client, name: &str, module: &str, mode: Mode, batch: u32) -> ImportStep {
+    ImportStep {
+        name: name.into(),
+        module: module.into(),
+        mode,
+        write_batch: batch,
+        fields: c.get_fields(module).unwrap(),
+        timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
+    }
+}
+
+/// Generated lead rows `first..first+n` (source row = index + 1).
+pub fn leads(first: u64, n: u64) -> Vec<PendingRow> {
+    (first..first + n)
+        .map(|i| PendingRow {
+            row: i + 1,
+            line: i + 2,
+            key: Some(format!("L{i}")),
+            source: vec![format!("L{i}"), format!("Last {i}")],
+            fields: vec![
+                ("Last Name".into(), FieldInput::Text(format!("Last {i}"))),
+                ("Company".into(), FieldInput::Text(format!("Company {}", i % 17))),
+                ("Legacy Id".into(), FieldInput::Text(format!("L{i}"))),
+                ("Annual Revenue".into(), FieldInput::Text(format!("{}.50", i))),
+            ],
+        })
+        .collect()
+}
+
+/// Every Legacy Id in the emulator's Leads, with its count.
+pub fn legacy_ids(c: &Client) -> std::collections::HashMap<String, u32> {
+    let mut out = std::collections::HashMap::new();
+    let mut page = 0;
+    loop {
+        let p = zcrm_protocol::params::ReadParams {
+            select: zcrm_protocol::params::SelectColumns::fields("Leads", ["Legacy Id"]),
+            window: zcrm_protocol::params::Window::page(page),
+            ..Default::default()
+        };
+        let n = c
+            .get_records("Leads", &p, |pg| {
+                for r in pg.rows() {
+                    *out.entry(r.text("Legacy Id").unwrap_or_default().to_owned()).or_insert(0) +=
+                        1;
+                }
+                pg.len()
+            })
+            .unwrap();
+        if n < 200 {
+            break;
+        }
+        page += 1;
+    }
+    out
+}
