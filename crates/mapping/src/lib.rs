@@ -1,1 +1,26 @@
-//! zcrm-mapping: filled by a later issue.
+//! From source rows to CRM field values, checked locally as the server would check them.
+//!
+//! A [`MapSpec`] (the `[steps.map]` table of a pipeline, already parsed) is compiled against a
+//! module's `getFields` metadata and the source's header into a [`Mapper`]; every problem of
+//! the spec is reported at once ([`SpecError`]). The mapper then turns each [`zcrm_readers::Row`]
+//! into a [`MappedRow`] (typed values in mapping order) or a [`RejectedRow`] listing all of the
+//! row's problems. [`map_chunks`] does this in parallel over chunks with rayon, keeping source
+//! order, and [`RejectWriter`] writes DESIGN.md's reject file.
+
+mod coerce;
+mod compile;
+mod error;
+mod output;
+mod reject;
+mod run;
+mod spec;
+mod suggest;
+mod template;
+
+pub use compile::{CompileOptions, Mapper};
+pub use error::{Problem, SpecError};
+pub use output::{MappedChunk, MappedRow, MappedValue, RejectedRow};
+pub use reject::{RejectWriter, RejectWriterError};
+pub use run::map_chunks;
+pub use spec::{Case, FieldSource, FieldSpec, MapEntry, MapSpec, PicklistMode, Span};
+pub use suggest::did_you_mean;

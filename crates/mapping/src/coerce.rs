@@ -1,0 +1,560 @@
+//! Per-row work: the text of each field (column, template or constant, then trim, value
+//! replacement, case, default) coerced to the field's type and validated as the server would.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use jiff::civil::{Date, DateTime};
+use zcrm_protocol::value::{parse_date, parse_datetime, parse_decimal};
+use zcrm_protocol::{Direction, RecordId, Value};
+use zcrm_readers::{Row, excel_serial_to_date};
+
+use crate::{Case, MappedRow, MappedValue, Mapper, PicklistMode, Problem, RejectedRow};
+
+/// Where a field's raw text comes from, compiled.
+#[derive(Debug)]
+pub(crate) enum Input {
+    Column(usize),
+    Template(Vec<TemplatePiece>),
+    Const(String),
+}
+
+/// A compiled template piece.
+#[derive(Debug)]
+pub(crate) enum TemplatePiece {
+    Text(String),
+    Column(usize),
+}
+
+/// Picklist options: exact, and by lower case for the case-insensitive fallback.
+#[derive(Debug)]
+pub(crate) struct Picklist {
+    exact: HashSet<String>,
+    lower: HashMap<String, String>,
+}
+
+impl Picklist {
+    pub(crate) fn new(options: &[String]) -> Self {
+        Self {
+            exact: options.iter().cloned().collect(),
+            lower: options.iter().map(|o| (o.to_lowercase(), o.clone())).collect(),
+        }
+    }
+}
+
+/// What a field's value must be.
+#[derive(Debug)]
+pub(crate) enum Target {
+    Text,
+    Email,
+    Phone,
+    Url,
+    Integer { min: i64, max: i64 },
+    Decimal,
+    Date(Option<String>),
+    DateTime(Option<String>),
+    Boolean,
+    Pick(Picklist),
+    Multi(Picklist),
+    Id,
+}
+
+/// One compiled field mapping.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) label: Arc<str>,
+    pub(crate) column: Option<Arc<str>>,
+    pub(crate) input: Input,
+    pub(crate) trim: bool,
+    pub(crate) case: Option<Case>,
+    pub(crate) values: HashMap<String, String>,
+    pub(crate) default: Option<String>,
+    pub(crate) target: Target,
+    pub(crate) required: bool,
+    pub(crate) max_length: Option<u32>,
+    pub(crate) lookup: Option<String>,
+}
+
+/// A field's value before it is owned: text borrowed from the row where possible.
+enum Coerced<'a> {
+    Empty,
+    Text(Cow<'a, str>),
+    Value(Value),
+    Lookup(Cow<'a, str>),
+}
+
+type Fail = (&'static str, String);
+
+fn apply_case(s: &str, case: Case) -> String {
+    match case {
+        Case::Upper => s.to_uppercase(),
+        Case::Lower => s.to_lowercase(),
+        Case::Title => {
+            let mut out = String::with_capacity(s.len());
+            let mut start = true;
+            for c in s.chars() {
+                if c.is_alphanumeric() {
+                    if start {
+                        out.extend(c.to_uppercase());
+                    } else {
+                        out.extend(c.to_lowercase());
+                    }
+                    start = false;
+                } else {
+                    out.push(c);
+                    start = true;
+                }
+            }
+            out
+        }
+    }
+}
+
+/// `local@domain.tld`, no spaces, at most 254 characters.
+pub(crate) fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else { return false };
+    let ok_local = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    ok_local && s.len() <= 254 && is_host(domain)
+}
+
+fn is_host(d: &str) -> bool {
+    let labels: Vec<&str> = d.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels.last().is_some_and(|tld| tld.chars().all(char::is_alphabetic))
+}
+
+/// `[http(s)://]host.tld[:port][/path...]`, no white space.
+pub(crate) fn is_url(s: &str) -> bool {
+    if s.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    let rest = ["https://", "http://", "ftp://"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p).map(|_| &s[p.len()..]))
+        .unwrap_or(s);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host_port = &rest[..end];
+    let host = match host_port.rsplit_once(':') {
+        Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
+        Some(_) => return false,
+        None => host_port,
+    };
+    is_host(host)
+}
+
+/// Digits with `+ - ( ) . /` and spaces, 3 to 20 digits, optionally `x123` / `ext 123`.
+pub(crate) fn is_phone(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    let main = match lower.rfind(['x', 'e']) {
+        Some(i) => {
+            let (head, tail) = lower.split_at(i);
+            let tail =
+                tail.trim_start_matches("ext").trim_start_matches('x').trim_start_matches('.');
+            if tail.trim().is_empty() || !tail.trim().bytes().all(|b| b.is_ascii_digit()) {
+                return false;
+            }
+            head
+        }
+        None => lower.as_str(),
+    };
+    let digits = main.bytes().filter(u8::is_ascii_digit).count();
+    (3..=20).contains(&digits) && main.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c))
+}
+
+/// Accepted boolean spellings.
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "1" => Some(true),
+        "false" | "f" | "no" | "n" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn looks_numeric(s: &str) -> Option<f64> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+        .then(|| s.parse::<f64>().ok())
+        .flatten()
+}
+
+fn date_of(s: &str, fmt: Option<&str>, serials: bool) -> Result<Date, String> {
+    if let Some(f) = fmt {
+        return Date::strptime(f, s).map_err(|_| format!("{s:?} is not a date in the format {f}"));
+    }
+    if let Ok(d) = parse_date(s, Direction::Output) {
+        return Ok(d);
+    }
+    if serials && let Some((y, m, d, _)) = looks_numeric(s).and_then(excel_serial_to_date) {
+        return Date::new(y as i16, m as i8, d as i8).map_err(|e| e.to_string());
+    }
+    Err(format!("{s:?} is not a date as yyyy-mm-dd (set date_format for other forms)"))
+}
+
+fn datetime_of(s: &str, fmt: Option<&str>, serials: bool) -> Result<DateTime, String> {
+    if let Some(f) = fmt {
+        return DateTime::strptime(f, s)
+            .map_err(|_| format!("{s:?} is not a date-time in the format {f}"));
+    }
+    let t = s.replacen('T', " ", 1);
+    if let Ok(dt) = parse_datetime(&t) {
+        return Ok(dt);
+    }
+    if t.len() == 16
+        && let Ok(dt) = parse_datetime(&format!("{t}:00"))
+    {
+        return Ok(dt);
+    }
+    if serials && let Some((y, m, d, secs)) = looks_numeric(s).and_then(excel_serial_to_date) {
+        let date = Date::new(y as i16, m as i8, d as i8).map_err(|e| e.to_string())?;
+        let time = jiff::civil::Time::new(
+            (secs / 3600) as i8,
+            (secs / 60 % 60) as i8,
+            (secs % 60) as i8,
+            0,
+        )
+        .map_err(|e| e.to_string())?;
+        return Ok(date.to_datetime(time));
+    }
+    Err(format!(
+        "{s:?} is not a date-time as yyyy-mm-dd hh:mm:ss (set date_format for other forms)"
+    ))
+}
+
+impl Plan {
+    /// The field's text after every transform.
+    fn text<'a>(&'a self, row: &'a Row) -> Cow<'a, str> {
+        let raw: Cow<'a, str> = match &self.input {
+            Input::Column(i) => Cow::Borrowed(row.cells.get(*i)),
+            Input::Const(v) => Cow::Borrowed(v.as_str()),
+            Input::Template(pieces) => {
+                let mut s = String::new();
+                for p in pieces {
+                    match p {
+                        TemplatePiece::Text(t) => s.push_str(t),
+                        TemplatePiece::Column(i) => s.push_str(row.cells.get(*i)),
+                    }
+                }
+                Cow::Owned(s)
+            }
+        };
+        let trimmed = if self.trim {
+            match raw {
+                Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+                Cow::Owned(o) => Cow::Owned(o.trim().to_owned()),
+            }
+        } else {
+            raw
+        };
+        let replaced = match self.values.get(trimmed.as_ref()) {
+            Some(v) => Cow::Borrowed(v.as_str()),
+            None => trimmed,
+        };
+        let cased = match self.case {
+            Some(c) => Cow::Owned(apply_case(&replaced, c)),
+            None => replaced,
+        };
+        match &self.default {
+            Some(d) if cased.is_empty() => Cow::Borrowed(d.as_str()),
+            _ => cased,
+        }
+    }
+
+    fn pick<'a>(
+        &self,
+        list: &Picklist,
+        v: Cow<'a, str>,
+        mode: PicklistMode,
+        warn: &mut Vec<Fail>,
+    ) -> Result<Cow<'a, str>, Fail> {
+        if list.exact.is_empty() || list.exact.contains(v.as_ref()) {
+            return Ok(v);
+        }
+        if let Some(canon) = list.lower.get(&v.to_lowercase()) {
+            warn.push(("picklist value in another case", format!("{v:?} taken as {canon:?}")));
+            return Ok(Cow::Owned(canon.clone()));
+        }
+        match mode {
+            PicklistMode::Allow => Ok(v),
+            PicklistMode::Warn => {
+                warn.push((
+                    "value not in the picklist",
+                    format!("{v:?} is not in the picklist (kept)"),
+                ));
+                Ok(v)
+            }
+            PicklistMode::Strict => {
+                let mut opts: Vec<&str> = list.exact.iter().map(String::as_str).collect();
+                opts.sort_unstable();
+                let hint = crate::did_you_mean(&v, opts.iter().copied())
+                    .map_or_else(String::new, |s| format!("; did you mean {s:?}?"));
+                Err((
+                    "value not in the picklist",
+                    format!(
+                        "{v:?} is not in the picklist{hint} (choices: {}; or set picklist = \"warn\")",
+                        opts.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    fn coerce<'a>(
+        &'a self,
+        row: &'a Row,
+        m: &Mapper,
+        warn: &mut Vec<Fail>,
+    ) -> Result<Coerced<'a>, Fail> {
+        let text = self.text(row);
+        if text.is_empty() {
+            if self.required {
+                return Err((
+                    "required field is empty",
+                    "required, but the value is empty".to_owned(),
+                ));
+            }
+            return Ok(Coerced::Empty);
+        }
+        if let Some(max) = self.max_length
+            && matches!(
+                self.target,
+                Target::Text
+                    | Target::Email
+                    | Target::Phone
+                    | Target::Url
+                    | Target::Pick(_)
+                    | Target::Decimal
+                    | Target::Integer { .. }
+            )
+        {
+            let n = text.chars().count();
+            if n > max as usize {
+                return Err(("too long", format!("{n} characters, at most {max} allowed")));
+            }
+        }
+        if self.lookup.is_some() {
+            return Ok(Coerced::Lookup(text));
+        }
+        let v = text.as_ref();
+        Ok(match &self.target {
+            Target::Text => Coerced::Text(text),
+            Target::Email => {
+                if !is_email(v) {
+                    return Err((
+                        "not an e-mail address",
+                        format!("{v:?} is not an e-mail address"),
+                    ));
+                }
+                Coerced::Text(text)
+            }
+            Target::Phone => {
+                if !is_phone(v) {
+                    return Err(("not a phone number", format!("{v:?} is not a phone number")));
+                }
+                Coerced::Text(text)
+            }
+            Target::Url => {
+                if !is_url(v) {
+                    return Err(("not a URL", format!("{v:?} is not a web address")));
+                }
+                Coerced::Text(text)
+            }
+            Target::Integer { min, max } => {
+                let t = v.trim();
+                let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(("not an integer", format!("{v:?} is not a whole number")));
+                }
+                match t.parse::<i64>() {
+                    Ok(n) if (*min..=*max).contains(&n) => Coerced::Value(Value::Integer(n)),
+                    _ => {
+                        return Err((
+                            "integer out of range",
+                            format!("{v} is outside the field's range {min}..{max}"),
+                        ));
+                    }
+                }
+            }
+            Target::Decimal => match parse_decimal(v) {
+                Ok(d) => Coerced::Value(Value::Decimal(d)),
+                Err(_) => {
+                    return Err((
+                        "not a number",
+                        format!("{v:?} is not a number such as 1234.50 (no thousands separators)"),
+                    ));
+                }
+            },
+            Target::Date(fmt) => match date_of(v.trim(), fmt.as_deref(), m.excel_serials) {
+                Ok(d) => Coerced::Value(Value::Date(d)),
+                Err(e) => return Err(("not a date", e)),
+            },
+            Target::DateTime(fmt) => match datetime_of(v.trim(), fmt.as_deref(), m.excel_serials) {
+                Ok(d) => Coerced::Value(Value::DateTime(d)),
+                Err(e) => return Err(("not a date-time", e)),
+            },
+            Target::Boolean => match parse_bool(v.trim()) {
+                Some(b) => Coerced::Value(Value::Boolean(b)),
+                None => {
+                    return Err((
+                        "not a boolean",
+                        format!("{v:?} is not true/false (or yes/no, 1/0)"),
+                    ));
+                }
+            },
+            Target::Pick(list) => Coerced::Text(self.pick(list, text, m.picklist, warn)?),
+            Target::Multi(list) => {
+                let mut items = Vec::new();
+                for item in v.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                    items
+                        .push(self.pick(list, Cow::Borrowed(item), m.picklist, warn)?.into_owned());
+                }
+                if items.is_empty() {
+                    Coerced::Empty
+                } else {
+                    Coerced::Value(Value::MultiPicklist(items))
+                }
+            }
+            Target::Id => match v.trim().parse::<RecordId>() {
+                Ok(id) => Coerced::Value(Value::Id(id)),
+                Err(_) => {
+                    return Err((
+                        "not a record id",
+                        format!("{v:?} is not a record id (digits only)"),
+                    ));
+                }
+            },
+        })
+    }
+
+    fn problem(&self, (rule, reason): Fail) -> Problem {
+        Problem { field: self.label.clone(), column: self.column.clone(), rule, reason }
+    }
+}
+
+/// The result of mapping one row.
+pub(crate) enum Outcome {
+    Valid(Option<MappedRow>, Vec<Problem>),
+    Rejected(RejectedRow),
+}
+
+impl Mapper {
+    /// Maps one row: every field coerced and checked; `build` false only counts (no values kept).
+    pub(crate) fn map_row(&self, row: Row, build: bool) -> Outcome {
+        let mut problems = Vec::new();
+        let mut warns: Vec<Problem> = Vec::new();
+        let mut scratch = Vec::new();
+        if let Some(p) = &row.problem {
+            problems.push(Problem {
+                field: Arc::from("row"),
+                column: None,
+                rule: "unreadable row",
+                reason: p.clone(),
+            });
+        }
+        let key = self.key.as_ref().map(|(i, _)| row.cells.get(*i));
+        if let (Some(k), Some((_, col))) = (key, &self.key)
+            && k.trim().is_empty()
+        {
+            problems.push(Problem {
+                field: Arc::from("key"),
+                column: Some(col.clone()),
+                rule: "key is empty",
+                reason: "the step's key column is empty; every row needs a key".to_owned(),
+            });
+        }
+        let mut fields = Vec::with_capacity(if build { self.plans.len() } else { 0 });
+        for plan in &self.plans {
+            match plan.coerce(&row, self, &mut scratch) {
+                Err(f) => problems.push(plan.problem(f)),
+                Ok(c) if build && problems.is_empty() => match c {
+                    Coerced::Empty => {}
+                    Coerced::Text(t) => {
+                        fields.push((
+                            plan.label.clone(),
+                            MappedValue::Value(Value::Text(t.into_owned())),
+                        ));
+                    }
+                    Coerced::Value(v) => fields.push((plan.label.clone(), MappedValue::Value(v))),
+                    Coerced::Lookup(k) => fields.push((
+                        plan.label.clone(),
+                        MappedValue::Lookup {
+                            step: plan.lookup.clone().unwrap_or_default(),
+                            key: k.into_owned(),
+                        },
+                    )),
+                },
+                Ok(_) => {}
+            }
+            for w in scratch.drain(..) {
+                warns.push(plan.problem(w));
+            }
+        }
+        if !problems.is_empty() {
+            return Outcome::Rejected(RejectedRow { pos: row.pos, source: row.cells, problems });
+        }
+        if !build {
+            return Outcome::Valid(None, warns);
+        }
+        let key = key.map(str::to_owned);
+        Outcome::Valid(Some(MappedRow { pos: row.pos, key, source: row.cells, fields }), warns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        for ok in ["a@b.co", "first.last+tag@example.co.uk", "x_y@sub.example.org"] {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in ["", "a", "a@", "@b.co", "a@b", "a b@c.co", "a@b..co", "a@b.c0", ".a@b.co"] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls() {
+        for ok in ["example.com", "https://www.example.com/a?b=c", "http://x.io:8080/"] {
+            assert!(is_url(ok), "{ok}");
+        }
+        for bad in ["", "not a url", "http://", "localhost", "https://a.b:port"] {
+            assert!(!is_url(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        for ok in ["+1 (415) 555-0123", "415.555.0123", "555-0123 x12", "020 7946 0958 ext. 4"] {
+            assert!(is_phone(ok), "{ok}");
+        }
+        for bad in ["", "12", "call me", "555-CALL", "+1 415 555 0123 x"] {
+            assert!(!is_phone(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn booleans() {
+        assert_eq!(parse_bool("Yes"), Some(true));
+        assert_eq!(parse_bool("0"), Some(false));
+        assert_eq!(parse_bool("maybe"), None);
+    }
+
+    #[test]
+    fn title_case() {
+        assert_eq!(apply_case("hello wORLD-wide", Case::Title), "Hello World-Wide");
+    }
+}

@@ -1,0 +1,73 @@
+//! Errors that stop reading a source (a bad row is not one of them: see `Row::problem`).
+
+use std::path::PathBuf;
+
+/// A source that cannot be read at all, or stopped being readable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The file cannot be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The CSV structure is broken beyond one row.
+    #[error("{path}: line {line}: {message}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The line where reading stopped.
+        line: u64,
+        /// What went wrong.
+        message: String,
+    },
+    /// The workbook cannot be read.
+    #[error("{path}: {message}")]
+    Xlsx {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The sheet does not exist.
+    #[error("{path}: no sheet {wanted} (sheets: {})", available.join(", "))]
+    NoSheet {
+        /// The file.
+        path: PathBuf,
+        /// The sheet asked for.
+        wanted: String,
+        /// The sheets the workbook has.
+        available: Vec<String>,
+    },
+    /// The file has no header row.
+    #[error("{path}: no header row (the file is empty before row {header_row})")]
+    NoHeader {
+        /// The file.
+        path: PathBuf,
+        /// The header row asked for.
+        header_row: u64,
+    },
+    /// The header is unusable (an empty or repeated column name).
+    #[error("{path}: header: {message}")]
+    BadHeader {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file type is not CSV or XLSX.
+    #[error("{path}: unsupported source type (expected .csv, .txt, .tsv or .xlsx)")]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The reader thread ended without reporting.
+    #[error("{path}: the reader stopped unexpectedly")]
+    Stopped {
+        /// The file.
+        path: PathBuf,
+    },
+}
