@@ -113,6 +113,15 @@ fn pages() -> Vec<String> {
 }
 
 fn export_pages(pages: &[String], dir: &std::path::Path, meta: &ModuleFields) -> u64 {
+    export_pages_with(pages, dir, meta, Codec::Zstd)
+}
+
+fn export_pages_with(
+    pages: &[String],
+    dir: &std::path::Path,
+    meta: &ModuleFields,
+    codec: Codec,
+) -> u64 {
     let mut cols = columns::plan("LEADID", meta, None).unwrap();
     columns::add_seen_ids(&mut cols, ["SMOWNERID"]);
     let info = FileInfo {
@@ -121,9 +130,8 @@ fn export_pages(pages: &[String], dir: &std::path::Path, meta: &ModuleFields) ->
         exported_at: "2026-01-01T00:00:00Z",
         since: None,
     };
-    let mut sink = Box::new(
-        ParquetSink::create(&dir.join("bench.parquet"), cols, &info, Codec::Zstd).unwrap(),
-    );
+    let mut sink =
+        Box::new(ParquetSink::create(&dir.join("bench.parquet"), cols, &info, codec).unwrap());
     let keep = vec![true; 200];
     let mut n = 0u64;
     for i in 0..PAGES {
@@ -157,6 +165,18 @@ fn bench(c: &mut Criterion) {
             }
             black_box(events)
         })
+    });
+    g.bench_function("decode_only", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for i in 0..PAGES {
+                n += RecordsPage::decode(pages[i % DISTINCT_PAGES].as_bytes()).unwrap().len();
+            }
+            black_box(n)
+        })
+    });
+    g.bench_function("decode_to_parquet_uncompressed", |b| {
+        b.iter(|| black_box(export_pages_with(&pages, dir.path(), &meta, Codec::None)))
     });
     g.bench_function("decode_to_parquet_zstd", |b| {
         b.iter(|| black_box(export_pages(&pages, dir.path(), &meta)))

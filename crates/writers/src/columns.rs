@@ -57,6 +57,25 @@ pub struct ExportColumn {
     pub label: String,
     /// How values are stored.
     pub kind: ColumnKind,
+    /// Few distinct values (picklists, owners, lookup names): dictionary-encode in Parquet.
+    pub repetitive: bool,
+}
+
+impl ExportColumn {
+    fn of(label: &str, t: &FieldType) -> Self {
+        let repetitive = matches!(
+            t,
+            FieldType::PickList
+                | FieldType::MultiPickList
+                | FieldType::Lookup
+                | FieldType::OwnerLookup
+        );
+        Self { label: label.to_owned(), kind: ColumnKind::of(t), repetitive }
+    }
+
+    fn id(label: &str) -> Self {
+        Self { label: label.to_owned(), kind: ColumnKind::Id, repetitive: false }
+    }
 }
 
 /// Whether a label is an id column (`LEADID`, `SMOWNERID`, `MODIFIEDBY`, `CUSTOMMODULE1_ID`).
@@ -73,15 +92,12 @@ pub fn plan(
     fields: &ModuleFields,
     select: Option<&[String]>,
 ) -> Result<Vec<ExportColumn>, ExportError> {
-    let mut cols = vec![ExportColumn { label: id_field.to_owned(), kind: ColumnKind::Id }];
+    let mut cols = vec![ExportColumn::id(id_field)];
     match select {
         None => {
             for (_, f) in fields.fields() {
                 if f.label != id_field && !cols.iter().any(|c| c.label == f.label) {
-                    cols.push(ExportColumn {
-                        label: f.label.clone(),
-                        kind: ColumnKind::of(&f.field_type),
-                    });
+                    cols.push(ExportColumn::of(&f.label, &f.field_type));
                 }
             }
         }
@@ -92,13 +108,8 @@ pub fn plan(
                     continue;
                 }
                 match fields.field(name) {
-                    Some(f) => cols.push(ExportColumn {
-                        label: f.label.clone(),
-                        kind: ColumnKind::of(&f.field_type),
-                    }),
-                    None if is_id_label(name) => {
-                        cols.push(ExportColumn { label: name.clone(), kind: ColumnKind::Id })
-                    }
+                    Some(f) => cols.push(ExportColumn::of(&f.label, &f.field_type)),
+                    None if is_id_label(name) => cols.push(ExportColumn::id(name)),
                     None => unknown.push(name.clone()),
                 }
             }
@@ -119,7 +130,7 @@ pub fn plan(
 pub fn add_seen_ids<'a>(cols: &mut Vec<ExportColumn>, labels: impl IntoIterator<Item = &'a str>) {
     for l in labels {
         if is_id_label(l) && !cols.iter().any(|c| c.label == l) {
-            cols.push(ExportColumn { label: l.to_owned(), kind: ColumnKind::Id });
+            cols.push(ExportColumn::id(l));
         }
     }
 }

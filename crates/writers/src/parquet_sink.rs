@@ -17,6 +17,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use zcrm_protocol::{Cell, RecordsPage};
 
 use crate::ExportError;
@@ -150,15 +151,20 @@ impl Builder {
     }
 }
 
-/// Writes Parquet.
+/// Writes Parquet. Arrow batches are built on the caller's thread while a writer thread
+/// encodes, compresses and writes the previous ones, so both cores work.
 pub struct ParquetSink {
-    writer: ArrowWriter<File>,
+    tx: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
+    writer: Option<std::thread::JoinHandle<Result<File, String>>>,
     file: AtomicFile,
     cols: Vec<ExportColumn>,
     schema: Arc<Schema>,
     builders: Vec<Builder>,
     tz: TimeZone,
 }
+
+/// Batches in flight between the builder and the writer thread (bounded: memory stays flat).
+const WRITER_QUEUE: usize = 4;
 
 /// Key-value metadata written into the file footer.
 pub struct FileInfo<'a> {
@@ -191,17 +197,43 @@ impl ParquetSink {
         if let Some(s) = info.since {
             kv.push(KeyValue::new("zcrm.since".to_owned(), s.to_owned()));
         }
-        let props = WriterProperties::builder()
+        // Dictionary encoding only where values repeat (picklists, owners, lookups): for
+        // free text it costs a hash per value and saves little once zstd has run.
+        let mut props = WriterProperties::builder()
             .set_compression(codec.compression())
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_key_value_metadata(Some(kv))
-            .build();
+            .set_dictionary_enabled(false);
+        for c in cols.iter().filter(|c| c.repetitive) {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(c.label.as_str()), true);
+        }
         let (file, handle) = AtomicFile::create(dest)?;
-        let writer = ArrowWriter::try_new(handle, schema.clone(), Some(props))
+        let mut writer = ArrowWriter::try_new(handle, schema.clone(), Some(props.build()))
+            .map_err(|e| ExportError::io(dest, e))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(WRITER_QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("zcrm-parquet-writer".into())
+            .spawn(move || {
+                for batch in rx {
+                    writer.write(&batch).map_err(|e| e.to_string())?;
+                }
+                writer.into_inner().map_err(|e| e.to_string())
+            })
             .map_err(|e| ExportError::io(dest, e))?;
         let tz_name: Arc<str> = info.timezone.into();
         let builders = cols.iter().map(|c| Builder::new(c.kind, &tz_name)).collect();
-        Ok(Self { writer, file, cols, schema, builders, tz })
+        Ok(Self { tx: Some(tx), writer: Some(thread), file, cols, schema, builders, tz })
+    }
+
+    /// The writer thread's error, once it has stopped.
+    fn writer_failed(&mut self) -> ExportError {
+        self.tx = None;
+        let reason = match self.writer.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(Err(e))) => e,
+            Some(Err(_)) => "the Parquet writer thread panicked".to_owned(),
+            _ => "the Parquet writer stopped".to_owned(),
+        };
+        ExportError::io(self.file.dest(), reason)
     }
 }
 
@@ -227,14 +259,24 @@ impl Sink for ParquetSink {
             let batch = arrays
                 .and_then(|a| RecordBatch::try_new(self.schema.clone(), a))
                 .map_err(|e| ExportError::io(self.file.dest(), e))?;
-            self.writer.write(&batch).map_err(|e| ExportError::io(self.file.dest(), e))?;
+            let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
+            if !sent {
+                return Err(self.writer_failed());
+            }
         }
         Ok(n)
     }
 
-    fn finish(self: Box<Self>) -> Result<PathBuf, ExportError> {
-        let Self { writer, file, .. } = *self;
-        let handle = writer.into_inner().map_err(|e| ExportError::io(file.dest(), e))?;
+    fn finish(mut self: Box<Self>) -> Result<PathBuf, ExportError> {
+        self.tx = None;
+        let handle = match self.writer.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(Ok(file))) => file,
+            Some(Ok(Err(e))) => return Err(ExportError::io(self.file.dest(), e)),
+            _ => {
+                return Err(ExportError::io(self.file.dest(), "the Parquet writer thread panicked"));
+            }
+        };
+        let Self { file, .. } = *self;
         file.commit(handle)
     }
 }
