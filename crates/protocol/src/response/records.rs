@@ -151,6 +151,19 @@ fn with_attr<R>(
     name: &str,
     f: impl FnOnce(&str) -> R,
 ) -> Result<Option<R>, DecodeError> {
+    // Fast path for the shape every FL and row has: exactly one attribute, double-quoted, with
+    // nothing to unescape or normalise (`<FL val="Last Name">`).
+    let raw = s.attributes_raw();
+    if let Some(rest) = raw.trim_start().strip_prefix(name)
+        && let Some(body) = rest.strip_prefix("=\"")
+        && let Some(end) = body.find('"')
+        && body[end + 1..].trim().is_empty()
+    {
+        let v = &body[..end];
+        if !v.bytes().any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r')) {
+            return Ok(Some(f(v)));
+        }
+    }
     // Duplicate-attribute checks allocate per element; API elements carry one or two attributes.
     for a in s.attributes().with_checks(false) {
         let a = a.map_err(|e| DecodeError::Xml { offset: 0, reason: e.to_string() })?;
