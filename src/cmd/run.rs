@@ -1,0 +1,391 @@
+//! `zcrm run PIPELINE.toml`: every step in order, with the journal's resume semantics.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow};
+use zcrm_batcher::{
+    BatchError, FieldInput, ImportStep as BatchStep, Journal, Mode, PendingRow, StepReport,
+    run_import,
+};
+use zcrm_client::MetadataCache;
+use zcrm_mapping::{CompileOptions, MappedChunk, MappedValue, Mapper, RejectWriter};
+use zcrm_pipeline::{ExportColumns, ExportStep, ImportStep, Pipeline, Step};
+use zcrm_writers::{Codec, ExportSpec, Since, export};
+
+/// The command's options.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The pipeline file.
+    pub pipeline: PathBuf,
+    /// Run only these steps (repeatable), in file order.
+    #[arg(long = "step", value_name = "NAME")]
+    pub steps: Vec<String>,
+    /// Read, map and plan everything, but send no write call.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Forget the journal of the steps run and start over (already-created records stay in the CRM).
+    #[arg(long)]
+    pub restart: bool,
+    /// When today's budget share is spent, sleep until the day turns and go on.
+    #[arg(long)]
+    pub wait_for_budget: bool,
+}
+
+/// One step's line in the summary table.
+#[derive(Debug, Clone, Default)]
+pub struct StepSummary {
+    /// Step name.
+    pub name: String,
+    /// What the step did.
+    pub kind: &'static str,
+    /// Source rows read (imports) or records written (exports).
+    pub rows: u64,
+    /// Rows in the CRM after this run (created/updated/matched over all runs).
+    pub created: u64,
+    /// Updated.
+    pub updated: u64,
+    /// Rows in the reject file.
+    pub rejected: u64,
+    /// Calls spent by this step in this run.
+    pub calls: u64,
+    /// Seconds.
+    pub elapsed: f64,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+}
+
+/// Why a run ended early.
+pub enum Stop {
+    /// The budget share is spent (exit 75).
+    Budget(String),
+}
+
+/// The result of a run.
+pub struct RunResult {
+    /// Per step.
+    pub steps: Vec<StepSummary>,
+    /// Set when the run stopped for the budget.
+    pub stopped: Option<Stop>,
+}
+
+/// The journal file of a pipeline.
+pub fn journal_path(p: &Pipeline) -> PathBuf {
+    let stem = p
+        .path
+        .file_stem()
+        .map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned());
+    p.state_dir.join(format!("journal-{stem}.sqlite"))
+}
+
+fn consumer(p: &Pipeline) -> String {
+    p.path.file_stem().map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Runs the pipeline.
+pub fn run(args: &RunArgs) -> Result<RunResult> {
+    let p = zcrm_pipeline::load(&args.pipeline)?;
+    let selected: Vec<&Step> = p
+        .steps
+        .iter()
+        .filter(|s| args.steps.is_empty() || args.steps.iter().any(|n| n == s.name()))
+        .collect();
+    if let Some(unknown) =
+        args.steps.iter().find(|n| !p.steps.iter().any(|s| s.name() == n.as_str()))
+    {
+        return Err(anyhow!("{}: no step named {unknown:?}", args.pipeline.display()));
+    }
+    let conn = zcrm_pipeline::connect(&p.connection, &p.state_dir, &consumer(&p))?;
+    let client = &conn.client;
+    let org = p.connection.org()?;
+    let cache = MetadataCache::new(&p.state_dir, &org);
+    let mut journal = Journal::open(&journal_path(&p))?;
+    let import_names: Vec<String> = p.imports().map(|s| s.name.clone()).collect();
+    let mut result = RunResult { steps: Vec::new(), stopped: None };
+    for step in selected {
+        let started = Instant::now();
+        let spent_before = client.ledger().status()?.spent_by_consumer;
+        let mut summary = match step {
+            Step::Import(s) => {
+                if args.restart {
+                    journal.reset_step(&s.name)?;
+                }
+                loop {
+                    match import_step(
+                        &p,
+                        s,
+                        client,
+                        &cache,
+                        &mut journal,
+                        &import_names,
+                        args.dry_run,
+                    ) {
+                        Ok(summary) => break summary,
+                        Err(StepError::Budget(msg, resets_at)) if args.wait_for_budget => {
+                            let wait = (resets_at - jiff::Timestamp::now()).as_secs().max(1) as u64;
+                            eprintln!(
+                                "{msg}\nwaiting {wait}s for the budget day to turn (--wait-for-budget)"
+                            );
+                            std::thread::sleep(std::time::Duration::from_secs(wait + 5));
+                        }
+                        Err(StepError::Budget(msg, _)) => {
+                            result.stopped = Some(Stop::Budget(msg));
+                            break StepSummary {
+                                name: s.name.clone(),
+                                kind: "import",
+                                ..StepSummary::default()
+                            };
+                        }
+                        Err(StepError::Other(e)) => return Err(e),
+                    }
+                }
+            }
+            Step::Export(e) => {
+                if args.dry_run {
+                    StepSummary {
+                        name: e.name.clone(),
+                        kind: "export (dry run)",
+                        ..StepSummary::default()
+                    }
+                } else {
+                    export_step(&p, e, client, &cache, &org)?
+                }
+            }
+        };
+        summary.calls =
+            client.ledger().status()?.spent_by_consumer.saturating_sub(spent_before).into();
+        summary.elapsed = started.elapsed().as_secs_f64();
+        result.steps.push(summary);
+        if result.stopped.is_some() {
+            break;
+        }
+    }
+    Ok(result)
+}
+
+enum StepError {
+    Budget(String, jiff::Timestamp),
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for StepError {
+    fn from(e: E) -> Self {
+        Self::Other(e.into())
+    }
+}
+
+fn batch_mode(s: &ImportStep) -> Result<Mode, StepError> {
+    Ok(match s.mode {
+        zcrm_pipeline::Mode::Insert => Mode::Insert,
+        zcrm_pipeline::Mode::Update => Mode::Update { match_on: s.match_on.clone() },
+        zcrm_pipeline::Mode::Upsert => Mode::Upsert {
+            match_on: s.match_on.clone().ok_or_else(|| {
+                StepError::Other(anyhow!("step {}: upsert needs match_on", s.name))
+            })?,
+        },
+    })
+}
+
+fn pending(row: zcrm_mapping::MappedRow) -> PendingRow {
+    PendingRow {
+        row: row.pos.row,
+        line: row.pos.line,
+        key: row.key,
+        source: row.source.iter().map(str::to_owned).collect(),
+        fields: row
+            .fields
+            .into_iter()
+            .map(|(label, v)| {
+                let input = match v {
+                    MappedValue::Lookup { step, key } => FieldInput::Lookup { step, key },
+                    other => FieldInput::Text(other.wire_text().unwrap_or_default()),
+                };
+                (label.to_string(), input)
+            })
+            .collect(),
+    }
+}
+
+fn import_step(
+    p: &Pipeline,
+    s: &ImportStep,
+    client: &zcrm_client::Client,
+    cache: &MetadataCache,
+    journal: &mut Journal,
+    import_names: &[String],
+    dry_run: bool,
+) -> Result<StepSummary, StepError> {
+    let fields = cache.get(client, &s.module, false)?.fields;
+    let reader = zcrm_readers::open(&s.source, &s.source_options)?;
+    let headers = reader.headers().to_vec();
+    let opts = CompileOptions {
+        require_mandatory: s.mode != zcrm_pipeline::Mode::Update,
+        picklist: s.picklist,
+        key: s.key.clone().map(|k| (k, None)),
+        lookup_steps: import_names.to_vec(),
+        excel_serials: reader.kind() == zcrm_readers::SourceKind::Xlsx,
+    };
+    let mapper = Mapper::compile(&s.map, &fields, &headers, &opts).map_err(|errs| {
+        anyhow!(
+            "step {}: the mapping is wrong:\n{}",
+            s.name,
+            errs.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
+        )
+    })?;
+    let rejects = RefCell::new(RejectWriter::create(&s.rejects, &headers)?);
+    let mut summary =
+        StepSummary { name: s.name.clone(), kind: "import", ..StepSummary::default() };
+    let step = BatchStep {
+        name: s.name.clone(),
+        module: s.module.clone(),
+        mode: batch_mode(s)?,
+        write_batch: p.connection.write_batch,
+        fields: fields.clone(),
+        timezone: zcrm_client::budget::timezone(&p.connection.timezone)?,
+    };
+    let mut rows_read = 0u64;
+    let outcome: Result<StepReport, BatchError> = std::thread::scope(|scope| {
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<Result<MappedChunk, zcrm_readers::ReadError>>(4);
+        let mapper = &mapper;
+        scope.spawn(move || {
+            let r = zcrm_mapping::map_chunks(reader, mapper, true, |chunk| {
+                tx.send(Ok(chunk))
+                    .map_err(|_| zcrm_readers::ReadError::Stopped { path: PathBuf::new() })
+            });
+            if let Err(e) = r {
+                let _ = tx.send(Err(e));
+            }
+        });
+        let mut read_error: Option<zcrm_readers::ReadError> = None;
+        let rows = rx.iter().map_while(|c| match c {
+            Ok(c) => Some(c),
+            Err(e) => {
+                read_error = Some(e);
+                None
+            }
+        });
+        let rows = rows.flat_map(|chunk| {
+            rows_read += chunk.rows_read as u64;
+            let mut w = rejects.borrow_mut();
+            for r in &chunk.rejected {
+                let _ = w.write(r);
+            }
+            chunk.rows.into_iter().map(pending)
+        });
+        if dry_run {
+            let n = rows.count() as u64;
+            return Ok(StepReport { rows: n, ..StepReport::default() });
+        }
+        run_import(client, journal, &step, rows, &mut |r| {
+            let _ = rejects.borrow_mut().write_parts(
+                r.source.iter().map(String::as_str),
+                r.row,
+                r.line,
+                &r.errors.join(" | "),
+            );
+        })
+    });
+    summary.rows = rows_read;
+    let report = match outcome {
+        Ok(r) => r,
+        Err(BatchError::Budget { source, rows_left }) => {
+            finish_reports(journal, s, rejects.into_inner(), &mut summary)?;
+            let msg = format!(
+                "step {}: {}; {rows_left} row(s) left — rerun to continue (or use --wait-for-budget)",
+                s.name, source
+            );
+            return Err(StepError::Budget(msg, source.resets_at.timestamp()));
+        }
+        Err(e) => {
+            return Err(StepError::Other(
+                anyhow::Error::new(e).context(format!("step {}", s.name)),
+            ));
+        }
+    };
+    let _ = report;
+    finish_reports(journal, s, rejects.into_inner(), &mut summary)?;
+    Ok(summary)
+}
+
+/// Appends the server's refusals to the reject file and writes the success file.
+fn finish_reports(
+    journal: &Journal,
+    s: &ImportStep,
+    mut rejects: RejectWriter,
+    summary: &mut StepSummary,
+) -> Result<(), StepError> {
+    for r in journal.server_rejects(&s.name)? {
+        rejects.write_parts(
+            r.source.iter().map(String::as_str),
+            r.row,
+            r.line,
+            &r.errors.join(" | "),
+        )?;
+    }
+    summary.rejected = rejects.finish()?;
+    let key = s.key.clone().unwrap_or_else(|| "_key".to_owned());
+    zcrm_batcher::report::write_success_file(journal, &s.name, &key, &s.success)?;
+    let counts = journal.counts(&s.name)?;
+    summary.created = counts.created + counts.matched;
+    summary.updated = counts.updated;
+    summary.files = vec![s.success.clone(), s.rejects.clone()];
+    Ok(())
+}
+
+fn export_step(
+    p: &Pipeline,
+    e: &ExportStep,
+    client: &zcrm_client::Client,
+    cache: &MetadataCache,
+    org: &str,
+) -> Result<StepSummary> {
+    let fields = cache.get(client, &e.module, false)?.fields;
+    let since = match &e.since {
+        None => Since::All,
+        Some(s) => Since::parse(s)?,
+    };
+    let spec = ExportSpec {
+        module: e.module.clone(),
+        to: e.to.clone(),
+        format: ExportSpec::format_of(&e.to, None)?,
+        columns: match &e.columns {
+            ExportColumns::All => None,
+            ExportColumns::List(c) => Some(c.clone()),
+        },
+        since,
+        codec: Codec::Zstd,
+        guard_formulas: true,
+        state_dir: p.state_dir.clone(),
+        org: org.to_owned(),
+        timezone: p.connection.timezone.clone(),
+    };
+    let s = export(client, &fields, &spec, |_| {}).with_context(|| format!("step {}", e.name))?;
+    Ok(StepSummary {
+        name: e.name.clone(),
+        kind: "export",
+        rows: s.records,
+        files: s.path.into_iter().chain(s.deleted_path).collect(),
+        ..StepSummary::default()
+    })
+}
+
+/// The summary table printed at the end of every run.
+pub fn table(r: &RunResult) -> String {
+    let mut out = String::from(
+        "step              kind      rows  in CRM  updated  rejected  calls  elapsed\n",
+    );
+    for s in &r.steps {
+        out.push_str(&format!(
+            "{:<16}  {:<6}  {:>6}  {:>6}  {:>7}  {:>8}  {:>5}  {:>6.1}s\n",
+            s.name, s.kind, s.rows, s.created, s.updated, s.rejected, s.calls, s.elapsed
+        ));
+    }
+    for s in &r.steps {
+        for f in &s.files {
+            out.push_str(&format!("  {}: {}\n", s.name, f.display()));
+        }
+    }
+    out
+}

@@ -1,0 +1,43 @@
+//! `zcrm status PIPELINE.toml`: per step rows done, rejected and in flight, calls spent today,
+//! and whether a rerun resumes.
+
+use anyhow::Result;
+use zcrm_batcher::Journal;
+use zcrm_pipeline::Step;
+
+use crate::cmd::run::journal_path;
+
+/// Runs the command; returns the text to print.
+pub fn run(path: &std::path::Path) -> Result<String> {
+    let p = zcrm_pipeline::load(path)?;
+    let consumer = path
+        .file_stem()
+        .map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned());
+    let journal = Journal::open(&journal_path(&p))?;
+    let mut out = String::from(
+        "step              created  updated  matched  rejected  in flight  payloads\n",
+    );
+    let mut resumes = false;
+    for step in &p.steps {
+        if let Step::Import(s) = step {
+            let c = journal.counts(&s.name)?;
+            resumes |= c.payloads > 0 || c.in_flight > 0;
+            out.push_str(&format!(
+                "{:<16}  {:>7}  {:>7}  {:>7}  {:>8}  {:>9}  {:>8}\n",
+                s.name, c.created, c.updated, c.matched, c.rejected, c.in_flight, c.payloads
+            ));
+        }
+    }
+    let ledger = p.connection.ledger(&p.state_dir, &consumer)?;
+    let b = ledger.status()?;
+    out.push_str(&format!(
+        "\ncalls today: {} by this pipeline, {} in all, of {} (share limit {}); the day turns at {}\n",
+        b.spent_by_consumer, b.spent, b.budget, b.share_limit, b.resets_at
+    ));
+    out.push_str(if resumes {
+        "a rerun resumes: rows already in the CRM are skipped, in-flight payloads are reconciled first\n"
+    } else {
+        "nothing recorded yet: a run starts from the beginning\n"
+    });
+    Ok(out)
+}
