@@ -7,21 +7,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use zcrm_client::{
-    AuthToken, Client, ClientConfig, Endpoint, Ledger, LedgerConfig, RetryPolicy, TransportConfig,
-};
-use zcrm_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
-use zcrm_protocol::{BudgetRule, Edition};
-
-/// The token the embedded emulator accepts; it never leaves the machine.
-const EMBEDDED_TOKEN: &str = "zcrm-embedded-emulator-token";
+use zcrm_client::{Client, Ledger};
+use zcrm_emulator::EmulatorHandle;
+use zcrm_pipeline::{ConnectError, ConnectionSpec};
+use zcrm_protocol::Edition;
 
 /// Connection settings read from the environment.
 pub struct Settings {
     /// `ZCRM_URL`, unless embedded.
     pub url: Option<String>,
-    /// The budget rule.
-    pub rule: BudgetRule,
     /// `ZCRM_BUDGET_SHARE` (default 1.0 for ad hoc commands).
     pub share: f64,
     /// `ZCRM_TIMEZONE`.
@@ -55,14 +49,9 @@ impl Settings {
         if !(share > 0.0 && share <= 1.0) {
             bail!("ZCRM_BUDGET_SHARE must be in (0, 1], not {share}");
         }
-        let rule = match daily_budget {
-            Some(n) => BudgetRule::Fixed(n),
-            None => BudgetRule::Edition { edition, licenses },
-        };
         let url = env("ZCRM_URL").filter(|u| !u.eq_ignore_ascii_case("embedded"));
         Ok(Self {
             url,
-            rule,
             share,
             timezone: env("ZCRM_TIMEZONE")
                 .unwrap_or_else(|| zcrm_protocol::limits::DEFAULT_ORG_TIMEZONE.to_owned()),
@@ -74,24 +63,28 @@ impl Settings {
         })
     }
 
+    /// The connection as a pipeline's `[connection]` would state it.
+    pub fn spec(&self) -> ConnectionSpec {
+        ConnectionSpec {
+            url: self.url.clone(),
+            authtoken_env: "ZCRM_AUTHTOKEN".to_owned(),
+            edition: self.edition,
+            licenses: self.licenses,
+            budget_share: self.share,
+            timezone: self.timezone.clone(),
+            daily_budget: self.daily_budget,
+            write_batch: zcrm_protocol::limits::DEFAULT_WRITE_ROWS,
+        }
+    }
+
     /// The org key of the ledger: the API host, or `embedded`.
     pub fn org(&self) -> Result<String> {
-        Ok(match &self.url {
-            None => "embedded".to_owned(),
-            Some(u) => Endpoint::parse(u)?.host().to_owned(),
-        })
+        Ok(self.spec().org()?)
     }
 
     /// Opens the ledger for `consumer`.
     pub fn ledger(&self, consumer: &str) -> Result<Arc<Ledger>> {
-        let cfg = LedgerConfig {
-            org: self.org()?,
-            consumer: consumer.to_owned(),
-            timezone: zcrm_client::budget::timezone(&self.timezone)?,
-            rule: self.rule,
-            share: self.share,
-        };
-        Ok(Arc::new(Ledger::open(&self.state_dir.join("budget.sqlite"), cfg)?))
+        Ok(self.spec().ledger(&self.state_dir, consumer)?)
     }
 }
 
@@ -105,30 +98,13 @@ pub struct Connected {
 
 /// Connects as `consumer`: to `ZCRM_URL` with the token of `ZCRM_AUTHTOKEN`, or to the embedded emulator.
 pub fn connect(settings: &Settings, consumer: &str) -> Result<Connected> {
-    let (endpoint, token, emulator) = match &settings.url {
-        Some(url) => (Endpoint::parse(url)?, AuthToken::from_env("ZCRM_AUTHTOKEN")?, None),
-        None => {
-            let data = settings
-                .state_dir
-                .parent()
-                .map_or_else(|| PathBuf::from(".zcrm"), PathBuf::from)
-                .join("emulator");
-            let cfg = EmulatorConfig {
-                edition: settings.edition,
-                licenses: settings.licenses,
-                daily_budget: settings.daily_budget,
-                timezone: settings.timezone.clone(),
-                ..EmulatorConfig::new(data).token(EMBEDDED_TOKEN)
-            };
-            let emu = Emulator::start(cfg).context("starting the embedded emulator")?;
-            (Endpoint::parse(emu.url())?, AuthToken::new(EMBEDDED_TOKEN), Some(emu))
-        }
-    };
-    let cfg = ClientConfig {
-        endpoint,
-        token,
-        transport: TransportConfig::default(),
-        retry: RetryPolicy::default(),
-    };
-    Ok(Connected { client: Client::new(cfg, settings.ledger(consumer)?)?, _emulator: emulator })
+    let c = zcrm_pipeline::connect(&settings.spec(), &settings.state_dir, consumer).map_err(
+        |e| match e {
+            ConnectError::Client(c) => anyhow::Error::from(c),
+            ConnectError::Emulator(e) => {
+                anyhow::Error::from(e).context("starting the embedded emulator")
+            }
+        },
+    )?;
+    Ok(Connected { client: c.client, _emulator: c.emulator })
 }

@@ -11,6 +11,7 @@ use zcrm_client::ClientError;
 /// Exit codes (DESIGN.md).
 mod exit {
     pub const OK: u8 = 0;
+    pub const REJECTS: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const CRM: u8 = 3;
     pub const BUDGET: u8 = 75;
@@ -65,6 +66,30 @@ enum Command {
 zcrm export Contacts --to out/contacts.csv --columns \"Last Name,Email,Account Name\"\n  \
 zcrm export Leads --to out/leads/ --since last-run     # a new part-NNNN.parquet per run, deletions beside it")]
     Export(cmd::export::ExportArgs),
+    /// Run a pipeline's steps in order; a rerun resumes where the last run stopped.
+    #[command(after_long_help = "Examples:\n  zcrm run pipelines/quickstart.toml\n  \
+zcrm run migration.toml --step accounts --step contacts\n  zcrm run migration.toml --dry-run\n  \
+zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some rows rejected; 2 pipeline error; \
+3 CRM or network failure; 75 today's budget share is spent (rerun resumes).")]
+    Run(cmd::run::RunArgs),
+    /// Show the calls, payloads and days each step needs; sends no write call.
+    #[command(after_long_help = "Examples:\n  zcrm plan migration.toml")]
+    Plan {
+        /// The pipeline file.
+        pipeline: std::path::PathBuf,
+    },
+    /// Show per step rows done, rejected and in flight, and today's calls.
+    #[command(after_long_help = "Examples:\n  zcrm status migration.toml")]
+    Status {
+        /// The pipeline file.
+        pipeline: std::path::PathBuf,
+    },
+    /// Read, map and check every source row of a pipeline's import steps; write reject files.
+    #[command(after_long_help = cmd::validate::EXAMPLES)]
+    Validate(cmd::validate::ValidateArgs),
+    /// Generate sample data files (for benchmarks and demos).
+    #[command(hide = true)]
+    Generate(cmd::generate::GenerateArgs),
     /// Run the built-in Zoho CRM XML API emulator on loopback.
     #[command(
         after_long_help = "Examples:\n  zcrm emulator --seed-demo --token 0123456789abcdef0123456789abcdef\n  \
@@ -86,6 +111,9 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         Some(zcrm_writers::ExportError::Io { .. } | zcrm_writers::ExportError::Value { .. })
     ) {
         return exit::CRM;
+    }
+    if err.downcast_ref::<zcrm_pipeline::LoadError>().is_some() {
+        return exit::USAGE;
     }
     match client {
         Some(ClientError::Budget(_)) => exit::BUDGET,
@@ -109,6 +137,28 @@ fn print(text: &str) -> ExitCode {
     }
 }
 
+/// `zcrm run`: the summary table, then the exit code of DESIGN.md.
+fn run_pipeline(args: &cmd::run::RunArgs) -> ExitCode {
+    match cmd::run::run(args) {
+        Ok(r) => {
+            let code = match &r.stopped {
+                Some(cmd::run::Stop::Budget(msg)) => {
+                    eprintln!("zcrm: {msg}");
+                    exit::BUDGET
+                }
+                None if r.steps.iter().any(|s| s.rejected > 0) => exit::REJECTS,
+                None => exit::OK,
+            };
+            let printed = print(&cmd::run::table(&r));
+            if code == exit::OK { printed } else { ExitCode::from(code) }
+        }
+        Err(e) => {
+            eprintln!("zcrm: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -119,6 +169,11 @@ fn main() -> ExitCode {
         Command::Fields { module, json, refresh } => cmd::fields::run(&module, json, refresh),
         Command::Budget { json } => cmd::budget::run(json),
         Command::Export(args) => cmd::export::run(&args),
+        Command::Plan { pipeline } => cmd::plan::run(&pipeline),
+        Command::Status { pipeline } => cmd::status::run(&pipeline),
+        Command::Run(args) => return run_pipeline(&args),
+        Command::Validate(args) => return cmd::validate::main(&args),
+        Command::Generate(args) => cmd::generate::run(&args),
         Command::Emulator(args) => {
             zcrm_emulator::cli::run(args).map(|()| String::new()).map_err(anyhow::Error::from)
         }

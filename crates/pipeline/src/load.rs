@@ -1,0 +1,586 @@
+//! Reading a pipeline file: parse (serde, unknown keys are errors), then check everything
+//! into a typed [`Pipeline`], collecting every problem with its place in the file.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use toml::Spanned;
+use zcrm_mapping::{MapSpec, PicklistMode};
+use zcrm_protocol::{Edition, Module};
+use zcrm_readers::{CsvOptions, Encoding, SheetRef, SourceKind, SourceOptions, XlsxOptions};
+
+use crate::convert::map_spec;
+use crate::model::ImportSpans;
+use crate::raw::{RawPipeline, RawStep};
+use crate::{
+    ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportStep, ImportStep, Mode, Pipeline,
+    Step,
+};
+
+/// A pipeline file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file cannot be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file has problems (all of them).
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+struct Ctx<'a> {
+    file: &'a Path,
+    text: &'a str,
+    dir: PathBuf,
+    diags: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    fn error(
+        &mut self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.diags.push(Diagnostic::at(self.file, self.text, span, message, hint));
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() || self.dir == Path::new(".") { p.to_owned() } else { self.dir.join(p) }
+    }
+}
+
+/// Reads and checks the pipeline file at `path`.
+pub fn load(path: &Path) -> Result<Pipeline, LoadError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+    load_str(path, &text)
+}
+
+/// Checks pipeline `text` as if read from `path` (relative paths resolve against its folder).
+pub fn load_str(path: &Path, text: &str) -> Result<Pipeline, LoadError> {
+    let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let mut cx = Ctx { file: path, text, dir, diags: Vec::new() };
+    let raw: RawPipeline = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = e.message().to_owned();
+            let hint = msg
+                .contains("unknown field")
+                .then(|| "unknown keys are errors; see README.md for the pipeline keys".to_owned());
+            cx.error(e.span(), msg, hint);
+            return Err(LoadError::Invalid(Diagnostics(cx.diags)));
+        }
+    };
+    let connection = connection(&mut cx, &raw);
+    let state_dir = match raw.state.as_ref().and_then(|s| s.dir.as_ref()) {
+        Some(d) => cx.path(d.get_ref()),
+        None => cx.path(".zcrm/state"),
+    };
+    let mut names = HashSet::new();
+    let import_names: Vec<String> = raw
+        .steps
+        .iter()
+        .filter(|s| s.get_ref().import.is_some())
+        .filter_map(|s| s.get_ref().name.as_ref().map(|n| n.get_ref().clone()))
+        .collect();
+    let mut steps = Vec::new();
+    for s in &raw.steps {
+        if let Some(step) = step(&mut cx, s, &mut names, &import_names) {
+            steps.push(step);
+        }
+    }
+    if raw.steps.is_empty() {
+        cx.error(None, "the pipeline has no steps", Some("add a [[steps]] table".to_owned()));
+    }
+    if cx.diags.is_empty() {
+        Ok(Pipeline { path: path.to_owned(), text: text.to_owned(), connection, state_dir, steps })
+    } else {
+        cx.diags.sort_by_key(|d| (d.line == 0, d.line, d.column));
+        Err(LoadError::Invalid(Diagnostics(cx.diags)))
+    }
+}
+
+fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
+    let mut spec = ConnectionSpec::default();
+    let Some(c) = raw.connection.as_ref().map(Spanned::get_ref) else { return spec };
+    if let Some(u) = &c.url {
+        let url = u.get_ref().trim();
+        if !url.eq_ignore_ascii_case("embedded") {
+            match zcrm_client::Endpoint::parse(url) {
+                Ok(_) => spec.url = Some(url.to_owned()),
+                Err(e) => cx.error(
+                    Some(u.span()),
+                    e.to_string(),
+                    Some("use https://crm.zoho.com (or .eu, .com.cn), or \"embedded\"".to_owned()),
+                ),
+            }
+        }
+    }
+    if let Some(t) = &c.authtoken_env {
+        let name = t.get_ref();
+        if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+            cx.error(Some(t.span()), format!("authtoken_env {name:?} is not a variable name"), Some("authtoken_env holds the NAME of the variable with the token (e.g. \"ZCRM_AUTHTOKEN\"), never the token".to_owned()));
+        } else {
+            spec.authtoken_env = name.clone();
+        }
+    }
+    if let Some(e) = &c.edition {
+        match Edition::from_str(e.get_ref()) {
+            Ok(ed) => spec.edition = ed,
+            Err(err) => cx.error(Some(e.span()), err.to_string(), None),
+        }
+    }
+    if let Some(l) = &c.licenses {
+        match u32::try_from(*l.get_ref()) {
+            Ok(n) if n >= 1 => spec.licenses = n,
+            _ => cx.error(
+                Some(l.span()),
+                format!("licenses must be at least 1, not {}", l.get_ref()),
+                None,
+            ),
+        }
+    }
+    if let Some(b) = &c.budget_share {
+        let v = match b.get_ref() {
+            toml::Value::Float(f) => Some(*f),
+            toml::Value::Integer(i) => Some(*i as f64),
+            _ => None,
+        };
+        match v {
+            Some(f) if f > 0.0 && f <= 1.0 => spec.budget_share = f,
+            _ => cx.error(
+                Some(b.span()),
+                "budget_share must be a number in (0, 1]",
+                Some("0.8 lets this pipeline spend 80% of a day's calls".to_owned()),
+            ),
+        }
+    }
+    if let Some(t) = &c.timezone {
+        match zcrm_client::budget::timezone(t.get_ref()) {
+            Ok(_) => spec.timezone = t.get_ref().clone(),
+            Err(_) => cx.error(
+                Some(t.span()),
+                format!("unknown time zone {:?}", t.get_ref()),
+                Some("use an IANA name such as \"America/Los_Angeles\"".to_owned()),
+            ),
+        }
+    }
+    if let Some(d) = &c.daily_budget {
+        match u32::try_from(*d.get_ref()) {
+            Ok(n) if n >= 1 => spec.daily_budget = Some(n),
+            _ => cx.error(
+                Some(d.span()),
+                format!("daily_budget must be at least 1, not {}", d.get_ref()),
+                None,
+            ),
+        }
+    }
+    if let Some(w) = &c.write_batch {
+        match u32::try_from(*w.get_ref()).ok().map(zcrm_protocol::limits::check_write_batch) {
+            Some(Ok(n)) => spec.write_batch = n,
+            Some(Err(e)) => cx.error(Some(w.span()), e.to_string(), None),
+            None => cx.error(
+                Some(w.span()),
+                format!("write_batch of {} rows: it must be between 1 and 200", w.get_ref()),
+                None,
+            ),
+        }
+    }
+    spec
+}
+
+fn single_byte(cx: &mut Ctx<'_>, v: &Spanned<String>, what: &str) -> Option<u8> {
+    let s = v.get_ref();
+    let b = match s.as_str() {
+        "\\t" | "\t" | "tab" => Some(b'\t'),
+        s if s.len() == 1 && s.is_ascii() => s.bytes().next(),
+        _ => None,
+    };
+    if b.is_none() {
+        cx.error(
+            Some(v.span()),
+            format!("{what} must be one ASCII character, not {s:?}"),
+            Some("e.g. \";\" or \"\\t\" for tab".to_owned()),
+        );
+    }
+    b
+}
+
+fn step(
+    cx: &mut Ctx<'_>,
+    s: &Spanned<RawStep>,
+    names: &mut HashSet<String>,
+    imports: &[String],
+) -> Option<Step> {
+    let span = s.span();
+    let r = s.get_ref();
+    let name = match &r.name {
+        Some(n) if !n.get_ref().trim().is_empty() => {
+            if !names.insert(n.get_ref().clone()) {
+                cx.error(
+                    Some(n.span()),
+                    format!("two steps are named {:?}", n.get_ref()),
+                    Some("step names must be unique".to_owned()),
+                );
+            }
+            n.get_ref().clone()
+        }
+        Some(n) => {
+            cx.error(Some(n.span()), "a step's name cannot be empty", None);
+            return None;
+        }
+        None => {
+            cx.error(
+                Some(span.start..span.start + 1),
+                "this step has no `name`",
+                Some("add name = \"...\"".to_owned()),
+            );
+            return None;
+        }
+    };
+    match (&r.import, &r.export) {
+        (Some(m), None) => {
+            import_step(cx, name, m, r, span, imports).map(|s| Step::Import(Box::new(s)))
+        }
+        (None, Some(m)) => export_step(cx, name, m, r).map(Step::Export),
+        (Some(_), Some(e)) => {
+            cx.error(
+                Some(e.span()),
+                format!("step {name:?} has both `import` and `export`"),
+                Some("a step has exactly one kind".to_owned()),
+            );
+            None
+        }
+        (None, None) => {
+            let at = r.name.as_ref().map(Spanned::span);
+            cx.error(
+                at,
+                format!("step {name:?} has no kind"),
+                Some("add import = \"Module\" or export = \"Module\"".to_owned()),
+            );
+            None
+        }
+    }
+}
+
+fn module(cx: &mut Ctx<'_>, m: &Spanned<String>) -> Option<String> {
+    match Module::from_str(m.get_ref()) {
+        Ok(module) => Some(module.api_name().into_owned()),
+        Err(_) => {
+            let known = [
+                "Leads",
+                "Contacts",
+                "Accounts",
+                "Potentials",
+                "Campaigns",
+                "Tasks",
+                "Events",
+                "Calls",
+                "Products",
+                "Cases",
+                "Solutions",
+                "Vendors",
+                "Quotes",
+                "SalesOrders",
+                "PurchaseOrders",
+                "Invoices",
+                "PriceBooks",
+            ];
+            let hint = zcrm_mapping::did_you_mean(m.get_ref(), known).map_or_else(
+                || "use the module's API name (Leads, Contacts, CustomModule1, ...)".to_owned(),
+                |s| format!("did you mean {s:?}?"),
+            );
+            cx.error(Some(m.span()), format!("unknown module {:?}", m.get_ref()), Some(hint));
+            None
+        }
+    }
+}
+
+fn not_for(cx: &mut Ctx<'_>, kind: &str, keys: &[(&str, Option<Range<usize>>)]) {
+    for (k, span) in keys {
+        if let Some(s) = span {
+            cx.error(Some(s.clone()), format!("`{k}` does not apply to {kind} steps"), None);
+        }
+    }
+}
+
+fn import_step(
+    cx: &mut Ctx<'_>,
+    name: String,
+    m: &Spanned<String>,
+    r: &RawStep,
+    span: Range<usize>,
+    imports: &[String],
+) -> Option<ImportStep> {
+    let module = module(cx, m);
+    not_for(
+        cx,
+        "import",
+        &[
+            ("to", r.to.as_ref().map(Spanned::span)),
+            ("columns", r.columns.as_ref().map(Spanned::span)),
+            ("since", r.since.as_ref().map(Spanned::span)),
+        ],
+    );
+    let source = match &r.source {
+        Some(s) => {
+            let p = cx.path(s.get_ref());
+            if SourceKind::of(&p).is_none() {
+                cx.error(
+                    Some(s.span()),
+                    format!("{:?} is not a CSV or XLSX file", s.get_ref()),
+                    Some("sources end in .csv, .txt, .tsv or .xlsx".to_owned()),
+                );
+            }
+            Some(p)
+        }
+        None => {
+            cx.error(
+                Some(m.span()),
+                format!("import step {name:?} has no `source`"),
+                Some("add source = \"path/to/file.csv\"".to_owned()),
+            );
+            None
+        }
+    };
+    let kind = source.as_deref().and_then(SourceKind::of);
+    let mut opts = SourceOptions::default();
+    let mut csv = CsvOptions::default();
+    if let Some(d) = &r.delimiter
+        && let Some(b) = single_byte(cx, d, "delimiter")
+    {
+        csv.delimiter = b;
+    }
+    if let Some(q) = &r.quote
+        && let Some(b) = single_byte(cx, q, "quote")
+    {
+        csv.quote = b;
+    }
+    if let Some(e) = &r.encoding {
+        match Encoding::parse(e.get_ref()) {
+            Some(enc) => csv.encoding = enc,
+            None => cx.error(
+                Some(e.span()),
+                format!("unknown encoding {:?}", e.get_ref()),
+                Some("use \"utf-8\", \"windows-1252\" or \"latin-1\"".to_owned()),
+            ),
+        }
+    }
+    if kind == Some(SourceKind::Xlsx) {
+        not_for(
+            cx,
+            "XLSX",
+            &[
+                ("delimiter", r.delimiter.as_ref().map(Spanned::span)),
+                ("quote", r.quote.as_ref().map(Spanned::span)),
+                ("encoding", r.encoding.as_ref().map(Spanned::span)),
+            ],
+        );
+    }
+    let mut xlsx = XlsxOptions::default();
+    if let Some(h) = &r.header_row {
+        match u64::try_from(*h.get_ref()) {
+            Ok(n) if n >= 1 => {
+                csv.header_row = n;
+                xlsx.header_row = Some(n);
+            }
+            _ => cx.error(Some(h.span()), "header_row is 1-based: at least 1", None),
+        }
+    }
+    if let Some(sh) = &r.sheet {
+        if kind == Some(SourceKind::Csv) {
+            cx.error(Some(sh.span()), "`sheet` applies to XLSX sources only", None);
+        }
+        match sh.get_ref() {
+            toml::Value::String(n) => xlsx.sheet = Some(SheetRef::Name(n.clone())),
+            toml::Value::Integer(i) if *i >= 1 => xlsx.sheet = Some(SheetRef::Index(*i as usize)),
+            _ => cx.error(Some(sh.span()), "sheet is a name or a 1-based number", None),
+        }
+    }
+    opts.csv = csv;
+    opts.xlsx = xlsx;
+    let mode = match &r.mode {
+        Some(md) => match Mode::parse(md.get_ref()) {
+            Some(x) => x,
+            None => {
+                cx.error(
+                    Some(md.span()),
+                    format!("unknown mode {:?}", md.get_ref()),
+                    Some("use insert, update or upsert".to_owned()),
+                );
+                Mode::Insert
+            }
+        },
+        None => Mode::Insert,
+    };
+    if matches!(mode, Mode::Upsert | Mode::Update) && r.match_on.is_none() {
+        let at = r.mode.as_ref().map(Spanned::span);
+        cx.error(
+            at,
+            format!("mode {mode:?} needs `match_on`").to_lowercase(),
+            Some(
+                "match_on names the CRM field that identifies a record, e.g. \"Email\"".to_owned(),
+            ),
+        );
+    }
+    let picklist = match &r.picklist {
+        Some(p) => PicklistMode::parse(p.get_ref()).unwrap_or_else(|| {
+            cx.error(
+                Some(p.span()),
+                format!("unknown picklist mode {:?}", p.get_ref()),
+                Some("use strict (reject), warn or allow".to_owned()),
+            );
+            PicklistMode::Strict
+        }),
+        None => PicklistMode::Strict,
+    };
+    let rejects = r
+        .rejects
+        .as_ref()
+        .map_or_else(|| cx.path(&format!("out/{name}.rejects.csv")), |p| cx.path(p.get_ref()));
+    let success = r.success.as_ref().map_or_else(
+        || {
+            let file = rejects.file_name().and_then(|f| f.to_str()).unwrap_or("rejects.csv");
+            let stem = file
+                .strip_suffix(".rejects.csv")
+                .or_else(|| file.strip_suffix(".csv"))
+                .unwrap_or(file);
+            rejects.with_file_name(format!("{stem}.success.csv"))
+        },
+        |p| cx.path(p.get_ref()),
+    );
+    let map = match &r.map {
+        Some(m) => {
+            let (spec, errors) = map_spec(m.get_ref());
+            for (msg, hint, sp) in errors {
+                cx.error(Some(sp), msg, hint);
+            }
+            for e in &spec.entries {
+                if let Some(step) = &e.spec.lookup
+                    && !imports.iter().any(|i| i == step)
+                {
+                    {
+                        let hint =
+                            zcrm_mapping::did_you_mean(step, imports.iter().map(String::as_str))
+                                .map_or_else(
+                                    || {
+                                        format!(
+                                            "lookups name an import step; the import steps are: {}",
+                                            imports.join(", ")
+                                        )
+                                    },
+                                    |s| format!("did you mean {s:?}?"),
+                                );
+                        cx.error(
+                            Some(e.spec_span.clone()),
+                            format!(
+                                "`{}` looks up the step {step:?}, which does not exist",
+                                e.field
+                            ),
+                            Some(hint),
+                        );
+                    }
+                }
+            }
+            spec
+        }
+        None => {
+            cx.error(
+                Some(m.span()),
+                format!("import step {name:?} has no [steps.map]"),
+                Some("map CRM fields to source columns: \"Last Name\" = \"surname\"".to_owned()),
+            );
+            MapSpec::default()
+        }
+    };
+    let spans = ImportSpans {
+        step: span,
+        module: Some(m.span()),
+        source: r.source.as_ref().map(Spanned::span),
+        key: r.key.as_ref().map(Spanned::span),
+        map: r.map.as_ref().map(Spanned::span),
+    };
+    Some(ImportStep {
+        name,
+        module: module?,
+        source: source?,
+        source_options: opts,
+        mode,
+        match_on: r.match_on.as_ref().map(|m| m.get_ref().clone()),
+        key: r.key.as_ref().map(|k| k.get_ref().clone()),
+        rejects,
+        success,
+        picklist,
+        map,
+        spans,
+    })
+}
+
+fn export_step(
+    cx: &mut Ctx<'_>,
+    name: String,
+    m: &Spanned<String>,
+    r: &RawStep,
+) -> Option<ExportStep> {
+    let module = module(cx, m);
+    let sp = |x: &Option<Spanned<String>>| x.as_ref().map(Spanned::span);
+    not_for(
+        cx,
+        "export",
+        &[
+            ("source", sp(&r.source)),
+            ("mode", sp(&r.mode)),
+            ("match_on", sp(&r.match_on)),
+            ("key", sp(&r.key)),
+            ("rejects", sp(&r.rejects)),
+            ("success", sp(&r.success)),
+            ("picklist", sp(&r.picklist)),
+            ("delimiter", sp(&r.delimiter)),
+            ("quote", sp(&r.quote)),
+            ("encoding", sp(&r.encoding)),
+            ("map", r.map.as_ref().map(Spanned::span)),
+            ("sheet", r.sheet.as_ref().map(Spanned::span)),
+            ("header_row", r.header_row.as_ref().map(Spanned::span)),
+        ],
+    );
+    let Some(to) = &r.to else {
+        cx.error(
+            Some(m.span()),
+            format!("export step {name:?} has no `to`"),
+            Some("add to = \"out/file.parquet\" (or .csv)".to_owned()),
+        );
+        return None;
+    };
+    let columns = match r.columns.as_ref().map(Spanned::get_ref) {
+        None => ExportColumns::All,
+        Some(toml::Value::String(s)) if s.eq_ignore_ascii_case("all") => ExportColumns::All,
+        Some(toml::Value::String(s)) => ExportColumns::List(
+            s.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
+        ),
+        Some(toml::Value::Array(a)) if a.iter().all(toml::Value::is_str) => {
+            ExportColumns::List(a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        }
+        Some(_) => {
+            let at = r.columns.as_ref().map(Spanned::span);
+            cx.error(at, "columns is \"all\", \"A,B\" or a list of field names", None);
+            ExportColumns::All
+        }
+    };
+    Some(ExportStep {
+        name,
+        module: module?,
+        to: cx.path(to.get_ref()),
+        columns,
+        since: r.since.as_ref().map(|s| s.get_ref().clone()),
+    })
+}

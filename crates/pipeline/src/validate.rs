@@ -1,0 +1,207 @@
+//! `zcrm validate`: every import step's source read, mapped and checked locally; reject files
+//! written; at most one metadata call per module (none when the state dir has it cached).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use zcrm_client::{ClientError, MetadataCache};
+use zcrm_mapping::{CompileOptions, Mapper, RejectWriter, RejectWriterError, map_chunks};
+use zcrm_protocol::ModuleFields;
+use zcrm_readers::{ReadError, RowReader, SourceKind};
+
+use crate::{ConnectError, Diagnostic, Diagnostics, ImportStep, Mode, Pipeline, connect};
+
+/// What `validate` found for one import step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepSummary {
+    /// The step.
+    pub name: String,
+    /// The module.
+    pub module: String,
+    /// The source file.
+    pub source: PathBuf,
+    /// Rows read.
+    pub rows_read: u64,
+    /// Rows that would be sent.
+    pub valid: u64,
+    /// Rows in the reject file.
+    pub rejected: u64,
+    /// Rejection reasons (`field: rule`) with the number of problems, most frequent first.
+    pub reasons: Vec<(String, u64)>,
+    /// Warnings of valid rows (`field: rule`), most frequent first.
+    pub warnings: Vec<(String, u64)>,
+    /// The reject file.
+    pub rejects: PathBuf,
+}
+
+/// Why `validate` could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    /// The pipeline or its mappings are wrong (exit 2).
+    #[error("{0}")]
+    Spec(Diagnostics),
+    /// The CRM could not be reached for metadata (exit 3).
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// A metadata call failed (exit 3, or 75 for the budget).
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// A source stopped being readable mid-way.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// A reject file could not be written.
+    #[error(transparent)]
+    Reject(#[from] RejectWriterError),
+}
+
+/// The metadata of every module the import steps use: from the cache, else one call each.
+fn metadata(p: &Pipeline) -> Result<HashMap<String, ModuleFields>, ValidateError> {
+    let cache = MetadataCache::new(&p.state_dir, &p.connection.org()?);
+    let mut out = HashMap::new();
+    let mut conn = None;
+    for step in p.imports() {
+        if out.contains_key(&step.module) {
+            continue;
+        }
+        let fields = match cache.cached(&step.module) {
+            Some(hit) => hit.fields,
+            None => {
+                if conn.is_none() {
+                    conn = Some(connect(&p.connection, &p.state_dir, "validate")?);
+                }
+                let c = conn.as_ref().map(|c| &c.client);
+                match c {
+                    Some(client) => cache.get(client, &step.module, false)?.fields,
+                    None => continue,
+                }
+            }
+        };
+        out.insert(step.module.clone(), fields);
+    }
+    Ok(out)
+}
+
+fn open_and_compile(
+    p: &Pipeline,
+    step: &ImportStep,
+    fields: &ModuleFields,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(RowReader, Mapper)> {
+    let reader = match zcrm_readers::open(&step.source, &step.source_options) {
+        Ok(r) => r,
+        Err(e) => {
+            diags.push(Diagnostic::at(
+                &p.path,
+                &p.text,
+                step.spans.source.clone(),
+                format!("step {:?}: {e}", step.name),
+                None,
+            ));
+            return None;
+        }
+    };
+    let lookup_steps = p.imports().map(|s| s.name.clone()).collect();
+    let opts = CompileOptions {
+        require_mandatory: step.mode != Mode::Update,
+        picklist: step.picklist,
+        key: step.key.clone().map(|k| (k, step.spans.key.clone())),
+        lookup_steps,
+        excel_serials: reader.kind() == SourceKind::Xlsx,
+    };
+    match Mapper::compile(&step.map, fields, reader.headers(), &opts) {
+        Ok(m) => Some((reader, m)),
+        Err(errors) => {
+            for e in errors {
+                let span = e.span.or_else(|| step.spans.map.clone());
+                diags.push(Diagnostic::at(
+                    &p.path,
+                    &p.text,
+                    span,
+                    format!("step {:?}: {}", step.name, e.message),
+                    e.hint,
+                ));
+            }
+            None
+        }
+    }
+}
+
+fn top(counts: HashMap<String, u64>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+fn run_step(
+    step: &ImportStep,
+    reader: RowReader,
+    mapper: &Mapper,
+) -> Result<StepSummary, ValidateError> {
+    let mut writer = RejectWriter::create(&step.rejects, reader.headers())?;
+    let (mut read, mut valid) = (0u64, 0u64);
+    let mut reasons: HashMap<String, u64> = HashMap::new();
+    let mut warnings: HashMap<String, u64> = HashMap::new();
+    map_chunks(reader, mapper, false, |chunk| -> Result<(), ValidateError> {
+        read += chunk.rows_read as u64;
+        valid += chunk.valid as u64;
+        for r in &chunk.rejected {
+            writer.write(r)?;
+            for p in &r.problems {
+                *reasons.entry(p.summary_key()).or_default() += 1;
+            }
+        }
+        for w in &chunk.warnings {
+            *warnings.entry(w.summary_key()).or_default() += 1;
+        }
+        Ok(())
+    })?;
+    let rejected = writer.finish()?;
+    Ok(StepSummary {
+        name: step.name.clone(),
+        module: step.module.clone(),
+        source: step.source.clone(),
+        rows_read: read,
+        valid,
+        rejected,
+        reasons: top(reasons),
+        warnings: top(warnings),
+        rejects: step.rejects.clone(),
+    })
+}
+
+/// Validates every import step (or those named in `only`): all mapping problems of all steps
+/// are reported together before any row is read; then each step's rows are checked.
+pub fn validate(p: &Pipeline, only: &[String]) -> Result<Vec<StepSummary>, ValidateError> {
+    let mut diags = Vec::new();
+    for name in only {
+        if !p.steps.iter().any(|s| s.name() == name) {
+            diags.push(Diagnostic::at(
+                &p.path,
+                &p.text,
+                None,
+                format!("no step named {name:?}"),
+                None,
+            ));
+        }
+    }
+    if !diags.is_empty() {
+        return Err(ValidateError::Spec(Diagnostics(diags)));
+    }
+    let meta = metadata(p)?;
+    let mut ready = Vec::new();
+    for step in p.imports().filter(|s| only.is_empty() || only.contains(&s.name)) {
+        let Some(fields) = meta.get(&step.module) else { continue };
+        if let Some(x) = open_and_compile(p, step, fields, &mut diags) {
+            ready.push((step, x));
+        }
+    }
+    if !diags.is_empty() {
+        return Err(ValidateError::Spec(Diagnostics(diags)));
+    }
+    let mut out = Vec::new();
+    for (step, (reader, mapper)) in ready {
+        tracing::info!(step = %step.name, source = %step.source.display(), "validating");
+        out.push(run_step(step, reader, &mapper)?);
+    }
+    Ok(out)
+}
