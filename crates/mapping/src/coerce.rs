@@ -159,18 +159,17 @@ pub(crate) fn is_url(s: &str) -> bool {
 /// Digits with `+ - ( ) . /` and spaces, 3 to 20 digits, optionally `x123` / `ext 123`.
 pub(crate) fn is_phone(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    let main = match lower.rfind(['x', 'e']) {
-        Some(i) => {
-            let (head, tail) = lower.split_at(i);
-            let tail =
-                tail.trim_start_matches("ext").trim_start_matches('x').trim_start_matches('.');
-            if tail.trim().is_empty() || !tail.trim().bytes().all(|b| b.is_ascii_digit()) {
+    let mut main = lower.as_str();
+    for marker in ["ext.", "ext", "x"] {
+        if let Some(i) = lower.rfind(marker) {
+            let tail = lower[i + marker.len()..].trim();
+            if tail.is_empty() || !tail.bytes().all(|b| b.is_ascii_digit()) {
                 return false;
             }
-            head
+            main = &lower[..i];
+            break;
         }
-        None => lower.as_str(),
-    };
+    }
     let digits = main.bytes().filter(u8::is_ascii_digit).count();
     (3..=20).contains(&digits) && main.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c))
 }

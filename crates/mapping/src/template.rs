@@ -63,7 +63,7 @@ mod tests {
                 Piece::Column("notes".into()),
                 Piece::Text(" (id {".into()),
                 Piece::Column("id".into()),
-                Piece::Text("}".into()),
+                Piece::Text("})".into()),
             ]
         );
         assert!(parse("{open").is_err());

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use csv::ByteRecord;
 
+use crate::lines::LineTracker;
 use crate::{Cells, ReadError, Row, RowPos};
 
 /// The text encoding of a CSV file.
@@ -62,6 +63,9 @@ pub(crate) struct CsvSource {
     width: usize,
     rows: u64,
     bom: u64,
+    lines: LineTracker,
+    /// Byte offset (after any BOM) where the current record's first cell starts.
+    start: u64,
 }
 
 fn strip_bom(mut file: File) -> std::io::Result<(Box<dyn Read + Send>, u64)> {
@@ -87,7 +91,8 @@ impl CsvSource {
         let io = |source| ReadError::Io { path: path.to_owned(), source };
         let file = File::open(path).map_err(io)?;
         let (input, bom) = strip_bom(file).map_err(io)?;
-        let bom = if opts.encoding == Encoding::Utf8 { bom } else { 0 };
+        let lines = LineTracker::default();
+        let input: Box<dyn Read + Send> = Box::new(lines.wrap(input));
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -102,12 +107,15 @@ impl CsvSource {
             width: 0,
             rows: 0,
             bom,
+            lines,
+            start: 0,
         };
         let header_row = opts.header_row.max(1);
         for _ in 0..header_row {
             if !src.read_record()? {
                 return Err(ReadError::NoHeader { path: path.to_owned(), header_row });
             }
+            src.locate();
         }
         let (cells, problem) = src.decode();
         if let Some(p) = problem {
@@ -118,8 +126,9 @@ impl CsvSource {
         Ok((src, header))
     }
 
+    /// Reads the next record; returns false at the end.
     fn read_record(&mut self) -> Result<bool, ReadError> {
-        self.reader.read_byte_record(&mut self.record).map_err(|e| {
+        let more = self.reader.read_byte_record(&mut self.record).map_err(|e| {
             let line = e.position().map_or(0, csv::Position::line);
             match e.into_kind() {
                 csv::ErrorKind::Io(source) => ReadError::Io { path: self.path.clone(), source },
@@ -127,7 +136,16 @@ impl CsvSource {
                     ReadError::Csv { path: self.path.clone(), line, message: format!("{other:?}") }
                 }
             }
-        })
+        })?;
+        Ok(more)
+    }
+
+    /// The current record's first byte and its 1-based line.
+    fn locate(&mut self) -> (u64, u64) {
+        let from = self.record.position().map_or(0, csv::Position::byte);
+        let (start, line) = self.lines.record_start(from);
+        self.start = start;
+        (start, line)
     }
 
     /// Decodes the current record into cells, with a problem for bad bytes.
@@ -142,7 +160,7 @@ impl CsvSource {
                         Ok(s) => cells.push(s),
                         Err(e) => {
                             let at = e.valid_up_to();
-                            let start = rec.position().map_or(0, csv::Position::byte) + self.bom;
+                            let start = self.start + self.bom;
                             let byte = field.get(at).copied().unwrap_or(0);
                             problem.get_or_insert_with(|| {
                                 format!(
@@ -174,7 +192,7 @@ impl CsvSource {
     pub(crate) fn next_rows(&mut self, max: usize) -> Result<Vec<Row>, ReadError> {
         let mut rows = Vec::with_capacity(max);
         while rows.len() < max && self.read_record()? {
-            let line = self.record.position().map_or(0, csv::Position::line);
+            let (_, line) = self.locate();
             // A line with nothing on it is not a record.
             if self.record.len() == 1 && self.record.as_slice().is_empty() {
                 continue;

@@ -10,6 +10,7 @@ mod cells;
 mod csv_source;
 mod error;
 mod excel;
+mod lines;
 mod open;
 mod row;
 mod xlsx_source;

@@ -1,0 +1,334 @@
+//! The mapping against a module with every field type: spec errors all at once, each type
+//! rule, a golden reject file with one defect of every kind, order and conservation of rows.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use proptest::prelude::*;
+use zcrm_mapping::{
+    Case, CompileOptions, FieldSource, FieldSpec, MapEntry, MapSpec, MappedValue, Mapper,
+    PicklistMode, RejectWriter, map_chunks,
+};
+use zcrm_protocol::{FieldMeta, FieldType as T, ModuleFields, Section, Value};
+use zcrm_readers::{Chunk, ReadError, SourceOptions};
+
+fn module() -> ModuleFields {
+    let f = |l: &str, t: T| FieldMeta::new(l, t);
+    let mut name = f("Deal Name", T::Text);
+    name.required = true;
+    name.max_length = Some(20);
+    let mut stage = f("Stage", T::PickList);
+    stage.picklist = vec!["Open".into(), "Won".into(), "Lost".into()];
+    let mut tags = f("Tags", T::MultiPickList);
+    tags.picklist = vec!["a".into(), "b".into()];
+    let mut account = f("Account Name", T::Lookup);
+    account.lookup_module = Some("Accounts".into());
+    let mut auto = f("Deal Number", T::AutoNumber);
+    auto.read_only = true;
+    let fields = vec![
+        f("Deal Owner", T::OwnerLookup),
+        name,
+        f("Email", T::Email),
+        f("Phone", T::Phone),
+        f("Website", T::Website),
+        f("Seats", T::Integer),
+        f("Big", T::LongInteger),
+        f("Amount", T::Currency),
+        f("Closing Date", T::Date),
+        f("Follow Up", T::DateTime),
+        f("Signed", T::Boolean),
+        stage,
+        tags,
+        account,
+        auto,
+        f("Notes", T::TextArea),
+    ];
+    ModuleFields {
+        module: "Deals".into(),
+        sections: vec![Section { name: "Info".into(), display_name: "Info".into(), fields }],
+    }
+}
+
+fn entry(field: &str, spec: FieldSpec) -> MapEntry {
+    MapEntry { field: field.into(), field_span: 0..0, spec, spec_span: 0..0 }
+}
+
+fn col(c: &str) -> FieldSpec {
+    FieldSpec::column(c)
+}
+
+const HEADERS: [&str; 15] = [
+    "id", "name", "email", "phone", "web", "seats", "big", "amount", "close", "follow", "signed",
+    "stage", "tags", "account", "owner",
+];
+
+fn spec() -> MapSpec {
+    let mut name = col("name");
+    name.trim = true;
+    let mut stage = col("stage");
+    stage.values = HashMap::from([("closed".to_owned(), "Won".to_owned())]);
+    let mut close = col("close");
+    close.date_format = Some("%d/%m/%Y".into());
+    let mut account = col("account");
+    account.lookup = Some("accounts".into());
+    let mut notes = FieldSpec::column("");
+    notes.source = FieldSource::Template("{name} (legacy {id})".into());
+    notes.case = Some(Case::Upper);
+    MapSpec {
+        entries: vec![
+            entry("Deal Name", name),
+            entry("Email", col("email")),
+            entry("Phone", col("phone")),
+            entry("Website", col("web")),
+            entry("Seats", col("seats")),
+            entry("Big", col("big")),
+            entry("Amount", col("amount")),
+            entry("Closing Date", close),
+            entry("Follow Up", col("follow")),
+            entry("Signed", col("signed")),
+            entry("Stage", stage),
+            entry("Tags", col("tags")),
+            entry("ACCOUNTID", account),
+            entry("SMOWNERID", col("owner")),
+            entry("Notes", notes),
+        ],
+    }
+}
+
+fn opts() -> CompileOptions {
+    CompileOptions {
+        require_mandatory: true,
+        picklist: PicklistMode::Strict,
+        key: Some(("id".into(), None)),
+        lookup_steps: vec!["accounts".into()],
+        excel_serials: false,
+    }
+}
+
+fn headers() -> Vec<String> {
+    HEADERS.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn every_spec_problem_is_reported_at_once() {
+    let mut s = spec();
+    s.entries.push(entry("Emial", col("email")));
+    s.entries.push(entry("Deal Number", col("id")));
+    s.entries.push(entry("Signed", col("signd")));
+    let mut bad_lookup = col("account");
+    bad_lookup.lookup = Some("acounts".into());
+    s.entries.retain(|e| e.field != "ACCOUNTID");
+    s.entries.push(entry("ACCOUNTID", bad_lookup));
+    s.entries.retain(|e| e.field != "Deal Name");
+    let errs = Mapper::compile(&s, &module(), &headers(), &opts()).unwrap_err();
+    let text: Vec<String> = errs
+        .iter()
+        .map(|e| format!("{} [{}]", e.message, e.hint.clone().unwrap_or_default()))
+        .collect();
+    let all = text.join("\n");
+    assert!(all.contains("Deals has no field `Emial` [did you mean `Email`?]"), "{all}");
+    assert!(all.contains("`Deal Number` is read-only"), "{all}");
+    assert!(
+        all.contains("unknown source column `signd` [did you mean the column `signed`?]"),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "looks up the step `acounts`, which does not exist [did you mean the step `accounts`?]"
+        ),
+        "{all}"
+    );
+    assert!(all.contains("the required field `Deal Name` of Deals is not mapped"), "{all}");
+    assert!(all.contains("`Signed` is mapped twice"), "{all}");
+    assert_eq!(errs.len(), 6, "{all}");
+}
+
+const GOOD: &str = "1,  Big deal  ,a@b.co,+1 415 555 0100,example.com,5,9000000000,1234.50,31/03/2024,2024-04-01 09:30:00,yes,closed,a;b,acc-1,900000000000001";
+
+fn sample() -> String {
+    // One defect of every kind, one per row, then a row with several.
+    let rows = [
+        GOOD.to_owned(),
+        GOOD.replacen("  Big deal  ", "", 1),
+        GOOD.replacen("  Big deal  ", "This name is far too long", 1),
+        GOOD.replacen("a@b.co", "a(at)b.co", 1),
+        GOOD.replacen("+1 415 555 0100", "call me", 1),
+        GOOD.replacen("example.com", "not a site", 1),
+        GOOD.replacen(",5,", ",5.5,", 1),
+        GOOD.replacen(",5,", ",3000000000,", 1),
+        GOOD.replacen("1234.50", "\"1,234.50\"", 1),
+        GOOD.replacen("31/03/2024", "2024-03-31", 1),
+        GOOD.replacen("2024-04-01 09:30:00", "tomorrow", 1),
+        GOOD.replacen("yes", "perhaps", 1),
+        GOOD.replacen("closed", "Pending", 1),
+        GOOD.replacen("a;b", "a;z", 1),
+        GOOD.replacen("acc-1", "", 1),
+        GOOD.replacen("900000000000001", "owner-7", 1),
+        GOOD.replacen("1,", ",", 1),
+        GOOD.replacen("a@b.co", "x", 1).replacen("yes", "nah", 1).replacen(",5,", ",five,", 1),
+        GOOD.replacen("closed", "WON", 1),
+        format!("{GOOD},extra"),
+    ];
+    format!("{}\n{}\n", HEADERS.join(","), rows.join("\n"))
+}
+
+fn run(dir: &Path, csv: &str, mode: PicklistMode) -> (Vec<zcrm_mapping::MappedRow>, usize, String) {
+    let p = dir.join("in.csv");
+    std::fs::write(&p, csv).unwrap();
+    let reader = zcrm_readers::open(&p, &SourceOptions::default()).unwrap();
+    let mut o = opts();
+    o.picklist = mode;
+    let m = Mapper::compile(&spec(), &module(), reader.headers(), &o).unwrap();
+    let rejects = dir.join("out/rejects.csv");
+    let mut w = RejectWriter::create(&rejects, reader.headers()).unwrap();
+    let mut valid = Vec::new();
+    let mut warnings = 0;
+    map_chunks(reader, &m, true, |c| -> Result<(), ReadError> {
+        for r in &c.rejected {
+            w.write(r).unwrap();
+        }
+        warnings += c.warnings.len();
+        valid.extend(c.rows);
+        Ok(())
+    })
+    .unwrap();
+    w.finish().unwrap();
+    (valid, warnings, std::fs::read_to_string(rejects).unwrap())
+}
+
+#[test]
+fn golden_reject_file_with_one_defect_of_every_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (valid, warnings, rejects) = run(dir.path(), &sample(), PicklistMode::Strict);
+    // Row 15 leaves an optional lookup empty: no reference, not a defect.
+    assert_eq!(valid.iter().map(|r| r.pos.row).collect::<Vec<_>>(), [1, 15, 19]);
+    assert_eq!(warnings, 1, "WON taken as Won with a warning");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/every-defect.rejects.csv");
+    if std::env::var_os("ZCRM_BLESS").is_some() {
+        std::fs::write(&golden, &rejects).unwrap();
+    }
+    assert_eq!(rejects, std::fs::read_to_string(golden).unwrap());
+}
+
+#[test]
+fn valid_rows_carry_typed_values_in_mapping_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (valid, _, _) = run(dir.path(), &sample(), PicklistMode::Strict);
+    let r = &valid[0];
+    assert_eq!(r.key.as_deref(), Some("1"));
+    let get = |l: &str| r.fields.iter().find(|(f, _)| &**f == l).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(get("Deal Name"), MappedValue::Value(Value::Text("Big deal".into())));
+    assert_eq!(get("Seats"), MappedValue::Value(Value::Integer(5)));
+    assert_eq!(get("Closing Date").wire_text().unwrap(), "03/31/2024");
+    assert_eq!(get("Follow Up").wire_text().unwrap(), "2024-04-01 09:30:00");
+    assert_eq!(get("Signed").wire_text().unwrap(), "true");
+    assert_eq!(get("Stage").wire_text().unwrap(), "Won");
+    assert_eq!(get("Tags").wire_text().unwrap(), "a;b");
+    assert_eq!(
+        get("ACCOUNTID"),
+        MappedValue::Lookup { step: "accounts".into(), key: "acc-1".into() }
+    );
+    assert_eq!(get("SMOWNERID").wire_text().unwrap(), "900000000000001");
+    assert_eq!(get("Notes").wire_text().unwrap(), "  BIG DEAL   (LEGACY 1)");
+    let order: Vec<&str> = r.fields.iter().map(|(f, _)| &**f).collect();
+    assert_eq!(order[..3], ["Deal Name", "Email", "Phone"]);
+}
+
+#[test]
+fn picklist_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = format!("{}\n{}\n", HEADERS.join(","), GOOD.replacen("closed", "Pending", 1));
+    assert_eq!(run(dir.path(), &csv, PicklistMode::Strict).0.len(), 0);
+    let (v, w, _) = run(dir.path(), &csv, PicklistMode::Warn);
+    assert_eq!((v.len(), w), (1, 1));
+    let (v, w, _) = run(dir.path(), &csv, PicklistMode::Allow);
+    assert_eq!((v.len(), w), (1, 0));
+}
+
+fn int_module() -> (ModuleFields, MapSpec) {
+    let fields = vec![FieldMeta::new("N", T::Integer), FieldMeta::new("D", T::Double)];
+    let m = ModuleFields {
+        module: "X".into(),
+        sections: vec![Section { name: "s".into(), display_name: "s".into(), fields }],
+    };
+    (m, MapSpec { entries: vec![entry("N", col("n")), entry("D", col("d"))] })
+}
+
+fn map_texts(rows: &[(String, String)]) -> Vec<Result<(i64, String), String>> {
+    let (m, s) = int_module();
+    let h = vec!["n".to_string(), "d".to_string()];
+    let mapper = Mapper::compile(&s, &m, &h, &CompileOptions::default()).unwrap();
+    let chunk_rows: Vec<zcrm_readers::Row> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (n, d))| zcrm_readers::Row {
+            pos: zcrm_readers::RowPos { row: i as u64 + 1, line: i as u64 + 2 },
+            cells: [n, d].into_iter().collect(),
+            problem: None,
+        })
+        .collect();
+    // Many small chunks so that rayon runs them in parallel, out of order.
+    let chunks: Vec<Result<Chunk, ReadError>> = chunk_rows
+        .chunks(3)
+        .enumerate()
+        .map(|(i, c)| {
+            Ok(Chunk {
+                seq: i as u64,
+                source: std::sync::Arc::new(zcrm_readers::SourceInfo {
+                    path: "x".into(),
+                    sheet: None,
+                }),
+                rows: c.to_vec(),
+            })
+        })
+        .collect();
+    let mut out: Vec<(u64, Result<(i64, String), String>)> = Vec::new();
+    map_chunks(chunks.into_iter(), &mapper, true, |c| -> Result<(), ReadError> {
+        for r in c.rows {
+            let get = |l: &str| r.fields.iter().find(|(f, _)| &**f == l).map(|(_, v)| v.clone());
+            let n = match get("N") {
+                Some(MappedValue::Value(Value::Integer(n))) => n,
+                _ => i64::MIN,
+            };
+            let d = get("D").and_then(|v| v.wire_text()).unwrap_or_default();
+            out.push((r.pos.row, Ok((n, d))));
+        }
+        for r in c.rejected {
+            out.push((r.pos.row, Err(r.errors_text())));
+        }
+        Ok(())
+    })
+    .unwrap();
+    // Valid and rejected rows of a chunk come separately; within each kind, order is kept.
+    out.sort_by_key(|(row, _)| *row);
+    assert_eq!(out.len(), rows.len(), "every row is valid or rejected");
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+proptest! {
+    #[test]
+    fn integers_within_32_bits_pass_and_others_fail(n in any::<i64>(), d in -1_000_000i64..1_000_000) {
+        let got = map_texts(&[(n.to_string(), format!("{}.25", d))]);
+        if i32::try_from(n).is_ok() {
+            prop_assert_eq!(got[0].clone(), Ok((n, format!("{}.25", d))));
+        } else {
+            prop_assert!(got[0].as_ref().unwrap_err().contains("outside the field's range"));
+        }
+    }
+
+    #[test]
+    fn order_is_kept_and_no_row_is_lost(vals in proptest::collection::vec(any::<i32>(), 0..60)) {
+        let rows: Vec<(String, String)> = vals.iter().map(|v| (v.to_string(), "1".to_string())).collect();
+        let got = map_texts(&rows);
+        let want: Vec<Result<(i64, String), String>> = vals.iter().map(|v| Ok((i64::from(*v), "1".to_string()))).collect();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn garbage_never_panics_and_is_rejected_with_a_reason(s in "\\PC{0,12}") {
+        let got = map_texts(&[(s.clone(), s.clone())]);
+        prop_assert_eq!(got.len(), 1);
+    }
+}
