@@ -256,7 +256,10 @@ fn int_module() -> (ModuleFields, MapSpec) {
     (m, MapSpec { entries: vec![entry("N", col("n")), entry("D", col("d"))] })
 }
 
-fn map_texts(rows: &[(String, String)]) -> Vec<Result<(i64, String), String>> {
+/// A mapped row as (N, D wire text), or the reject's `_errors`.
+type Mapped = Result<(i64, String), String>;
+
+fn map_texts(rows: &[(String, String)]) -> Vec<Mapped> {
     let (m, s) = int_module();
     let h = vec!["n".to_string(), "d".to_string()];
     let mapper = Mapper::compile(&s, &m, &h, &CompileOptions::default()).unwrap();
@@ -284,7 +287,7 @@ fn map_texts(rows: &[(String, String)]) -> Vec<Result<(i64, String), String>> {
             })
         })
         .collect();
-    let mut out: Vec<(u64, Result<(i64, String), String>)> = Vec::new();
+    let mut out: Vec<(u64, Mapped)> = Vec::new();
     map_chunks(chunks.into_iter(), &mapper, true, |c| -> Result<(), ReadError> {
         for r in c.rows {
             let get = |l: &str| r.fields.iter().find(|(f, _)| &**f == l).map(|(_, v)| v.clone());
@@ -322,7 +325,7 @@ proptest! {
     fn order_is_kept_and_no_row_is_lost(vals in proptest::collection::vec(any::<i32>(), 0..60)) {
         let rows: Vec<(String, String)> = vals.iter().map(|v| (v.to_string(), "1".to_string())).collect();
         let got = map_texts(&rows);
-        let want: Vec<Result<(i64, String), String>> = vals.iter().map(|v| Ok((i64::from(*v), "1".to_string()))).collect();
+        let want: Vec<Mapped> = vals.iter().map(|v| Ok((i64::from(*v), "1".to_string()))).collect();
         prop_assert_eq!(got, want);
     }
 
