@@ -6,3 +6,4 @@
 mod cli_basics;
 mod export_cli;
 mod harness;
+mod import_run;

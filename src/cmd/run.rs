@@ -102,6 +102,23 @@ pub fn run(args: &RunArgs) -> Result<RunResult> {
     let cache = MetadataCache::new(&p.state_dir, &org);
     let mut journal = Journal::open(&journal_path(&p))?;
     let import_names: Vec<String> = p.imports().map(|s| s.name.clone()).collect();
+    // Every mapping is checked against its module before anything is sent, so a mistake in the
+    // third step does not surface after the first two have run.
+    let mut problems = Vec::new();
+    for step in &selected {
+        if let Step::Import(s) = step
+            && let Err(e) = compile(s, client, &cache, &import_names)
+        {
+            problems.push(format!("{e:#}"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(anyhow!(
+            "{}: nothing was sent:\n{}",
+            args.pipeline.display(),
+            problems.join("\n")
+        ));
+    }
     let mut result = RunResult { steps: Vec::new(), stopped: None };
     for step in selected {
         let started = Instant::now();
@@ -216,23 +233,7 @@ fn import_step(
     import_names: &[String],
     dry_run: bool,
 ) -> Result<StepSummary, StepError> {
-    let fields = cache.get(client, &s.module, false)?.fields;
-    let reader = zcrm_readers::open(&s.source, &s.source_options)?;
-    let headers = reader.headers().to_vec();
-    let opts = CompileOptions {
-        require_mandatory: s.mode != zcrm_pipeline::Mode::Update,
-        picklist: s.picklist,
-        key: s.key.clone().map(|k| (k, None)),
-        lookup_steps: import_names.to_vec(),
-        excel_serials: reader.kind() == zcrm_readers::SourceKind::Xlsx,
-    };
-    let mapper = Mapper::compile(&s.map, &fields, &headers, &opts).map_err(|errs| {
-        anyhow!(
-            "step {}: the mapping is wrong:\n{}",
-            s.name,
-            errs.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
-        )
-    })?;
+    let Compiled { fields, reader, headers, mapper } = compile(s, client, cache, import_names)?;
     let rejects = RefCell::new(RejectWriter::create(&s.rejects, &headers)?);
     let mut summary =
         StepSummary { name: s.name.clone(), kind: "import", ..StepSummary::default() };
@@ -307,6 +308,41 @@ fn import_step(
     let _ = report;
     finish_reports(journal, s, rejects.into_inner(), &mut summary)?;
     Ok(summary)
+}
+
+/// A step ready to read: its metadata, open source and compiled mapping.
+struct Compiled {
+    fields: zcrm_protocol::ModuleFields,
+    reader: zcrm_readers::RowReader,
+    headers: Vec<String>,
+    mapper: Mapper,
+}
+
+/// Opens the step's source and compiles its mapping against the module's metadata.
+fn compile(
+    s: &ImportStep,
+    client: &zcrm_client::Client,
+    cache: &MetadataCache,
+    import_names: &[String],
+) -> Result<Compiled> {
+    let fields = cache.get(client, &s.module, false)?.fields;
+    let reader = zcrm_readers::open(&s.source, &s.source_options)?;
+    let headers = reader.headers().to_vec();
+    let opts = CompileOptions {
+        require_mandatory: s.mode != zcrm_pipeline::Mode::Update,
+        picklist: s.picklist,
+        key: s.key.clone().map(|k| (k, None)),
+        lookup_steps: import_names.to_vec(),
+        excel_serials: reader.kind() == zcrm_readers::SourceKind::Xlsx,
+    };
+    let mapper = Mapper::compile(&s.map, &fields, &headers, &opts).map_err(|errs| {
+        anyhow!(
+            "step {}: the mapping is wrong:\n{}",
+            s.name,
+            errs.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
+        )
+    })?;
+    Ok(Compiled { fields, reader, headers, mapper })
 }
 
 /// Appends the server's refusals to the reject file and writes the success file.

@@ -273,7 +273,10 @@ impl Sink for ParquetSink {
             Some(Ok(Ok(file))) => file,
             Some(Ok(Err(e))) => return Err(ExportError::io(self.file.dest(), e)),
             _ => {
-                return Err(ExportError::io(self.file.dest(), "the Parquet writer thread panicked"));
+                return Err(ExportError::io(
+                    self.file.dest(),
+                    "the Parquet writer thread panicked",
+                ));
             }
         };
         let Self { file, .. } = *self;

@@ -1,0 +1,392 @@
+//! `zcrm run` imports end to end: exact call counts, SIGKILL at random points with and
+//! without injected faults, upserts, and a three-module migration with lookups.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use zcrm_emulator::{Emulator, EmulatorConfig, EmulatorHandle, FaultSpec};
+
+use crate::harness::{Workdir, bin};
+
+const TOKEN: &str = "c0ffeec0ffeec0ffeec0ffeec0ffeec0";
+
+/// A custom field every module test uses as the source key in the CRM.
+const SCHEMA: &str =
+    "[[field]]\nmodule = \"Leads\"\nlabel = \"Legacy Id\"\ntype = \"Text\"\nmax_length = 40\n";
+
+fn emulator(dir: &Path, tweak: impl FnOnce(EmulatorConfig) -> EmulatorConfig) -> EmulatorHandle {
+    let schema = dir.join("schema.toml");
+    std::fs::write(&schema, SCHEMA).unwrap();
+    Emulator::start(tweak(EmulatorConfig {
+        edition: zcrm_protocol::Edition::Enterprise,
+        licenses: 50,
+        schema: Some(schema),
+        ..EmulatorConfig::new(dir.join("emu")).token(TOKEN)
+    }))
+    .unwrap()
+}
+
+/// `n` leads; every 97th has no last name (rejected locally), every 89th an e-mail the server
+/// accepts but... (all others valid).
+fn leads_csv(path: &Path, n: usize) -> usize {
+    let mut text = String::from("id,last,company,email,revenue\n");
+    let mut bad = 0;
+    for i in 0..n {
+        let last = if i % 97 == 5 {
+            bad += 1;
+            String::new()
+        } else {
+            format!("Last \"{i}\", Jr")
+        };
+        text.push_str(&format!(
+            "L{i},\"{}\",Company {},p{i}@example.com,{i}.50\n",
+            last.replace('"', "\"\""),
+            i % 50
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+    bad
+}
+
+fn pipeline(
+    w: &Workdir,
+    emu: &EmulatorHandle,
+    extra_conn: &str,
+    steps: &str,
+) -> std::path::PathBuf {
+    let text = format!(
+        "[connection]\nurl = \"{}\"\nauthtoken_env = \"ZCRM_TEST_TOKEN\"\nedition = \"enterprise\"\nlicenses = 50\n{extra_conn}\n{steps}",
+        emu.url()
+    );
+    let path = w.path().join("pipeline.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const LEADS_STEP: &str = r#"
+[[steps]]
+name = "leads"
+import = "Leads"
+source = "leads.csv"
+key = "id"
+
+[steps.map]
+"Last Name" = "last"
+"Company" = "company"
+"Email" = "email"
+"Annual Revenue" = "revenue"
+"Legacy Id" = "id"
+"#;
+
+fn workdir() -> Workdir {
+    let mut w = Workdir::new();
+    w.env("ZCRM_TEST_TOKEN", TOKEN);
+    w
+}
+
+/// Legacy Id → how many records carry it.
+fn crm_keys(emu: &EmulatorHandle) -> HashMap<String, u32> {
+    let client = reqwest_free_client(emu);
+    let mut out = HashMap::new();
+    let mut page = 0;
+    loop {
+        let p = zcrm_protocol::params::ReadParams {
+            select: zcrm_protocol::params::SelectColumns::fields("Leads", ["Legacy Id"]),
+            window: zcrm_protocol::params::Window::page(page),
+            ..Default::default()
+        };
+        let n = client
+            .get_records("Leads", &p, |pg| {
+                for r in pg.rows() {
+                    *out.entry(r.text("Legacy Id").unwrap_or_default().to_owned()).or_insert(0) +=
+                        1;
+                }
+                pg.len()
+            })
+            .unwrap();
+        if n < 200 {
+            return out;
+        }
+        page += 1;
+    }
+}
+
+fn reqwest_free_client(emu: &EmulatorHandle) -> zcrm_client::Client {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let ledger = zcrm_client::LedgerConfig {
+        org: "check".into(),
+        consumer: "check".into(),
+        timezone: zcrm_client::budget::timezone("America/Los_Angeles").unwrap(),
+        rule: zcrm_protocol::BudgetRule::Fixed(1_000_000),
+        share: 1.0,
+    };
+    let ledger =
+        std::sync::Arc::new(zcrm_client::Ledger::open(&dir.join("l.sqlite"), ledger).unwrap());
+    let cfg = zcrm_client::ClientConfig {
+        endpoint: zcrm_client::Endpoint::parse(emu.url()).unwrap(),
+        token: zcrm_client::AuthToken::new(TOKEN),
+        transport: zcrm_client::TransportConfig::default(),
+        retry: zcrm_client::RetryPolicy::default(),
+    };
+    zcrm_client::Client::new(cfg, ledger).unwrap()
+}
+
+/// Rows of a CSV report (header excluded), as maps.
+fn report(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records()
+        .map(|rec| h.iter().cloned().zip(rec.unwrap().iter().map(str::to_owned)).collect())
+        .collect()
+}
+
+/// Every source row is in the success file or the reject file, exactly once.
+fn assert_accounted(w: &Workdir, n: usize) {
+    let ok = report(&w.path().join("out/leads.success.csv"));
+    let bad = report(&w.path().join("out/leads.rejects.csv"));
+    let mut rows: Vec<u64> = ok.iter().chain(&bad).map(|r| r["_row"].parse().unwrap()).collect();
+    rows.sort_unstable();
+    assert_eq!(
+        rows,
+        (1..=n as u64).collect::<Vec<_>>(),
+        "every row once in success or reject file"
+    );
+}
+
+#[test]
+fn clean_insert_spends_ceil_n_over_100_writes_plus_metadata() {
+    let w = workdir();
+    let emu = emulator(w.path(), |c| c);
+    let bad = leads_csv(&w.path().join("leads.csv"), 250);
+    let p = pipeline(&w, &emu, "", LEADS_STEP);
+    let out = w.expect(&["run", p.to_str().unwrap()], 1);
+    assert!(out.contains("leads"), "{out}");
+    let valid = 250 - bad;
+    assert_eq!(emu.calls_today_of("insertRecords"), (valid as u64).div_ceil(100));
+    assert_eq!(emu.calls_today(), (valid as u64).div_ceil(100) + 1, "writes + one getFields");
+    assert_accounted(&w, 250);
+    // A rerun spends nothing on writes.
+    let before = emu.calls_today();
+    w.expect(&["run", p.to_str().unwrap()], 1);
+    assert_eq!(emu.calls_today(), before, "metadata cached, nothing to send");
+    let status = w.expect(&["status", p.to_str().unwrap()], 0);
+    assert!(status.contains("a rerun resumes"), "{status}");
+}
+
+#[test]
+fn payloads_of_200_where_the_org_allows_200() {
+    let w = workdir();
+    let emu = emulator(w.path(), |c| EmulatorConfig { max_write_rows: 200, ..c });
+    let bad = leads_csv(&w.path().join("leads.csv"), 450);
+    let p = pipeline(&w, &emu, "write_batch = 200", LEADS_STEP);
+    let plan = w.expect(&["plan", p.to_str().unwrap()], 0);
+    assert!(plan.contains("200 rows per write call"), "{plan}");
+    w.expect(&["run", p.to_str().unwrap()], 1);
+    let valid = (450 - bad) as u64;
+    assert_eq!(emu.calls_today_of("insertRecords"), valid.div_ceil(200));
+}
+
+fn kill_and_rerun(w: &Workdir, p: &Path, kills: usize, seed: u64) {
+    let mut rng = seed;
+    for k in 0..kills {
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let delay = Duration::from_millis(200 + (rng >> 33) % 2500);
+        let mut child = Command::new(bin())
+            .current_dir(w.path())
+            .args(["run", p.to_str().unwrap()])
+            .env("ZCRM_TEST_TOKEN", TOKEN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while start.elapsed() < delay {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // SIGKILL: no chance to clean up.
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!("kill {k} after {delay:?}");
+    }
+}
+
+fn crash_test(faults: Option<&str>) {
+    let w = workdir();
+    let emu = emulator(w.path(), |c| c);
+    let n = 20_000;
+    let bad = leads_csv(&w.path().join("leads.csv"), n);
+    let p = pipeline(&w, &emu, "", LEADS_STEP);
+    if let Some(f) = faults {
+        emu.set_faults(FaultSpec::parse(f).unwrap());
+    }
+    kill_and_rerun(&w, &p, 20, 7);
+    // Then let it finish (faults may stop a run with exit 3; rerun until it completes).
+    let mut done = false;
+    for _ in 0..30 {
+        let out = w.run(&["run", p.to_str().unwrap()]);
+        if out.status.code() == Some(1) {
+            done = true;
+            break;
+        }
+        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(done, "the import finished");
+    emu.clear_faults();
+    let keys = crm_keys(&emu);
+    assert_eq!(keys.len(), n - bad, "exactly the valid rows are in the CRM");
+    assert!(keys.values().all(|c| *c == 1), "no duplicates");
+    assert_accounted(&w, n);
+}
+
+#[test]
+fn killed_twenty_times_the_import_ends_exact() {
+    crash_test(None);
+}
+
+#[test]
+fn killed_with_dropped_responses_and_5xx_the_import_ends_exact() {
+    crash_test(Some("drop_after_commit=0.05,error_rate=0.05,seed=3"));
+}
+
+#[test]
+fn upsert_splits_a_half_overlapping_file_with_few_reads() {
+    let w = workdir();
+    let emu = emulator(w.path(), |c| c);
+    leads_csv(&w.path().join("leads.csv"), 300);
+    let p = pipeline(&w, &emu, "", LEADS_STEP);
+    w.expect(&["run", p.to_str().unwrap()], 1);
+    // A second file: rows 150..450 (half exist), matched on Legacy Id.
+    let mut text = String::from("id,last,company\n");
+    for i in 150..450 {
+        text.push_str(&format!("L{i},Synced {i},Company Synced\n"));
+    }
+    std::fs::write(w.path().join("sync.csv"), text).unwrap();
+    let sync = r#"
+[[steps]]
+name = "sync"
+import = "Leads"
+source = "sync.csv"
+mode = "upsert"
+match_on = "Legacy Id"
+key = "id"
+rejects = "out/sync.rejects.csv"
+
+[steps.map]
+"Last Name" = "last"
+"Company" = "company"
+"Legacy Id" = "id"
+"#;
+    std::fs::write(
+        w.path().join("sync.toml"),
+        std::fs::read_to_string(&p).unwrap().split("[[steps]]").next().unwrap().to_owned() + sync,
+    )
+    .unwrap();
+    let plan = w.expect(&["plan", "sync.toml"], 0);
+    assert!(plan.contains("index of") && plan.contains("searches one row at a time"), "{plan}");
+    let before_reads = emu.calls_today_of("getRecords");
+    let before_search = emu.calls_today_of("searchRecords");
+    let out = w.expect(&["run", "sync.toml"], 0);
+    let reads = emu.calls_today_of("getRecords") - before_reads;
+    assert!(reads <= 2, "index pages only ({reads})");
+    assert_eq!(emu.calls_today_of("searchRecords"), before_search, "no per-row search");
+    let ok = report(&w.path().join("out/sync.success.csv"));
+    let updated = ok.iter().filter(|r| r["_action"] == "updated").count();
+    let created = ok.iter().filter(|r| r["_action"] == "created").count();
+    assert_eq!(updated + created, 300, "{out}");
+    assert!(updated >= 145 && created >= 150, "updated {updated}, created {created}");
+    let keys = crm_keys(&emu);
+    assert!(keys.values().all(|c| *c == 1), "no duplicates after the upsert");
+}
+
+#[test]
+fn three_module_migration_resolves_lookups_through_the_journal() {
+    let w = workdir();
+    let emu = emulator(w.path(), |c| c);
+    // Accounts from XLSX.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet().set_name("Accounts").unwrap();
+    for (c, h) in ["acct_id", "name", "phone"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for i in 0..20u32 {
+        sheet.write_string(i + 1, 0, format!("A{i}")).unwrap();
+        sheet.write_string(i + 1, 1, format!("Account {i}")).unwrap();
+        sheet.write_number(i + 1, 2, 4155550100.0 + f64::from(i)).unwrap();
+    }
+    book.save(w.path().join("accounts.xlsx")).unwrap();
+    let mut contacts = String::from("cid,last,account\n");
+    for i in 0..40 {
+        contacts.push_str(&format!("C{i},Person {i},A{}\n", i % 21)); // A20 does not exist
+    }
+    std::fs::write(w.path().join("contacts.csv"), contacts).unwrap();
+    let mut deals = String::from("pid,name,account,contact,amount,closing\n");
+    for i in 0..10 {
+        deals.push_str(&format!(
+            "P{i},Deal {i},A{i},C{i},{}.00,2025-0{}-15\n",
+            1000 * i,
+            1 + i % 9
+        ));
+    }
+    std::fs::write(w.path().join("deals.csv"), deals).unwrap();
+    let steps = r#"
+[[steps]]
+name = "accounts"
+import = "Accounts"
+source = "accounts.xlsx"
+sheet = "Accounts"
+key = "acct_id"
+[steps.map]
+"Account Name" = "name"
+"Phone" = "phone"
+
+[[steps]]
+name = "contacts"
+import = "Contacts"
+source = "contacts.csv"
+key = "cid"
+[steps.map]
+"Last Name" = "last"
+"ACCOUNTID" = { lookup = "accounts", column = "account" }
+
+[[steps]]
+name = "deals"
+import = "Potentials"
+source = "deals.csv"
+key = "pid"
+[steps.map]
+"Potential Name" = "name"
+"ACCOUNTID" = { lookup = "accounts", column = "account" }
+"CONTACTID" = { lookup = "contacts", column = "contact" }
+"Amount" = "amount"
+"Closing Date" = "closing"
+"Stage" = { value = "Qualification" }
+"#;
+    let p = pipeline(&w, &emu, "", steps);
+    let out = w.expect(&["run", p.to_str().unwrap()], 1);
+    assert!(out.contains("accounts") && out.contains("deals"), "{out}");
+    let counts = emu.record_counts();
+    assert_eq!(counts["Accounts"], 20);
+    assert_eq!(counts["Contacts"], 39, "contact C20 points at A20, which does not exist");
+    let rejects = std::fs::read_to_string(w.path().join("out/contacts.rejects.csv")).unwrap();
+    assert!(rejects.contains("\"A20\""), "{rejects}");
+    let client = reqwest_free_client(&emu);
+    let page = client
+        .get_records_owned("Potentials", &zcrm_protocol::params::ReadParams::default())
+        .unwrap();
+    let first = page.rows().next().unwrap();
+    assert_eq!(first.text("Account Name"), Some("Account 0"));
+    assert!(first.text("CONTACTID").is_some());
+    let phone = client
+        .get_records_owned("Accounts", &zcrm_protocol::params::ReadParams::default())
+        .unwrap();
+    assert_eq!(
+        phone.rows().next().unwrap().text("Phone"),
+        Some("4155550100"),
+        "an id-like number without .0"
+    );
+}
