@@ -7,3 +7,4 @@ mod cli_basics;
 mod export_cli;
 mod harness;
 mod import_run;
+mod validate_cli;

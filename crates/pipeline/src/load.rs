@@ -54,8 +54,29 @@ impl Ctx<'_> {
 
     fn path(&self, p: &str) -> PathBuf {
         let p = Path::new(p);
-        if p.is_absolute() || self.dir == Path::new(".") { p.to_owned() } else { self.dir.join(p) }
+        let joined = if p.is_absolute() || self.dir == Path::new(".") {
+            p.to_owned()
+        } else {
+            self.dir.join(p)
+        };
+        normalize(&joined)
     }
+}
+
+/// Drops `.` and folds `dir/..` without touching the file system.
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir if !out.is_empty() => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() { PathBuf::from(".") } else { out.iter().collect() }
 }
 
 /// Reads and checks the pipeline file at `path`.

@@ -111,6 +111,8 @@ impl<'de> Deserialize<'de> for RawMap {
                 while let Some(k) = m.next_key::<Spanned<String>>()? {
                     entries.push((k, m.next_value::<Spanned<toml::Value>>()?));
                 }
+                // The TOML reader hands keys over sorted; the map's order is the file's.
+                entries.sort_by_key(|(k, _)| k.span().start);
                 Ok(RawMap { entries })
             }
         }
