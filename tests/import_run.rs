@@ -390,3 +390,40 @@ key = "pid"
         "an id-like number without .0"
     );
 }
+
+#[test]
+fn a_two_day_import_on_a_free_edition_stops_at_the_budget_and_resumes_the_next_day() {
+    let mut w = workdir();
+    let emu = emulator(w.path(), |c| EmulatorConfig {
+        edition: zcrm_protocol::Edition::Free,
+        licenses: 1,
+        ..c
+    });
+    let n = 3000;
+    let bad = leads_csv(&w.path().join("leads.csv"), n);
+    let valid = (n - bad) as u64;
+    let text = format!(
+        "[connection]\nurl = \"{}\"\nauthtoken_env = \"ZCRM_TEST_TOKEN\"\nedition = \"free\"\nwrite_batch = 10\n{LEADS_STEP}",
+        emu.url()
+    );
+    std::fs::write(w.path().join("two-days.toml"), text).unwrap();
+    let plan = w.expect(&["plan", "two-days.toml"], 0);
+    assert!(plan.contains("days needed: 2"), "{plan}");
+    let day1 = w.expect(&["run", "two-days.toml"], 75);
+    assert!(day1.contains("row(s) left") && day1.contains("resets at"), "{day1}");
+    assert_eq!(emu.calls_today(), 250, "exactly the day's budget, no more");
+    let sent_day1 = report(&w.path().join("out/leads.success.csv")).len();
+    assert_eq!(sent_day1, 249 * 10, "249 payloads after the metadata call");
+    assert_eq!(emu.record_counts()["Leads"], 2490);
+    // A rerun the same day stops at once, spending nothing.
+    w.expect(&["run", "two-days.toml"], 75);
+    assert_eq!(emu.calls_today(), 250);
+    // The next day (the emulator's clock and zcrm's, shifted together).
+    emu.advance_days(1).unwrap();
+    w.env("ZCRM_CLOCK_OFFSET_SECS", "86400");
+    w.expect(&["run", "two-days.toml"], 1);
+    let keys = crm_keys(&emu);
+    assert_eq!(keys.len() as u64, valid);
+    assert!(keys.values().all(|c| *c == 1), "no duplicates across the two days");
+    assert_accounted(&w, n);
+}

@@ -119,6 +119,26 @@ fn state_err(e: impl std::fmt::Display) -> ClientError {
     ClientError::State(format!("budget ledger: {e}"))
 }
 
+/// The rehearsal knob: `ZCRM_CLOCK_OFFSET_SECS` shifts zcrm's clock (and so the budget day)
+/// by that many seconds, to rehearse a multi-day import against an emulator whose clock was
+/// advanced through its admin surface. Unset in normal use.
+pub const CLOCK_OFFSET_ENV: &str = "ZCRM_CLOCK_OFFSET_SECS";
+
+fn clock_offset() -> Result<Option<jiff::SignedDuration>, ClientError> {
+    match std::env::var(CLOCK_OFFSET_ENV) {
+        Ok(v) if !v.trim().is_empty() => {
+            v.trim().parse::<i64>().map(|s| Some(jiff::SignedDuration::from_secs(s))).map_err(
+                |_| {
+                    ClientError::Config(format!(
+                        "{CLOCK_OFFSET_ENV} must be a number of seconds, not {v:?}"
+                    ))
+                },
+            )
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Parses a time zone name (`America/Los_Angeles`).
 pub fn timezone(name: &str) -> Result<TimeZone, ClientError> {
     TimeZone::get(name).map_err(|e| ClientError::Config(format!("unknown time zone {name:?}: {e}")))
@@ -148,7 +168,13 @@ impl Ledger {
                  org TEXT NOT NULL, day TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (org, day));",
         )
         .map_err(state_err)?;
-        Ok(Self { conn: Mutex::new(conn), cfg, clock: Arc::new(Timestamp::now) })
+        let ledger = Self { conn: Mutex::new(conn), cfg, clock: Arc::new(Timestamp::now) };
+        Ok(match clock_offset()? {
+            Some(offset) => ledger.with_clock(move || {
+                Timestamp::now().saturating_add(offset).unwrap_or_else(|_| Timestamp::now())
+            }),
+            None => ledger,
+        })
     }
 
     /// Replaces the clock (tests, and rehearsals against an emulator whose clock was advanced).
@@ -162,7 +188,8 @@ impl Ledger {
         &self.cfg
     }
 
-    fn now(&self) -> ZonedDateTime {
+    /// Now, in the org's time zone, by the ledger's clock (shifted by the rehearsal offset).
+    pub fn now(&self) -> ZonedDateTime {
         (self.clock)().to_zoned_datetime(self.cfg.timezone.clone())
     }
 
