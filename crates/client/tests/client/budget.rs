@@ -106,6 +106,7 @@ fn racer_child() {
     let l =
         Ledger::open(std::path::Path::new(&path), cfg(BudgetRule::Fixed(600), &consumer)).unwrap();
     // Start together: wait for the parent's go signal (a file) so the processes overlap.
+    std::fs::write(format!("{path}.ready.{consumer}"), b"ready").unwrap();
     let go = std::path::PathBuf::from(format!("{path}.go"));
     while !go.exists() {
         std::thread::sleep(std::time::Duration::from_millis(2));
@@ -134,7 +135,12 @@ fn two_processes_racing_on_one_ledger_never_exceed_it() {
                 .output_async()
         })
         .collect();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Wait until every child has opened the ledger, then start them together.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !["one", "two", "three"].iter().all(|n| dir.path().join(format!("race.sqlite.ready.{n}")).exists()) {
+        assert!(std::time::Instant::now() < deadline, "the children did not start");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     std::fs::write(dir.path().join("race.sqlite.go"), b"go").unwrap();
     let counts: Vec<u32> = children
         .into_iter()
