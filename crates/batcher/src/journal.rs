@@ -3,7 +3,9 @@
 //! A payload is written here as *in flight* (with its xmlData and the time it left) in a
 //! committed transaction before it is sent; its outcome is recorded in one transaction after.
 //! A crash in between leaves an in-flight payload that the next run reconciles before sending
-//! anything else. `synchronous=FULL`: what the journal says happened survives a power cut.
+//! anything else. The in-flight record is committed with `synchronous=FULL` (it survives a
+//! power cut: a payload is never sent without a durable trace); outcomes are committed with
+//! `NORMAL` (they survive a killed process; after a power cut the payload is reconciled again).
 
 use std::path::Path;
 
@@ -67,7 +69,7 @@ impl Journal {
         conn.busy_timeout(std::time::Duration::from_secs(60))?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
-             PRAGMA synchronous=FULL;
+             PRAGMA synchronous=NORMAL;
              CREATE TABLE IF NOT EXISTS payloads (
                  step TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL, kind TEXT NOT NULL,
                  rows INTEGER NOT NULL, sent_at TEXT NOT NULL, xml_data TEXT, result TEXT,
@@ -138,6 +140,8 @@ impl Journal {
         sent_at: &str,
         rows: &[(u32, u64, u64, Option<String>)],
     ) -> Result<i64, BatchError> {
+        // The one commit that must reach the disk before the payload leaves.
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
         let tx = self.conn.transaction()?;
         let seq: i64 = tx.query_row(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM payloads WHERE step = ?1",
@@ -157,6 +161,7 @@ impl Journal {
             }
         }
         tx.commit()?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(seq)
     }
 

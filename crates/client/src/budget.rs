@@ -6,6 +6,8 @@
 //! processes sharing a state dir never overspend together: the ledger is the lock.
 //! The old API cannot report calls other integrations made, so the ledger is conservative:
 //! once the server answers 4421 the day is marked spent for everyone using this state dir.
+//! Commits use WAL with `synchronous=NORMAL`: a killed process loses nothing; a power cut may
+//! forget the last few reservations, and then the server's 4421 is the backstop.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -160,7 +162,7 @@ impl Ledger {
         conn.busy_timeout(Duration::from_secs(60)).map_err(state_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
-             PRAGMA synchronous=FULL;
+             PRAGMA synchronous=NORMAL;
              CREATE TABLE IF NOT EXISTS calls (
                  org TEXT NOT NULL, day TEXT NOT NULL, consumer TEXT NOT NULL, class TEXT NOT NULL,
                  n INTEGER NOT NULL, PRIMARY KEY (org, day, consumer, class));
