@@ -80,9 +80,39 @@ impl Journal {
                  code TEXT, message TEXT, source TEXT,
                  PRIMARY KEY (step, row));
              CREATE INDEX IF NOT EXISTS rows_by_key ON rows (step, key);
+             CREATE TABLE IF NOT EXISTS sources (step TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS rows_by_id ON rows (crm_id);",
         )?;
         Ok(Self { conn })
+    }
+
+    /// Records the fingerprint of the step's source; when it differs from the last run's and
+    /// nothing is in flight, the step starts over (a recurring sync with a new file). Returns
+    /// whether the journal of the step was reset.
+    pub fn check_source(&mut self, step: &str, fingerprint: &str) -> Result<bool, BatchError> {
+        let old: Option<String> = self
+            .conn
+            .query_row("SELECT fingerprint FROM sources WHERE step = ?1", params![step], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let in_flight: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM payloads WHERE step = ?1 AND state = 'in_flight'",
+            params![step],
+            |r| r.get(0),
+        )?;
+        let reset = old.as_deref().is_some_and(|o| o != fingerprint) && in_flight == 0;
+        if reset {
+            self.reset_step(step)?;
+        }
+        if in_flight == 0 || old.is_none() {
+            self.conn.execute(
+                "INSERT INTO sources (step, fingerprint) VALUES (?1, ?2)
+                 ON CONFLICT (step) DO UPDATE SET fingerprint = excluded.fingerprint",
+                params![step, fingerprint],
+            )?;
+        }
+        Ok(reset)
     }
 
     /// Forgets everything about `step` (`--restart`).

@@ -21,9 +21,12 @@ pub struct CsvSink {
     record: csv::StringRecord,
 }
 
-/// Whether a text cell would be read as a formula by a spreadsheet (OWASP's list).
+/// Whether a text cell would be read as a formula by a spreadsheet: it starts with one of
+/// OWASP's trigger characters and is not merely number-like (a phone number such as
+/// `+1 415 555 0100` or an amount such as `-12.50` cannot call anything, and is kept as is).
 pub fn looks_like_formula(s: &str) -> bool {
-    s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+    let number_like = s.chars().all(|c| c.is_ascii_digit() || " +-().,/".contains(c));
+    s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !number_like
 }
 
 impl CsvSink {

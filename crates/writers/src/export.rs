@@ -146,15 +146,17 @@ impl ExportSpec {
             Some("parquet") => Ok(OutputFormat::Parquet),
             Some("csv") => Ok(OutputFormat::Csv),
             _ => Err(ExportError::Usage(format!(
-                "{}: the destination must end in .parquet or .csv, or be a folder (ending in /)",
+                "{}: the destination must end in .parquet or .csv, or be a folder (no extension, or ending in /)",
                 to.display()
             ))),
         }
     }
 }
 
+/// A destination is a folder of parts when it ends in `/`, exists as a folder, or has no
+/// file extension.
 fn is_folder(p: &Path) -> bool {
-    p.as_os_str().to_string_lossy().ends_with('/') || p.is_dir()
+    p.as_os_str().to_string_lossy().ends_with('/') || p.is_dir() || p.extension().is_none()
 }
 
 /// Runs the export. `fields` is the module's metadata (from the cache or one getFields call).

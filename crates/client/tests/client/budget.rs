@@ -137,7 +137,10 @@ fn two_processes_racing_on_one_ledger_never_exceed_it() {
         .collect();
     // Wait until every child has opened the ledger, then start them together.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !["one", "two", "three"].iter().all(|n| dir.path().join(format!("race.sqlite.ready.{n}")).exists()) {
+    while !["one", "two", "three"]
+        .iter()
+        .all(|n| dir.path().join(format!("race.sqlite.ready.{n}")).exists())
+    {
         assert!(std::time::Instant::now() < deadline, "the children did not start");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
