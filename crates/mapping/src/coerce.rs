@@ -124,16 +124,21 @@ pub(crate) fn is_email(s: &str) -> bool {
 }
 
 fn is_host(d: &str) -> bool {
-    let labels: Vec<&str> = d.split('.').collect();
-    labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-        })
-        && labels.last().is_some_and(|tld| tld.chars().all(char::is_alphabetic))
+    let mut labels = 0;
+    let mut last = "";
+    for l in d.split('.') {
+        let ok = !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-');
+        if !ok {
+            return false;
+        }
+        labels += 1;
+        last = l;
+    }
+    labels >= 2 && last.chars().all(char::is_alphabetic)
 }
 
 /// `[http(s)://]host.tld[:port][/path...]`, no white space.
@@ -141,10 +146,9 @@ pub(crate) fn is_url(s: &str) -> bool {
     if s.chars().any(char::is_whitespace) {
         return false;
     }
-    let lower = s.to_ascii_lowercase();
     let rest = ["https://", "http://", "ftp://"]
         .iter()
-        .find_map(|p| lower.strip_prefix(p).map(|_| &s[p.len()..]))
+        .find_map(|p| s.get(..p.len()).filter(|h| h.eq_ignore_ascii_case(p)).map(|_| &s[p.len()..]))
         .unwrap_or(s);
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let host_port = &rest[..end];
@@ -158,6 +162,10 @@ pub(crate) fn is_url(s: &str) -> bool {
 
 /// Digits with `+ - ( ) . /` and spaces, 3 to 20 digits, optionally `x123` / `ext 123`.
 pub(crate) fn is_phone(s: &str) -> bool {
+    // Fast path: only digits and separators (no extension).
+    if s.bytes().all(|b| b.is_ascii_digit() || b" +-()./".contains(&b)) {
+        return (3..=20).contains(&s.bytes().filter(u8::is_ascii_digit).count());
+    }
     let lower = s.to_ascii_lowercase();
     let mut main = lower.as_str();
     for marker in ["ext.", "ext", "x"] {
@@ -176,10 +184,13 @@ pub(crate) fn is_phone(s: &str) -> bool {
 
 /// Accepted boolean spellings.
 pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    match s.to_ascii_lowercase().as_str() {
-        "true" | "t" | "yes" | "y" | "1" => Some(true),
-        "false" | "f" | "no" | "n" | "0" => Some(false),
-        _ => None,
+    let is = |w: &str| s.eq_ignore_ascii_case(w);
+    if ["true", "t", "yes", "y", "1"].into_iter().any(is) {
+        Some(true)
+    } else if ["false", "f", "no", "n", "0"].into_iter().any(is) {
+        Some(false)
+    } else {
+        None
     }
 }
 

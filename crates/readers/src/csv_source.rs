@@ -154,6 +154,12 @@ impl CsvSource {
         let mut cells = Cells::with_capacity(rec.len(), rec.as_slice().len());
         let mut problem = None;
         match self.encoding {
+            Encoding::Utf8 if std::str::from_utf8(rec.as_slice()).is_ok() => {
+                // Fast path: the whole record is valid UTF-8, so every field is.
+                for field in rec.iter() {
+                    cells.push(std::str::from_utf8(field).unwrap_or_default());
+                }
+            }
             Encoding::Utf8 => {
                 for (i, field) in rec.iter().enumerate() {
                     match std::str::from_utf8(field) {

@@ -59,10 +59,32 @@ impl<R: Read> Read for Tracked<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut m = self.marks.0.lock().unwrap_or_else(PoisonError::into_inner);
-        for (i, &b) in buf[..n].iter().enumerate() {
-            if b == b'\n' || b == b'\r' {
-                m.pending.push_back((self.offset + i as u64, b));
+        let data = &buf[..n];
+        // Eight bytes at a time: skip words without a line break (SWAR zero-byte test).
+        const LO: u64 = 0x0101_0101_0101_0101;
+        const HI: u64 = 0x8080_8080_8080_8080;
+        let has = |w: u64, b: u8| {
+            let x = w ^ (LO * u64::from(b));
+            x.wrapping_sub(LO) & !x & HI
+        };
+        let mut i = 0;
+        while i < data.len() {
+            if i + 8 <= data.len() {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(&data[i..i + 8]);
+                let w = u64::from_le_bytes(word);
+                if has(w, b'\n') | has(w, b'\r') == 0 {
+                    i += 8;
+                    continue;
+                }
             }
+            let end = (i + 8).min(data.len());
+            for (j, &b) in data[i..end].iter().enumerate() {
+                if b == b'\n' || b == b'\r' {
+                    m.pending.push_back((self.offset + (i + j) as u64, b));
+                }
+            }
+            i = end;
         }
         self.offset += n as u64;
         Ok(n)
