@@ -32,8 +32,21 @@ Exit codes: 0 done; 1 finished but some rows rejected; 2 usage or pipeline-file 
 after retries; 75 stopped because today's budget is spent (rerun resumes)."
 )]
 struct Cli {
+    /// Log lines on stderr as plain text or as JSON objects (for machines).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+
     #[command(subcommand)]
     command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +103,14 @@ zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some r
     /// Generate sample data files (for benchmarks and demos).
     #[command(hide = true)]
     Generate(cmd::generate::GenerateArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_long_help = "Examples:\n  zcrm completions bash > /etc/bash_completion.d/zcrm\n  zcrm completions zsh > ~/.zfunc/_zcrm"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Run the built-in Zoho CRM XML API emulator on loopback.
     #[command(
         after_long_help = "Examples:\n  zcrm emulator --seed-demo --token 0123456789abcdef0123456789abcdef\n  \
@@ -161,14 +182,27 @@ fn run_pipeline(args: &cmd::run::RunArgs) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("ZCRM_LOG"))
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let result = match cli.command {
         Command::Fields { module, json, refresh } => cmd::fields::run(&module, json, refresh),
         Command::Budget { json } => cmd::budget::run(json),
         Command::Export(args) => cmd::export::run(&args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "zcrm",
+                &mut out,
+            );
+            Ok(String::from_utf8_lossy(&out).into_owned())
+        }
         Command::Plan { pipeline } => cmd::plan::run(&pipeline),
         Command::Status { pipeline } => cmd::status::run(&pipeline),
         Command::Run(args) => return run_pipeline(&args),

@@ -119,3 +119,21 @@ fn the_emulator_command_serves_a_separate_process() {
     let logs = String::from_utf8_lossy(&out.stderr);
     assert!(!logs.contains(TOKEN), "the emulator never logs tokens: {logs}");
 }
+
+#[test]
+fn completions_and_json_logs() {
+    let mut w = Workdir::new();
+    let bash = w.expect(&["completions", "bash"], 0);
+    assert!(
+        bash.contains("_zcrm()") && bash.contains("export"),
+        "{}",
+        &bash[..200.min(bash.len())]
+    );
+    w.env("ZCRM_LOG", "zcrm_client=debug");
+    let out = w.run(&["--log-format", "json", "fields", "Leads"]);
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let first = logs.lines().next().unwrap_or_default();
+    let v: serde_json::Value =
+        serde_json::from_str(first).unwrap_or_else(|e| panic!("{e}: {logs}"));
+    assert_eq!(v["fields"]["message"], "sending");
+}
