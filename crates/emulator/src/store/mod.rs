@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS records(
 );
 CREATE INDEX IF NOT EXISTS records_list ON records(module, state, id);
 CREATE INDEX IF NOT EXISTS records_modified ON records(module, state, modified_at, id);
+CREATE INDEX IF NOT EXISTS records_created ON records(module, state, created_at, id);
 CREATE INDEX IF NOT EXISTS records_dup ON records(module, state, dupkey);
 CREATE INDEX IF NOT EXISTS records_deleted ON records(module, state, deleted_at, id);
 CREATE TABLE IF NOT EXISTS relations(
