@@ -5,12 +5,11 @@ use anyhow::Result;
 use zcrm_batcher::plan::{StepPlan, schedule};
 use zcrm_batcher::{ImportStep as BatchStep, Journal, MatchStrategy, Mode};
 use zcrm_client::MetadataCache;
-use zcrm_mapping::{CompileOptions, Mapper};
 use zcrm_pipeline::Step;
 use zcrm_protocol::limits::MAX_READ_ROWS;
 use zcrm_protocol::params::{ReadParams, SelectColumns, Window};
 
-use crate::cmd::run::journal_path;
+use crate::cmd::run::{Compiled, compile, journal_path};
 
 /// Runs the command; returns the plan to print.
 pub fn run(path: &std::path::Path) -> Result<String> {
@@ -32,23 +31,8 @@ pub fn run(path: &std::path::Path) -> Result<String> {
         match step {
             Step::Import(s) => {
                 let metadata = u64::from(cache.cached(&s.module).is_none());
-                let fields = cache.get(client, &s.module, false)?.fields;
-                let reader = zcrm_readers::open(&s.source, &s.source_options)?;
-                let headers = reader.headers().to_vec();
-                let opts = CompileOptions {
-                    require_mandatory: s.mode != zcrm_pipeline::Mode::Update,
-                    picklist: s.picklist,
-                    key: s.key.clone().map(|k| (k, None)),
-                    lookup_steps: import_names.clone(),
-                    excel_serials: reader.kind() == zcrm_readers::SourceKind::Xlsx,
-                };
-                let mapper = Mapper::compile(&s.map, &fields, &headers, &opts).map_err(|errs| {
-                    anyhow::anyhow!(
-                        "step {}: {}",
-                        s.name,
-                        errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-                    )
-                })?;
+                let Compiled { fields, reader, mapper, .. } =
+                    compile(s, client, &cache, &import_names)?;
                 let (mut rows, mut valid) = (0u64, 0u64);
                 let known = journal.known_rows(&s.name)?;
                 let mut to_send = 0u64;

@@ -331,15 +331,19 @@ fn fingerprint(path: &std::path::Path) -> Result<String> {
 }
 
 /// A step ready to read: its metadata, open source and compiled mapping.
-struct Compiled {
-    fields: zcrm_protocol::ModuleFields,
-    reader: zcrm_readers::RowReader,
-    headers: Vec<String>,
-    mapper: Mapper,
+pub struct Compiled {
+    /// The module's metadata.
+    pub fields: zcrm_protocol::ModuleFields,
+    /// The open source.
+    pub reader: zcrm_readers::RowReader,
+    /// The source's header.
+    pub headers: Vec<String>,
+    /// The compiled mapping.
+    pub mapper: Mapper,
 }
 
 /// Opens the step's source and compiles its mapping against the module's metadata.
-fn compile(
+pub fn compile(
     s: &ImportStep,
     client: &zcrm_client::Client,
     cache: &MetadataCache,
