@@ -127,6 +127,7 @@ fn fatal(code: &ApiCode) -> bool {
 
 /// The running state of a step.
 struct Run<'a> {
+    progress: &'a mut dyn FnMut(&StepReport),
     client: &'a Client,
     journal: &'a mut Journal,
     step: &'a ImportStep,
@@ -146,7 +147,21 @@ pub fn run_import(
     rows: impl Iterator<Item = PendingRow>,
     reject: &mut dyn FnMut(RejectedRow),
 ) -> Result<StepReport, BatchError> {
+    run_import_with_progress(client, journal, step, rows, reject, &mut |_| {})
+}
+
+/// [`run_import`] that also calls `progress` with the running totals after every write call
+/// (and after reconciling an in-flight payload), for progress bars and periodic log lines.
+pub fn run_import_with_progress(
+    client: &Client,
+    journal: &mut Journal,
+    step: &ImportStep,
+    rows: impl Iterator<Item = PendingRow>,
+    reject: &mut dyn FnMut(RejectedRow),
+    progress: &mut dyn FnMut(&StepReport),
+) -> Result<StepReport, BatchError> {
     let mut run = Run {
+        progress,
         client,
         journal,
         step,
@@ -187,6 +202,7 @@ impl Run<'_> {
             info!(step = %self.step.name, found = r.found, resend = r.resend, "reconciled an in-flight payload");
             self.report.reads += r.reads;
             self.report.reconciled += r.found;
+            (self.progress)(&self.report);
         }
         let known = self.journal.known_rows(&self.step.name)?;
         let strategy = self.step.strategy();
@@ -428,6 +444,21 @@ impl Run<'_> {
             self.client.update_records(&self.step.module, None, xml, &params)
         };
         self.report.writes += 1;
+        let result = self.record(result, seq, sent, insert, dup, reject);
+        (self.progress)(&self.report);
+        result
+    }
+
+    /// Records the outcome of write call `seq` in the journal (reconciling it when in doubt).
+    fn record(
+        &mut self,
+        result: Result<WriteResponse, ClientError>,
+        seq: i64,
+        sent: Vec<(u32, Option<RecordId>, PendingRow)>,
+        insert: bool,
+        dup: bool,
+        reject: &mut dyn FnMut(RejectedRow),
+    ) -> Result<(), BatchError> {
         match result {
             Ok(WriteResponse::Rows(results)) => {
                 let by_no: HashMap<u32, &ApiRow> =

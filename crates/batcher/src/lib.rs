@@ -13,6 +13,8 @@ pub mod report;
 pub mod row;
 
 pub use error::BatchError;
-pub use import::{ImportStep, MatchStrategy, Mode, StepReport, run_import};
+pub use import::{
+    ImportStep, MatchStrategy, Mode, StepReport, run_import, run_import_with_progress,
+};
 pub use journal::{Journal, StepCounts};
 pub use row::{Action, FieldInput, PendingRow, RejectedRow};
