@@ -2,6 +2,8 @@
 
 mod cmd;
 mod connection;
+mod diagnostics;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -133,7 +135,9 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     ) {
         return exit::CRM;
     }
-    if err.downcast_ref::<zcrm_pipeline::LoadError>().is_some() {
+    if err.downcast_ref::<zcrm_pipeline::LoadError>().is_some()
+        || err.downcast_ref::<zcrm_pipeline::Diagnostics>().is_some()
+    {
         return exit::USAGE;
     }
     match client {
@@ -141,6 +145,24 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         Some(ClientError::Config(_) | ClientError::InsecureUrl { .. }) => exit::USAGE,
         Some(_) => exit::CRM,
         None => exit::USAGE,
+    }
+}
+
+/// Prints an error on stderr: pipeline-file problems as miette reports (then what the
+/// command adds, e.g. "nothing was sent"), anything else as `zcrm: cause: cause...`.
+fn report(err: &anyhow::Error) {
+    let diags = match err.downcast_ref::<zcrm_pipeline::LoadError>() {
+        Some(zcrm_pipeline::LoadError::Invalid(d)) => Some(d),
+        _ => err.downcast_ref::<zcrm_pipeline::Diagnostics>(),
+    };
+    match diags {
+        Some(d) => {
+            eprint!("{}", diagnostics::render(d, diagnostics::Style::for_stderr()));
+            if err.chain().count() > 1 {
+                eprintln!("zcrm: {err}");
+            }
+        }
+        None => eprintln!("zcrm: {err:#}"),
     }
 }
 
@@ -159,8 +181,8 @@ fn print(text: &str) -> ExitCode {
 }
 
 /// `zcrm run`: the summary table, then the exit code of DESIGN.md.
-fn run_pipeline(args: &cmd::run::RunArgs) -> ExitCode {
-    match cmd::run::run(args) {
+fn run_pipeline(args: &cmd::run::RunArgs, progress: &progress::Progress) -> ExitCode {
+    match cmd::run::run(args, progress) {
         Ok(r) => {
             let code = match &r.stopped {
                 Some(cmd::run::Stop::Budget(msg)) => {
@@ -174,17 +196,31 @@ fn run_pipeline(args: &cmd::run::RunArgs) -> ExitCode {
             if code == exit::OK { printed } else { ExitCode::from(code) }
         }
         Err(e) => {
-            eprintln!("zcrm: {e:#}");
+            report(&e);
             ExitCode::from(exit_code(&e))
         }
     }
 }
 
+/// The log filter: `ZCRM_LOG` (errors only when unset), plus the plain progress lines
+/// unless `ZCRM_LOG` says something about them (`ZCRM_LOG=zcrm::progress=off` silences them).
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let user = std::env::var("ZCRM_LOG").unwrap_or_default();
+    let user = user.trim();
+    let mut directives = if user.is_empty() { "error".to_owned() } else { user.to_owned() };
+    if !user.contains(progress::TARGET) {
+        directives.push_str(&format!(",{}=info", progress::TARGET));
+    }
+    tracing_subscriber::EnvFilter::builder().parse_lossy(directives)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let progress = progress::Progress::from_env(matches!(cli.log_format, LogFormat::Json));
     let logs = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("ZCRM_LOG"))
-        .with_writer(std::io::stderr);
+        .with_env_filter(log_filter())
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(progress.log_writer());
     match cli.log_format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
@@ -192,7 +228,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Fields { module, json, refresh } => cmd::fields::run(&module, json, refresh),
         Command::Budget { json } => cmd::budget::run(json),
-        Command::Export(args) => cmd::export::run(&args),
+        Command::Export(args) => cmd::export::run(&args, &progress),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(
@@ -205,7 +241,7 @@ fn main() -> ExitCode {
         }
         Command::Plan { pipeline } => cmd::plan::run(&pipeline),
         Command::Status { pipeline } => cmd::status::run(&pipeline),
-        Command::Run(args) => return run_pipeline(&args),
+        Command::Run(args) => return run_pipeline(&args, &progress),
         Command::Validate(args) => return cmd::validate::main(&args),
         Command::Generate(args) => cmd::generate::run(&args),
         Command::Emulator(args) => {
@@ -215,7 +251,7 @@ fn main() -> ExitCode {
     match result {
         Ok(text) => print(&text),
         Err(e) => {
-            eprintln!("zcrm: {e:#}");
+            report(&e);
             ExitCode::from(exit_code(&e))
         }
     }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli_basics;
+mod cli_output;
 mod examples;
 mod export_cli;
 mod harness;

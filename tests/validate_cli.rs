@@ -88,7 +88,8 @@ fn pipeline_and_mapping_errors_exit_2_with_places_and_hints() {
     std::fs::write(w.path().join("map.toml"), broken).unwrap();
     let out = w.expect(&["validate", "map.toml"], 2);
     assert!(out.contains("map.toml:8:1: step \"leads\": Leads has no field `Last Nme`"), "{out}");
-    assert!(out.contains("did you mean `Last Name`?"), "{out}");
+    assert!(out.contains("help: did you mean `Last Name`?"), "{out}");
+    assert!(out.contains(",-[map.toml:8:1]"), "a miette report, in plain ASCII: {out}");
     assert!(out.contains("unknown source column `stuff`"), "{out}");
     assert!(out.contains("did you mean the column `staff`?"), "{out}");
     assert!(out.contains("the required field `Last Name` of Leads is not mapped"), "{out}");

@@ -7,6 +7,7 @@ use zcrm_client::MetadataCache;
 use zcrm_writers::{Codec, ExportSpec, OutputFormat, Since, export};
 
 use crate::connection::{Settings, connect};
+use crate::progress::Progress;
 
 /// The command's options.
 #[derive(Debug, clap::Args)]
@@ -36,8 +37,8 @@ pub struct ExportArgs {
     pub no_formula_guard: bool,
 }
 
-/// Runs the command; returns the summary to print.
-pub fn run(args: &ExportArgs) -> Result<String> {
+/// Runs the command, showing its progress on `progress`; returns the summary to print.
+pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
     let settings = Settings::from_env()?;
     let Some(codec) = Codec::parse(&args.compression) else {
         bail!("--compression must be zstd, snappy or none")
@@ -74,15 +75,9 @@ pub fn run(args: &ExportArgs) -> Result<String> {
     };
     let started = std::time::Instant::now();
     let ledger = conn.client.ledger();
-    let summary = export(&conn.client, &fields, &spec, |p| {
-        if p.pages % 25 == 0 {
-            let calls = ledger.status().map(|s| s.spent).unwrap_or_default();
-            eprintln!(
-                "export {}: {} pages, {} records, {} calls today",
-                spec.module, p.pages, p.records, calls
-            );
-        }
-    })?;
+    let shown = progress.export(&spec.module, ledger);
+    let summary = export(&conn.client, &fields, &spec, |p| shown.page(p.pages.into(), p.records))?;
+    shown.finish();
     let status = ledger.status()?;
     let mut out = format!(
         "exported {} records of {} in {} pages ({:.1}s)\n",

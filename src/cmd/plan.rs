@@ -32,7 +32,7 @@ pub fn run(path: &std::path::Path) -> Result<String> {
             Step::Import(s) => {
                 let metadata = u64::from(cache.cached(&s.module).is_none());
                 let Compiled { fields, reader, mapper, .. } =
-                    compile(s, client, &cache, &import_names)?;
+                    compile(&p, s, client, &cache, &import_names)?;
                 let (mut rows, mut valid) = (0u64, 0u64);
                 let known = journal.known_rows(&s.name)?;
                 let mut to_send = 0u64;

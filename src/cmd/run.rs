@@ -2,17 +2,22 @@
 
 use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use zcrm_batcher::{
     BatchError, FieldInput, ImportStep as BatchStep, Journal, Mode, PendingRow, StepReport,
-    run_import,
+    run_import_with_progress,
 };
 use zcrm_client::MetadataCache;
 use zcrm_mapping::{CompileOptions, MappedChunk, MappedValue, Mapper, RejectWriter};
-use zcrm_pipeline::{ExportColumns, ExportStep, ImportStep, Pipeline, Step};
+use zcrm_pipeline::{
+    Diagnostic, Diagnostics, ExportColumns, ExportStep, ImportStep, Pipeline, Step,
+};
 use zcrm_writers::{Codec, ExportSpec, Since, export};
+
+use crate::progress::Progress;
 
 /// The command's options.
 #[derive(Debug, clap::Args)]
@@ -83,8 +88,8 @@ fn consumer(p: &Pipeline) -> String {
     p.path.file_stem().map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned())
 }
 
-/// Runs the pipeline.
-pub fn run(args: &RunArgs) -> Result<RunResult> {
+/// Runs the pipeline, showing each step's progress on `progress`.
+pub fn run(args: &RunArgs, progress: &Progress) -> Result<RunResult> {
     let p = zcrm_pipeline::load(&args.pipeline)?;
     let selected: Vec<&Step> = p
         .steps
@@ -104,20 +109,22 @@ pub fn run(args: &RunArgs) -> Result<RunResult> {
     let import_names: Vec<String> = p.imports().map(|s| s.name.clone()).collect();
     // Every mapping is checked against its module before anything is sent, so a mistake in the
     // third step does not surface after the first two have run.
+    // Mapping and source problems of every step are reported together, with their places in
+    // the pipeline file; a failure to reach the CRM is not a pipeline problem and stops here.
     let mut problems = Vec::new();
     for step in &selected {
         if let Step::Import(s) = step
-            && let Err(e) = compile(s, client, &cache, &import_names)
+            && let Err(e) = compile(&p, s, client, &cache, &import_names)
         {
-            problems.push(format!("{e:#}"));
+            match e.downcast::<Diagnostics>() {
+                Ok(d) => problems.extend(d.0),
+                Err(e) => return Err(e.context(format!("step {}", s.name))),
+            }
         }
     }
     if !problems.is_empty() {
-        return Err(anyhow!(
-            "{}: nothing was sent:\n{}",
-            args.pipeline.display(),
-            problems.join("\n")
-        ));
+        return Err(anyhow::Error::new(Diagnostics(problems))
+            .context(format!("{}: nothing was sent", args.pipeline.display())));
     }
     let mut result = RunResult { steps: Vec::new(), stopped: None };
     for step in selected {
@@ -137,13 +144,14 @@ pub fn run(args: &RunArgs) -> Result<RunResult> {
                         &mut journal,
                         &import_names,
                         args.dry_run,
+                        progress,
                     ) {
                         Ok(summary) => break summary,
                         Err(StepError::Budget(msg, resets_at)) if args.wait_for_budget => {
                             let wait = (resets_at - jiff::Timestamp::now()).as_secs().max(1) as u64;
-                            eprintln!(
+                            progress.note(&format!(
                                 "{msg}\nwaiting {wait}s for the budget day to turn (--wait-for-budget)"
-                            );
+                            ));
                             std::thread::sleep(std::time::Duration::from_secs(wait + 5));
                         }
                         Err(StepError::Budget(msg, _)) => {
@@ -166,7 +174,7 @@ pub fn run(args: &RunArgs) -> Result<RunResult> {
                         ..StepSummary::default()
                     }
                 } else {
-                    export_step(&p, e, client, &cache, &org)?
+                    export_step(&p, e, client, &cache, &org, progress)?
                 }
             }
         };
@@ -224,6 +232,7 @@ fn pending(row: zcrm_mapping::MappedRow) -> PendingRow {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn import_step(
     p: &Pipeline,
     s: &ImportStep,
@@ -232,16 +241,17 @@ fn import_step(
     journal: &mut Journal,
     import_names: &[String],
     dry_run: bool,
+    progress: &Progress,
 ) -> Result<StepSummary, StepError> {
-    let Compiled { fields, reader, headers, mapper } = compile(s, client, cache, import_names)?;
+    let Compiled { fields, reader, headers, mapper } = compile(p, s, client, cache, import_names)?;
     // A changed source file (a recurring sync's new extract) starts the step over; the same
     // file resumes where the last run stopped.
     if journal.check_source(&s.name, &fingerprint(&s.source)?)? {
-        eprintln!(
+        progress.note(&format!(
             "step {}: {} changed since the last run: starting the step over",
             s.name,
             s.source.display()
-        );
+        ));
     }
     let rejects = RefCell::new(RejectWriter::create(&s.rejects, &headers)?);
     let mut summary =
@@ -254,8 +264,21 @@ fn import_step(
         fields: fields.clone(),
         timezone: zcrm_client::budget::timezone(&p.connection.timezone)?,
     };
+    let shown = progress.import(&s.name, client.ledger());
     let mut rows_read = 0u64;
+    let counted = AtomicBool::new(false);
     let outcome: Result<StepReport, BatchError> = std::thread::scope(|scope| {
+        // The ETA needs the source's row count: a second, cheap pass over the file counts
+        // them while the first is sent (a dry run has no time to save, so it does not).
+        if !dry_run {
+            let total = shown.total_slot();
+            let stop = &counted;
+            scope.spawn(move || {
+                if let Some(n) = count_rows(s, stop) {
+                    total.store(n, Ordering::Relaxed);
+                }
+            });
+        }
         let (tx, rx) =
             std::sync::mpsc::sync_channel::<Result<MappedChunk, zcrm_readers::ReadError>>(4);
         let mapper = &mapper;
@@ -276,27 +299,51 @@ fn import_step(
                 None
             }
         });
+        let shown = &shown;
         let rows = rows.flat_map(|chunk| {
             rows_read += chunk.rows_read as u64;
             let mut w = rejects.borrow_mut();
             for r in &chunk.rejected {
                 let _ = w.write(r);
             }
-            chunk.rows.into_iter().map(pending)
+            // Rejected rows count as read when their chunk arrives, valid ones as the
+            // batcher takes them: the figure moves with the payloads.
+            shown.rows_read(chunk.rows_read.saturating_sub(chunk.rows.len()) as u64);
+            chunk.rows.into_iter().map(move |r| {
+                shown.rows_read(1);
+                pending(r)
+            })
         });
-        if dry_run {
+        let outcome = if dry_run {
             let n = rows.count() as u64;
-            return Ok(StepReport { rows: n, ..StepReport::default() });
-        }
-        run_import(client, journal, &step, rows, &mut |r| {
-            let _ = rejects.borrow_mut().write_parts(
-                r.source.iter().map(String::as_str),
-                r.row,
-                r.line,
-                &r.errors.join(" | "),
-            );
-        })
+            Ok(StepReport { rows: n, ..StepReport::default() })
+        } else {
+            run_import_with_progress(
+                client,
+                journal,
+                &step,
+                rows,
+                &mut |r| {
+                    let _ = rejects.borrow_mut().write_parts(
+                        r.source.iter().map(String::as_str),
+                        r.row,
+                        r.line,
+                        &r.errors.join(" | "),
+                    );
+                },
+                &mut |report| shown.written(report),
+            )
+        };
+        counted.store(true, Ordering::Relaxed);
+        outcome
     });
+    if outcome.is_ok() {
+        // Every row was read: the count is exact whether or not the counting pass finished.
+        shown.total_slot().store(rows_read, Ordering::Relaxed);
+        shown.finish();
+    } else {
+        shown.stop();
+    }
     summary.rows = rows_read;
     let report = match outcome {
         Ok(r) => r,
@@ -317,6 +364,20 @@ fn import_step(
     let _ = report;
     finish_reports(journal, s, rejects.into_inner(), &mut summary)?;
     Ok(summary)
+}
+
+/// The rows of the step's source, counted by a reader of its own; none when reading fails
+/// or `stop` is set first (the step ended before the count did).
+fn count_rows(s: &ImportStep, stop: &AtomicBool) -> Option<u64> {
+    let reader = zcrm_readers::open(&s.source, &s.source_options).ok()?;
+    let mut n = 0u64;
+    for chunk in reader {
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        n += chunk.ok()?.rows.len() as u64;
+    }
+    Some(n)
 }
 
 /// Size and modification time of a source file: what tells a new extract from a rerun.
@@ -342,28 +403,38 @@ pub struct Compiled {
     pub mapper: Mapper,
 }
 
-/// Opens the step's source and compiles its mapping against the module's metadata.
+/// Opens the step's source and compiles its mapping against the module's metadata. A source
+/// that cannot be opened or a wrong mapping is a [`Diagnostics`] error (with places in the
+/// pipeline file); a failed metadata call is the client's error.
 pub fn compile(
+    p: &Pipeline,
     s: &ImportStep,
     client: &zcrm_client::Client,
     cache: &MetadataCache,
     import_names: &[String],
 ) -> Result<Compiled> {
     let fields = cache.get(client, &s.module, false)?.fields;
-    let reader = zcrm_readers::open(&s.source, &s.source_options)?;
+    let problem =
+        |span, message: String, hint| Diagnostic::at(&p.path, &p.text, span, message, hint);
+    let reader = zcrm_readers::open(&s.source, &s.source_options).map_err(|e| {
+        Diagnostics(vec![problem(s.spans.source.clone(), format!("step {:?}: {e}", s.name), None)])
+    })?;
     let headers = reader.headers().to_vec();
     let opts = CompileOptions {
         require_mandatory: s.mode != zcrm_pipeline::Mode::Update,
         picklist: s.picklist,
-        key: s.key.clone().map(|k| (k, None)),
+        key: s.key.clone().map(|k| (k, s.spans.key.clone())),
         lookup_steps: import_names.to_vec(),
         excel_serials: reader.kind() == zcrm_readers::SourceKind::Xlsx,
     };
     let mapper = Mapper::compile(&s.map, &fields, &headers, &opts).map_err(|errs| {
-        anyhow!(
-            "step {}: the mapping is wrong:\n{}",
-            s.name,
-            errs.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
+        Diagnostics(
+            errs.into_iter()
+                .map(|e| {
+                    let span = e.span.or_else(|| s.spans.map.clone());
+                    problem(span, format!("step {:?}: {}", s.name, e.message), e.hint)
+                })
+                .collect(),
         )
     })?;
     Ok(Compiled { fields, reader, headers, mapper })
@@ -400,6 +471,7 @@ fn export_step(
     client: &zcrm_client::Client,
     cache: &MetadataCache,
     org: &str,
+    progress: &Progress,
 ) -> Result<StepSummary> {
     let fields = cache.get(client, &e.module, false)?.fields;
     let since = match &e.since {
@@ -421,7 +493,10 @@ fn export_step(
         org: org.to_owned(),
         timezone: p.connection.timezone.clone(),
     };
-    let s = export(client, &fields, &spec, |_| {}).with_context(|| format!("step {}", e.name))?;
+    let shown = progress.export(&e.name, client.ledger());
+    let s = export(client, &fields, &spec, |p| shown.page(p.pages.into(), p.records))
+        .with_context(|| format!("step {}", e.name))?;
+    shown.finish();
     Ok(StepSummary {
         name: e.name.clone(),
         kind: "export",

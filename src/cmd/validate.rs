@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use zcrm_client::ClientError;
 use zcrm_pipeline::{LoadError, StepSummary, ValidateError};
 
+use crate::diagnostics::{Style, render};
+
 /// Examples for `--help`.
 pub const EXAMPLES: &str = "Examples:\n  zcrm validate pipelines/validate-leads.toml\n  \
 zcrm validate migration.toml --step contacts\n\n\
@@ -70,7 +72,7 @@ fn fail(code: u8, text: &str) -> ExitCode {
 pub fn main(args: &ValidateArgs) -> ExitCode {
     let p = match zcrm_pipeline::load(&args.pipeline) {
         Ok(p) => p,
-        Err(LoadError::Invalid(d)) => return fail(2, &d.to_string()),
+        Err(LoadError::Invalid(d)) => return fail(2, &render(&d, Style::for_stderr())),
         Err(e) => return fail(2, &format!("zcrm: {e}")),
     };
     match zcrm_pipeline::validate(&p, &args.steps) {
@@ -80,7 +82,7 @@ pub fn main(args: &ValidateArgs) -> ExitCode {
             let printed = crate::print(&text);
             if code == 0 { printed } else { ExitCode::from(code) }
         }
-        Err(ValidateError::Spec(d)) => fail(2, &d.to_string()),
+        Err(ValidateError::Spec(d)) => fail(2, &render(&d, Style::for_stderr())),
         Err(ValidateError::Client(ClientError::Budget(b))) => fail(75, &format!("zcrm: {b}")),
         Err(ValidateError::Client(c)) => {
             let code = if matches!(c, ClientError::Config(_) | ClientError::InsecureUrl { .. }) {

@@ -1,9 +1,15 @@
 //! Pipeline-file problems with their place in the file: `file:line:column`, the offending
-//! text and a hint.
+//! text and a hint. Each [`Diagnostic`] is also a [`miette::Diagnostic`] (the file's text as
+//! its source, the offending text as a label, the hint as help), so a front end can render
+//! every problem with miette's report handlers (one report each); `Display` of [`Diagnostics`] is a plain text
+//! rendering of the same for library users.
 
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use miette::{LabeledSpan, NamedSource, SourceCode};
 
 /// One problem of a pipeline file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +30,9 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it.
     pub hint: Option<String>,
+    /// The file's text, named after the file (what miette renders the label in), when the
+    /// problem has a place.
+    pub text: Option<NamedSource<Arc<str>>>,
 }
 
 /// Line and column (1-based; the column counts characters) of byte `at` in `text`.
@@ -56,6 +65,9 @@ impl Diagnostic {
             }
             None => (0, 0, None, 0),
         };
+        let named = span
+            .as_ref()
+            .map(|_| NamedSource::new(file.display().to_string(), Arc::<str>::from(text)));
         Self {
             file: file.to_owned(),
             span,
@@ -65,24 +77,31 @@ impl Diagnostic {
             width,
             message: message.into(),
             hint,
+            text: named,
         }
     }
-}
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line > 0 {
-            writeln!(
-                f,
-                "error: {}:{}:{}: {}",
-                self.file.display(),
-                self.line,
-                self.column,
-                self.message
-            )?;
+    /// The labelled range: the span's first line (a span over a whole table would otherwise
+    /// underline every line of it), at least one character wide where the text has one.
+    fn label_span(&self) -> Option<Range<usize>> {
+        let span = self.span.clone()?;
+        let text = self.text.as_ref().map(|s| &**s.inner())?;
+        let start = span.start.min(text.len());
+        let end = span.end.clamp(start, text.len());
+        let first_line = text.get(start..end).map_or(0, |t| t.find('\n').unwrap_or(t.len()));
+        let end = if first_line > 0 {
+            start + first_line
         } else {
-            writeln!(f, "error: {}: {}", self.file.display(), self.message)?;
-        }
+            // An empty span (an unexpected end of file, say): mark the character there.
+            text.get(start..).and_then(|t| t.chars().next()).map_or(start, |c| start + c.len_utf8())
+        };
+        Some(start..end)
+    }
+
+    /// The plain-text rendering: `error: file:line:column: message`, the line with the
+    /// offending text marked by `^`, and the hint.
+    fn render_plain(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "error: {self}")?;
         if let Some(s) = &self.snippet {
             let n = self.line.to_string();
             let pad = " ".repeat(n.len());
@@ -103,17 +122,43 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// One line: `file:line:column: message` (or `file: message` when the problem has no place).
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+        } else {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        }
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.hint.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.text.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.label_span()?;
+        let label = LabeledSpan::new_primary_with_span(Some("here".to_owned()), span);
+        Some(Box::new(std::iter::once(label)))
+    }
+}
+
 /// Every problem found, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, Default, thiserror::Error)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
-impl fmt::Display for Diagnostics {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for d in &self.0 {
-            writeln!(f, "{d}")?;
-        }
-        write!(
-            f,
+impl Diagnostics {
+    /// `N problem(s) in the pipeline`: the closing line of a report.
+    pub fn count_line(&self) -> String {
+        format!(
             "{} problem{} in the pipeline",
             self.0.len(),
             if self.0.len() == 1 { "" } else { "s" }
@@ -121,8 +166,21 @@ impl fmt::Display for Diagnostics {
     }
 }
 
+/// Every problem in plain text (see [`Diagnostic`]), then the count.
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            d.render_plain(f)?;
+            writeln!(f)?;
+        }
+        write!(f, "{}", self.count_line())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -132,5 +190,54 @@ mod tests {
         assert_eq!(line_col(t, 6), (2, 1));
         let at = t.find('"').unwrap();
         assert_eq!(line_col(t, at), (2, 6));
+    }
+
+    #[test]
+    fn miette_sees_the_file_the_first_line_of_the_span_and_the_hint() {
+        use miette::Diagnostic as _;
+        let text = "[[steps]]\nname = \"x\"\nmod = 1\n";
+        let at = text.find("mod").unwrap_or_default();
+        // A span running over two lines is labelled on its first line only.
+        let d = Diagnostic::at(
+            Path::new("p.toml"),
+            text,
+            Some(at..text.len()),
+            "unknown field `mod`",
+            Some("did you mean `mode`?".to_owned()),
+        );
+        assert_eq!(d.to_string(), "p.toml:3:1: unknown field `mod`");
+        let labels: Vec<_> = d.labels().into_iter().flatten().collect();
+        assert_eq!(labels.len(), 1);
+        assert_eq!((labels[0].offset(), labels[0].len()), (at, "mod = 1".len()));
+        assert_eq!(d.help().map(|h| h.to_string()).as_deref(), Some("did you mean `mode`?"));
+        let code = d.source_code().and_then(|c| c.read_span(labels[0].inner(), 0, 0).ok());
+        assert_eq!(code.as_ref().and_then(|c| c.name()), Some("p.toml"));
+        assert_eq!(code.map(|c| c.line()), Some(2), "0-based in miette");
+
+        // At the end of the file the label still has a place; without a span there is none.
+        let eof = Diagnostic::at(Path::new("p.toml"), "a = ", Some(4..4), "expected a value", None);
+        let label = eof.labels().into_iter().flatten().next().map(|l| (l.offset(), l.len()));
+        assert_eq!(label, Some((4, 0)));
+        let nowhere = Diagnostic::at(Path::new("p.toml"), text, None, "no steps", None);
+        assert!(nowhere.labels().is_none() && nowhere.source_code().is_none());
+        assert_eq!(nowhere.to_string(), "p.toml: no steps");
+    }
+
+    #[test]
+    fn the_plain_rendering_is_unchanged() {
+        let text = "[[steps]]\nname = \"x\"\nmod = 1\n";
+        let at = text.find("mod").unwrap_or_default();
+        let d = Diagnostic::at(
+            Path::new("p.toml"),
+            text,
+            Some(at..at + 3),
+            "unknown field `mod`",
+            Some("see README.md".to_owned()),
+        );
+        let all = Diagnostics(vec![d]);
+        assert_eq!(
+            all.to_string(),
+            "error: p.toml:3:1: unknown field `mod`\n  |\n3 | mod = 1\n  | ^^^\n  = help: see README.md\n\n1 problem in the pipeline"
+        );
     }
 }
