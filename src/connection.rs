@@ -74,6 +74,7 @@ impl Settings {
             timezone: self.timezone.clone(),
             daily_budget: self.daily_budget,
             write_batch: zcrm_protocol::limits::DEFAULT_WRITE_ROWS,
+            writes_in_flight: zcrm_pipeline::model::DEFAULT_WRITES_IN_FLIGHT,
         }
     }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use zcrm_gen::{LeadsSpec, write_leads_csv, write_leads_xlsx};
+use zcrm_gen::{LeadsSpec, leads_map_toml, write_leads_csv, write_leads_xlsx};
 
 /// Arguments of `zcrm generate`.
 #[derive(Debug, clap::Args)]
@@ -14,8 +14,11 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 1000)]
     pub rows: u64,
     /// The output file (.csv or .xlsx).
+    #[arg(long, required_unless_present = "print_map")]
+    pub out: Option<PathBuf>,
+    /// Print the `[steps.map]` table that maps the generated columns onto Leads, and nothing else.
     #[arg(long)]
-    pub out: PathBuf,
+    pub print_map: bool,
     /// Fraction of rows with one deliberate defect.
     #[arg(long, default_value_t = 0.0)]
     pub bad_fraction: f64,
@@ -29,19 +32,23 @@ pub fn run(args: &GenerateArgs) -> Result<String> {
     if args.what != "leads" {
         bail!("unknown data set {:?} (only `leads`)", args.what);
     }
+    if args.print_map {
+        return Ok(leads_map_toml().to_owned());
+    }
+    let Some(out) = &args.out else { bail!("--out is required") };
     if !(0.0..=1.0).contains(&args.bad_fraction) {
         bail!("--bad-fraction must be in [0, 1]");
     }
     let spec = LeadsSpec { rows: args.rows, seed: args.seed, bad_fraction: args.bad_fraction };
-    let ext = args.out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let stats = match ext.as_str() {
-        "csv" => write_leads_csv(&args.out, spec)?,
-        "xlsx" => write_leads_xlsx(&args.out, spec)?,
+        "csv" => write_leads_csv(out, spec)?,
+        "xlsx" => write_leads_xlsx(out, spec)?,
         _ => bail!("--out must end in .csv or .xlsx"),
     };
     Ok(format!(
         "{}: {} rows ({} with a deliberate defect)\n",
-        args.out.display(),
+        out.display(),
         stats.rows,
         stats.bad_rows
     ))

@@ -60,6 +60,7 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                     module: s.module.clone(),
                     mode,
                     write_batch: batch,
+                    in_flight: p.connection.writes_in_flight,
                     fields,
                     timezone: zcrm_client::budget::timezone(&p.connection.timezone)?,
                 };

@@ -261,6 +261,7 @@ fn import_step(
         module: s.module.clone(),
         mode: batch_mode(s)?,
         write_batch: p.connection.write_batch,
+        in_flight: p.connection.writes_in_flight,
         fields: fields.clone(),
         timezone: zcrm_client::budget::timezone(&p.connection.timezone)?,
     };

@@ -6,9 +6,7 @@ use std::collections::{HashMap, HashSet};
 use jiff::tz::TimeZone;
 use tracing::{info, warn};
 use zcrm_client::{Client, ClientError};
-use zcrm_protocol::params::{
-    ApiVersion, DuplicateCheck, ReadParams, SelectColumns, Sort, Window, WriteParams,
-};
+use zcrm_protocol::params::{ApiVersion, ReadParams, SelectColumns, Sort, Window};
 use zcrm_protocol::value::format_datetime;
 use zcrm_protocol::{
     ApiCode, Direction, ModuleFields, RecordId, RowOutcome as ApiRow, WriteResponse, XmlDataBuilder,
@@ -19,6 +17,7 @@ use crate::fingerprint;
 use crate::journal::{Journal, RowOutcome};
 use crate::reconcile::reconcile;
 use crate::row::{Action, FieldInput, PendingRow, RejectedRow};
+use crate::window::{Job, Senders};
 
 /// What an import step does with each row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +58,9 @@ pub struct ImportStep {
     pub mode: Mode,
     /// Rows per write call (100 by default, never above 200).
     pub write_batch: u32,
+    /// Write calls kept in flight at once (1 = one after the other; at most
+    /// [`MAX_IN_FLIGHT`](crate::window::MAX_IN_FLIGHT)).
+    pub in_flight: u32,
     /// The module's metadata.
     pub fields: ModuleFields,
     /// The org's time zone (payload send times are recorded in it).
@@ -125,6 +127,16 @@ fn fatal(code: &ApiCode) -> bool {
     )
 }
 
+/// A write call in flight: its rows, and what it claims (records it updates, duplicate-check
+/// values it inserts) so that two calls touching the same record never run at once.
+struct Outstanding {
+    seq: i64,
+    rows: Vec<(u32, Option<RecordId>, PendingRow)>,
+    insert: bool,
+    dup: bool,
+    claims: Vec<String>,
+}
+
 /// The running state of a step.
 struct Run<'a> {
     progress: &'a mut dyn FnMut(&StepReport),
@@ -135,6 +147,8 @@ struct Run<'a> {
     inserts: Vec<PendingRow>,
     updates: Vec<(RecordId, PendingRow)>,
     index: HashMap<String, RecordId>,
+    senders: Senders,
+    outstanding: Vec<Outstanding>,
 }
 
 /// Runs `step` over `rows` (valid rows in source order). Rows the journal already has are
@@ -152,6 +166,10 @@ pub fn run_import(
 
 /// [`run_import`] that also calls `progress` with the running totals after every write call
 /// (and after reconciling an in-flight payload), for progress bars and periodic log lines.
+///
+/// Payloads are packed and journalled on the calling thread, in source order; up to
+/// `step.in_flight` write calls run at once on sender threads, and every outcome is recorded
+/// on the calling thread as it arrives.
 pub fn run_import_with_progress(
     client: &Client,
     journal: &mut Journal,
@@ -160,28 +178,33 @@ pub fn run_import_with_progress(
     reject: &mut dyn FnMut(RejectedRow),
     progress: &mut dyn FnMut(&StepReport),
 ) -> Result<StepReport, BatchError> {
-    let mut run = Run {
-        progress,
-        client,
-        journal,
-        step,
-        report: StepReport::default(),
-        inserts: Vec::new(),
-        updates: Vec::new(),
-        index: HashMap::new(),
-    };
-    let mut rows = rows.peekable();
-    let outcome = run.drive(&mut rows, reject);
-    match outcome {
-        Ok(()) => Ok(run.report),
-        Err(BatchError::Client(ClientError::Budget(b))) => {
-            let mut left = (run.inserts.len() + run.updates.len()) as u64;
-            let known = run.journal.known_rows(&step.name)?;
-            left += rows.filter(|r| !known.contains(&r.row)).count() as u64;
-            Err(BatchError::Budget { source: b, rows_left: left })
+    std::thread::scope(|scope| {
+        let mut run = Run {
+            progress,
+            client,
+            journal,
+            step,
+            report: StepReport::default(),
+            inserts: Vec::new(),
+            updates: Vec::new(),
+            index: HashMap::new(),
+            senders: Senders::start(scope, client, &step.module, step.in_flight),
+            outstanding: Vec::new(),
+        };
+        let mut rows = rows.peekable();
+        let outcome = run.drive(&mut rows, reject);
+        run.senders.close();
+        match outcome {
+            Ok(()) => Ok(run.report),
+            Err(BatchError::Client(ClientError::Budget(b))) => {
+                let mut left = (run.inserts.len() + run.updates.len()) as u64;
+                let known = run.journal.known_rows(&step.name)?;
+                left += rows.filter(|r| !known.contains(&r.row)).count() as u64;
+                Err(BatchError::Budget { source: b, rows_left: left })
+            }
+            Err(e) => Err(e),
         }
-        Err(e) => Err(e),
-    }
+    })
 }
 
 impl Run<'_> {
@@ -267,7 +290,7 @@ impl Run<'_> {
         }
         self.flush_inserts(reject)?;
         self.flush_updates(reject)?;
-        Ok(())
+        self.drain(reject)
     }
 
     fn push_update(
@@ -384,7 +407,9 @@ impl Run<'_> {
         self.send(rows, false, false, reject)
     }
 
-    /// Sends one payload. `insert` with `dup` uses duplicateCheck=2 (idempotent upsert).
+    /// Packs one payload, records it in the journal as in flight and hands it to a sender.
+    /// Waits first while the window is full or a call in flight touches the same records.
+    /// `insert` with `dup` uses duplicateCheck=2 (idempotent upsert).
     fn send(
         &mut self,
         rows: Vec<(Option<RecordId>, PendingRow)>,
@@ -392,6 +417,15 @@ impl Run<'_> {
         dup: bool,
         reject: &mut dyn FnMut(RejectedRow),
     ) -> Result<(), BatchError> {
+        let claims = self.claims(&rows, insert, dup);
+        while self.outstanding.len() >= self.senders.capacity
+            || self.outstanding.iter().any(|o| o.claims.iter().any(|c| claims.contains(c)))
+        {
+            if let Err(e) = self.complete_one(reject) {
+                self.put_back(rows.into_iter().map(|(id, r)| (0, id, r)));
+                return Err(e);
+            }
+        }
         let mut b = XmlDataBuilder::new(&self.step.module, self.step.write_batch);
         let mut sent: Vec<(u32, Option<RecordId>, PendingRow)> = Vec::new();
         for (id, row) in rows {
@@ -434,19 +468,86 @@ impl Run<'_> {
             &self.now(),
             &journal_rows,
         )?;
-        let params = WriteParams {
-            duplicate_check: dup.then_some(DuplicateCheck::Update),
-            ..WriteParams::multi_row()
-        };
-        let result = if insert {
-            self.client.insert_records(&self.step.module, xml, &params)
-        } else {
-            self.client.update_records(&self.step.module, None, xml, &params)
-        };
+        if let Err(job) = self.senders.send(Job { seq, insert, dup, xml }) {
+            self.journal.abort_payload(&self.step.name, job.seq)?;
+            return Err(BatchError::Journal("the write senders stopped".into()));
+        }
         self.report.writes += 1;
-        let result = self.record(result, seq, sent, insert, dup, reject);
+        self.outstanding.push(Outstanding { seq, rows: sent, insert, dup, claims });
+        Ok(())
+    }
+
+    /// What a payload of `rows` claims: the records it updates, or the duplicate-check values
+    /// it inserts (plain inserts claim nothing).
+    fn claims(
+        &self,
+        rows: &[(Option<RecordId>, PendingRow)],
+        insert: bool,
+        dup: bool,
+    ) -> Vec<String> {
+        if insert && !dup {
+            return Vec::new();
+        }
+        let dup_field = self
+            .step
+            .module
+            .parse::<zcrm_protocol::Module>()
+            .ok()
+            .and_then(|m| m.duplicate_check_field());
+        rows.iter()
+            .filter_map(|(id, row)| match (id, dup_field) {
+                (Some(id), _) => Some(format!("id:{id}")),
+                (None, Some(f)) => {
+                    row.fields.iter().find(|(l, _)| l == f).and_then(|(_, v)| match v {
+                        FieldInput::Text(t) => Some(format!("dup:{}", t.trim().to_lowercase())),
+                        FieldInput::Lookup { .. } => None,
+                    })
+                }
+                (None, None) => None,
+            })
+            .collect()
+    }
+
+    /// Rows of a payload that was never sent go back to the buffers (counted as left).
+    fn put_back(&mut self, rows: impl IntoIterator<Item = (u32, Option<RecordId>, PendingRow)>) {
+        for (_, id, row) in rows {
+            match id {
+                Some(id) => self.updates.push((id, row)),
+                None => self.inserts.push(row),
+            }
+        }
+    }
+
+    /// Waits for one write call to finish and records its outcome. On an error, the other calls
+    /// in flight are still waited for and recorded before the error is returned.
+    fn complete_one(&mut self, reject: &mut dyn FnMut(RejectedRow)) -> Result<(), BatchError> {
+        let Some((seq, result)) = self.senders.next_done() else {
+            return Err(BatchError::Journal("the write senders stopped".into()));
+        };
+        let Some(at) = self.outstanding.iter().position(|o| o.seq == seq) else {
+            return Err(BatchError::Journal(format!(
+                "an answer for payload {seq}, which is not in flight"
+            )));
+        };
+        let o = self.outstanding.swap_remove(at);
+        let recorded = self.record(result, o.seq, o.rows, o.insert, o.dup, reject);
         (self.progress)(&self.report);
-        result
+        if recorded.is_err() {
+            while !self.outstanding.is_empty() {
+                if self.complete_one(reject).is_err() {
+                    break;
+                }
+            }
+        }
+        recorded
+    }
+
+    /// Waits for every write call in flight and records the outcomes.
+    fn drain(&mut self, reject: &mut dyn FnMut(RejectedRow)) -> Result<(), BatchError> {
+        while !self.outstanding.is_empty() {
+            self.complete_one(reject)?;
+        }
+        Ok(())
     }
 
     /// Records the outcome of write call `seq` in the journal (reconciling it when in doubt).
@@ -505,6 +606,9 @@ impl Run<'_> {
             )),
             Err(ClientError::InDoubt { reason, .. }) => {
                 warn!(step = %self.step.name, %reason, "write in doubt; reconciling before anything else is sent");
+                // The other calls in flight finish first: reconciliation then sees their records
+                // already claimed by their own rows.
+                self.drain(reject)?;
                 let payload =
                     self.journal.in_flight(&self.step.name)?.into_iter().find(|p| p.seq == seq);
                 if let Some(p) = payload {
@@ -554,12 +658,7 @@ impl Run<'_> {
                 self.journal.abort_payload(&self.step.name, seq)?;
                 if matches!(e, ClientError::Budget(_)) {
                     // Put the rows back so the caller can count them as left.
-                    for (_, id, row) in sent {
-                        match id {
-                            Some(id) => self.updates.push((id, row)),
-                            None => self.inserts.push(row),
-                        }
-                    }
+                    self.put_back(sent);
                 }
                 Err(BatchError::Client(e))
             }

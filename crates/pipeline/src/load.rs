@@ -217,6 +217,16 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
             ),
         }
     }
+    if let Some(w) = &c.writes_in_flight {
+        match u32::try_from(*w.get_ref()) {
+            Ok(n @ 1..=8) => spec.writes_in_flight = n,
+            _ => cx.error(
+                Some(w.span()),
+                format!("writes_in_flight of {}: it must be between 1 and 8", w.get_ref()),
+                Some("1 sends one write call at a time; the default is 3".into()),
+            ),
+        }
+    }
     spec
 }
 

@@ -26,7 +26,13 @@ pub struct ConnectionSpec {
     pub daily_budget: Option<u32>,
     /// Rows per write call (1..=200).
     pub write_batch: u32,
+    /// Write calls kept in flight at once (1..=8).
+    pub writes_in_flight: u32,
 }
+
+/// Write calls a step keeps in flight unless the pipeline says otherwise: enough to keep the
+/// CRM busy while the next payload is packed and journalled, few enough to be a polite client.
+pub const DEFAULT_WRITES_IN_FLIGHT: u32 = 3;
 
 impl Default for ConnectionSpec {
     fn default() -> Self {
@@ -39,6 +45,7 @@ impl Default for ConnectionSpec {
             timezone: zcrm_protocol::limits::DEFAULT_ORG_TIMEZONE.to_owned(),
             daily_budget: None,
             write_batch: zcrm_protocol::limits::DEFAULT_WRITE_ROWS,
+            writes_in_flight: DEFAULT_WRITES_IN_FLIGHT,
         }
     }
 }

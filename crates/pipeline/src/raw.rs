@@ -37,6 +37,8 @@ pub struct RawConnection {
     pub daily_budget: Option<Spanned<i64>>,
     /// `write_batch`.
     pub write_batch: Option<Spanned<i64>>,
+    /// `writes_in_flight`.
+    pub writes_in_flight: Option<Spanned<i64>>,
 }
 
 /// `[state]`.

@@ -242,3 +242,57 @@ fn lookups_resolve_through_the_journal_and_missing_keys_are_rejected() {
     assert_eq!(names, ["Acme 0", "Acme 2"], "the contacts point at the accounts");
     let _ = RowOutcome::NotApplied { row: 0 };
 }
+
+#[test]
+fn updates_of_one_record_in_separate_payloads_apply_in_source_order_despite_the_window() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let mut j = journal(&env);
+    let insert = step(&c, "seed", "Accounts", Mode::Insert, 100);
+    let seed = PendingRow {
+        row: 1,
+        line: 2,
+        key: Some("A".into()),
+        source: vec![],
+        fields: vec![("Account Name".into(), FieldInput::Text("Acme".into()))],
+    };
+    run_import(&c, &mut j, &insert, std::iter::once(seed), &mut no_rejects()).unwrap();
+    let id = j.id_for_key("seed", "A").unwrap().unwrap();
+    // One row per payload, three payloads in flight at most: the six updates of the same record
+    // must still land one after the other, so that the last source row wins.
+    let mut s = step(&c, "notes", "Accounts", Mode::Update { match_on: None }, 1);
+    s.in_flight = 3;
+    let rows = (0..6u64).map(|i| PendingRow {
+        row: i + 1,
+        line: i + 2,
+        key: None,
+        source: vec![],
+        fields: vec![
+            ("Id".into(), FieldInput::Text(id.to_string())),
+            ("Description".into(), FieldInput::Text(format!("note {i}"))),
+        ],
+    });
+    let r = run_import(&c, &mut j, &s, rows, &mut no_rejects()).unwrap();
+    assert_eq!((r.updated, r.writes), (6, 6));
+    let page =
+        c.get_records_owned("Accounts", &zcrm_protocol::params::ReadParams::default()).unwrap();
+    let notes: Vec<&str> = page.rows().filter_map(|r| r.text("Description")).collect();
+    assert_eq!(notes, ["note 5"]);
+}
+
+#[test]
+fn one_or_several_writes_in_flight_end_with_the_same_records() {
+    for in_flight in [1, 2, 8] {
+        let env = env(|c| c);
+        let c = client(&env, 100_000);
+        let mut j = journal(&env);
+        let mut s = step(&c, "leads", "Leads", Mode::Insert, 10);
+        s.in_flight = in_flight;
+        let r = run_import(&c, &mut j, &s, leads(0, 95).into_iter(), &mut no_rejects()).unwrap();
+        assert_eq!((r.created, r.writes), (95, 10), "in_flight = {in_flight}");
+        assert_eq!(env.emu.record_counts()["Leads"], 95);
+        let ids = legacy_ids(&c);
+        assert_eq!(ids.len(), 95);
+        assert_eq!(j.successes("leads").unwrap().len(), 95);
+    }
+}

@@ -1,0 +1,113 @@
+//! Write calls in flight: a few sender threads that only make the network call, so that the
+//! next payload is packed and journalled while the CRM works on the previous ones.
+//!
+//! Everything that touches the journal stays on the caller's thread; a sender gets a payload
+//! that is already recorded as in flight and hands back the call's result.
+
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::Scope;
+
+use zcrm_client::{Client, ClientError};
+use zcrm_protocol::WriteResponse;
+use zcrm_protocol::params::{DuplicateCheck, WriteParams};
+
+/// The most write calls a step keeps in flight at once.
+pub const MAX_IN_FLIGHT: u32 = 8;
+
+/// One write call for a sender.
+#[derive(Debug)]
+pub(crate) struct Job {
+    /// The payload's journal sequence number.
+    pub seq: i64,
+    /// `insertRecords` (else `updateRecords`).
+    pub insert: bool,
+    /// `duplicateCheck=2` (insert or update the record with the same duplicate-check value).
+    pub dup: bool,
+    /// The xmlData.
+    pub xml: String,
+}
+
+/// A finished write call: the payload's sequence number and what the CRM answered.
+pub(crate) type Done = (i64, Result<WriteResponse, ClientError>);
+
+/// Sender threads of one step.
+pub(crate) struct Senders {
+    jobs: Option<Sender<Job>>,
+    done: Receiver<Done>,
+    /// How many calls may be in flight at once.
+    pub capacity: usize,
+}
+
+impl Senders {
+    /// Starts `capacity` sender threads in `scope` that call `client` for `module`.
+    pub fn start<'scope>(
+        scope: &'scope Scope<'scope, '_>,
+        client: &'scope Client,
+        module: &'scope str,
+        capacity: u32,
+    ) -> Self {
+        let capacity = capacity.clamp(1, MAX_IN_FLIGHT) as usize;
+        let (jobs, queue) = channel::<Job>();
+        let (report, done) = channel::<Done>();
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..capacity {
+            let queue = Arc::clone(&queue);
+            let report = report.clone();
+            scope.spawn(move || {
+                loop {
+                    // The lock is held only while waiting for the next job, never during a call.
+                    let next = queue.lock().map(|q| q.recv());
+                    let Ok(Ok(Job { seq, insert, dup, xml })) = next else { break };
+                    let result = call(client, module, insert, dup, xml);
+                    if report.send((seq, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Self { jobs: Some(jobs), done, capacity }
+    }
+
+    /// Hands a payload (already journalled as in flight) to a sender.
+    pub fn send(&self, job: Job) -> Result<(), Job> {
+        match &self.jobs {
+            Some(tx) => tx.send(job).map_err(|e| e.0),
+            None => Err(job),
+        }
+    }
+
+    /// Waits for the next finished call (`None` when every sender has stopped).
+    pub fn next_done(&self) -> Option<Done> {
+        self.done.recv().ok()
+    }
+
+    /// Lets the senders finish once their queue is empty.
+    pub fn close(&mut self) {
+        self.jobs = None;
+    }
+}
+
+impl Drop for Senders {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn call(
+    client: &Client,
+    module: &str,
+    insert: bool,
+    dup: bool,
+    xml: String,
+) -> Result<WriteResponse, ClientError> {
+    let params = WriteParams {
+        duplicate_check: dup.then_some(DuplicateCheck::Update),
+        ..WriteParams::multi_row()
+    };
+    if insert {
+        client.insert_records(module, xml, &params)
+    } else {
+        client.update_records(module, None, xml, &params)
+    }
+}
