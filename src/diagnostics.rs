@@ -16,7 +16,7 @@ pub enum Style {
         /// Whether to color (false under `NO_COLOR`).
         color: bool,
     },
-    /// ASCII art, no escape codes, no line wrapping.
+    /// ASCII art, no escape codes.
     Plain,
 }
 
@@ -37,13 +37,14 @@ impl Style {
 pub fn render(diags: &Diagnostics, style: Style) -> String {
     let mut ordered: Vec<&Diagnostic> = diags.0.iter().collect();
     ordered.sort_by_key(|d| (d.line == 0, d.line, d.column));
-    let (theme, width) = match style {
-        Style::Terminal { color: true } => (GraphicalTheme::unicode(), 100),
-        Style::Terminal { color: false } => (GraphicalTheme::unicode_nocolor(), 100),
-        // A log line is not wrapped: grep finds whole messages.
-        Style::Plain => (GraphicalTheme::none(), usize::MAX / 4),
+    let theme = match style {
+        Style::Terminal { color: true } => GraphicalTheme::unicode(),
+        Style::Terminal { color: false } => GraphicalTheme::unicode_nocolor(),
+        Style::Plain => GraphicalTheme::none(),
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
+    // Lines are not wrapped: a terminal wraps at its own width, and grep finds whole messages.
+    let handler =
+        GraphicalReportHandler::new_themed(theme).with_wrap_lines(false).with_links(false);
     let mut out = String::new();
     for d in ordered {
         let mut one = String::new();
@@ -106,6 +107,18 @@ mod tests {
         assert!(colored.contains('\u{1b}') && colored.contains('╭'), "{colored}");
         let mono = render(&diags(text), Style::Terminal { color: false });
         assert!(!mono.contains('\u{1b}') && mono.contains('╭'), "{mono}");
+    }
+
+    #[test]
+    fn long_messages_stay_on_one_line() {
+        let text = "[[steps]]\nname = \"x\"\nmod = \"insert\"\n";
+        let long = format!("unknown field `mod`, expected one of {}", "`name`, ".repeat(30));
+        let at = text.find("mod").unwrap_or_default();
+        let d = Diagnostic::at(Path::new("p.toml"), text, Some(at..at + 3), &long, None);
+        for style in [Style::Plain, Style::Terminal { color: false }] {
+            let out = render(&Diagnostics(vec![d.clone()]), style);
+            assert!(out.contains(&format!("p.toml:3:1: {long}\n")), "{out}");
+        }
     }
 
     #[test]
