@@ -131,7 +131,11 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     });
     if matches!(
         err.downcast_ref::<zcrm_writers::ExportError>(),
-        Some(zcrm_writers::ExportError::Io { .. } | zcrm_writers::ExportError::Value { .. })
+        Some(
+            zcrm_writers::ExportError::Io { .. }
+                | zcrm_writers::ExportError::Value { .. }
+                | zcrm_writers::ExportError::Page(_),
+        )
     ) {
         return exit::CRM;
     }

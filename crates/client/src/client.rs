@@ -11,6 +11,7 @@ use zcrm_protocol::response::misc::{
     ConvertResult, ModuleInfo, RelatedUpdateResult, StatusResult, UploadResult, User,
     decode_deleted_ids,
 };
+use zcrm_protocol::response::records::precheck_records;
 use zcrm_protocol::{
     ApiCode, Method, ModuleFields, RecordId, RecordsPage, Request, ResponseError, Retry,
     WriteResponse,
@@ -169,6 +170,18 @@ impl Client {
         f: impl FnMut(RecordsPage<'_>) -> T,
     ) -> Result<T, ClientError> {
         self.records(&Self::build(Request::get_records(module, p))?, f)
+    }
+
+    /// getRecords, returning the response body for decoding later (on another thread) and an
+    /// upper bound of its rows. API errors, `<nodata>` and bodies cut short are handled here as
+    /// for [`Client::get_records`] (see [`precheck_records`]).
+    pub fn get_records_body(
+        &self,
+        module: &str,
+        p: &ReadParams,
+    ) -> Result<(Vec<u8>, usize), ClientError> {
+        let req = Self::build(Request::get_records(module, p))?;
+        self.call(&req, None, |body| precheck_records(body).map(|rows| (body.to_vec(), rows)))
     }
 
     /// getRecords, returning an owned page.

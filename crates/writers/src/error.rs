@@ -25,6 +25,9 @@ pub enum ExportError {
         /// Why the value does not fit.
         reason: String,
     },
+    /// A getRecords page could not be decoded.
+    #[error("decoding a getRecords page: {0}")]
+    Page(#[from] zcrm_protocol::ResponseError),
     /// Bad options (unknown column, unsupported output extension, ...).
     #[error("{0}")]
     Usage(String),

@@ -24,11 +24,13 @@ use zcrm_protocol::{Module, ModuleFields, RecordsPage};
 use crate::ExportError;
 use crate::columns::{self, ExportColumn};
 use crate::csv_sink::CsvSink;
+use crate::ordered::{JobFailed, Ordered};
+use crate::pages::{ConvertedPage, convert_page};
 use crate::parquet_sink::{Codec, FileInfo, ParquetSink};
 use crate::sink::Sink;
 use crate::watermark::{self, Watermark};
 
-const MODIFIED: &str = "Modified Time";
+use crate::pages::MODIFIED;
 
 /// The output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,12 +104,12 @@ pub struct ExportSpec {
     pub timezone: String,
 }
 
-/// Progress after each page.
+/// Progress, once after each page is fetched.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Progress {
     /// Pages fetched.
     pub pages: u32,
-    /// Records written.
+    /// Records written (trailing the pages fetched by the few still being converted).
     pub records: u64,
 }
 
@@ -231,52 +233,56 @@ pub fn export(
     let since_text = since.map(format_datetime);
     let mut sink: Option<Box<dyn Sink>> = None;
     let mut summary = ExportSummary { since: since_text.clone(), ..ExportSummary::default() };
-    let mut written_ids: Vec<u64> = Vec::new();
+    let mut rows = RowTracker {
+        written: Vec::new(),
+        unchanged: &unchanged,
+        next_since: &next_since,
+        boundary: &mut boundary,
+    };
+    // Pages are fetched here, in order; for Parquet they are decoded and turned into Arrow
+    // batches on rayon's threads while the next pages are fetched, and written in page order.
+    let mut converting: Ordered<Result<ConvertedPage, ExportError>> = Ordered::for_pool();
     let mut page_no = 0u32;
     loop {
         params.window = Window::page(page_no);
-        let full = client.get_records(
-            &spec.module,
-            &params,
-            |page: RecordsPage<'_>| -> Result<bool, ExportError> {
-                summary.pages += 1;
-                if sink.is_none() {
-                    if spec.columns.is_none() {
-                        columns::add_seen_ids(&mut cols, page.labels.iter().map(|l| &**l));
-                    }
-                    sink = Some(open_sink(
-                        spec,
-                        &dest,
-                        cols.clone(),
-                        &exported_at,
-                        since_text.as_deref(),
-                    )?);
+        let (body, upper) = client.get_records_body(&spec.module, &params)?;
+        summary.pages += 1;
+        if upper == 0 {
+            break;
+        }
+        if sink.is_none() {
+            let page = RecordsPage::decode(&body)?;
+            if spec.columns.is_none() {
+                columns::add_seen_ids(&mut cols, page.labels.iter().map(|l| &**l));
+            }
+            sink = Some(open_sink(spec, &dest, cols.clone(), &exported_at, since_text.as_deref())?);
+        }
+        let Some(out) = sink.as_mut() else { break };
+        match out.batch_converter() {
+            Some(conv) => {
+                let id = id_field.clone();
+                if let Some(done) = converting.submit(move || convert_page(&conv, &id, &body)) {
+                    write_converted(done, &mut rows, out.as_mut(), &mut summary)?;
                 }
-                let mut keep =
-                    dedupe(&page, &id_field, &mut written_ids, &mut summary.duplicates_skipped);
-                for (row, k) in page.rows().zip(keep.iter_mut()) {
-                    let (Some(id), Some(mt)) = (row.id(&id_field), row.text(MODIFIED)) else {
-                        continue;
-                    };
-                    if mt >= next_since.as_str() {
-                        boundary.push((id.0, mt.to_owned()));
-                    }
-                    if *k && unchanged.get(&id.0).is_some_and(|prev| prev == mt) {
-                        *k = false;
-                        summary.unchanged_skipped += 1;
-                    }
-                }
-                if let Some(s) = sink.as_mut() {
-                    summary.records += s.write_page(&page, &keep)? as u64;
-                }
-                Ok(page.len() as u32 >= MAX_READ_ROWS)
-            },
-        )??;
+            }
+            None => {
+                let page = RecordsPage::decode(&body)?;
+                let keys = page.rows().map(|r| (r.id(&id_field).map(|i| i.0), r.text(MODIFIED)));
+                let keep = rows.keep(keys, &mut summary);
+                summary.records += out.write_page(&page, &keep)? as u64;
+            }
+        }
+        // Once per page fetched (records written may trail by the pages still converting).
         progress(Progress { pages: summary.pages, records: summary.records });
-        if !full {
+        if upper < MAX_READ_ROWS as usize {
             break;
         }
         page_no += 1;
+    }
+    while let Some(done) = converting.oldest() {
+        if let Some(out) = sink.as_mut() {
+            write_converted(done, &mut rows, out.as_mut(), &mut summary)?;
+        }
     }
     let sink = match sink {
         Some(s) => Some(s),
@@ -324,28 +330,59 @@ fn open_sink(
     })
 }
 
-/// Marks the rows to write: those whose id was not written yet. Ids arrive in creation order,
-/// so the list stays sorted and lookups are binary searches; a page that breaks the order (a
-/// real org whose ids are not monotonic) falls back to sorting.
-fn dedupe(
-    page: &RecordsPage<'_>,
-    id_field: &str,
-    written: &mut Vec<u64>,
-    skipped: &mut u64,
-) -> Vec<bool> {
-    page.rows()
-        .map(|row| {
-            let Some(id) = row.id(id_field).map(|i| i.0) else { return true };
-            match written.binary_search(&id) {
+/// Per-row bookkeeping in page order: which rows to write (ids not written yet in this export,
+/// and not unchanged since the previous run's boundary) and the watermark boundary.
+struct RowTracker<'a> {
+    /// Ids written so far. They arrive in creation order, so the list stays sorted and lookups
+    /// are binary searches; a page that breaks the order (a real org whose ids are not
+    /// monotonic) falls back to inserting in place.
+    written: Vec<u64>,
+    unchanged: &'a std::collections::HashMap<u64, String>,
+    next_since: &'a str,
+    boundary: &'a mut Vec<(u64, String)>,
+}
+
+impl RowTracker<'_> {
+    /// The keep flags of a page's rows, given each row's id and Modified Time.
+    fn keep<'k>(
+        &mut self,
+        keys: impl Iterator<Item = (Option<u64>, Option<&'k str>)>,
+        summary: &mut ExportSummary,
+    ) -> Vec<bool> {
+        keys.map(|(id, mt)| {
+            let Some(id) = id else { return true };
+            match self.written.binary_search(&id) {
                 Ok(_) => {
-                    *skipped += 1;
-                    false
+                    summary.duplicates_skipped += 1;
+                    return false;
                 }
-                Err(pos) => {
-                    written.insert(pos, id);
-                    true
-                }
+                Err(pos) => self.written.insert(pos, id),
             }
+            let Some(mt) = mt else { return true };
+            if mt >= self.next_since {
+                self.boundary.push((id, mt.to_owned()));
+            }
+            if self.unchanged.get(&id).is_some_and(|prev| prev == mt) {
+                summary.unchanged_skipped += 1;
+                return false;
+            }
+            true
         })
         .collect()
+    }
+}
+
+/// Writes a converted page's kept rows.
+fn write_converted(
+    done: Result<Result<ConvertedPage, ExportError>, JobFailed>,
+    rows: &mut RowTracker<'_>,
+    sink: &mut dyn Sink,
+    summary: &mut ExportSummary,
+) -> Result<(), ExportError> {
+    let page = done.map_err(|e| ExportError::Usage(e.to_string()))??;
+    let keep = rows.keep(page.keys.iter().map(|(id, mt)| (*id, mt.as_deref())), summary);
+    if let Some(batch) = page.batch {
+        summary.records += sink.write_batch(batch, &keep)? as u64;
+    }
+    Ok(())
 }

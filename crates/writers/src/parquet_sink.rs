@@ -151,16 +151,57 @@ impl Builder {
     }
 }
 
-/// Writes Parquet. Arrow batches are built on the caller's thread while a writer thread
-/// encodes, compresses and writes the previous ones, so both cores work.
+/// Turns decoded pages into Arrow batches of the export's schema. Shared (`Arc`) by the threads
+/// that convert pages in parallel; holds no per-page state.
+pub struct BatchConverter {
+    cols: Vec<ExportColumn>,
+    schema: Arc<Schema>,
+    tz: TimeZone,
+    tz_name: Arc<str>,
+}
+
+impl BatchConverter {
+    /// The batch of the rows of `page` whose `keep` flag is set (`None` when none is).
+    pub fn convert(
+        &self,
+        page: &RecordsPage<'_>,
+        keep: &[bool],
+    ) -> Result<Option<RecordBatch>, ExportError> {
+        let mut builders: Vec<Builder> =
+            self.cols.iter().map(|c| Builder::new(c.kind, &self.tz_name)).collect();
+        let map = label_map(page, &self.cols);
+        let mut slots = Vec::new();
+        let mut n = 0;
+        for (row, _) in page.rows.iter().zip(keep).filter(|(_, k)| **k) {
+            place(row, &map, &mut slots, self.cols.len());
+            for ((b, cell), col) in builders.iter_mut().zip(&slots).zip(&self.cols) {
+                b.append(*cell, &self.tz).map_err(|reason| ExportError::Value {
+                    id: cell_text(slots[0]).map_or_else(|| "?".to_owned(), |t| t.into_owned()),
+                    field: col.label.clone(),
+                    reason,
+                })?;
+            }
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        let arrays = builders.iter_mut().map(Builder::finish).collect::<Result<Vec<_>, _>>();
+        arrays
+            .and_then(|a| RecordBatch::try_new(self.schema.clone(), a))
+            .map(Some)
+            .map_err(|e| ExportError::Usage(format!("building an Arrow batch: {e}")))
+    }
+}
+
+/// Writes Parquet. Arrow batches are built on the caller's thread (or, through
+/// [`BatchConverter`], on several) while a writer thread encodes, compresses and writes the
+/// previous ones.
 pub struct ParquetSink {
     tx: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
     writer: Option<std::thread::JoinHandle<Result<File, String>>>,
     file: AtomicFile,
-    cols: Vec<ExportColumn>,
-    schema: Arc<Schema>,
-    builders: Vec<Builder>,
-    tz: TimeZone,
+    converter: Arc<BatchConverter>,
 }
 
 /// Batches in flight between the builder and the writer thread (bounded: memory stays flat).
@@ -220,9 +261,9 @@ impl ParquetSink {
                 writer.into_inner().map_err(|e| e.to_string())
             })
             .map_err(|e| ExportError::io(dest, e))?;
-        let tz_name: Arc<str> = info.timezone.into();
-        let builders = cols.iter().map(|c| Builder::new(c.kind, &tz_name)).collect();
-        Ok(Self { tx: Some(tx), writer: Some(thread), file, cols, schema, builders, tz })
+        let converter =
+            Arc::new(BatchConverter { cols, schema, tz, tz_name: info.timezone.into() });
+        Ok(Self { tx: Some(tx), writer: Some(thread), file, converter })
     }
 
     /// The writer thread's error, once it has stopped.
@@ -239,30 +280,31 @@ impl ParquetSink {
 
 impl Sink for ParquetSink {
     fn write_page(&mut self, page: &RecordsPage<'_>, keep: &[bool]) -> Result<usize, ExportError> {
-        let map = label_map(page, &self.cols);
-        let mut slots = Vec::new();
-        let mut n = 0;
-        for (row, _) in page.rows.iter().zip(keep).filter(|(_, k)| **k) {
-            place(row, &map, &mut slots, self.cols.len());
-            for ((b, cell), col) in self.builders.iter_mut().zip(&slots).zip(&self.cols) {
-                b.append(*cell, &self.tz).map_err(|reason| ExportError::Value {
-                    id: cell_text(slots[0]).map_or_else(|| "?".to_owned(), |t| t.into_owned()),
-                    field: col.label.clone(),
-                    reason,
-                })?;
-            }
-            n += 1;
+        match self.converter.convert(page, keep)? {
+            Some(batch) => self.write_batch(batch, &[]),
+            None => Ok(0),
         }
-        if n > 0 {
-            let arrays =
-                self.builders.iter_mut().map(Builder::finish).collect::<Result<Vec<_>, _>>();
-            let batch = arrays
-                .and_then(|a| RecordBatch::try_new(self.schema.clone(), a))
-                .map_err(|e| ExportError::io(self.file.dest(), e))?;
-            let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
-            if !sent {
-                return Err(self.writer_failed());
-            }
+    }
+
+    fn batch_converter(&self) -> Option<Arc<BatchConverter>> {
+        Some(self.converter.clone())
+    }
+
+    fn write_batch(&mut self, batch: RecordBatch, keep: &[bool]) -> Result<usize, ExportError> {
+        let batch = if keep.iter().all(|k| *k) {
+            batch
+        } else {
+            let mask = arrow::array::BooleanArray::from(keep.to_vec());
+            arrow::compute::filter_record_batch(&batch, &mask)
+                .map_err(|e| ExportError::io(self.file.dest(), e))?
+        };
+        let n = batch.num_rows();
+        if n == 0 {
+            return Ok(0);
+        }
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
+        if !sent {
+            return Err(self.writer_failed());
         }
         Ok(n)
     }

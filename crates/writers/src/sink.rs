@@ -1,6 +1,11 @@
 //! Where exported rows go: a sink receives each page with a mask of the rows to keep.
 
+use std::sync::Arc;
+
+use arrow::record_batch::RecordBatch;
 use zcrm_protocol::{Cell, RecordsPage};
+
+use crate::parquet_sink::BatchConverter;
 
 use crate::ExportError;
 use crate::columns::ExportColumn;
@@ -9,6 +14,17 @@ use crate::columns::ExportColumn;
 pub trait Sink {
     /// Appends the kept rows of `page`; returns how many were written.
     fn write_page(&mut self, page: &RecordsPage<'_>, keep: &[bool]) -> Result<usize, ExportError>;
+    /// For sinks that take Arrow batches: the converter other threads use to turn pages into
+    /// batches for [`Sink::write_batch`].
+    fn batch_converter(&self) -> Option<Arc<BatchConverter>> {
+        None
+    }
+    /// Appends the rows of a batch made by the sink's converter whose `keep` flag is set (an
+    /// empty `keep` keeps every row); returns how many were written.
+    fn write_batch(&mut self, batch: RecordBatch, keep: &[bool]) -> Result<usize, ExportError> {
+        let _ = (batch, keep);
+        Err(ExportError::Usage("this output format does not take Arrow batches".into()))
+    }
     /// Completes the file and moves it into place.
     fn finish(self: Box<Self>) -> Result<std::path::PathBuf, ExportError>;
 }

@@ -141,6 +141,23 @@ impl<'a> RecordsPage<'a> {
     }
 }
 
+/// A quick look at a record-page response, for callers that decode the records later (on
+/// another thread): an `<error>` envelope gives its API error and a body cut short a decode
+/// error, exactly as [`RecordsPage::decode`] reports them, but the records are not decoded.
+/// Returns an upper bound of the page's rows (the `<row ` tags; a value that holds that text
+/// literally in a CDATA section can only make it larger), 0 for `<nodata>`.
+pub fn precheck_records(bytes: &[u8]) -> Result<usize, ResponseError> {
+    let first = |tag: &[u8]| memchr::memmem::find(bytes, tag).unwrap_or(usize::MAX);
+    let result = first(b"<result");
+    let complete = bytes.trim_ascii_end().ends_with(b"</response>");
+    if !complete || result == usize::MAX || first(b"<error") < result || first(b"<nodata") < result
+    {
+        // Small or broken bodies: the full decoder names the API error or the defect.
+        return RecordsPage::decode(bytes).map(|p| p.len());
+    }
+    Ok(memchr::memmem::find_iter(&bytes[result..], b"<row ").count())
+}
+
 fn shape(msg: &str) -> ResponseError {
     ResponseError::Decode(DecodeError::Shape(msg.to_owned()))
 }

@@ -231,3 +231,25 @@ fn related_update() {
     assert_eq!(r.added, [RecordId(900000000000001), RecordId(900000000000004)]);
     assert!(r.updated.is_empty());
 }
+
+#[test]
+fn precheck_counts_rows_and_reports_errors_and_cut_bodies_like_decode() {
+    use zcrm_protocol::response::records::precheck_records;
+    for name in ["records_contacts.xml", "records_nulls.xml", "records_line_items.xml"] {
+        let body = fixture(name);
+        let page = RecordsPage::decode(&body).unwrap();
+        assert_eq!(precheck_records(&body).unwrap(), page.len(), "{name}");
+        // A body cut anywhere is a decode error, as for the full decoder.
+        let cut = &body[..body.len() * 2 / 3];
+        assert!(
+            matches!(precheck_records(cut), Err(zcrm_protocol::ResponseError::Decode(_))),
+            "{name} cut short"
+        );
+    }
+    assert_eq!(precheck_records(&fixture("nodata.xml")).unwrap(), 0);
+    for name in ["error_4600.xml", "error_4421.xml"] {
+        let err = precheck_records(&fixture(name)).unwrap_err();
+        let full = RecordsPage::decode(&fixture(name)).unwrap_err();
+        assert_eq!(err.to_string(), full.to_string(), "{name}");
+    }
+}
