@@ -427,3 +427,46 @@ fn a_two_day_import_on_a_free_edition_stops_at_the_budget_and_resumes_the_next_d
     assert!(keys.values().all(|c| *c == 1), "no duplicates across the two days");
     assert_accounted(&w, n);
 }
+
+/// Rewrites `xlsx` with its first sheet's XML cut at `fraction` of its length.
+fn cut_sheet(xlsx: &Path, out: &Path, fraction: f64) {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(xlsx).unwrap()).unwrap();
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    for i in 0..zin.len() {
+        let mut entry = zin.by_index(i).unwrap();
+        let name = entry.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        if name.starts_with("xl/worksheets/sheet1") {
+            data.truncate((data.len() as f64 * fraction) as usize);
+            data.extend_from_slice(b"<row r=\"x\"><c r=\"A");
+        }
+        zout.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        zout.write_all(&data).unwrap();
+    }
+    zout.finish().unwrap();
+}
+
+#[test]
+fn a_source_that_breaks_part_way_fails_the_step_instead_of_ending_it() {
+    let w = workdir();
+    let emu = emulator(w.path(), |c| c);
+    w.expect(&["generate", "leads", "--rows", "6000", "--out", "whole.xlsx"], 0);
+    cut_sheet(&w.path().join("whole.xlsx"), &w.path().join("cut.xlsx"), 0.75);
+    let map = w.expect(&["generate", "leads", "--print-map"], 0);
+    let step = format!(
+        "[[steps]]\nname = \"leads\"\nimport = \"Leads\"\nsource = \"cut.xlsx\"\nkey = \"lead_id\"\n{map}"
+    );
+    let p = pipeline(&w, &emu, "", &step);
+    let out = w.run(&["run", p.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cut.xlsx stopped after"), "{err}");
+    assert!(err.contains("rerun to resume"), "{err}");
+    // What was read before the break was sent and recorded, not thrown away.
+    let sent = emu.record_counts().get("Leads").copied().unwrap_or(0);
+    assert!(sent > 0 && sent < 6_000, "{sent} records");
+    let status = w.expect(&["status", p.to_str().unwrap()], 0);
+    assert!(status.contains(&sent.to_string()), "{status}");
+}

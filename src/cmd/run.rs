@@ -268,7 +268,7 @@ fn import_step(
     let shown = progress.import(&s.name, client.ledger());
     let mut rows_read = 0u64;
     let counted = AtomicBool::new(false);
-    let outcome: Result<StepReport, BatchError> = std::thread::scope(|scope| {
+    let (outcome, read_error) = std::thread::scope(|scope| {
         // The ETA needs the source's row count: a second, cheap pass over the file counts
         // them while the first is sent (a dry run has no time to save, so it does not).
         if !dry_run {
@@ -336,8 +336,22 @@ fn import_step(
             )
         };
         counted.store(true, Ordering::Relaxed);
-        outcome
+        (outcome, read_error)
     });
+    // A source that fails part-way (an I/O error, a corrupt sheet) must not end the step as if
+    // it were complete: what was sent is in the journal, and a rerun resumes after the fix.
+    let outcome: Result<StepReport, BatchError> = match (outcome, read_error) {
+        (Ok(_), Some(e)) => {
+            shown.stop();
+            finish_reports(journal, s, rejects.into_inner(), &mut summary)?;
+            return Err(StepError::Other(anyhow::Error::new(e).context(format!(
+                "step {}: reading {} stopped after {rows_read} rows (the rows before were sent; rerun to resume)",
+                s.name,
+                s.source.display()
+            ))));
+        }
+        (outcome, _) => outcome,
+    };
     if outcome.is_ok() {
         // Every row was read: the count is exact whether or not the counting pass finished.
         shown.total_slot().store(rows_read, Ordering::Relaxed);
