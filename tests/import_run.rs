@@ -452,8 +452,8 @@ fn cut_sheet(xlsx: &Path, out: &Path, fraction: f64) {
 fn a_source_that_breaks_part_way_fails_the_step_instead_of_ending_it() {
     let w = workdir();
     let emu = emulator(w.path(), |c| c);
-    w.expect(&["generate", "leads", "--rows", "6000", "--out", "whole.xlsx"], 0);
-    cut_sheet(&w.path().join("whole.xlsx"), &w.path().join("cut.xlsx"), 0.75);
+    w.expect(&["generate", "leads", "--rows", "10000", "--out", "whole.xlsx"], 0);
+    cut_sheet(&w.path().join("whole.xlsx"), &w.path().join("cut.xlsx"), 0.9);
     let map = w.expect(&["generate", "leads", "--print-map"], 0);
     let step = format!(
         "[[steps]]\nname = \"leads\"\nimport = \"Leads\"\nsource = \"cut.xlsx\"\nkey = \"lead_id\"\n{map}"
@@ -466,7 +466,7 @@ fn a_source_that_breaks_part_way_fails_the_step_instead_of_ending_it() {
     assert!(err.contains("rerun to resume"), "{err}");
     // What was read before the break was sent and recorded, not thrown away.
     let sent = emu.record_counts().get("Leads").copied().unwrap_or(0);
-    assert!(sent > 0 && sent < 6_000, "{sent} records");
+    assert!(sent > 0 && sent < 10_000, "{sent} records");
     let status = w.expect(&["status", p.to_str().unwrap()], 0);
     assert!(status.contains(&sent.to_string()), "{status}");
 }
