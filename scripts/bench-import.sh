@@ -54,4 +54,4 @@ tail -n 1 "$work/run.log"
 cat "$work/summary.txt"
 wall=$(echo "$end - $start" | bc)
 echo "rows: $rows  wall: ${wall}s  rows/s: $(echo "$rows / $wall" | bc)"
-ps -o cputime= -p $emu | sed 's/^/emulator CPU time: /'
+awk "{printf \"emulator CPU: %.1f s user+sys\\n\", (\$14+\$15)/$(getconf CLK_TCK)}" /proc/$emu/stat
