@@ -2,14 +2,14 @@
 //! replacement, case, default) coerced to the field's type and validated as the server would.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::civil::{Date, DateTime};
 use zcrm_protocol::value::{parse_date, parse_datetime, parse_decimal};
 use zcrm_protocol::{Direction, RecordId, Value};
-use zcrm_readers::{Row, excel_serial_to_date};
+use zcrm_readers::{Cells, Row, RowPos, RowRef, excel_serial_to_date};
 
+use crate::fasthash::{FastMap, FastSet};
 use crate::{Case, MappedRow, MappedValue, Mapper, PicklistMode, Problem, RejectedRow};
 
 /// Where a field's raw text comes from, compiled.
@@ -30,8 +30,8 @@ pub(crate) enum TemplatePiece {
 /// Picklist options: exact, and by lower case for the case-insensitive fallback.
 #[derive(Debug)]
 pub(crate) struct Picklist {
-    exact: HashSet<String>,
-    lower: HashMap<String, String>,
+    exact: FastSet<String>,
+    lower: FastMap<String, String>,
 }
 
 impl Picklist {
@@ -68,12 +68,30 @@ pub(crate) struct Plan {
     pub(crate) input: Input,
     pub(crate) trim: bool,
     pub(crate) case: Option<Case>,
-    pub(crate) values: HashMap<String, String>,
+    pub(crate) values: FastMap<String, String>,
     pub(crate) default: Option<String>,
     pub(crate) target: Target,
     pub(crate) required: bool,
     pub(crate) max_length: Option<u32>,
     pub(crate) lookup: Option<String>,
+}
+
+/// A row's cells, however they are held.
+pub(crate) trait CellSource {
+    /// Cell `i`, or `""` past the end.
+    fn cell(&self, i: usize) -> &str;
+}
+
+impl CellSource for Cells {
+    fn cell(&self, i: usize) -> &str {
+        self.get(i)
+    }
+}
+
+impl CellSource for RowRef<'_> {
+    fn cell(&self, i: usize) -> &str {
+        self.get(i)
+    }
 }
 
 /// A field's value before it is owned: text borrowed from the row where possible.
@@ -111,19 +129,40 @@ fn apply_case(s: &str, case: Case) -> String {
     }
 }
 
+/// ASCII bytes allowed in an e-mail address's local part besides letters and digits.
+const LOCAL_PUNCT: &[u8] = b"!#$%&'*+/=?^_`{|}~.-";
+
 /// `local@domain.tld`, no spaces, at most 254 characters.
 pub(crate) fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else { return false };
+    let b = s.as_bytes();
+    if b.len() > 254 {
+        return false;
+    }
+    let Some(at) = b.iter().rposition(|&c| c == b'@') else { return false };
+    let (local, domain) = (b.get(..at).unwrap_or_default(), b.get(at + 1..).unwrap_or_default());
     let ok_local = !local.is_empty()
         && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
-    ok_local && s.len() <= 254 && is_host(domain)
+        && local.first() != Some(&b'.')
+        && local.last() != Some(&b'.')
+        && !local.windows(2).any(|w| w == b"..");
+    if !ok_local {
+        return false;
+    }
+    let chars_ok = if local.is_ascii() {
+        local.iter().all(|c| c.is_ascii_alphanumeric() || LOCAL_PUNCT.contains(c))
+    } else {
+        s.get(..at)
+            .unwrap_or_default()
+            .chars()
+            .all(|c| c.is_alphanumeric() || (c.is_ascii() && LOCAL_PUNCT.contains(&(c as u8))))
+    };
+    chars_ok && is_host(s.get(at + 1..).unwrap_or_default()) && !domain.is_empty()
 }
 
 fn is_host(d: &str) -> bool {
+    if d.is_ascii() {
+        return is_ascii_host(d.as_bytes());
+    }
     let mut labels = 0;
     let mut last = "";
     for l in d.split('.') {
@@ -141,9 +180,40 @@ fn is_host(d: &str) -> bool {
     labels >= 2 && last.chars().all(char::is_alphabetic)
 }
 
+/// [`is_host`] for ASCII text, in one pass over the bytes.
+fn is_ascii_host(d: &[u8]) -> bool {
+    let (mut labels, mut len, mut alpha, mut prev) = (0u32, 0usize, true, b'.');
+    for &c in d {
+        if c == b'.' {
+            if len == 0 || prev == b'-' {
+                return false;
+            }
+            labels += 1;
+            len = 0;
+            alpha = true;
+        } else {
+            if !(c.is_ascii_alphanumeric() || c == b'-') || (len == 0 && c == b'-') {
+                return false;
+            }
+            len += 1;
+            if len > 63 {
+                return false;
+            }
+            alpha &= c.is_ascii_alphabetic();
+        }
+        prev = c;
+    }
+    len > 0 && prev != b'-' && labels >= 1 && alpha
+}
+
 /// `[http(s)://]host.tld[:port][/path...]`, no white space.
 pub(crate) fn is_url(s: &str) -> bool {
-    if s.chars().any(char::is_whitespace) {
+    let white = if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0B)
+    } else {
+        s.chars().any(char::is_whitespace)
+    };
+    if white {
         return false;
     }
     let rest = ["https://", "http://", "ftp://"]
@@ -160,11 +230,26 @@ pub(crate) fn is_url(s: &str) -> bool {
     is_host(host)
 }
 
+/// A phone number's separators.
+fn phone_sep(b: u8) -> bool {
+    matches!(b, b' ' | b'+' | b'-' | b'(' | b')' | b'.' | b'/')
+}
+
 /// Digits with `+ - ( ) . /` and spaces, 3 to 20 digits, optionally `x123` / `ext 123`.
 pub(crate) fn is_phone(s: &str) -> bool {
     // Fast path: only digits and separators (no extension).
-    if s.bytes().all(|b| b.is_ascii_digit() || b" +-()./".contains(&b)) {
-        return (3..=20).contains(&s.bytes().filter(u8::is_ascii_digit).count());
+    let mut digits = 0usize;
+    let mut plain = true;
+    for b in s.bytes() {
+        if b.is_ascii_digit() {
+            digits += 1;
+        } else if !phone_sep(b) {
+            plain = false;
+            break;
+        }
+    }
+    if plain {
+        return (3..=20).contains(&digits);
     }
     let lower = s.to_ascii_lowercase();
     let mut main = lower.as_str();
@@ -179,7 +264,7 @@ pub(crate) fn is_phone(s: &str) -> bool {
         }
     }
     let digits = main.bytes().filter(u8::is_ascii_digit).count();
-    (3..=20).contains(&digits) && main.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c))
+    (3..=20).contains(&digits) && main.bytes().all(|b| b.is_ascii_digit() || phone_sep(b))
 }
 
 /// Accepted boolean spellings.
@@ -245,16 +330,16 @@ fn datetime_of(s: &str, fmt: Option<&str>, serials: bool) -> Result<DateTime, St
 
 impl Plan {
     /// The field's text after every transform.
-    fn text<'a>(&'a self, row: &'a Row) -> Cow<'a, str> {
+    fn text<'a, R: CellSource>(&'a self, row: &'a R) -> Cow<'a, str> {
         let raw: Cow<'a, str> = match &self.input {
-            Input::Column(i) => Cow::Borrowed(row.cells.get(*i)),
+            Input::Column(i) => Cow::Borrowed(row.cell(*i)),
             Input::Const(v) => Cow::Borrowed(v.as_str()),
             Input::Template(pieces) => {
                 let mut s = String::new();
                 for p in pieces {
                     match p {
                         TemplatePiece::Text(t) => s.push_str(t),
-                        TemplatePiece::Column(i) => s.push_str(row.cells.get(*i)),
+                        TemplatePiece::Column(i) => s.push_str(row.cell(*i)),
                     }
                 }
                 Cow::Owned(s)
@@ -321,9 +406,9 @@ impl Plan {
         }
     }
 
-    fn coerce<'a>(
+    fn coerce<'a, R: CellSource>(
         &'a self,
-        row: &'a Row,
+        row: &'a R,
         m: &Mapper,
         warn: &mut Vec<Fail>,
     ) -> Result<Coerced<'a>, Fail> {
@@ -349,7 +434,8 @@ impl Plan {
                     | Target::Integer { .. }
             )
         {
-            let n = text.chars().count();
+            // A text no longer in bytes than the limit is within it in characters.
+            let n = if text.len() <= max as usize { 0 } else { text.chars().count() };
             if n > max as usize {
                 return Err(("too long", format!("{n} characters, at most {max} allowed")));
             }
@@ -459,21 +545,58 @@ pub(crate) enum Outcome {
     Rejected(RejectedRow),
 }
 
+/// What checking a row's cells found.
+struct Checked {
+    problems: Vec<Problem>,
+    warns: Vec<Problem>,
+    fields: Vec<(Arc<str>, MappedValue)>,
+    key: Option<String>,
+}
+
 impl Mapper {
     /// Maps one row: every field coerced and checked; `build` false only counts (no values kept).
     pub(crate) fn map_row(&self, row: Row, build: bool) -> Outcome {
+        let c = self.check(&row.cells, row.problem.as_deref(), build);
+        self.outcome(c, row.pos, build, || row.cells)
+    }
+
+    /// [`Mapper::map_row`] for a row borrowed from a block: cells are copied only for the
+    /// rows kept (rejected ones, and valid ones when `build`).
+    pub(crate) fn map_ref(&self, row: RowRef<'_>, build: bool) -> Outcome {
+        let c = self.check(&row, row.problem, build);
+        self.outcome(c, row.pos, build, || row.to_cells())
+    }
+
+    fn outcome(
+        &self,
+        c: Checked,
+        pos: RowPos,
+        build: bool,
+        cells: impl FnOnce() -> Cells,
+    ) -> Outcome {
+        let Checked { problems, warns, fields, key } = c;
+        if !problems.is_empty() {
+            return Outcome::Rejected(RejectedRow { pos, source: cells(), problems });
+        }
+        if !build {
+            return Outcome::Valid(None, warns);
+        }
+        Outcome::Valid(Some(MappedRow { pos, key, source: cells(), fields }), warns)
+    }
+
+    fn check<R: CellSource>(&self, row: &R, problem: Option<&str>, build: bool) -> Checked {
         let mut problems = Vec::new();
         let mut warns: Vec<Problem> = Vec::new();
         let mut scratch = Vec::new();
-        if let Some(p) = &row.problem {
+        if let Some(p) = problem {
             problems.push(Problem {
                 field: Arc::from("row"),
                 column: None,
                 rule: "unreadable row",
-                reason: p.clone(),
+                reason: p.to_owned(),
             });
         }
-        let key = self.key.as_ref().map(|(i, _)| row.cells.get(*i));
+        let key = self.key.as_ref().map(|(i, _)| row.cell(*i));
         if let (Some(k), Some((_, col))) = (key, &self.key)
             && k.trim().is_empty()
         {
@@ -486,7 +609,7 @@ impl Mapper {
         }
         let mut fields = Vec::with_capacity(if build { self.plans.len() } else { 0 });
         for plan in &self.plans {
-            match plan.coerce(&row, self, &mut scratch) {
+            match plan.coerce(row, self, &mut scratch) {
                 Err(f) => problems.push(plan.problem(f)),
                 Ok(c) if build && problems.is_empty() => match c {
                     Coerced::Empty => {}
@@ -511,14 +634,8 @@ impl Mapper {
                 warns.push(plan.problem(w));
             }
         }
-        if !problems.is_empty() {
-            return Outcome::Rejected(RejectedRow { pos: row.pos, source: row.cells, problems });
-        }
-        if !build {
-            return Outcome::Valid(None, warns);
-        }
-        let key = key.map(str::to_owned);
-        Outcome::Valid(Some(MappedRow { pos: row.pos, key, source: row.cells, fields }), warns)
+        let key = if build && problems.is_empty() { key.map(str::to_owned) } else { None };
+        Checked { problems, warns, fields, key }
     }
 }
 

@@ -247,7 +247,7 @@ impl Mapper {
                 input,
                 trim: s.trim,
                 case: s.case,
-                values: s.values.clone(),
+                values: s.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 default: s.default.clone(),
                 target,
                 required: opts.require_mandatory && meta.required && !is_id,

@@ -10,6 +10,7 @@
 mod coerce;
 mod compile;
 mod error;
+mod fasthash;
 mod output;
 mod reject;
 mod run;
@@ -21,6 +22,6 @@ pub use compile::{CompileOptions, Mapper};
 pub use error::{Problem, SpecError};
 pub use output::{MappedChunk, MappedRow, MappedValue, RejectedRow};
 pub use reject::{RejectWriter, RejectWriterError};
-pub use run::map_chunks;
+pub use run::{map_blocks, map_chunks};
 pub use spec::{Case, FieldSource, FieldSpec, MapEntry, MapSpec, PicklistMode, Span};
 pub use suggest::did_you_mean;

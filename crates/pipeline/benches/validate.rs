@@ -83,10 +83,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| assert_eq!(floor(&csv), rows));
     });
     eprintln!("peak memory after the floor: {:.0} MB", peak_mb());
-    g.bench_function("zcrm-readers only (rows into chunks)", |b| {
+    g.bench_function("zcrm-readers only (blocks cut and decoded)", |b| {
         b.iter(|| {
             let r = zcrm_readers::open(&csv, &Default::default()).unwrap();
-            assert_eq!(r.map(|c| c.unwrap().rows.len() as u64).sum::<u64>(), rows);
+            let n: u64 = r.blocks().map(|b| b.unwrap().decode().len() as u64).sum();
+            assert_eq!(n, rows);
         });
     });
     g.bench_function("zcrm validate (read + map + validate + rejects)", |b| {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use zcrm_client::{ClientError, MetadataCache};
-use zcrm_mapping::{CompileOptions, Mapper, RejectWriter, RejectWriterError, map_chunks};
+use zcrm_mapping::{CompileOptions, Mapper, RejectWriter, RejectWriterError, map_blocks};
 use zcrm_protocol::ModuleFields;
 use zcrm_readers::{ReadError, RowReader, SourceKind};
 
@@ -141,7 +141,7 @@ fn run_step(
     let (mut read, mut valid) = (0u64, 0u64);
     let mut reasons: HashMap<String, u64> = HashMap::new();
     let mut warnings: HashMap<String, u64> = HashMap::new();
-    map_chunks(reader, mapper, false, |chunk| -> Result<(), ValidateError> {
+    map_blocks(reader.blocks(), mapper, false, |chunk| -> Result<(), ValidateError> {
         read += chunk.rows_read as u64;
         valid += chunk.valid as u64;
         for r in &chunk.rejected {

@@ -3,13 +3,19 @@
 /// Renders an XLSX number as the text a person typed: integral values without `.0` or an
 /// exponent (phone numbers, zip codes, ids), others in the shortest exact decimal form.
 pub fn render_number(f: f64) -> String {
+    let mut s = String::new();
+    push_number(f, &mut s);
+    s
+}
+
+/// [`render_number`] appended to `out`.
+pub(crate) fn push_number(f: f64, out: &mut String) {
+    use std::fmt::Write;
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e17 {
         // Exact: integral and within the range where f64 holds every integer we print.
-        format!("{}", f as i64)
+        let _ = write!(out, "{}", f as i64);
     } else if f.is_finite() {
-        format!("{f}")
-    } else {
-        String::new()
+        let _ = write!(out, "{f}");
     }
 }
 

@@ -8,7 +8,8 @@ use std::thread::JoinHandle;
 use crate::csv_source::CsvSource;
 use crate::xlsx_source::read_sheet;
 use crate::{
-    CHANNEL_CHUNKS, Chunk, CsvOptions, DEFAULT_CHUNK_ROWS, ReadError, SourceInfo, XlsxOptions,
+    CHANNEL_CHUNKS, Chunk, CsvOptions, DEFAULT_CHUNK_ROWS, RawBlock, ReadError, SourceInfo,
+    XlsxOptions,
 };
 
 /// The kind of a source file.
@@ -53,14 +54,17 @@ impl Default for SourceOptions {
     }
 }
 
-/// An open source: its header, and its rows in chunks (an iterator), read on a thread.
+/// An open source: its header, and its rows in chunks, read on a thread.
 ///
-/// At most [`CHANNEL_CHUNKS`] chunks wait for the consumer; dropping the reader stops the thread.
+/// As an iterator it hands out [`Chunk`]s of owned rows; [`RowReader::blocks`] hands out the
+/// reader thread's [`RawBlock`]s instead, for consumers that decode them on their own threads
+/// (see `zcrm_mapping::map_blocks`). At most [`CHANNEL_CHUNKS`] chunks wait for the consumer;
+/// dropping the reader stops the thread.
 pub struct RowReader {
     headers: Vec<String>,
     kind: SourceKind,
     source: Arc<SourceInfo>,
-    rx: Option<Receiver<Result<Chunk, ReadError>>>,
+    rx: Option<Receiver<Result<RawBlock, ReadError>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -98,14 +102,11 @@ pub fn open(path: &Path, opts: &SourceOptions) -> Result<RowReader, ReadError> {
             let thread = std::thread::Builder::new()
                 .name("zcrm-csv-reader".into())
                 .spawn(move || {
-                    let mut seq = 0;
                     loop {
-                        match src.next_rows(chunk_rows) {
-                            Ok(rows) if rows.is_empty() => return,
-                            Ok(rows) => {
-                                let chunk = Chunk { seq, source: info.clone(), rows };
-                                seq += 1;
-                                if tx.send(Ok(chunk)).is_err() {
+                        match src.next_block(chunk_rows, &info) {
+                            Ok(None) => return,
+                            Ok(Some(block)) => {
+                                if tx.send(Ok(block)).is_err() {
                                     return;
                                 }
                             }
@@ -153,10 +154,9 @@ impl RowReader {
     }
 }
 
-impl Iterator for RowReader {
-    type Item = Result<Chunk, ReadError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl RowReader {
+    /// The next block as the reader thread cut it (not decoded yet).
+    pub fn next_block(&mut self) -> Option<Result<RawBlock, ReadError>> {
         let got = self.rx.as_ref()?.recv().ok();
         if got.is_none() {
             self.rx = None;
@@ -167,6 +167,39 @@ impl Iterator for RowReader {
             }
         }
         got
+    }
+
+    /// The rest of the source as raw blocks (decode each with [`RawBlock::decode`]).
+    pub fn blocks(self) -> Blocks {
+        Blocks(self)
+    }
+}
+
+/// The blocks of a [`RowReader`] (see [`RowReader::blocks`]).
+#[derive(Debug)]
+pub struct Blocks(RowReader);
+
+impl Blocks {
+    /// The header row's column names, as read.
+    pub fn headers(&self) -> &[String] {
+        self.0.headers()
+    }
+}
+
+impl Iterator for Blocks {
+    type Item = Result<RawBlock, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next_block()
+    }
+}
+
+impl Iterator for RowReader {
+    type Item = Result<Chunk, ReadError>;
+
+    /// The next chunk of owned rows (decoded on the calling thread).
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_block().map(|b| b.map(|b| b.decode().into_chunk()))
     }
 }
 

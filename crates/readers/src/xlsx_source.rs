@@ -7,8 +7,9 @@ use std::sync::mpsc::SyncSender;
 
 use calamine::{DataRef, Reader, Xlsx, open_workbook};
 
-use crate::excel::{excel_serial_to_date, render_number};
-use crate::{Cells, Chunk, ReadError, Row, RowPos, SourceInfo};
+use crate::block::{BlockBuilder, FLUSH_BYTES};
+use crate::excel::{excel_serial_to_date, push_number};
+use crate::{RawBlock, ReadError, RowPos, SourceInfo};
 
 /// Which sheet of a workbook.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,27 +29,36 @@ pub struct XlsxOptions {
     pub header_row: Option<u64>,
 }
 
-/// Renders one cell; returns the text and a problem when the cell holds an Excel error.
-fn render(value: &DataRef<'_>) -> (String, Option<String>) {
+/// Appends one cell's text to `out`; returns a problem when the cell holds an Excel error.
+fn render(value: &DataRef<'_>, out: &mut String) -> Option<String> {
+    use std::fmt::Write;
     match value {
-        DataRef::Int(i) => (i.to_string(), None),
-        DataRef::Float(f) => (render_number(*f), None),
-        DataRef::String(s) => (s.clone(), None),
-        DataRef::SharedString(s) => ((*s).to_owned(), None),
-        DataRef::Bool(b) => ((if *b { "true" } else { "false" }).to_owned(), None),
+        DataRef::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        DataRef::Float(f) => push_number(*f, out),
+        DataRef::String(s) => out.push_str(s),
+        DataRef::SharedString(s) => out.push_str(s),
+        DataRef::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         DataRef::DateTime(dt) if dt.is_datetime() => match excel_serial_to_date(dt.as_f64()) {
-            Some((y, m, d, 0)) => (format!("{y:04}-{m:02}-{d:02}"), None),
-            Some((y, m, d, s)) => (
-                format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
-                None,
-            ),
-            None => (render_number(dt.as_f64()), None),
+            Some((y, m, d, 0)) => {
+                let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+            }
+            Some((y, m, d, s)) => {
+                let (h, mi, se) = (s / 3600, s / 60 % 60, s % 60);
+                let _ = write!(out, "{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{se:02}");
+            }
+            None => push_number(dt.as_f64(), out),
         },
-        DataRef::DateTime(dt) => (render_number(dt.as_f64()), None),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => (s.clone(), None),
-        DataRef::Error(e) => (e.to_string(), Some(format!("the cell holds the Excel error {e}"))),
-        DataRef::Empty => (String::new(), None),
+        DataRef::DateTime(dt) => push_number(dt.as_f64(), out),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => out.push_str(s),
+        DataRef::Error(e) => {
+            let _ = write!(out, "{e}");
+            return Some(format!("the cell holds the Excel error {e}"));
+        }
+        DataRef::Empty => {}
     }
+    None
 }
 
 fn column_name(mut col: u32) -> String {
@@ -67,21 +77,38 @@ fn column_name(mut col: u32) -> String {
 /// Where the header (and the sheet's name) is sent.
 type HeaderTx = SyncSender<Result<(Vec<String>, String), ReadError>>;
 
-/// A row being assembled from its cells.
+/// The sheet row being assembled from its cells: their text back to back in one buffer.
+#[derive(Default)]
 struct Pending {
     sheet_row: u32,
-    cells: Vec<(u32, String)>,
+    text: String,
+    /// `(column, start, end)` of each cell in `text`, in arrival order.
+    cells: Vec<(u32, usize, usize)>,
     problems: Vec<String>,
 }
 
+impl Pending {
+    fn cell(&self, k: usize) -> (u32, &str) {
+        let (c, a, b) = self.cells.get(k).copied().unwrap_or((0, 0, 0));
+        (c, self.text.get(a..b).unwrap_or(""))
+    }
+
+    fn clear(&mut self, sheet_row: u32) {
+        self.sheet_row = sheet_row;
+        self.text.clear();
+        self.cells.clear();
+        self.problems.clear();
+    }
+}
+
 /// Reads the whole sheet on the calling thread, sending the header first through `header`
-/// and then chunks of `chunk_rows` rows through `tx`.
+/// and then blocks of `chunk_rows` rows through `tx`.
 pub(crate) fn read_sheet(
     path: &Path,
     opts: &XlsxOptions,
     chunk_rows: usize,
     header: HeaderTx,
-    tx: SyncSender<Result<Chunk, ReadError>>,
+    tx: SyncSender<Result<RawBlock, ReadError>>,
 ) {
     let xerr = |e: &dyn std::fmt::Display| ReadError::Xlsx {
         path: path.to_owned(),
@@ -121,128 +148,144 @@ pub(crate) fn read_sheet(
             return;
         }
     };
-    let mut header_tx = Some(header);
-    let mut width = 0usize;
-    let mut records = 0u64;
-    let mut seq = 0u64;
-    let mut rows: Vec<Row> = Vec::with_capacity(chunk_rows);
-    let mut pending: Option<Pending> = None;
-
-    // Turns a finished sheet row into the header or a data row; false when the consumer left.
-    let finish = |p: Pending,
-                  header_tx: &mut Option<HeaderTx>,
-                  width: &mut usize,
-                  records: &mut u64,
-                  rows: &mut Vec<Row>|
-     -> bool {
-        if let Some(htx) = header_tx.take() {
-            let wanted = opts.header_row.map(|r| r.saturating_sub(1));
-            if wanted.is_some_and(|w| u64::from(p.sheet_row) < w) {
-                *header_tx = Some(htx);
-                return true;
-            }
-            if wanted.is_some_and(|w| u64::from(p.sheet_row) > w) {
-                let _ = htx.send(Err(ReadError::NoHeader {
-                    path: path.to_owned(),
-                    header_row: opts.header_row.unwrap_or(1),
-                }));
-                return false;
-            }
-            let n = p.cells.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
-            let mut names = vec![String::new(); n];
-            for (c, v) in p.cells {
-                names[c as usize] = v;
-            }
-            while names.last().is_some_and(String::is_empty) {
-                names.pop();
-            }
-            *width = names.len();
-            return htx.send(Ok((names, name.clone()))).is_ok();
-        }
-        if p.cells.iter().all(|(_, v)| v.is_empty()) && p.problems.is_empty() {
-            return true;
-        }
-        *records += 1;
-        let mut cells = Cells::with_capacity(*width, 64);
-        let mut problems = p.problems;
-        let mut it = p.cells.into_iter().peekable();
-        for col in 0..*width as u32 {
-            match it.peek() {
-                Some((c, _)) if *c == col => {
-                    let (_, v) = it.next().unwrap_or_default();
-                    cells.push(&v);
-                }
-                _ => cells.push(""),
-            }
-        }
-        let extra: Vec<String> = it
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(c, v)| format!("{}{}={v:?}", column_name(c), p.sheet_row + 1))
-            .collect();
-        if !extra.is_empty() {
-            problems.push(format!("cells beyond the header's columns: {}", extra.join(", ")));
-        }
-        rows.push(Row {
-            pos: RowPos { row: *records, line: u64::from(p.sheet_row) + 1 },
-            cells,
-            problem: (!problems.is_empty()).then(|| problems.join("; ")),
-        });
-        true
+    let mut sheet = Sheet {
+        path,
+        opts,
+        name: &name,
+        header: Some(header),
+        width: 0,
+        records: 0,
+        seq: 0,
+        block: BlockBuilder::new(0, 0),
+        chunk_rows,
+        source,
+        tx,
     };
-
+    let mut pending = Pending::default();
+    let mut started = false;
     loop {
         let cell = match reader.next_cell() {
             Ok(c) => c,
             Err(e) => {
                 let err = xerr(&e);
-                match header_tx.take() {
+                match sheet.header.take() {
                     Some(h) => drop(h.send(Err(err))),
-                    None => drop(tx.send(Err(err))),
+                    None => drop(sheet.tx.send(Err(err))),
                 }
                 return;
             }
         };
         let Some(cell) = cell else { break };
         let (r, c) = cell.get_position();
-        let (text, problem) = render(cell.get_value());
-        if pending.as_ref().is_some_and(|p| p.sheet_row != r)
-            && let Some(p) = pending.take()
-        {
-            if !finish(p, &mut header_tx, &mut width, &mut records, &mut rows) {
+        if started && pending.sheet_row != r {
+            if !sheet.finish(&mut pending) {
                 return;
             }
-            if rows.len() >= chunk_rows {
-                let chunk = Chunk { seq, source: source.clone(), rows: std::mem::take(&mut rows) };
-                seq += 1;
-                if tx.send(Ok(chunk)).is_err() {
-                    return;
-                }
-                rows.reserve(chunk_rows);
-            }
+            pending.clear(r);
+        } else if !started {
+            pending.clear(r);
+            started = true;
         }
-        let p = pending.get_or_insert_with(|| Pending {
-            sheet_row: r,
-            cells: Vec::new(),
-            problems: Vec::new(),
-        });
-        if let Some(problem) = problem {
-            p.problems.push(format!("{}{}: {problem}", column_name(c), r + 1));
+        let from = pending.text.len();
+        if let Some(problem) = render(cell.get_value(), &mut pending.text) {
+            pending.problems.push(format!("{}{}: {problem}", column_name(c), r + 1));
         }
-        p.cells.push((c, text));
+        pending.cells.push((c, from, pending.text.len()));
     }
-    if let Some(p) = pending.take()
-        && !finish(p, &mut header_tx, &mut width, &mut records, &mut rows)
-    {
+    if started && !sheet.finish(&mut pending) {
         return;
     }
-    if let Some(h) = header_tx.take() {
+    if let Some(h) = sheet.header.take() {
         let _ = h.send(Err(ReadError::NoHeader {
             path: path.to_owned(),
             header_row: opts.header_row.unwrap_or(1),
         }));
         return;
     }
-    if !rows.is_empty() {
-        let _ = tx.send(Ok(Chunk { seq, source, rows }));
+    if sheet.block.len() > 0 {
+        let b = sheet.block.take_text(sheet.seq, &sheet.source);
+        let _ = sheet.tx.send(Ok(b));
+    }
+}
+
+/// The state of a sheet being read: the header until it is found, then the rows.
+struct Sheet<'a> {
+    path: &'a Path,
+    opts: &'a XlsxOptions,
+    name: &'a str,
+    header: Option<HeaderTx>,
+    width: usize,
+    records: u64,
+    seq: u64,
+    block: BlockBuilder,
+    chunk_rows: usize,
+    source: Arc<SourceInfo>,
+    tx: SyncSender<Result<RawBlock, ReadError>>,
+}
+
+impl Sheet<'_> {
+    /// Turns a finished sheet row into the header or a data row (sending full blocks); false
+    /// when the consumer left or the header is missing.
+    fn finish(&mut self, p: &mut Pending) -> bool {
+        if let Some(htx) = self.header.take() {
+            let wanted = self.opts.header_row.map(|r| r.saturating_sub(1));
+            if wanted.is_some_and(|w| u64::from(p.sheet_row) < w) {
+                self.header = Some(htx);
+                return true;
+            }
+            if wanted.is_some_and(|w| u64::from(p.sheet_row) > w) {
+                let _ = htx.send(Err(ReadError::NoHeader {
+                    path: self.path.to_owned(),
+                    header_row: self.opts.header_row.unwrap_or(1),
+                }));
+                return false;
+            }
+            let n = p.cells.iter().map(|(c, _, _)| *c as usize + 1).max().unwrap_or(0);
+            let mut names = vec![String::new(); n];
+            for k in 0..p.cells.len() {
+                let (c, v) = p.cell(k);
+                if let Some(slot) = names.get_mut(c as usize) {
+                    *slot = v.to_owned();
+                }
+            }
+            while names.last().is_some_and(String::is_empty) {
+                names.pop();
+            }
+            self.width = names.len();
+            self.block = BlockBuilder::new(self.width, self.chunk_rows);
+            return htx.send(Ok((names, self.name.to_owned()))).is_ok();
+        }
+        if p.cells.iter().all(|(_, a, b)| a == b) && p.problems.is_empty() {
+            return true;
+        }
+        self.records += 1;
+        // Cells normally arrive in column order; sort the rare row that does not.
+        if p.cells.windows(2).any(|w| w.first().map(|x| x.0) >= w.get(1).map(|x| x.0)) {
+            p.cells.sort_by_key(|(c, _, _)| *c);
+        }
+        let width = self.width as u32;
+        let extra: Vec<String> = (0..p.cells.len())
+            .map(|k| p.cell(k))
+            .filter(|(c, v)| *c >= width && !v.is_empty())
+            .map(|(c, v)| format!("{}{}={v:?}", column_name(c), p.sheet_row + 1))
+            .collect();
+        if !extra.is_empty() {
+            p.problems.push(format!("cells beyond the header's columns: {}", extra.join(", ")));
+        }
+        let problem = (!p.problems.is_empty()).then(|| p.problems.join("; "));
+        let pos = RowPos { row: self.records, line: u64::from(p.sheet_row) + 1 };
+        let cells = (0..p.cells.len()).map(|k| {
+            let (c, v) = p.cell(k);
+            (c as usize, v)
+        });
+        self.block.push_text_row(pos, cells, problem);
+        if self.block.len() >= self.chunk_rows || self.block.text_len() >= FLUSH_BYTES {
+            let b = self.block.take_text(self.seq, &self.source);
+            self.seq += 1;
+            if self.tx.send(Ok(b)).is_err() {
+                return false;
+            }
+        }
+        true
     }
 }
