@@ -173,15 +173,13 @@ impl Journal {
         // The one commit that must reach the disk before the payload leaves.
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         let tx = self.conn.transaction()?;
-        let seq: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM payloads WHERE step = ?1",
-            params![step],
-            |r| r.get(0),
-        )?;
-        tx.execute(
+        let seq: i64 = tx
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM payloads WHERE step = ?1")?
+            .query_row(params![step], |r| r.get(0))?;
+        tx.prepare_cached(
             "INSERT INTO payloads (step, seq, state, kind, rows, sent_at, xml_data) VALUES (?1, ?2, 'in_flight', ?3, ?4, ?5, ?6)",
-            params![step, seq, if insert { "insert" } else { "idempotent" }, rows.len() as i64, sent_at, xml_data],
-        )?;
+        )?
+        .execute(params![step, seq, if insert { "insert" } else { "idempotent" }, rows.len() as i64, sent_at, xml_data])?;
         {
             let mut st = tx.prepare_cached(
                 "INSERT OR REPLACE INTO rows (step, row, line, key, payload, no, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'in_flight')",
@@ -239,10 +237,10 @@ impl Journal {
                 }
             }
         }
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE payloads SET state = 'done', xml_data = NULL, result = ?3 WHERE step = ?1 AND seq = ?2",
-            params![step, seq, summary],
-        )?;
+        )?
+        .execute(params![step, seq, summary])?;
         tx.commit()?;
         Ok(())
     }

@@ -239,11 +239,13 @@ impl Ledger {
         if class == MethodClass::SearchCv && counts.search_cv >= SEARCH_CV_DAILY_CAP {
             return stop(BudgetLimit::SearchCv, counts.search_cv, SEARCH_CV_DAILY_CAP);
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO calls (org, day, consumer, class, n) VALUES (?1, ?2, ?3, ?4, 1)
              ON CONFLICT (org, day, consumer, class) DO UPDATE SET n = n + 1",
-            params![self.cfg.org, day_s, self.cfg.consumer, class_name(class)],
         )
+        .and_then(|mut st| {
+            st.execute(params![self.cfg.org, day_s, self.cfg.consumer, class_name(class)])
+        })
         .map_err(state_err)?;
         tx.commit().map_err(state_err)?;
         Ok(())
@@ -314,7 +316,9 @@ struct Counts {
 impl Counts {
     fn read(conn: &Connection, org: &str, day: &str, consumer: &str) -> rusqlite::Result<Self> {
         let sum = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<u32> {
-            conn.query_row(sql, p, |r| r.get::<_, Option<u32>>(0)).map(Option::unwrap_or_default)
+            conn.prepare_cached(sql)?
+                .query_row(p, |r| r.get::<_, Option<u32>>(0))
+                .map(Option::unwrap_or_default)
         };
         Ok(Self {
             org: sum("SELECT SUM(n) FROM calls WHERE org = ?1 AND day = ?2", &[&org, &day])?,
@@ -327,11 +331,8 @@ impl Counts {
                 &[&org, &day],
             )?,
             server_limit: conn
-                .query_row(
-                    "SELECT 1 FROM server_limit WHERE org = ?1 AND day = ?2",
-                    params![org, day],
-                    |_| Ok(()),
-                )
+                .prepare_cached("SELECT 1 FROM server_limit WHERE org = ?1 AND day = ?2")?
+                .query_row(params![org, day], |_| Ok(()))
                 .optional()?
                 .is_some(),
         })
