@@ -180,30 +180,35 @@ fn is_host(d: &str) -> bool {
     labels >= 2 && last.chars().all(char::is_alphabetic)
 }
 
-/// [`is_host`] for ASCII text, in one pass over the bytes.
-fn is_ascii_host(d: &[u8]) -> bool {
-    let (mut labels, mut len, mut alpha, mut prev) = (0u32, 0usize, true, b'.');
-    for &c in d {
-        if c == b'.' {
-            if len == 0 || prev == b'-' {
-                return false;
-            }
-            labels += 1;
-            len = 0;
-            alpha = true;
-        } else {
-            if !(c.is_ascii_alphanumeric() || c == b'-') || (len == 0 && c == b'-') {
-                return false;
-            }
-            len += 1;
-            if len > 63 {
-                return false;
-            }
-            alpha &= c.is_ascii_alphabetic();
-        }
-        prev = c;
+/// Bytes allowed in an ASCII host name: letters, digits, `-` and `.`.
+const HOST_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'.';
+        b += 1;
     }
-    len > 0 && prev != b'-' && labels >= 1 && alpha
+    t
+};
+
+/// [`is_host`] for ASCII text: one table pass over the bytes, then the labels.
+fn is_ascii_host(d: &[u8]) -> bool {
+    if !d.iter().all(|&c| HOST_BYTES[usize::from(c)]) {
+        return false;
+    }
+    let mut labels = 0u32;
+    let mut last: &[u8] = &[];
+    for l in d.split(|&c| c == b'.') {
+        let ok = matches!((l.first(), l.last()), (Some(&f), Some(&e)) if f != b'-' && e != b'-')
+            && l.len() <= 63;
+        if !ok {
+            return false;
+        }
+        labels += 1;
+        last = l;
+    }
+    labels >= 2 && last.iter().all(u8::is_ascii_alphabetic)
 }
 
 /// `[http(s)://]host.tld[:port][/path...]`, no white space.
@@ -335,7 +340,14 @@ impl Plan {
             Input::Column(i) => Cow::Borrowed(row.cell(*i)),
             Input::Const(v) => Cow::Borrowed(v.as_str()),
             Input::Template(pieces) => {
-                let mut s = String::new();
+                let len = pieces
+                    .iter()
+                    .map(|p| match p {
+                        TemplatePiece::Text(t) => t.len(),
+                        TemplatePiece::Column(i) => row.cell(*i).len(),
+                    })
+                    .sum();
+                let mut s = String::with_capacity(len);
                 for p in pieces {
                     match p {
                         TemplatePiece::Text(t) => s.push_str(t),
@@ -678,6 +690,97 @@ mod tests {
         assert_eq!(parse_bool("Yes"), Some(true));
         assert_eq!(parse_bool("0"), Some(false));
         assert_eq!(parse_bool("maybe"), None);
+    }
+
+    /// The checks as they were written before their fast paths, as an oracle.
+    mod reference {
+        pub(super) fn is_email(s: &str) -> bool {
+            let Some((local, domain)) = s.rsplit_once('@') else { return false };
+            let ok_local = !local.is_empty()
+                && local.len() <= 64
+                && !local.starts_with('.')
+                && !local.ends_with('.')
+                && !local.contains("..")
+                && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+            ok_local && s.len() <= 254 && is_host(domain)
+        }
+
+        pub(super) fn is_host(d: &str) -> bool {
+            let mut labels = 0;
+            let mut last = "";
+            for l in d.split('.') {
+                let ok = !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_alphanumeric() || c == '-');
+                if !ok {
+                    return false;
+                }
+                labels += 1;
+                last = l;
+            }
+            labels >= 2 && last.chars().all(char::is_alphabetic)
+        }
+
+        pub(super) fn is_url(s: &str) -> bool {
+            if s.chars().any(char::is_whitespace) {
+                return false;
+            }
+            let rest = ["https://", "http://", "ftp://"]
+                .iter()
+                .find_map(|p| {
+                    s.get(..p.len()).filter(|h| h.eq_ignore_ascii_case(p)).map(|_| &s[p.len()..])
+                })
+                .unwrap_or(s);
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let host_port = &rest[..end];
+            let host = match host_port.rsplit_once(':') {
+                Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+                    h
+                }
+                Some(_) => return false,
+                None => host_port,
+            };
+            is_host(host)
+        }
+
+        pub(super) fn is_phone(s: &str) -> bool {
+            if s.bytes().all(|b| b.is_ascii_digit() || b" +-()./".contains(&b)) {
+                return (3..=20).contains(&s.bytes().filter(u8::is_ascii_digit).count());
+            }
+            let lower = s.to_ascii_lowercase();
+            let mut main = lower.as_str();
+            for marker in ["ext.", "ext", "x"] {
+                if let Some(i) = lower.rfind(marker) {
+                    let tail = lower[i + marker.len()..].trim();
+                    if tail.is_empty() || !tail.bytes().all(|b| b.is_ascii_digit()) {
+                        return false;
+                    }
+                    main = &lower[..i];
+                    break;
+                }
+            }
+            let digits = main.bytes().filter(u8::is_ascii_digit).count();
+            (3..=20).contains(&digits)
+                && main.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c))
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_checks_agree_with_the_reference(
+            s in "[a-zA-Z0-9.@:/?#_+ \\-éü\u{0B}\u{85}x]{0,40}",
+            host in "[a-z0-9.\\-é]{0,24}",
+        ) {
+            let url = format!("https://{host}/p");
+            for t in [s.as_str(), host.as_str(), url.as_str(), &format!("a@{host}")] {
+                proptest::prop_assert_eq!(is_email(t), reference::is_email(t), "{:?}", t);
+                proptest::prop_assert_eq!(is_host(t), reference::is_host(t), "{:?}", t);
+                proptest::prop_assert_eq!(is_url(t), reference::is_url(t), "{:?}", t);
+                proptest::prop_assert_eq!(is_phone(t), reference::is_phone(t), "{:?}", t);
+            }
+        }
     }
 
     #[test]
