@@ -384,13 +384,14 @@ fn import_step(
 /// The rows of the step's source, counted by a reader of its own; none when reading fails
 /// or `stop` is set first (the step ended before the count did).
 fn count_rows(s: &ImportStep, stop: &AtomicBool) -> Option<u64> {
-    let reader = zcrm_readers::open(&s.source, &s.source_options).ok()?;
+    // Raw blocks: rows are split but never decoded or copied into owned cells.
+    let reader = zcrm_readers::open(&s.source, &s.source_options).ok()?.blocks();
     let mut n = 0u64;
-    for chunk in reader {
+    for block in reader {
         if stop.load(Ordering::Relaxed) {
             return None;
         }
-        n += chunk.ok()?.rows.len() as u64;
+        n += block.ok()?.len() as u64;
     }
     Some(n)
 }
