@@ -116,6 +116,16 @@ pub enum WriteResponse {
 impl WriteResponse {
     /// Decodes an insertRecords/updateRecords response; an `<error>` envelope is an API error.
     pub fn decode(bytes: &[u8]) -> Result<Self, ResponseError> {
+        // The common answer (version=4 rows) is read as a stream; every other shape (the
+        // single-record form, error envelopes, refusals) goes through the tree.
+        if let Some(rows) = stream::rows(bytes)? {
+            return Ok(Self::Rows(rows));
+        }
+        Self::decode_tree(bytes)
+    }
+
+    /// The tree decoder: every shape.
+    fn decode_tree(bytes: &[u8]) -> Result<Self, ResponseError> {
         let root = parse_checked(bytes)?;
         let result =
             root.child("result").ok_or_else(|| shape("write response without <result>"))?;
@@ -212,4 +222,219 @@ fn row_outcome(row: &Element) -> Result<RowOutcome, ResponseError> {
         return Ok(RowOutcome::Failed(ApiError::new(ApiCode::parse(&code), message)));
     }
     Err(shape("<row> without <success> or <error>"))
+}
+
+/// The `version=4` rows answer read as a stream of events: no tree, one allocation per value.
+mod stream {
+    use std::borrow::Cow;
+
+    use quick_xml::events::BytesStart;
+
+    use super::{RecordDetail, RowOutcome, RowResult};
+    use crate::error::{ApiCode, ApiError, DecodeError, ResponseError};
+    use crate::response::shape;
+    use crate::xml::reader::{Ev, XmlReader};
+
+    /// The next child element of the current element (`None` at its end); text is skipped.
+    fn child<'a>(r: &mut XmlReader<'a>) -> Result<Option<BytesStart<'a>>, DecodeError> {
+        loop {
+            match r.next()? {
+                Ev::Start(s) => return Ok(Some(s)),
+                Ev::Text(_) => {}
+                Ev::End => return Ok(None),
+                Ev::Eof => return Err(DecodeError::Truncated { depth: 0 }),
+            }
+        }
+    }
+
+    fn attr<'a>(s: &BytesStart<'a>, name: &str) -> Result<Option<Cow<'a, str>>, DecodeError> {
+        for a in s.attributes().with_checks(false) {
+            let a = a.map_err(|e| DecodeError::Xml { offset: 0, reason: e.to_string() })?;
+            if a.key.as_ref() == name {
+                let v = a
+                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .map_err(|e| DecodeError::Xml { offset: 0, reason: e.to_string() })?;
+                return Ok(Some(Cow::Owned(v.into_owned())));
+            }
+        }
+        Ok(None)
+    }
+
+    fn details(r: &mut XmlReader<'_>) -> Result<RecordDetail, ResponseError> {
+        let mut id = None;
+        let mut fields = Vec::new();
+        while let Some(fl) = child(r)? {
+            if fl.name().as_ref() != "FL" {
+                r.skip_element()?;
+                continue;
+            }
+            let label = attr(&fl, "val")?.unwrap_or_default();
+            let text = r.read_text()?;
+            if label == "Id" {
+                id = Some(text.parse().map_err(|_| DecodeError::BadValue {
+                    what: "record Id",
+                    value: text.into_owned(),
+                })?);
+            } else {
+                fields.push((label.into_owned(), text.into_owned()));
+            }
+        }
+        Ok(RecordDetail { id: id.ok_or_else(|| shape("record detail without an Id"))?, fields })
+    }
+
+    fn outcome(r: &mut XmlReader<'_>) -> Result<RowOutcome, ResponseError> {
+        let mut found = None;
+        while let Some(e) = child(r)? {
+            if found.is_some() {
+                r.skip_element()?;
+                continue;
+            }
+            let success = match e.name().as_ref() {
+                "success" => true,
+                "error" => false,
+                _ => {
+                    r.skip_element()?;
+                    continue;
+                }
+            };
+            let (mut code, mut message, mut detail) = (String::new(), None, None);
+            while let Some(part) = child(r)? {
+                match (part.name().as_ref(), success) {
+                    ("code", _) => code = r.read_text()?.into_owned(),
+                    ("details", true) => detail = Some(details(r)?),
+                    ("details", false) => message = Some(r.read_text()?.into_owned()),
+                    ("message", false) if message.is_none() => {
+                        message = Some(r.read_text()?.into_owned());
+                    }
+                    _ => r.skip_element()?,
+                }
+            }
+            found = Some(if success {
+                let d = detail.ok_or_else(|| shape("<success> without <details>"))?;
+                match code.trim() {
+                    "2000" => RowOutcome::Added(d),
+                    "2001" => RowOutcome::Updated(d),
+                    "2002" => RowOutcome::Duplicate(d),
+                    other => {
+                        return Err(DecodeError::BadValue {
+                            what: "row success code",
+                            value: other.to_owned(),
+                        }
+                        .into());
+                    }
+                }
+            } else {
+                RowOutcome::Failed(ApiError::new(
+                    ApiCode::parse(&code),
+                    message.unwrap_or_default(),
+                ))
+            });
+        }
+        found.ok_or_else(|| shape("<row> without <success> or <error>"))
+    }
+
+    /// `Some(rows)` when `bytes` is `<response><result><row ...>...`; `None` for any other
+    /// shape (the caller decodes those through the tree).
+    pub(super) fn rows(bytes: &[u8]) -> Result<Option<Vec<RowResult>>, ResponseError> {
+        let mut r = XmlReader::new(bytes);
+        let Ok(Ev::Start(root)) = r.next() else { return Ok(None) };
+        if root.name().as_ref() != "response" {
+            return Ok(None);
+        }
+        let result = loop {
+            match r.next() {
+                Ok(Ev::Start(s)) => break s,
+                Ok(Ev::Text(t)) if t.trim().is_empty() => {}
+                _ => return Ok(None),
+            }
+        };
+        if result.name().as_ref() != "result" {
+            return Ok(None);
+        }
+        let mut rows = Vec::new();
+        while let Some(row) = child(&mut r)? {
+            if row.name().as_ref() != "row" {
+                return Ok(None);
+            }
+            let no_text = attr(&row, "no")?.unwrap_or_default();
+            let no = no_text.trim().parse().map_err(|_| DecodeError::BadValue {
+                what: "row no",
+                value: no_text.into_owned(),
+            })?;
+            rows.push(RowResult { no, outcome: outcome(&mut r)? });
+        }
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        // The rest of <response>, then the end of the document (a cut body is an error).
+        while child(&mut r)?.is_some() {
+            r.skip_element()?;
+        }
+        loop {
+            match r.next()? {
+                Ev::Eof => break,
+                Ev::Text(t) if t.trim().is_empty() => {}
+                _ => return Err(shape("content after </response>")),
+            }
+        }
+        rows.sort_by_key(|r| r.no);
+        Ok(Some(rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+        std::fs::read(path).unwrap_or_default()
+    }
+
+    fn detail(i: u64) -> RecordDetail {
+        RecordDetail {
+            id: RecordId(900_000_000_000_000 + i),
+            fields: vec![
+                ("Created Time".into(), "2026-01-02 03:04:05".into()),
+                ("Created By".into(), format!("Ann & <Bo> {i}")),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_stream_reads_what_the_tree_reads() {
+        let mut rows: Vec<RowResult> = (1..=100u32)
+            .map(|no| RowResult {
+                no,
+                outcome: match no % 4 {
+                    0 => {
+                        RowOutcome::Failed(ApiError::new(ApiCode::WrongValue, "bad <value> & more"))
+                    }
+                    1 => RowOutcome::Added(detail(u64::from(no))),
+                    2 => RowOutcome::Updated(detail(u64::from(no))),
+                    _ => RowOutcome::Duplicate(detail(u64::from(no))),
+                },
+            })
+            .collect();
+        rows.reverse();
+        let body =
+            WriteResponse::Rows(rows).encode("/crm/private/xml/Leads/insertRecords").unwrap();
+        let bytes = body.as_bytes();
+        let streamed = stream::rows(bytes).unwrap().unwrap();
+        assert_eq!(WriteResponse::Rows(streamed), WriteResponse::decode_tree(bytes).unwrap());
+        for name in ["insert_v4_rows.xml", "update_v4_rows.xml"] {
+            let b = fixture(name);
+            assert_eq!(WriteResponse::decode(&b).unwrap(), WriteResponse::decode_tree(&b).unwrap());
+        }
+        // Cut anywhere: both refuse it.
+        for cut in (10..bytes.len()).step_by(97) {
+            assert!(WriteResponse::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        // Other shapes fall through to the tree.
+        for name in ["insert_single.xml", "error_4600.xml", "refusal_deprecated.xml"] {
+            let b = fixture(name);
+            assert!(stream::rows(&b).unwrap().is_none(), "{name}");
+        }
+    }
 }
