@@ -15,6 +15,7 @@ mod excel;
 mod open;
 mod row;
 mod split;
+mod xlsx_fast;
 mod xlsx_source;
 
 pub use block::{Block, RawBlock, RowRef};

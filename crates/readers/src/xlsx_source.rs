@@ -3,12 +3,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 use calamine::{DataRef, Reader, Xlsx, open_workbook};
 
 use crate::block::{BlockBuilder, FLUSH_BYTES};
 use crate::excel::{excel_serial_to_date, push_number};
+use crate::xlsx_fast::{Bad, CellSink, Fmt, Meta, SheetXml, Value, read_cells};
 use crate::{RawBlock, ReadError, RowPos, SourceInfo};
 
 /// Which sheet of a workbook.
@@ -110,6 +111,18 @@ pub(crate) fn read_sheet(
     header: HeaderTx,
     tx: SyncSender<Result<RawBlock, ReadError>>,
 ) {
+    read_sheet_with(path, opts, chunk_rows, header, tx, true);
+}
+
+/// [`read_sheet`], with the fast path or (`fast` false, for tests) calamine's reader only.
+fn read_sheet_with(
+    path: &Path,
+    opts: &XlsxOptions,
+    chunk_rows: usize,
+    header: HeaderTx,
+    tx: SyncSender<Result<RawBlock, ReadError>>,
+    fast: bool,
+) {
     let xerr = |e: &dyn std::fmt::Display| ReadError::Xlsx {
         path: path.to_owned(),
         message: e.to_string(),
@@ -141,14 +154,7 @@ pub(crate) fn read_sheet(
         return;
     };
     let source = Arc::new(SourceInfo { path: path.to_owned(), sheet: Some(name.clone()) });
-    let mut reader = match wb.worksheet_cells_reader(&name) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = header.send(Err(xerr(&e)));
-            return;
-        }
-    };
-    let mut sheet = Sheet {
+    let sheet = Sheet {
         path,
         opts,
         name: &name,
@@ -161,50 +167,215 @@ pub(crate) fn read_sheet(
         source,
         tx,
     };
-    let mut pending = Pending::default();
-    let mut started = false;
+    let mut rows = Rows { sheet, pending: Pending::default(), started: false };
+    // The fast path scans the sheet's XML itself; calamine's cell reader is the fallback.
+    if let Some((zip, meta)) = fast_meta(path, &name).filter(|_| fast) {
+        drop(wb);
+        // Decompressing is a sixth of the work: it runs on a thread of its own, a few
+        // blocks ahead of the scan.
+        let result = std::thread::scope(|scope| {
+            let (btx, brx) = sync_channel::<std::io::Result<Vec<u8>>>(4);
+            let sheet_path = meta.sheet_path.clone();
+            let inflate = std::thread::Builder::new()
+                .name("zcrm-xlsx-inflate".into())
+                .spawn_scoped(scope, move || inflate_to(zip, &sheet_path, &btx));
+            if let Err(e) = inflate {
+                return Err(Bad(e.to_string()));
+            }
+            let input = Blocks { rx: brx, block: Vec::new(), at: 0 };
+            read_cells(&mut SheetXml::new(input), &meta, &mut rows)
+        });
+        match result {
+            Ok(()) => rows.end(),
+            Err(Bad(message)) => rows.fail(ReadError::Xlsx { path: path.to_owned(), message }),
+        }
+        return;
+    }
+    let mut reader = match wb.worksheet_cells_reader(&name) {
+        Ok(r) => r,
+        Err(e) => {
+            rows.fail(xerr(&e));
+            return;
+        }
+    };
     loop {
         let cell = match reader.next_cell() {
             Ok(c) => c,
             Err(e) => {
-                let err = xerr(&e);
-                match sheet.header.take() {
-                    Some(h) => drop(h.send(Err(err))),
-                    None => drop(sheet.tx.send(Err(err))),
-                }
+                rows.fail(xerr(&e));
                 return;
             }
         };
         let Some(cell) = cell else { break };
         let (r, c) = cell.get_position();
-        if started && pending.sheet_row != r {
-            if !sheet.finish(&mut pending) {
+        if !rows.cell_with(r, c, |out| render(cell.get_value(), out)) {
+            return;
+        }
+    }
+    rows.end();
+}
+
+/// Decompresses the archive's part `name` into blocks sent through `tx` (an error ends it).
+fn inflate_to(
+    mut zip: zip::ZipArchive<std::io::BufReader<std::fs::File>>,
+    name: &str,
+    tx: &SyncSender<std::io::Result<Vec<u8>>>,
+) {
+    use std::io::Read;
+    let mut entry = match zip.by_name(name) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = tx.send(Err(std::io::Error::other(e)));
+            return;
+        }
+    };
+    loop {
+        let mut block = Vec::with_capacity(INFLATE_BLOCK);
+        match (&mut entry).take(INFLATE_BLOCK as u64).read_to_end(&mut block) {
+            Ok(0) => return,
+            Ok(_) => {
+                if tx.send(Ok(block)).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e));
                 return;
             }
-            pending.clear(r);
-        } else if !started {
-            pending.clear(r);
-            started = true;
         }
-        let from = pending.text.len();
-        if let Some(problem) = render(cell.get_value(), &mut pending.text) {
-            pending.problems.push(format!("{}{}: {problem}", column_name(c), r + 1));
+    }
+}
+
+/// Bytes decompressed per block handed to the scan.
+const INFLATE_BLOCK: usize = 256 << 10;
+
+/// The decompressed blocks, read back as one stream.
+struct Blocks {
+    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    block: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for Blocks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at >= self.block.len() {
+            match self.rx.recv() {
+                Ok(b) => {
+                    self.block = b?;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
+            }
         }
-        pending.cells.push((c, from, pending.text.len()));
+        let rest = self.block.get(self.at..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf.get_mut(..n).unwrap_or_default().copy_from_slice(rest.get(..n).unwrap_or_default());
+        self.at += n;
+        Ok(n)
     }
-    if started && !sheet.finish(&mut pending) {
-        return;
+}
+
+/// The workbook's archive and what the fast path needs, or `None` to use calamine.
+fn fast_meta(
+    path: &Path,
+    sheet: &str,
+) -> Option<(zip::ZipArchive<std::io::BufReader<std::fs::File>>, Meta)> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
+    let meta = Meta::load(&mut zip, sheet)?;
+    Some((zip, meta))
+}
+
+/// Appends a fast-path cell value's text to `out` as [`render`] does for calamine's.
+fn render_value(value: &Value<'_>, out: &mut String) -> Option<String> {
+    use std::fmt::Write;
+    match value {
+        Value::Empty => {}
+        Value::Text(s) => out.push_str(s),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(f, Fmt::DateTime) => match excel_serial_to_date(*f) {
+            Some((y, m, d, 0)) => {
+                let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+            }
+            Some((y, m, d, s)) => {
+                let (h, mi, se) = (s / 3600, s / 60 % 60, s % 60);
+                let _ = write!(out, "{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{se:02}");
+            }
+            None => push_number(*f, out),
+        },
+        Value::Number(f, _) => push_number(*f, out),
+        Value::Error(e) => {
+            out.push_str(e);
+            return Some(format!("the cell holds the Excel error {e}"));
+        }
     }
-    if let Some(h) = sheet.header.take() {
-        let _ = h.send(Err(ReadError::NoHeader {
-            path: path.to_owned(),
-            header_row: opts.header_row.unwrap_or(1),
-        }));
-        return;
+    None
+}
+
+/// Cells gathered into sheet rows, then into the header or blocks of data rows.
+struct Rows<'a> {
+    sheet: Sheet<'a>,
+    pending: Pending,
+    started: bool,
+}
+
+impl Rows<'_> {
+    /// Adds the cell at `(r, c)` whose text `render` appends (returning an Excel error's
+    /// problem); false when reading must stop.
+    fn cell_with(
+        &mut self,
+        r: u32,
+        c: u32,
+        render: impl FnOnce(&mut String) -> Option<String>,
+    ) -> bool {
+        if self.started && self.pending.sheet_row != r {
+            if !self.sheet.finish(&mut self.pending) {
+                return false;
+            }
+            self.pending.clear(r);
+        } else if !self.started {
+            self.pending.clear(r);
+            self.started = true;
+        }
+        let from = self.pending.text.len();
+        if let Some(problem) = render(&mut self.pending.text) {
+            self.pending.problems.push(format!("{}{}: {problem}", column_name(c), r + 1));
+        }
+        self.pending.cells.push((c, from, self.pending.text.len()));
+        true
     }
-    if sheet.block.len() > 0 {
-        let b = sheet.block.take_text(sheet.seq, &sheet.source);
-        let _ = sheet.tx.send(Ok(b));
+
+    /// The end of the sheet: the last row, a missing header, the last block.
+    fn end(mut self) {
+        if self.started && !self.sheet.finish(&mut self.pending) {
+            return;
+        }
+        let s = &mut self.sheet;
+        if let Some(h) = s.header.take() {
+            let _ = h.send(Err(ReadError::NoHeader {
+                path: s.path.to_owned(),
+                header_row: s.opts.header_row.unwrap_or(1),
+            }));
+            return;
+        }
+        if s.block.len() > 0 {
+            let b = s.block.take_text(s.seq, &s.source);
+            let _ = s.tx.send(Ok(b));
+        }
+    }
+
+    /// Reading failed: the error goes where the consumer waits (header or rows).
+    fn fail(mut self, err: ReadError) {
+        match self.sheet.header.take() {
+            Some(h) => drop(h.send(Err(err))),
+            None => drop(self.sheet.tx.send(Err(err))),
+        }
+    }
+}
+
+impl CellSink for Rows<'_> {
+    fn cell(&mut self, row: u32, col: u32, value: Value<'_>) -> bool {
+        self.cell_with(row, col, |out| render_value(&value, out))
     }
 }
 
@@ -287,5 +458,117 @@ impl Sheet<'_> {
             }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
+
+    type Read = (Vec<String>, Vec<crate::block::RawRow>);
+
+    fn read(path: &Path, opts: &XlsxOptions, fast: bool) -> Result<Read, String> {
+        let (htx, hrx) = sync_channel(1);
+        let (tx, rx) = sync_channel(1000);
+        read_sheet_with(path, opts, 7, htx, tx, fast);
+        let (headers, _) = hrx.recv().map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        let mut rows = Vec::new();
+        for b in rx.iter() {
+            rows.extend(b.map_err(|e| e.to_string())?.raw_rows());
+        }
+        Ok((headers, rows))
+    }
+
+    fn workbook(path: &Path, constant_memory: bool) {
+        let mut wb = Workbook::new();
+        let ws = if constant_memory {
+            wb.add_worksheet_with_constant_memory().unwrap()
+        } else {
+            wb.add_worksheet()
+        };
+        ws.set_name("Data").unwrap();
+        let heads = ["text", "number", "date", "flag", "formula", "more", "rich"];
+        for (i, h) in heads.iter().enumerate() {
+            ws.write_string(0, i as u16, *h).unwrap();
+        }
+        let strings = [
+            "plain",
+            "  padded  ",
+            "two\nlines",
+            "crlf\r\nline",
+            "<&>\"'",
+            "_x000D_ literal",
+            "Café ü 🚀",
+            "",
+            "tab\tend",
+        ];
+        let ymd = Format::new().set_num_format("yyyy-mm-dd");
+        let dmy_hm = Format::new().set_num_format("dd/mm/yyyy hh:mm");
+        let dur = Format::new().set_num_format("[h]:mm:ss");
+        let builtin = Format::new().set_num_format_index(14);
+        let two = Format::new().set_num_format("0.00");
+        let quoted = Format::new().set_num_format("\"d\"0");
+        let bold = Format::new().set_bold();
+        let mut row = 1u32;
+        for (k, s) in strings.iter().enumerate() {
+            ws.write_string(row, 0, *s).unwrap();
+            let n = [0.0, 1.5, -3.0, 14155550123.0, 1e20, 0.1, 2139.0, 45382.25, 12.0][k];
+            ws.write_number(row, 1, n).unwrap();
+            let d = ExcelDateTime::from_ymd(2024, 3, (k + 1) as u8).unwrap();
+            let fmt = [&ymd, &dmy_hm, &dur, &builtin, &two, &quoted, &ymd, &dmy_hm, &dur][k];
+            ws.write_datetime_with_format(row, 2, &d, fmt).unwrap();
+            ws.write_boolean(row, 3, k % 2 == 0).unwrap();
+            let f = Formula::new("=1+1")
+                .set_result(["2", "x", "TRUE", "3.5", "", "#N/A", "7", "a&b", "0"][k]);
+            ws.write_formula(row, 4, f).unwrap();
+            if k % 3 == 0 {
+                ws.write_blank(row, 5, &bold).unwrap();
+            } else {
+                ws.write_number_with_format(row, 5, 45000.5 + k as f64, &dmy_hm).unwrap();
+            }
+            let segs = [(&bold, "Bold "), (&Format::default(), "and plain")];
+            ws.write_rich_string(row, 6, &segs).unwrap();
+            row += 1;
+        }
+        // A gap, a row with holes and a cell beyond the header.
+        ws.write_string(row + 1, 0, "after a gap").unwrap();
+        ws.write_number(row + 1, 3, 1.0).unwrap();
+        ws.write_string(row + 1, 9, "stray").unwrap();
+        wb.save(path).unwrap();
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_calamine_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        for constant_memory in [false, true] {
+            let p = dir.path().join(format!("w{constant_memory}.xlsx"));
+            workbook(&p, constant_memory);
+            let file = std::fs::File::open(&p).unwrap();
+            let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).unwrap();
+            assert!(Meta::load(&mut zip, "Data").is_some(), "the fast path applies");
+            for header_row in [None, Some(1), Some(3)] {
+                let opts = XlsxOptions { sheet: None, header_row };
+                let fast = read(&p, &opts, true);
+                let slow = read(&p, &opts, false);
+                assert_eq!(fast, slow, "constant memory {constant_memory}, header {header_row:?}");
+                if header_row != Some(3) {
+                    let rows = fast.unwrap().1;
+                    assert_eq!(rows.len(), 10);
+                    let text = |r: usize| -> Vec<String> {
+                        rows[r].3.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect()
+                    };
+                    assert_eq!(
+                        text(0),
+                        ["plain", "0", "2024-03-01", "true", "2", "", "Bold and plain"]
+                    );
+                    assert_eq!(text(1)[..3], ["  padded  ", "1.5", "2024-03-02"]);
+                    assert_eq!(text(2)[2], "45354", "a duration format: a number");
+                    assert_eq!(text(4)[0], "<&>\"'");
+                    assert_eq!(text(6)[0], "Café ü 🚀");
+                    assert!(rows[9].2.as_deref().unwrap().contains("J12=\"stray\""));
+                }
+            }
+        }
     }
 }
