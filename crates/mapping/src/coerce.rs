@@ -31,6 +31,8 @@ pub(crate) enum TemplatePiece {
 #[derive(Debug)]
 pub(crate) struct Picklist {
     exact: FastSet<String>,
+    /// The options when there are few: a scan comparing lengths first beats hashing.
+    few: Option<Vec<String>>,
     lower: FastMap<String, String>,
 }
 
@@ -38,7 +40,16 @@ impl Picklist {
     pub(crate) fn new(options: &[String]) -> Self {
         Self {
             exact: options.iter().cloned().collect(),
+            few: (options.len() <= 24).then(|| options.to_vec()),
             lower: options.iter().map(|o| (o.to_lowercase(), o.clone())).collect(),
+        }
+    }
+
+    /// Whether `v` is one of the options, exactly.
+    fn contains(&self, v: &str) -> bool {
+        match &self.few {
+            Some(few) => few.iter().any(|o| o.len() == v.len() && o == v),
+            None => self.exact.contains(v),
         }
     }
 }
@@ -74,6 +85,26 @@ pub(crate) struct Plan {
     pub(crate) required: bool,
     pub(crate) max_length: Option<u32>,
     pub(crate) lookup: Option<String>,
+    /// The column, when the text is that cell as it is (no trim, values, case or default).
+    pub(crate) plain: Option<usize>,
+}
+
+impl Plan {
+    /// Sets [`Plan::plain`] from the rest (call once compiled).
+    pub(crate) fn with_plain(mut self) -> Self {
+        self.plain = match self.input {
+            Input::Column(i)
+                if !self.trim
+                    && self.values.is_empty()
+                    && self.case.is_none()
+                    && self.default.is_none() =>
+            {
+                Some(i)
+            }
+            _ => None,
+        };
+        self
+    }
 }
 
 /// A row's cells, however they are held.
@@ -132,6 +163,24 @@ fn apply_case(s: &str, case: Case) -> String {
 /// ASCII bytes allowed in an e-mail address's local part besides letters and digits.
 const LOCAL_PUNCT: &[u8] = b"!#$%&'*+/=?^_`{|}~.-";
 
+/// ASCII bytes allowed in an e-mail address's local part.
+const LOCAL_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        let mut punct = false;
+        let mut k = 0;
+        while k < LOCAL_PUNCT.len() {
+            punct |= LOCAL_PUNCT[k] == c;
+            k += 1;
+        }
+        t[b] = c.is_ascii_alphanumeric() || punct;
+        b += 1;
+    }
+    t
+};
+
 /// `local@domain.tld`, no spaces, at most 254 characters.
 pub(crate) fn is_email(s: &str) -> bool {
     let b = s.as_bytes();
@@ -140,22 +189,31 @@ pub(crate) fn is_email(s: &str) -> bool {
     }
     let Some(at) = b.iter().rposition(|&c| c == b'@') else { return false };
     let (local, domain) = (b.get(..at).unwrap_or_default(), b.get(at + 1..).unwrap_or_default());
-    let ok_local = !local.is_empty()
-        && local.len() <= 64
-        && local.first() != Some(&b'.')
-        && local.last() != Some(&b'.')
-        && !local.windows(2).any(|w| w == b"..");
-    if !ok_local {
+    if local.is_empty()
+        || local.len() > 64
+        || local.first() == Some(&b'.')
+        || local.last() == Some(&b'.')
+    {
         return false;
     }
-    let chars_ok = if local.is_ascii() {
-        local.iter().all(|c| c.is_ascii_alphanumeric() || LOCAL_PUNCT.contains(c))
-    } else {
-        s.get(..at)
-            .unwrap_or_default()
-            .chars()
-            .all(|c| c.is_alphanumeric() || (c.is_ascii() && LOCAL_PUNCT.contains(&(c as u8))))
-    };
+    // One pass for ASCII: allowed bytes and no `..`.
+    let mut prev = 0u8;
+    let mut ascii = true;
+    for &c in local {
+        if c >= 0x80 {
+            ascii = false;
+            break;
+        }
+        if !LOCAL_BYTES[usize::from(c)] || (c == b'.' && prev == b'.') {
+            return false;
+        }
+        prev = c;
+    }
+    let chars_ok = ascii
+        || (!local.windows(2).any(|w| w == b"..")
+            && s.get(..at).unwrap_or_default().chars().all(|c| {
+                c.is_alphanumeric() || (c.is_ascii() && LOCAL_PUNCT.contains(&(c as u8)))
+            }));
     chars_ok && is_host(s.get(at + 1..).unwrap_or_default()) && !domain.is_empty()
 }
 
@@ -225,8 +283,8 @@ pub(crate) fn is_url(s: &str) -> bool {
         .iter()
         .find_map(|p| s.get(..p.len()).filter(|h| h.eq_ignore_ascii_case(p)).map(|_| &s[p.len()..]))
         .unwrap_or(s);
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let host_port = &rest[..end];
+    let end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let host_port = rest.get(..end).unwrap_or_default();
     let host = match host_port.rsplit_once(':') {
         Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
         Some(_) => return false,
@@ -336,6 +394,9 @@ fn datetime_of(s: &str, fmt: Option<&str>, serials: bool) -> Result<DateTime, St
 impl Plan {
     /// The field's text after every transform.
     fn text<'a, R: CellSource>(&'a self, row: &'a R) -> Cow<'a, str> {
+        if let Some(i) = self.plain {
+            return Cow::Borrowed(row.cell(i));
+        }
         let raw: Cow<'a, str> = match &self.input {
             Input::Column(i) => Cow::Borrowed(row.cell(*i)),
             Input::Const(v) => Cow::Borrowed(v.as_str()),
@@ -365,9 +426,12 @@ impl Plan {
         } else {
             raw
         };
-        let replaced = match self.values.get(trimmed.as_ref()) {
-            Some(v) => Cow::Borrowed(v.as_str()),
-            None => trimmed,
+        let replaced = match self.values.is_empty() {
+            true => trimmed,
+            false => match self.values.get(trimmed.as_ref()) {
+                Some(v) => Cow::Borrowed(v.as_str()),
+                None => trimmed,
+            },
         };
         let cased = match self.case {
             Some(c) => Cow::Owned(apply_case(&replaced, c)),
@@ -386,7 +450,7 @@ impl Plan {
         mode: PicklistMode,
         warn: &mut Vec<Fail>,
     ) -> Result<Cow<'a, str>, Fail> {
-        if list.exact.is_empty() || list.exact.contains(v.as_ref()) {
+        if list.exact.is_empty() || list.contains(v.as_ref()) {
             return Ok(v);
         }
         if let Some(canon) = list.lower.get(&v.to_lowercase()) {

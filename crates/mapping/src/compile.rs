@@ -241,19 +241,23 @@ impl Mapper {
             } else {
                 target_of(meta, s.date_format.as_deref())
             };
-            plans.push(Plan {
-                label: Arc::from(name),
-                column,
-                input,
-                trim: s.trim,
-                case: s.case,
-                values: s.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                default: s.default.clone(),
-                target,
-                required: opts.require_mandatory && meta.required && !is_id,
-                max_length: if is_id { None } else { meta.max_length },
-                lookup: s.lookup.clone(),
-            });
+            plans.push(
+                Plan {
+                    label: Arc::from(name),
+                    column,
+                    input,
+                    trim: s.trim,
+                    case: s.case,
+                    values: s.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    default: s.default.clone(),
+                    target,
+                    required: opts.require_mandatory && meta.required && !is_id,
+                    max_length: if is_id { None } else { meta.max_length },
+                    lookup: s.lookup.clone(),
+                    plain: None,
+                }
+                .with_plain(),
+            );
         }
         if opts.require_mandatory {
             for (_, f) in fields.fields() {
