@@ -23,13 +23,11 @@ use axum::extract::{Path, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Transaction;
-use zcrm_protocol::error::DecodeError;
 use zcrm_protocol::error::{ApiCode, ApiError, ParamError};
 use zcrm_protocol::messages;
 use zcrm_protocol::method::UnknownMethod;
 use zcrm_protocol::response::{encode_error, encode_refusal};
-use zcrm_protocol::xmldata::XmlData;
-use zcrm_protocol::{Format, Method, MethodClass, decode_xml_data};
+use zcrm_protocol::{Format, Method, MethodClass};
 
 use crate::schema::{ModuleDef, UserDef};
 use crate::state::State;
@@ -120,8 +118,6 @@ pub struct Call<'a> {
     pub user: &'a UserDef,
     /// Now, epoch seconds.
     pub now: i64,
-    /// `xmlData` decoded before the store was locked (write methods), taken by the first use.
-    pub xml_data: std::cell::RefCell<Option<Result<XmlData, DecodeError>>>,
 }
 
 impl Call<'_> {
@@ -272,13 +268,6 @@ fn serve_call(
     let class = parsed.as_ref().map(|m| m.class()).unwrap_or(MethodClass::General);
     let now = st.clock.now().as_second();
     let day = st.today();
-    // The write methods' xmlData is decoded here, outside the store's lock, so that several
-    // calls decode at once and the locked part is only validation and storage.
-    let xml_data = match (&parsed, params.get("xmlData")) {
-        (Ok(Method::InsertRecords | Method::UpdateRecords), Some(x)) => Some(decode_xml_data(x)),
-        _ => None,
-    };
-    let xml_data = std::cell::RefCell::new(xml_data);
     let result = st.store.write(|tx| -> Result<Result<Reply, Fail>, rusqlite::Error> {
         if let Err(fail) = charge(st, tx, &day, method_name, module_name, class)? {
             return Ok(Err(fail));
@@ -312,7 +301,6 @@ fn serve_call(
             uri,
             user: st.schema.admin(),
             now,
-            xml_data: std::mem::take(&mut *xml_data.borrow_mut()).into(),
         };
         // A savepoint: a failed method rolls back its own writes; the counter stays.
         tx.execute_batch("SAVEPOINT call")?;

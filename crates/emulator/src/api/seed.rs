@@ -76,7 +76,6 @@ pub fn seed_demo(st: &State) -> Result<(), EmulatorError> {
             uri: "",
             user: st.schema.admin(),
             now: base,
-            xml_data: None.into(),
         };
         let run = |call: &mut Call<'_>| -> Result<(), Fail> {
             let mut accounts = Vec::new();

@@ -20,8 +20,7 @@ use crate::store::{self as db};
 /// Decodes xmlData and checks the row limit.
 pub fn rows(c: &Call<'_>) -> Result<Vec<XmlDataRow>, Fail> {
     let xml = required(c.params, "xmlData")?;
-    let decoded = c.xml_data.borrow_mut().take();
-    let data = decoded.unwrap_or_else(|| decode_xml_data(xml)).map_err(|e| {
+    let data = decode_xml_data(xml).map_err(|e| {
         Fail::new(ApiCode::XmlParseError, format!("Unable to parse XML data : {e}"))
     })?;
     let max = c.st.cfg.max_write_rows as usize;

@@ -186,15 +186,10 @@ pub fn meta_set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<(
 
 /// The next id (records and attachments share one sequence).
 pub fn next_id(conn: &Connection) -> rusqlite::Result<u64> {
-    // One statement per id: the counter is created on first use and advanced in place.
-    let next: i64 = conn
-        .prepare_cached(
-            "INSERT INTO meta(key, value) VALUES('next_id', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
-             RETURNING CAST(value AS INTEGER)",
-        )?
-        .query_row([i64::try_from(FIRST_ID + 1).unwrap_or(i64::MAX)], |r| r.get(0))?;
-    Ok(u64::try_from(next).unwrap_or(FIRST_ID + 1) - 1)
+    let current =
+        meta_get(conn, "next_id")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(FIRST_ID);
+    meta_set(conn, "next_id", &(current + 1).to_string())?;
+    Ok(current)
 }
 
 /// Tokens created through the admin surface.
