@@ -238,35 +238,59 @@ fn is_host(d: &str) -> bool {
     labels >= 2 && last.chars().all(char::is_alphabetic)
 }
 
-/// Bytes allowed in an ASCII host name: letters, digits, `-` and `.`.
-const HOST_BYTES: [bool; 256] = {
-    let mut t = [false; 256];
+/// Classes of bytes in an ASCII host name: 0 not allowed, then letter, digit, `-`, `.`.
+const HOST_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut b = 0;
-    while b < 256 {
+    while b < 128 {
         let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'.';
+        t[b] = if c.is_ascii_alphabetic() {
+            1
+        } else if c.is_ascii_digit() {
+            2
+        } else if c == b'-' {
+            3
+        } else if c == b'.' {
+            4
+        } else {
+            0
+        };
         b += 1;
     }
     t
 };
 
-/// [`is_host`] for ASCII text: one table pass over the bytes, then the labels.
+/// [`is_host`] for ASCII text, in one pass: labels of letters, digits and inner `-` of 1 to
+/// 63 bytes, at least two, the last one letters only.
 fn is_ascii_host(d: &[u8]) -> bool {
-    if !d.iter().all(|&c| HOST_BYTES[usize::from(c)]) {
-        return false;
-    }
-    let mut labels = 0u32;
-    let mut last: &[u8] = &[];
-    for l in d.split(|&c| c == b'.') {
-        let ok = matches!((l.first(), l.last()), (Some(&f), Some(&e)) if f != b'-' && e != b'-')
-            && l.len() <= 63;
-        if !ok {
+    let (mut labels, mut len, mut alpha, mut prev) = (0u32, 0usize, true, 4u8);
+    for &c in d {
+        let k = HOST_CLASS[usize::from(c)];
+        match k {
+            0 => return false,
+            4 => {
+                // A label ends: not empty, not ending with `-`.
+                if prev == 4 || prev == 3 {
+                    return false;
+                }
+                labels += 1;
+                len = 0;
+                alpha = true;
+            }
+            _ => {
+                if prev == 4 && k == 3 {
+                    return false;
+                }
+                len += 1;
+                alpha &= k == 1;
+            }
+        }
+        if len > 63 {
             return false;
         }
-        labels += 1;
-        last = l;
+        prev = k;
     }
-    labels >= 2 && last.iter().all(u8::is_ascii_alphabetic)
+    labels >= 1 && prev != 4 && prev != 3 && alpha
 }
 
 /// `[http(s)://]host.tld[:port][/path...]`, no white space.

@@ -345,20 +345,18 @@ impl RawBlock {
     }
 
     /// Decodes the cells' text: one UTF-8 check for the whole block when it is valid (cells
-    /// then stay where they are: their edges are ASCII delimiters, quotes or line breaks);
+    /// then stay where they are);
     /// rows with invalid bytes get a problem naming the cell and the record's byte offset
     /// (their bad bytes become U+FFFD); Windows-1252 and Latin-1 are converted cell by cell.
     pub fn decode(self) -> Block {
         let RawBlock { seq, source, width, data, spans, pos, starts, problems } = self;
         let (text, spans, problems) = match data {
             Data::Text(text) => (text, spans, problems),
+            // Valid as a whole means valid cell by cell: every span starts and ends next to
+            // an ASCII delimiter, quote or line break (or the buffer's end), so on a character
+            // boundary.
             Data::Bytes(bytes, Encoding::Utf8) => match String::from_utf8(bytes) {
-                Ok(text) if spans.iter().all(|&(a, b)| on_chars(&text, a, b)) => {
-                    (text, spans, problems)
-                }
-                Ok(text) => {
-                    recode(text.as_bytes(), width, &spans, &starts, problems, Encoding::Utf8)
-                }
+                Ok(text) => (text, spans, problems),
                 Err(e) => recode(e.as_bytes(), width, &spans, &starts, problems, Encoding::Utf8),
             },
             Data::Bytes(bytes, enc) => recode(&bytes, width, &spans, &starts, problems, enc),
@@ -391,11 +389,6 @@ impl RawBlock {
             })
             .collect()
     }
-}
-
-/// Whether `a..b` starts and ends on character boundaries of `text`.
-fn on_chars(text: &str, a: u32, b: u32) -> bool {
-    text.is_char_boundary(a as usize) && text.is_char_boundary(b as usize)
 }
 
 /// Decodes a block cell by cell (legacy encodings, or UTF-8 with bad bytes somewhere).
