@@ -4,6 +4,7 @@
 # the emulator's call count and zcrm's peak RSS / CPU time.
 #
 #   scripts/bench-import.sh [ROWS=100000] [WORKDIR=target/bench-import]
+#   (ZCRM_BENCH_IN_FLIGHT sets writes_in_flight, default 3; ZCRM_BENCH_PORT the port, default 4399)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-100000}"
@@ -25,6 +26,7 @@ cat > "$work/import.toml" <<TOML
 url = "http://127.0.0.1:$port"
 edition = "enterprise"
 licenses = 100
+writes_in_flight = ${ZCRM_BENCH_IN_FLIGHT:-3}
 [state]
 dir = "$work/state"
 [[steps]]
