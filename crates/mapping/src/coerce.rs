@@ -135,6 +135,12 @@ enum Coerced<'a> {
 
 type Fail = (&'static str, String);
 
+/// The problem of a required field left empty.
+#[cold]
+fn required_empty() -> Fail {
+    ("required field is empty", "required, but the value is empty".to_owned())
+}
+
 fn apply_case(s: &str, case: Case) -> String {
     match case {
         Case::Upper => s.to_uppercase(),
@@ -506,6 +512,46 @@ impl Plan {
         }
     }
 
+    /// [`Plan::coerce`] for the commonest plan, a column as it is into a Text field: small
+    /// enough to stay out of the general path's frame.
+    #[inline]
+    fn coerce_plain_text<'a, R: CellSource>(
+        &self,
+        row: &'a R,
+        i: usize,
+    ) -> Result<Coerced<'a>, Fail> {
+        let v = row.cell(i);
+        if v.is_empty() {
+            if self.required {
+                return Err(required_empty());
+            }
+            return Ok(Coerced::Empty);
+        }
+        if let Some(max) = self.max_length
+            && v.len() > max as usize
+        {
+            let n = v.chars().count();
+            if n > max as usize {
+                return Err(("too long", format!("{n} characters, at most {max} allowed")));
+            }
+        }
+        Ok(Coerced::Text(Cow::Borrowed(v)))
+    }
+
+    /// The field's value from `row`: transformed, coerced and checked.
+    #[inline]
+    fn value<'a, R: CellSource>(
+        &'a self,
+        row: &'a R,
+        m: &Mapper,
+        warn: &mut Vec<Fail>,
+    ) -> Result<Coerced<'a>, Fail> {
+        match (self.plain, &self.target, &self.lookup) {
+            (Some(i), Target::Text, None) => self.coerce_plain_text(row, i),
+            _ => self.coerce(row, m, warn),
+        }
+    }
+
     fn coerce<'a, R: CellSource>(
         &'a self,
         row: &'a R,
@@ -515,10 +561,7 @@ impl Plan {
         let text = self.text(row);
         if text.is_empty() {
             if self.required {
-                return Err((
-                    "required field is empty",
-                    "required, but the value is empty".to_owned(),
-                ));
+                return Err(required_empty());
             }
             return Ok(Coerced::Empty);
         }
@@ -709,7 +752,7 @@ impl Mapper {
         }
         let mut fields = Vec::with_capacity(if build { self.plans.len() } else { 0 });
         for plan in &self.plans {
-            match plan.coerce(row, self, &mut scratch) {
+            match plan.value(row, self, &mut scratch) {
                 Err(f) => problems.push(plan.problem(f)),
                 Ok(c) if build && problems.is_empty() => match c {
                     Coerced::Empty => {}
