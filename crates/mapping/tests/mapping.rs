@@ -236,6 +236,48 @@ fn valid_rows_carry_typed_values_in_mapping_order() {
     assert_eq!(order[..3], ["Deal Name", "Email", "Phone"]);
 }
 
+/// Everything a mapping run hands on, chunk by chunk: (rows read, valid, valid rows,
+/// rejected rows, warnings).
+type Run = Vec<(
+    usize,
+    usize,
+    Vec<zcrm_mapping::MappedRow>,
+    Vec<zcrm_mapping::RejectedRow>,
+    Vec<zcrm_mapping::Problem>,
+)>;
+
+#[test]
+fn blocks_and_chunks_map_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("in.csv");
+    // Enough rows for several blocks, every defect of the sample among them.
+    let mut csv = sample();
+    for _ in 0..40 {
+        csv.push_str(&sample().split_once('\n').unwrap().1);
+    }
+    std::fs::write(&p, csv).unwrap();
+    let so = SourceOptions { chunk_rows: 16, ..SourceOptions::default() };
+    for build in [false, true] {
+        let reader = zcrm_readers::open(&p, &so).unwrap();
+        let m = Mapper::compile(&spec(), &module(), reader.headers(), &opts()).unwrap();
+        let mut by_chunks: Run = Vec::new();
+        map_chunks(reader, &m, build, |c| -> Result<(), ReadError> {
+            by_chunks.push((c.rows_read, c.valid, c.rows, c.rejected, c.warnings));
+            Ok(())
+        })
+        .unwrap();
+        let reader = zcrm_readers::open(&p, &so).unwrap();
+        let mut by_blocks: Run = Vec::new();
+        zcrm_mapping::map_blocks(reader.blocks(), &m, build, |c| -> Result<(), ReadError> {
+            by_blocks.push((c.rows_read, c.valid, c.rows, c.rejected, c.warnings));
+            Ok(())
+        })
+        .unwrap();
+        assert!(by_chunks.len() > 10, "several chunks");
+        assert_eq!(by_chunks, by_blocks, "build = {build}");
+    }
+}
+
 #[test]
 fn picklist_modes() {
     let dir = tempfile::tempdir().unwrap();

@@ -113,6 +113,12 @@ impl Meta {
             }
         }
         let sheet_path = entry_name(zip, &sheet_path?)?;
+        // The sheet must be UTF-8 too (its declaration is in its first bytes).
+        let mut head = Vec::new();
+        zip.by_name(&sheet_path).ok()?.take(256).read_to_end(&mut head).ok()?;
+        if !utf8_declared(&head) {
+            return None;
+        }
         let strings = match read_part(zip, &format!("{dir}sharedStrings.xml")) {
             Some(sst) => shared_strings(&sst)?,
             None => Vec::new(),
