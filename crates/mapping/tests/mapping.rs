@@ -253,7 +253,7 @@ fn blocks_and_chunks_map_alike() {
     // Enough rows for several blocks, every defect of the sample among them.
     let mut csv = sample();
     for _ in 0..40 {
-        csv.push_str(&sample().split_once('\n').unwrap().1);
+        csv.push_str(sample().split_once('\n').unwrap().1);
     }
     std::fs::write(&p, csv).unwrap();
     let so = SourceOptions { chunk_rows: 16, ..SourceOptions::default() };
