@@ -9,8 +9,8 @@ use zcrm_protocol::value::{parse_date, parse_datetime, parse_decimal};
 use zcrm_protocol::{Direction, RecordId, Value};
 use zcrm_readers::{Cells, Row, RowPos, RowRef, excel_serial_to_date};
 
-use crate::fasthash::{FastMap, FastSet};
 use crate::{Case, MappedRow, MappedValue, Mapper, PicklistMode, Problem, RejectedRow};
+use rustc_hash::{FxHashMap as FastMap, FxHashSet as FastSet};
 
 /// Where a field's raw text comes from, compiled.
 #[derive(Debug)]

@@ -10,7 +10,6 @@
 mod coerce;
 mod compile;
 mod error;
-mod fasthash;
 mod output;
 mod reject;
 mod run;
