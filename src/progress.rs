@@ -74,6 +74,7 @@ impl Progress {
             let bar = m.add(ProgressBar::new_spinner());
             bar.set_style(import_style(false));
             bar.set_prefix(step.to_owned());
+            bar.set_message("starting");
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
@@ -99,6 +100,7 @@ impl Progress {
             let bar = m.add(ProgressBar::new_spinner());
             bar.set_style(export_style());
             bar.set_prefix(name.to_owned());
+            bar.set_message("starting");
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });

@@ -26,6 +26,9 @@ fn export_demo_leads_to_parquet_and_csv_with_exact_calls() {
     let before = emu.calls_today();
     let out = w.expect(&["export", "Leads", "--to", "out/leads.parquet"], 0);
     assert!(out.contains(&format!("exported {leads} records")), "{out}");
+    // The closing progress line has the final figures, not the trailing per-page ones.
+    let done = out.lines().find(|l| l.contains("done:")).unwrap_or_default();
+    assert!(done.contains(&format!("{leads} records")), "{out}");
     let pages = leads.div_ceil(200) + u64::from(leads.is_multiple_of(200));
     assert_eq!(emu.calls_today() - before, pages + 1, "ceil(records/200) pages + 1 getFields");
     assert!(w.path().join("out/leads.parquet").exists());

@@ -77,6 +77,8 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
     let ledger = conn.client.ledger();
     let shown = progress.export(&spec.module, ledger);
     let summary = export(&conn.client, &fields, &spec, |p| shown.page(p.pages.into(), p.records))?;
+    // The per-page figures trail by the pages still converting: the summary's are final.
+    shown.page(summary.pages.into(), summary.records);
     shown.finish();
     let status = ledger.status()?;
     let mut out = format!(

@@ -512,6 +512,8 @@ fn export_step(
     let shown = progress.export(&e.name, client.ledger());
     let s = export(client, &fields, &spec, |p| shown.page(p.pages.into(), p.records))
         .with_context(|| format!("step {}", e.name))?;
+    // The per-page figures trail by the pages still converting: the summary's are final.
+    shown.page(s.pages.into(), s.records);
     shown.finish();
     Ok(StepSummary {
         name: e.name.clone(),
