@@ -39,6 +39,10 @@ success = "$work/out/leads.success.csv"
 $("$bin" generate leads --print-map)
 TOML
 
+if curl -s "http://127.0.0.1:$port/" >/dev/null 2>&1; then
+  echo "port $port is already serving (a stale emulator?): stop it or set ZCRM_BENCH_PORT" >&2
+  exit 1
+fi
 "$bin" emulator --listen "127.0.0.1:$port" --data "$work/emu" --edition enterprise --licenses 100 \
   --token "$token" >"$work/emulator.log" 2>&1 &
 emu=$!

@@ -27,10 +27,12 @@ use zcrm_protocol::error::{ApiCode, ApiError, ParamError};
 use zcrm_protocol::messages;
 use zcrm_protocol::method::UnknownMethod;
 use zcrm_protocol::response::{encode_error, encode_refusal};
-use zcrm_protocol::{Format, Method, MethodClass};
+use zcrm_protocol::xmldata::XmlData;
+use zcrm_protocol::{DecodeError, Format, Method, MethodClass, decode_xml_data};
 
 use crate::schema::{ModuleDef, UserDef};
 use crate::state::State;
+use crate::store::Undo;
 
 pub use params::Upload;
 pub use seed::seed_demo;
@@ -118,6 +120,8 @@ pub struct Call<'a> {
     pub user: &'a UserDef,
     /// Now, epoch seconds.
     pub now: i64,
+    /// The `xmlData` parameter, decoded before the store's lock was taken (write methods).
+    pub xml_data: std::cell::Cell<Option<Result<XmlData, DecodeError>>>,
 }
 
 impl Call<'_> {
@@ -268,17 +272,25 @@ fn serve_call(
     let class = parsed.as_ref().map(|m| m.class()).unwrap_or(MethodClass::General);
     let now = st.clock.now().as_second();
     let day = st.today();
-    let result = st.store.write(|tx| -> Result<Result<Reply, Fail>, rusqlite::Error> {
+    // Decoding a write's payload needs no store, so it happens before the lock is taken.
+    let xml_data = match parsed {
+        Ok(Method::InsertRecords | Method::UpdateRecords | Method::UpdateRelatedRecords) => {
+            params.get("xmlData").map(|x| decode_xml_data(x))
+        }
+        _ => None,
+    };
+    let keep = |r: Result<Reply, Fail>| Ok(Undo::Keep(r));
+    let first = |tx: &Transaction<'_>| -> Result<Undo<Result<Reply, Fail>>, rusqlite::Error> {
         if let Err(fail) = charge(st, tx, &day, method_name, module_name, class)? {
-            return Ok(Err(fail));
+            return keep(Err(fail));
         }
         if params.get("scope").map(|s| s.trim()) != Some("crmapi") {
-            return Ok(Err(Fail::from(ParamError::Missing("scope"))));
+            return keep(Err(Fail::from(ParamError::Missing("scope"))));
         }
         let method = match parsed {
             Ok(m) => m,
-            Err(UnknownMethod::Deprecated(_)) => return Ok(Ok(Reply::Xml(encode_refusal()))),
-            Err(UnknownMethod::Unknown(_)) => return Ok(Err(Fail::bad_request())),
+            Err(UnknownMethod::Deprecated(_)) => return keep(Ok(Reply::Xml(encode_refusal()))),
+            Err(UnknownMethod::Unknown(_)) => return keep(Err(Fail::bad_request())),
         };
         let module = st.schema.module(module_name);
         let module_ok = match method.fixed_module() {
@@ -286,10 +298,10 @@ fn serve_call(
             None => module.is_some(),
         };
         if !module_ok {
-            return Ok(Err(Fail::bad_request()));
+            return keep(Err(Fail::bad_request()));
         }
         if !st.rate.admit(&st.cfg.rate_limits, method, now) {
-            return Ok(Err(Fail::new(ApiCode::RateLimited, messages::RATE_LIMIT_EXCEEDED)));
+            return keep(Err(Fail::new(ApiCode::RateLimited, messages::RATE_LIMIT_EXCEEDED)));
         }
         let call = Call {
             st,
@@ -301,16 +313,18 @@ fn serve_call(
             uri,
             user: st.schema.admin(),
             now,
+            xml_data: std::cell::Cell::new(xml_data),
         };
-        // A savepoint: a failed method rolls back its own writes; the counter stays.
-        tx.execute_batch("SAVEPOINT call")?;
-        let out = dispatch(&call, tx);
-        match &out {
-            Ok(_) => tx.execute_batch("RELEASE call")?,
-            Err(_) => tx.execute_batch("ROLLBACK TO call; RELEASE call")?,
-        }
-        Ok(out)
-    });
+        // A failed method leaves nothing behind: its writes are rolled back...
+        Ok(match dispatch(&call, tx) {
+            Ok(reply) => Undo::Keep(Ok(reply)),
+            Err(fail) => Undo::RollBack(Err(fail)),
+        })
+    };
+    // ...and the call is counted again on its own: a failed call still costs one.
+    let recount =
+        |tx: &Transaction<'_>| crate::store::counters::bump(tx, &day, method_name, module_name);
+    let result = st.store.write_or_undo(first, recount);
     match result {
         Ok(Ok(reply)) => reply,
         Ok(Err(fail)) => error_xml(uri, &fail),

@@ -76,6 +76,7 @@ pub fn seed_demo(st: &State) -> Result<(), EmulatorError> {
             uri: "",
             user: st.schema.admin(),
             now: base,
+            xml_data: std::cell::Cell::new(None),
         };
         let run = |call: &mut Call<'_>| -> Result<(), Fail> {
             let mut accounts = Vec::new();

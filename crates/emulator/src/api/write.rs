@@ -20,7 +20,8 @@ use crate::store::{self as db};
 /// Decodes xmlData and checks the row limit.
 pub fn rows(c: &Call<'_>) -> Result<Vec<XmlDataRow>, Fail> {
     let xml = required(c.params, "xmlData")?;
-    let data = decode_xml_data(xml).map_err(|e| {
+    let decoded = c.xml_data.take().unwrap_or_else(|| decode_xml_data(xml));
+    let data = decoded.map_err(|e| {
         Fail::new(ApiCode::XmlParseError, format!("Unable to parse XML data : {e}"))
     })?;
     let max = c.st.cfg.max_write_rows as usize;

@@ -2,13 +2,14 @@
 //! call. Records, relations, files, photos, call counters, admin-created tokens and the clock
 //! offset all live here, so a restart sees every acknowledged write and nothing else.
 
+pub mod checkpoint;
 pub mod counters;
 pub mod files;
 pub mod items;
 pub mod records;
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -94,10 +95,11 @@ pub enum Durability {
     Full,
 }
 
-/// The SQLite connection, one caller at a time.
+/// The SQLite connection, one caller at a time, and the thread that checkpoints its log.
 #[derive(Debug)]
 pub struct Store {
-    conn: Mutex<Connection>,
+    conn: Arc<Mutex<Connection>>,
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 /// `zf(data, label)`: the value of `label` in a record's data, for ORDER BY on any field.
@@ -127,10 +129,19 @@ fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
 impl Store {
     /// Opens (or creates) `dir/emulator.sqlite3`.
     pub fn open(dir: &Path, durability: Durability) -> Result<Self, EmulatorError> {
+        Self::open_with(dir, durability, checkpoint::CATCH_UP_FRAMES)
+    }
+
+    /// [`Store::open`] with the log size (frames) past which checkpoints catch up under the lock.
+    fn open_with(dir: &Path, durability: Durability, catch_up: i64) -> Result<Self, EmulatorError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| EmulatorError::io(format!("creating {}", dir.display()), e))?;
-        let conn = Connection::open(dir.join("emulator.sqlite3"))?;
+        let path = dir.join("emulator.sqlite3");
+        let conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Checkpoints run on their own thread (see `checkpoint`), never inside a call's commit.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         let sync = match durability {
             Durability::Normal => "NORMAL",
             Durability::Full => "FULL",
@@ -140,13 +151,29 @@ impl Store {
         conn.execute_batch(SCHEMA)?;
         items::migrate(&conn)?;
         register_functions(&conn)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        let conn = Arc::new(Mutex::new(conn));
+        let checkpointer = checkpoint::Checkpointer::start(path, Arc::clone(&conn), catch_up);
+        if checkpointer.is_none() {
+            // Without the thread, SQLite's own checkpoint keeps the log bounded.
+            Self::lock_conn(&conn).pragma_update(None, "wal_autocheckpoint", 1000)?;
+        }
+        Ok(Self { conn, checkpointer })
+    }
+
+    fn lock_conn(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction half-done (SQLite rolls
+        // back an unfinished transaction when it is dropped), so a poisoned lock is usable.
+        conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a transaction half-done (SQLite rolls
-        // back an unfinished transaction when it is dropped), so a poisoned lock is usable.
-        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        Self::lock_conn(&self.conn)
+    }
+
+    fn committed(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.nudge();
+        }
     }
 
     /// Runs `f` in one immediate transaction; commits unless `f` fails.
@@ -158,6 +185,37 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
+        drop(conn);
+        self.committed();
+        Ok(out)
+    }
+
+    /// Like [`Store::write`], but `f` may ask for its writes to be undone
+    /// ([`Undo::RollBack`]): then they are rolled back and `redo` runs in a second transaction,
+    /// under the same lock (nothing else can come between). Cheaper than a savepoint when undoing
+    /// is rare: a savepoint journals every page the transaction touches.
+    pub fn write_or_undo<R, E: From<rusqlite::Error>>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<Undo<R>, E>,
+        redo: impl FnOnce(&Transaction<'_>) -> Result<(), E>,
+    ) -> Result<R, E> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = match f(&tx)? {
+            Undo::Keep(out) => {
+                tx.commit()?;
+                out
+            }
+            Undo::RollBack(out) => {
+                tx.rollback()?;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                redo(&tx)?;
+                tx.commit()?;
+                out
+            }
+        };
+        drop(conn);
+        self.committed();
         Ok(out)
     }
 
@@ -166,6 +224,15 @@ impl Store {
         let conn = self.lock();
         f(&conn)
     }
+}
+
+/// What [`Store::write_or_undo`]'s first part asks for.
+#[derive(Debug)]
+pub enum Undo<R> {
+    /// Commit its writes.
+    Keep(R),
+    /// Roll its writes back (and run the second part).
+    RollBack(R),
 }
 
 /// A value of the `meta` table.
@@ -206,4 +273,98 @@ pub fn add_token(conn: &Connection, token: &str, now: i64) -> rusqlite::Result<(
         params![token, now],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn file_len(path: &Path) -> u64 {
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn insert_batch(store: &Store, from: i64, n: i64) {
+        store
+            .write(|tx| -> rusqlite::Result<()> {
+                for i in from..from + n {
+                    tx.execute(
+                        "INSERT INTO records(id, module, owner, created_at, modified_at, data) VALUES(?1, 'Leads', 1, 0, 0, ?2)",
+                        params![i, "x".repeat(1000)],
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// The request connection never checkpoints; the thread copies the log into the database
+    /// file, and a log past the catch-up size starts over instead of growing with the writes.
+    #[test]
+    fn checkpoints_happen_off_the_request_path_and_the_log_stays_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("emulator.sqlite3");
+        let wal = dir.path().join("emulator.sqlite3-wal");
+        // 256 frames = 1 MiB of log.
+        let store = Store::open_with(dir.path(), Durability::Normal, 256).unwrap();
+        let before = file_len(&db);
+        let mut max_wal = 0;
+        // 40 MB of records in 400 commits.
+        for b in 0..400 {
+            insert_batch(&store, b * 100, 100);
+            max_wal = max_wal.max(file_len(&wal));
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while file_len(&db) < before + 20_000_000 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(file_len(&db) >= before + 20_000_000, "the records reached the database file");
+        assert!(max_wal < 20_000_000, "the log started over: at most {max_wal} bytes");
+        let count: i64 =
+            store.read(|c| c.query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))).unwrap();
+        assert_eq!(count, 40_000);
+        drop(store);
+        // Reopened: everything is there.
+        let store = Store::open(dir.path(), Durability::Normal).unwrap();
+        let count: i64 =
+            store.read(|c| c.query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))).unwrap();
+        assert_eq!(count, 40_000);
+    }
+
+    /// A first part that asks to be undone leaves nothing; the second part's writes stay.
+    #[test]
+    fn write_or_undo_rolls_back_and_redoes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Durability::Normal).unwrap();
+        let out = store
+            .write_or_undo(
+                |tx| -> rusqlite::Result<Undo<&str>> {
+                    meta_set(tx, "a", "1")?;
+                    Ok(Undo::RollBack("undone"))
+                },
+                |tx| meta_set(tx, "b", "2"),
+            )
+            .unwrap();
+        assert_eq!(out, "undone");
+        store.read(|c| {
+            assert_eq!(meta_get(c, "a").unwrap(), None);
+            assert_eq!(meta_get(c, "b").unwrap().as_deref(), Some("2"));
+        });
+        let kept = store
+            .write_or_undo(
+                |tx| -> rusqlite::Result<Undo<&str>> {
+                    meta_set(tx, "a", "3")?;
+                    Ok(Undo::Keep("kept"))
+                },
+                |tx| meta_set(tx, "b", "4"),
+            )
+            .unwrap();
+        assert_eq!(kept, "kept");
+        store.read(|c| {
+            assert_eq!(meta_get(c, "a").unwrap().as_deref(), Some("3"));
+            assert_eq!(meta_get(c, "b").unwrap().as_deref(), Some("2"));
+        });
+    }
 }

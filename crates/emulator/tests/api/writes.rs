@@ -67,6 +67,8 @@ fn single_insert_v1_is_all_or_nothing() {
     );
     assert_eq!(code_of(&bad), "4401");
     assert_eq!(env.emu.record_counts()["Leads"], 1);
+    // The failed call's first row is rolled back, but the call itself still counts.
+    assert_eq!(env.emu.calls_today(), 2);
 }
 
 #[test]
