@@ -36,8 +36,8 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                 let (mut rows, mut valid) = (0u64, 0u64);
                 let known = journal.known_rows(&s.name)?;
                 let mut to_send = 0u64;
-                zcrm_mapping::map_chunks(
-                    reader,
+                zcrm_mapping::map_blocks(
+                    reader.blocks(),
                     &mapper,
                     true,
                     |c| -> Result<(), zcrm_readers::ReadError> {

@@ -284,7 +284,7 @@ fn import_step(
             std::sync::mpsc::sync_channel::<Result<MappedChunk, zcrm_readers::ReadError>>(4);
         let mapper = &mapper;
         scope.spawn(move || {
-            let r = zcrm_mapping::map_chunks(reader, mapper, true, |chunk| {
+            let r = zcrm_mapping::map_blocks(reader.blocks(), mapper, true, |chunk| {
                 tx.send(Ok(chunk))
                     .map_err(|_| zcrm_readers::ReadError::Stopped { path: PathBuf::new() })
             });

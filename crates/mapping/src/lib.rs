@@ -4,7 +4,8 @@
 //! module's `getFields` metadata and the source's header into a [`Mapper`]; every problem of
 //! the spec is reported at once ([`SpecError`]). The mapper then turns each [`zcrm_readers::Row`]
 //! into a [`MappedRow`] (typed values in mapping order) or a [`RejectedRow`] listing all of the
-//! row's problems. [`map_chunks`] does this in parallel over chunks with rayon, keeping source
+//! row's problems. [`map_blocks`] (a reader's raw blocks, what `zcrm run`, `plan` and `validate`
+//! use) and [`map_chunks`] (decoded chunks) do this in parallel with rayon, keeping source
 //! order, and [`RejectWriter`] writes DESIGN.md's reject file.
 
 mod coerce;

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 
-use rayon::prelude::*;
 use zcrm_readers::{Block, Chunk, RawBlock, ReadError};
 
 use crate::coerce::Outcome;
@@ -62,52 +61,55 @@ impl MappedChunk {
     }
 }
 
-/// Maps every chunk of `chunks` with `mapper`, in parallel groups of a few chunks per rayon
-/// thread, and calls `sink` with the results in source order. Stops at the first error of
-/// the source or of the sink.
+/// Maps every chunk of `chunks` with `mapper`, each chunk one rayon task while the source
+/// keeps producing, and calls `sink` with the results in source order. Stops at the first
+/// error of the source (after handing on what came before it) or of the sink.
 pub fn map_chunks<E>(
     chunks: impl Iterator<Item = Result<Chunk, ReadError>>,
     mapper: &Mapper,
     build: bool,
-    mut sink: impl FnMut(MappedChunk) -> Result<(), E>,
+    sink: impl FnMut(MappedChunk) -> Result<(), E>,
 ) -> Result<(), E>
 where
     E: From<ReadError>,
 {
-    let group = rayon::current_num_threads().max(1) * 2;
-    let mut chunks = chunks.peekable();
-    while chunks.peek().is_some() {
-        let mut batch = Vec::with_capacity(group);
-        for c in chunks.by_ref().take(group) {
-            batch.push(c?);
-        }
-        let mapped: Vec<MappedChunk> =
-            batch.into_par_iter().map(|c| mapper.map_chunk(c, build)).collect();
-        for m in mapped {
-            sink(m)?;
-        }
-    }
-    Ok(())
+    map_in_order(chunks, |c| mapper.map_chunk(c, build), sink)
 }
 
 /// Maps the raw blocks of a reader (see `zcrm_readers::RowReader::blocks`): each block is
-/// decoded and mapped as one rayon task while the reader thread keeps reading, with a few
-/// blocks in flight per rayon thread (no pause between groups), and `sink` is called with the
-/// results in source order on the calling thread. Stops at the first error of the source or
-/// of the sink.
+/// decoded and mapped as one rayon task while the reader thread keeps reading, and `sink` is
+/// called with the results in source order on the calling thread. Stops at the first error of
+/// the source (after handing on what came before it) or of the sink.
 pub fn map_blocks<E>(
     blocks: impl Iterator<Item = Result<RawBlock, ReadError>>,
     mapper: &Mapper,
     build: bool,
+    sink: impl FnMut(MappedChunk) -> Result<(), E>,
+) -> Result<(), E>
+where
+    E: From<ReadError>,
+{
+    map_in_order(blocks, |b| mapper.map_block(&b.decode(), build), sink)
+}
+
+/// Runs `map` on every item as a rayon task, a few items in flight per rayon thread (no pause
+/// between groups), and calls `sink` with the results in the items' order on the calling
+/// thread. When the source fails, the items before the failure are still handed on, then
+/// the error is returned.
+fn map_in_order<T, E>(
+    items: impl Iterator<Item = Result<T, ReadError>>,
+    map: impl Fn(T) -> MappedChunk + Sync,
     mut sink: impl FnMut(MappedChunk) -> Result<(), E>,
 ) -> Result<(), E>
 where
+    T: Send,
     E: From<ReadError>,
 {
     let window = rayon::current_num_threads().max(1) * 2 + 1;
     // A task that panics sends its panic, to be raised here rather than leave us waiting.
     type Done = (u64, std::thread::Result<MappedChunk>);
     let (tx, rx) = mpsc::channel::<Done>();
+    let map = &map;
     rayon::in_place_scope(|scope| {
         let mut done: BTreeMap<u64, MappedChunk> = BTreeMap::new();
         let (mut sent, mut next) = (0u64, 0u64);
@@ -126,17 +128,24 @@ where
             }
             Ok::<(), E>(())
         };
-        for block in blocks {
-            let block = block?;
+        for item in items {
+            let item = match item {
+                Ok(item) => item,
+                Err(e) => {
+                    // What was read before the source broke is still handed on.
+                    while next < sent {
+                        settle(&mut done, &mut next)?;
+                    }
+                    return Err(e.into());
+                }
+            };
             while sent - next >= window as u64 {
                 settle(&mut done, &mut next)?;
             }
             let tx = tx.clone();
             let i = sent;
             scope.spawn(move |_| {
-                let m = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    mapper.map_block(&block.decode(), build)
-                }));
+                let m = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map(item)));
                 let _ = tx.send((i, m));
             });
             sent += 1;

@@ -352,6 +352,36 @@ fn map_texts(rows: &[(String, String)]) -> Vec<Mapped> {
     out.into_iter().map(|(_, r)| r).collect()
 }
 
+/// A source that fails part-way: every chunk before the failure reaches the sink, in order,
+/// and then the error comes back (an import sends what it read before the break).
+#[test]
+fn chunks_before_a_source_error_are_handed_on_then_the_error() {
+    let (m, s) = int_module();
+    let h = vec!["n".to_string(), "d".to_string()];
+    let mapper = Mapper::compile(&s, &m, &h, &CompileOptions::default()).unwrap();
+    let source = std::sync::Arc::new(zcrm_readers::SourceInfo { path: "x".into(), sheet: None });
+    let chunk = |seq: u64| {
+        Ok(Chunk {
+            seq,
+            source: source.clone(),
+            rows: vec![zcrm_readers::Row {
+                pos: zcrm_readers::RowPos { row: seq + 1, line: seq + 2 },
+                cells: ["1", "2.5"].into_iter().collect(),
+                problem: None,
+            }],
+        })
+    };
+    let broken = ReadError::Csv { path: "x".into(), line: 9, message: "cut".into() };
+    let items = (0..6).map(chunk).chain([Err(broken)]).chain((6..9).map(chunk));
+    let mut seen = Vec::new();
+    let r = map_chunks(items, &mapper, true, |c| -> Result<(), ReadError> {
+        seen.push(c.seq);
+        Ok(())
+    });
+    assert!(matches!(r, Err(ReadError::Csv { line: 9, .. })), "{r:?}");
+    assert_eq!(seen, [0, 1, 2, 3, 4, 5]);
+}
+
 proptest! {
     #[test]
     fn integers_within_32_bits_pass_and_others_fail(n in any::<i64>(), d in -1_000_000i64..1_000_000) {
