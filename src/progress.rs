@@ -78,7 +78,6 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        let now = Instant::now();
         ImportProgress {
             out: self,
             ledger: Figures::new(ledger),
@@ -88,8 +87,7 @@ impl Progress {
             bar_has_total: Cell::new(false),
             read: Cell::new(0),
             payloads: Cell::new(0),
-            started: now,
-            last: Cell::new((now, 0)),
+            pace: Pace::new(),
             finished: Cell::new(false),
         }
     }
@@ -104,7 +102,6 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        let now = Instant::now();
         ExportProgress {
             out: self,
             ledger: Figures::new(ledger),
@@ -112,14 +109,71 @@ impl Progress {
             bar,
             pages: Cell::new(0),
             records: Cell::new(0),
-            started: now,
-            last: Cell::new((now, 0)),
+            pace: Pace::new(),
             finished: Cell::new(false),
         }
     }
 
     fn due(&self, last: Instant, now: Instant) -> bool {
         now.duration_since(last) >= self.every
+    }
+
+    /// Shows a step's line: in place of its bar on a terminal (the last figures stay above the
+    /// bars still running), through `json` with `--log-format json`, else as a plain log line.
+    fn show(&self, bar: Option<&ProgressBar>, text: &str, json: impl FnOnce()) {
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+            self.note(text);
+        } else if self.json {
+            json();
+        } else {
+            tracing::info!(target: TARGET, "{text}");
+        }
+    }
+}
+
+/// The common end of a line: `, calls 42/5000 today (4958 left), 850 rows/s`, and on a step's
+/// last line (`secs` given) ` average, 2m 03s`.
+fn push_tail(
+    t: &mut String,
+    calls: Option<&BudgetStatus>,
+    rate: f64,
+    unit: &str,
+    secs: Option<f64>,
+) {
+    if let Some(c) = calls {
+        let _ = write!(t, ", {}", calls_text(c));
+    }
+    let _ = write!(t, ", {}", rate_text(rate, unit));
+    if let Some(secs) = secs {
+        let _ = write!(t, " average, {}", human_duration(secs));
+    }
+}
+
+/// When a step started and when its last plain line was written (with the count then), for
+/// the rate since the previous line or, on the last line, over the whole step.
+struct Pace {
+    started: Instant,
+    last: Cell<(Instant, u64)>,
+}
+
+impl Pace {
+    fn new() -> Self {
+        let now = Instant::now();
+        Self { started: now, last: Cell::new((now, 0)) }
+    }
+
+    /// Per second since the previous line (`last`: since the start), and the line is noted.
+    fn rate(&self, count: u64, last: bool) -> f64 {
+        let now = Instant::now();
+        let (since, then) = if last { (self.started, 0) } else { self.last.get() };
+        self.last.set((now, count));
+        per_sec(count.saturating_sub(then), now.duration_since(since).as_secs_f64())
+    }
+
+    /// Seconds since the step started.
+    fn elapsed(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
     }
 }
 
@@ -157,9 +211,7 @@ pub struct ImportProgress<'a> {
     bar_has_total: Cell<bool>,
     read: Cell<u64>,
     payloads: Cell<u64>,
-    started: Instant,
-    /// When the last plain line was written, and the rows read then (for the current rate).
-    last: Cell<(Instant, u64)>,
+    pace: Pace,
     finished: Cell<bool>,
 }
 
@@ -234,7 +286,7 @@ impl ImportProgress<'_> {
 
     fn maybe_line(&self) {
         let now = Instant::now();
-        if self.out.due(self.last.get().0, now) {
+        if self.out.due(self.pace.last.get().0, now) {
             self.line(None);
         }
     }
@@ -242,25 +294,17 @@ impl ImportProgress<'_> {
     /// One plain progress line; the rate is that since the previous line (the average over
     /// the step on the last one).
     fn line(&self, end: Option<End>) {
-        let now = Instant::now();
-        let (since, read_then) = if end.is_some() { (self.started, 0) } else { self.last.get() };
-        self.last.set((now, self.read.get()));
-        let secs = now.duration_since(since).as_secs_f64();
-        let rate = per_sec(self.read.get().saturating_sub(read_then), secs);
+        let rate = self.pace.rate(self.read.get(), end.is_some());
         let f = ImportFigures {
             rows: self.read.get(),
             total: self.total(),
             payloads: self.payloads.get(),
             calls: self.ledger.calls(true),
             rate,
-            end: end.map(|how| (how, self.started.elapsed().as_secs_f64())),
+            end: end.map(|how| (how, self.pace.elapsed())),
         };
         let text = format!("{}: {}", self.name, f.text());
-        if let Some(bar) = &self.bar {
-            // The bar goes; its last figures stay as a line above the bars still running.
-            bar.finish_and_clear();
-            self.out.note(&text);
-        } else if self.out.json {
+        self.out.show(self.bar.as_ref(), &text, || {
             tracing::info!(
                 target: TARGET,
                 step = %self.name,
@@ -277,9 +321,7 @@ impl ImportProgress<'_> {
                 eta_secs = f.eta().map(|s| s.round() as u64),
                 "{text}"
             );
-        } else {
-            tracing::info!(target: TARGET, "{text}");
-        }
+        });
     }
 }
 
@@ -298,8 +340,7 @@ pub struct ExportProgress<'a> {
     bar: Option<ProgressBar>,
     pages: Cell<u64>,
     records: Cell<u64>,
-    started: Instant,
-    last: Cell<(Instant, u64)>,
+    pace: Pace,
     finished: Cell<bool>,
 }
 
@@ -314,7 +355,7 @@ impl ExportProgress<'_> {
                 bar.set_message(self.message());
             }
             None => {
-                if self.out.due(self.last.get().0, Instant::now()) {
+                if self.out.due(self.pace.last.get().0, Instant::now()) {
                     self.line(None);
                 }
             }
@@ -337,13 +378,7 @@ impl ExportProgress<'_> {
     }
 
     fn line(&self, end: Option<End>) {
-        let now = Instant::now();
-        let (since, then) = if end.is_some() { (self.started, 0) } else { self.last.get() };
-        self.last.set((now, self.records.get()));
-        let rate = per_sec(
-            self.records.get().saturating_sub(then),
-            now.duration_since(since).as_secs_f64(),
-        );
+        let rate = self.pace.rate(self.records.get(), end.is_some());
         let calls = self.ledger.calls(true);
         let mut text = format!(
             "{}: {}{}, {}",
@@ -352,18 +387,8 @@ impl ExportProgress<'_> {
             count(self.pages.get(), "page"),
             count(self.records.get(), "record")
         );
-        if let Some(c) = &calls {
-            let _ = write!(text, ", {}", calls_text(c));
-        }
-        let _ = write!(text, ", {}", rate_text(rate, "records"));
-        if end.is_some() {
-            let _ =
-                write!(text, " average, {}", human_duration(self.started.elapsed().as_secs_f64()));
-        }
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-            self.out.note(&text);
-        } else if self.out.json {
+        push_tail(&mut text, calls.as_ref(), rate, "records", end.map(|_| self.pace.elapsed()));
+        self.out.show(self.bar.as_ref(), &text, || {
             tracing::info!(
                 target: TARGET,
                 step = %self.name,
@@ -378,9 +403,7 @@ impl ExportProgress<'_> {
                 records_per_sec = round1(rate),
                 "{text}"
             );
-        } else {
-            tracing::info!(target: TARGET, "{text}");
-        }
+        });
     }
 }
 
@@ -448,18 +471,9 @@ impl ImportFigures {
             }
         }
         let _ = write!(t, ", {}", count(self.payloads, "payload"));
-        if let Some(c) = &self.calls {
-            let _ = write!(t, ", {}", calls_text(c));
-        }
-        let _ = write!(t, ", {}", rate_text(self.rate, "rows"));
-        match (self.end, self.eta()) {
-            (Some((_, secs)), _) => {
-                let _ = write!(t, " average, {}", human_duration(secs));
-            }
-            (None, Some(eta)) => {
-                let _ = write!(t, ", eta {}", human_duration(eta));
-            }
-            (None, None) => {}
+        push_tail(&mut t, self.calls.as_ref(), self.rate, "rows", self.end.map(|(_, secs)| secs));
+        if let Some(eta) = self.eta() {
+            let _ = write!(t, ", eta {}", human_duration(eta));
         }
         t
     }
