@@ -115,6 +115,19 @@ fn pages() -> Vec<String> {
         .collect()
 }
 
+/// The Parquet sink `export` opens for Leads (the columns of `meta`, the ids seen in pages).
+fn parquet_sink(dir: &std::path::Path, meta: &ModuleFields, codec: Codec) -> Box<dyn Sink> {
+    let mut cols = columns::plan("LEADID", meta, None).unwrap();
+    columns::add_seen_ids(&mut cols, ["SMOWNERID"]);
+    let info = FileInfo {
+        module: "Leads",
+        timezone: "America/Los_Angeles",
+        exported_at: "2026-01-01T00:00:00Z",
+        since: None,
+    };
+    Box::new(ParquetSink::create(&dir.join("bench.parquet"), cols, &info, codec).unwrap())
+}
+
 fn export_pages(pages: &[String], dir: &std::path::Path, meta: &ModuleFields) -> u64 {
     export_pages_with(pages, dir, meta, Codec::Zstd)
 }
@@ -125,16 +138,7 @@ fn export_pages_with(
     meta: &ModuleFields,
     codec: Codec,
 ) -> u64 {
-    let mut cols = columns::plan("LEADID", meta, None).unwrap();
-    columns::add_seen_ids(&mut cols, ["SMOWNERID"]);
-    let info = FileInfo {
-        module: "Leads",
-        timezone: "America/Los_Angeles",
-        exported_at: "2026-01-01T00:00:00Z",
-        since: None,
-    };
-    let mut sink =
-        Box::new(ParquetSink::create(&dir.join("bench.parquet"), cols, &info, codec).unwrap());
+    let mut sink = parquet_sink(dir, meta, codec);
     let keep = vec![true; 200];
     let mut n = 0u64;
     for i in 0..PAGES {
@@ -149,17 +153,7 @@ fn export_pages_with(
 /// (at most 2 × threads pages in flight), batches written in page order by the sink's writer
 /// thread.
 fn export_pages_parallel(pages: &[String], dir: &std::path::Path, meta: &ModuleFields) -> u64 {
-    let mut cols = columns::plan("LEADID", meta, None).unwrap();
-    columns::add_seen_ids(&mut cols, ["SMOWNERID"]);
-    let info = FileInfo {
-        module: "Leads",
-        timezone: "America/Los_Angeles",
-        exported_at: "2026-01-01T00:00:00Z",
-        since: None,
-    };
-    let mut sink: Box<dyn Sink> = Box::new(
-        ParquetSink::create(&dir.join("bench.parquet"), cols, &info, Codec::Zstd).unwrap(),
-    );
+    let mut sink = parquet_sink(dir, meta, Codec::Zstd);
     let conv = sink.batch_converter().unwrap();
     let mut pool: Ordered<Result<ConvertedPage, ExportError>> = Ordered::for_pool();
     let mut n = 0u64;
