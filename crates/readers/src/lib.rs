@@ -15,7 +15,6 @@ mod excel;
 mod open;
 mod row;
 mod split;
-mod xlsx_fast;
 mod xlsx_source;
 
 pub use block::{Block, RawBlock, RowRef};

@@ -3,13 +3,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::SyncSender;
 
 use calamine::{DataRef, Reader, Xlsx, open_workbook};
 
 use crate::block::{BlockBuilder, FLUSH_BYTES};
 use crate::excel::{excel_serial_to_date, push_number};
-use crate::xlsx_fast::{Bad, CellSink, Fmt, Meta, SheetXml, Value, read_cells};
 use crate::{RawBlock, ReadError, RowPos, SourceInfo};
 
 /// Which sheet of a workbook.
@@ -111,18 +110,6 @@ pub(crate) fn read_sheet(
     header: HeaderTx,
     tx: SyncSender<Result<RawBlock, ReadError>>,
 ) {
-    read_sheet_with(path, opts, chunk_rows, header, tx, true);
-}
-
-/// [`read_sheet`], with the fast path or (`fast` false, for tests) calamine's reader only.
-fn read_sheet_with(
-    path: &Path,
-    opts: &XlsxOptions,
-    chunk_rows: usize,
-    header: HeaderTx,
-    tx: SyncSender<Result<RawBlock, ReadError>>,
-    fast: bool,
-) {
     let xerr = |e: &dyn std::fmt::Display| ReadError::Xlsx {
         path: path.to_owned(),
         message: e.to_string(),
@@ -168,29 +155,6 @@ fn read_sheet_with(
         tx,
     };
     let mut rows = Rows { sheet, pending: Pending::default(), started: false };
-    // The fast path scans the sheet's XML itself; calamine's cell reader is the fallback.
-    if let Some((zip, meta)) = fast_meta(path, &name).filter(|_| fast) {
-        drop(wb);
-        // Decompressing is a sixth of the work: it runs on a thread of its own, a few
-        // blocks ahead of the scan.
-        let result = std::thread::scope(|scope| {
-            let (btx, brx) = sync_channel::<std::io::Result<Vec<u8>>>(4);
-            let sheet_path = meta.sheet_path.clone();
-            let inflate = std::thread::Builder::new()
-                .name("zcrm-xlsx-inflate".into())
-                .spawn_scoped(scope, move || inflate_to(zip, &sheet_path, &btx));
-            if let Err(e) = inflate {
-                return Err(Bad(e.to_string()));
-            }
-            let input = Blocks { rx: brx, block: Vec::new(), at: 0 };
-            read_cells(&mut SheetXml::new(input), &meta, &mut rows)
-        });
-        match result {
-            Ok(()) => rows.end(),
-            Err(Bad(message)) => rows.fail(ReadError::Xlsx { path: path.to_owned(), message }),
-        }
-        return;
-    }
     let mut reader = match wb.worksheet_cells_reader(&name) {
         Ok(r) => r,
         Err(e) => {
@@ -213,103 +177,6 @@ fn read_sheet_with(
         }
     }
     rows.end();
-}
-
-/// Decompresses the archive's part `name` into blocks sent through `tx` (an error ends it).
-fn inflate_to(
-    mut zip: zip::ZipArchive<std::io::BufReader<std::fs::File>>,
-    name: &str,
-    tx: &SyncSender<std::io::Result<Vec<u8>>>,
-) {
-    use std::io::Read;
-    let mut entry = match zip.by_name(name) {
-        Ok(e) => e,
-        Err(e) => {
-            let _ = tx.send(Err(std::io::Error::other(e)));
-            return;
-        }
-    };
-    loop {
-        let mut block = Vec::with_capacity(INFLATE_BLOCK);
-        match (&mut entry).take(INFLATE_BLOCK as u64).read_to_end(&mut block) {
-            Ok(0) => return,
-            Ok(_) => {
-                if tx.send(Ok(block)).is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
-            }
-        }
-    }
-}
-
-/// Bytes decompressed per block handed to the scan.
-const INFLATE_BLOCK: usize = 256 << 10;
-
-/// The decompressed blocks, read back as one stream.
-struct Blocks {
-    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
-    block: Vec<u8>,
-    at: usize,
-}
-
-impl std::io::Read for Blocks {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.at >= self.block.len() {
-            match self.rx.recv() {
-                Ok(b) => {
-                    self.block = b?;
-                    self.at = 0;
-                }
-                Err(_) => return Ok(0),
-            }
-        }
-        let rest = self.block.get(self.at..).unwrap_or_default();
-        let n = rest.len().min(buf.len());
-        buf.get_mut(..n).unwrap_or_default().copy_from_slice(rest.get(..n).unwrap_or_default());
-        self.at += n;
-        Ok(n)
-    }
-}
-
-/// The workbook's archive and what the fast path needs, or `None` to use calamine.
-fn fast_meta(
-    path: &Path,
-    sheet: &str,
-) -> Option<(zip::ZipArchive<std::io::BufReader<std::fs::File>>, Meta)> {
-    let file = std::fs::File::open(path).ok()?;
-    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
-    let meta = Meta::load(&mut zip, sheet)?;
-    Some((zip, meta))
-}
-
-/// Appends a fast-path cell value's text to `out` as [`render`] does for calamine's.
-fn render_value(value: &Value<'_>, out: &mut String) -> Option<String> {
-    use std::fmt::Write;
-    match value {
-        Value::Empty => {}
-        Value::Text(s) => out.push_str(s),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(f, Fmt::DateTime) => match excel_serial_to_date(*f) {
-            Some((y, m, d, 0)) => {
-                let _ = write!(out, "{y:04}-{m:02}-{d:02}");
-            }
-            Some((y, m, d, s)) => {
-                let (h, mi, se) = (s / 3600, s / 60 % 60, s % 60);
-                let _ = write!(out, "{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{se:02}");
-            }
-            None => push_number(*f, out),
-        },
-        Value::Number(f, _) => push_number(*f, out),
-        Value::Error(e) => {
-            out.push_str(e);
-            return Some(format!("the cell holds the Excel error {e}"));
-        }
-    }
-    None
 }
 
 /// Cells gathered into sheet rows, then into the header or blocks of data rows.
@@ -370,12 +237,6 @@ impl Rows<'_> {
             Some(h) => drop(h.send(Err(err))),
             None => drop(self.sheet.tx.send(Err(err))),
         }
-    }
-}
-
-impl CellSink for Rows<'_> {
-    fn cell(&mut self, row: u32, col: u32, value: Value<'_>) -> bool {
-        self.cell_with(row, col, |out| render_value(&value, out))
     }
 }
 
@@ -465,13 +326,14 @@ impl Sheet<'_> {
 mod tests {
     use super::*;
     use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
+    use std::sync::mpsc::sync_channel;
 
     type Read = (Vec<String>, Vec<crate::block::RawRow>);
 
-    fn read(path: &Path, opts: &XlsxOptions, fast: bool) -> Result<Read, String> {
+    fn read(path: &Path, opts: &XlsxOptions) -> Result<Read, String> {
         let (htx, hrx) = sync_channel(1);
         let (tx, rx) = sync_channel(1000);
-        read_sheet_with(path, opts, 7, htx, tx, fast);
+        read_sheet(path, opts, 7, htx, tx);
         let (headers, _) = hrx.recv().map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
         let mut rows = Vec::new();
         for b in rx.iter() {
@@ -538,22 +400,22 @@ mod tests {
         wb.save(path).unwrap();
     }
 
+    /// Every kind of cell, in both of rust_xlsxwriter's layouts, with the header found on
+    /// its row or later: text as written, numbers without a spurious `.0`, date formats as
+    /// dates, a duration format as a number, booleans, formula results, rich text joined,
+    /// gaps filled and a cell beyond the header reported.
     #[test]
-    fn the_fast_path_reads_what_calamine_reads() {
+    fn cells_of_every_kind_read_through_calamine() {
         let dir = tempfile::tempdir().unwrap();
         for constant_memory in [false, true] {
             let p = dir.path().join(format!("w{constant_memory}.xlsx"));
             workbook(&p, constant_memory);
-            let file = std::fs::File::open(&p).unwrap();
-            let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).unwrap();
-            assert!(Meta::load(&mut zip, "Data").is_some(), "the fast path applies");
             for header_row in [None, Some(1), Some(3)] {
                 let opts = XlsxOptions { sheet: None, header_row };
-                let fast = read(&p, &opts, true);
-                let slow = read(&p, &opts, false);
-                assert_eq!(fast, slow, "constant memory {constant_memory}, header {header_row:?}");
+                let read = read(&p, &opts);
+                assert!(read.is_ok(), "constant memory {constant_memory}, header {header_row:?}");
                 if header_row != Some(3) {
-                    let rows = fast.unwrap().1;
+                    let rows = read.unwrap().1;
                     assert_eq!(rows.len(), 10);
                     let text = |r: usize| -> Vec<String> {
                         rows[r].3.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect()
