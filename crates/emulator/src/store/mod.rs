@@ -338,33 +338,24 @@ mod tests {
     fn write_or_undo_rolls_back_and_redoes() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), Durability::Normal).unwrap();
-        let out = store
-            .write_or_undo(
-                |tx| -> rusqlite::Result<Undo<&str>> {
-                    meta_set(tx, "a", "1")?;
-                    Ok(Undo::RollBack("undone"))
-                },
-                |tx| meta_set(tx, "b", "2"),
-            )
-            .unwrap();
-        assert_eq!(out, "undone");
-        store.read(|c| {
-            assert_eq!(meta_get(c, "a").unwrap(), None);
-            assert_eq!(meta_get(c, "b").unwrap().as_deref(), Some("2"));
-        });
-        let kept = store
-            .write_or_undo(
-                |tx| -> rusqlite::Result<Undo<&str>> {
-                    meta_set(tx, "a", "3")?;
-                    Ok(Undo::Keep("kept"))
-                },
-                |tx| meta_set(tx, "b", "4"),
-            )
-            .unwrap();
-        assert_eq!(kept, "kept");
-        store.read(|c| {
-            assert_eq!(meta_get(c, "a").unwrap().as_deref(), Some("3"));
-            assert_eq!(meta_get(c, "b").unwrap().as_deref(), Some("2"));
-        });
+        // (first part writes a=, asks to undo?, second part would write b=) → (a, b) after.
+        let cases =
+            [(("1", true), "2", (None, Some("2"))), (("3", false), "4", (Some("3"), Some("2")))];
+        for ((a, undo), b, want) in cases {
+            let out = store
+                .write_or_undo(
+                    |tx| -> rusqlite::Result<Undo<bool>> {
+                        meta_set(tx, "a", a)?;
+                        Ok(if undo { Undo::RollBack(undo) } else { Undo::Keep(undo) })
+                    },
+                    |tx| meta_set(tx, "b", b),
+                )
+                .unwrap();
+            assert_eq!(out, undo);
+            store.read(|c| {
+                assert_eq!(meta_get(c, "a").unwrap().as_deref(), want.0);
+                assert_eq!(meta_get(c, "b").unwrap().as_deref(), want.1);
+            });
+        }
     }
 }
