@@ -153,18 +153,17 @@ pub fn merge(
     changes: &Changes,
     created: Option<i64>,
 ) -> Result<Vec<(String, String)>, ApiError> {
-    let mut map: HashMap<String, String> = base.iter().cloned().collect();
+    // Borrowed views: key → value (`None`: cleared by a change); only the result is copied.
+    let mut map: HashMap<&str, Option<&str>> =
+        HashMap::with_capacity(base.len() + changes.len() + 8);
+    for (k, v) in base {
+        map.insert(k, Some(v));
+    }
     for (k, v) in changes {
-        match v {
-            Some(v) => {
-                map.insert(k.clone(), v.clone());
-            }
-            None => {
-                map.remove(k);
-            }
-        }
+        map.insert(k, v.as_deref());
     }
     let user = c.user;
+    let user_id = user.id.to_string();
     let owner_label = format!(
         "{} Owner",
         if def.module.is_custom() {
@@ -173,21 +172,22 @@ pub fn merge(
             def.singular.clone()
         }
     );
-    if !map.contains_key("SMOWNERID") {
-        map.insert("SMOWNERID".to_owned(), user.id.to_string());
-        map.insert(owner_label, user.name.clone());
+    if !matches!(map.get("SMOWNERID"), Some(Some(_))) {
+        map.insert("SMOWNERID", Some(&user_id));
+        map.insert(&owner_label, Some(&user.name));
     }
     let now = c.time_text(c.now);
-    if let Some(created) = created {
-        map.insert("SMCREATORID".to_owned(), user.id.to_string());
-        map.insert("Created By".to_owned(), user.name.clone());
-        map.insert("Created Time".to_owned(), c.time_text(created));
+    let created_text = created.map(|t| c.time_text(t));
+    if let Some(created) = &created_text {
+        map.insert("SMCREATORID", Some(&user_id));
+        map.insert("Created By", Some(&user.name));
+        map.insert("Created Time", Some(created));
     }
-    map.insert("MODIFIEDBY".to_owned(), user.id.to_string());
-    map.insert("Modified By".to_owned(), user.name.clone());
-    map.insert("Modified Time".to_owned(), now);
+    map.insert("MODIFIEDBY", Some(&user_id));
+    map.insert("Modified By", Some(&user.name));
+    map.insert("Modified Time", Some(&now));
+    let present = |k: &str| map.get(k).copied().flatten().is_some_and(|v| !v.trim().is_empty());
     for f in def.fields.iter().filter(|f| f.required) {
-        let present = |k: &str| map.get(k).is_some_and(|v| !v.trim().is_empty());
         if !present(&f.label) && !f.id_column().is_some_and(present) {
             return Err(mandatory_missing(&f.label));
         }
@@ -195,12 +195,12 @@ pub fn merge(
     let mut out = Vec::with_capacity(map.len());
     for f in &def.fields {
         if let Some(col) = f.id_column()
-            && let Some(v) = map.remove(col)
+            && let Some(Some(v)) = map.remove(col)
         {
-            out.push((col.to_owned(), v));
+            out.push((col.to_owned(), v.to_owned()));
         }
-        if let Some(v) = map.remove(&f.label) {
-            out.push((f.label.clone(), v));
+        if let Some(Some(v)) = map.remove(f.label.as_str()) {
+            out.push((f.label.clone(), v.to_owned()));
         }
     }
     Ok(out)
