@@ -69,6 +69,13 @@ fn single_insert_v1_is_all_or_nothing() {
     assert_eq!(env.emu.record_counts()["Leads"], 1);
     // The failed call's first row is rolled back, but the call itself still counts.
     assert_eq!(env.emu.calls_today(), 2);
+    // The ids it took went with it; the next record still gets a new one.
+    let ids = env.insert_leads(2, "after");
+    let first = match WriteResponse::decode(ok.as_bytes()).unwrap() {
+        WriteResponse::Single { details, .. } => details[0].id.0,
+        other => panic!("{other:?}"),
+    };
+    assert!(ids[0] > first && ids[1] > ids[0], "{first} {ids:?}");
 }
 
 #[test]
@@ -286,4 +293,5 @@ fn persistence_across_restart() {
     // New ids continue after the old ones.
     let more = env.insert_leads(1, "more");
     assert!(more[0] > ids[149]);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids rise within and across calls");
 }
