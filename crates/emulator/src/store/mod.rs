@@ -181,13 +181,7 @@ impl Store {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<R, E>,
     ) -> Result<R, E> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        drop(conn);
-        self.committed();
-        Ok(out)
+        self.write_or_undo(|tx| f(tx).map(Undo::Keep), |_| Ok(()))
     }
 
     /// Like [`Store::write`], but `f` may ask for its writes to be undone
