@@ -36,8 +36,7 @@ CREATE TABLE IF NOT EXISTS records(
 CREATE INDEX IF NOT EXISTS records_list ON records(module, state, id);
 CREATE INDEX IF NOT EXISTS records_modified ON records(module, state, modified_at, id);
 CREATE INDEX IF NOT EXISTS records_created ON records(module, state, created_at, id);
-CREATE INDEX IF NOT EXISTS records_dup ON records(module, state, dupkey);
-CREATE INDEX IF NOT EXISTS records_deleted ON records(module, state, deleted_at, id);
+CREATE INDEX IF NOT EXISTS records_deleted ON records(module, deleted_at, id) WHERE state = 1;
 CREATE TABLE IF NOT EXISTS relations(
     parent_module TEXT NOT NULL,
     parent_id INTEGER NOT NULL,
@@ -351,5 +350,83 @@ mod tests {
                 assert_eq!(meta_get(c, "b").unwrap().as_deref(), want.1);
             });
         }
+    }
+
+    fn query_plan(store: &Store, sql: &str) -> String {
+        store.read(|c| {
+            let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let rows = st.query_map([], |r| r.get::<_, String>(3)).unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+        })
+    }
+
+    fn has_index(store: &Store, name: &str) -> bool {
+        store.read(|c| {
+            c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = ?1", [name], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap()
+                > 0
+        })
+    }
+
+    fn rec(id: u64, email: &str) -> records::Rec {
+        records::Rec {
+            id,
+            module: "Leads".to_owned(),
+            owner: 1,
+            created_at: 0,
+            modified_at: 0,
+            fields: vec![("Email".to_owned(), email.to_owned())],
+            line_items: Vec::new(),
+        }
+    }
+
+    /// Inserts do not keep a duplicate-check index until a duplicate check asks for one; a
+    /// check made in a call that is rolled back leaves no index; then the index serves the
+    /// lookup, and deleted records are listed through their own partial index.
+    #[test]
+    fn the_duplicate_check_index_is_made_by_the_first_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Durability::Normal).unwrap();
+        store
+            .write(|tx| -> rusqlite::Result<()> {
+                for (id, key) in [(1, "a@x.com"), (2, "b@x.com"), (3, "a@x.com")] {
+                    records::insert(tx, &rec(id, key), Some(key))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(!has_index(&store, "records_dup"));
+        let undone = store
+            .write_or_undo(
+                |tx| -> rusqlite::Result<Undo<Option<u64>>> {
+                    Ok(Undo::RollBack(records::find_dup(tx, "Leads", "a@x.com")?.map(|r| r.id)))
+                },
+                |_| Ok(()),
+            )
+            .unwrap();
+        assert_eq!(undone, Some(1), "the oldest live duplicate");
+        assert!(!has_index(&store, "records_dup"), "rolled back with its call");
+        let found = store
+            .write(|tx| -> rusqlite::Result<_> {
+                records::set_state(tx, "Leads", 1, records::DELETED, 5)?;
+                Ok(records::find_dup(tx, "Leads", "a@x.com")?.map(|r| r.id))
+            })
+            .unwrap();
+        assert_eq!(found, Some(3), "a deleted record is no duplicate");
+        assert!(has_index(&store, "records_dup"));
+        let plan = query_plan(
+            &store,
+            "SELECT id FROM records WHERE module = 'Leads' AND state = 0 AND dupkey = 'a@x.com' ORDER BY id LIMIT 1",
+        );
+        assert!(plan.contains("records_dup"), "{plan}");
+        let plan = query_plan(
+            &store,
+            "SELECT id FROM records WHERE module = 'Leads' AND state = 1 AND (NULL IS NULL OR deleted_at >= NULL) ORDER BY deleted_at, id",
+        );
+        assert!(plan.contains("records_deleted") && !plan.contains("TEMP B-TREE"), "{plan}");
+        let deleted = store.read(|c| records::deleted_ids(c, "Leads", None, 0, 10)).unwrap();
+        assert_eq!(deleted, vec![1]);
     }
 }
