@@ -5,6 +5,10 @@ mod connection;
 mod diagnostics;
 mod progress;
 
+/// The allocator of every zcrm process (the CLI and the emulator it serves).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
