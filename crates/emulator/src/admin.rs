@@ -12,7 +12,7 @@
 //! | `POST /__emulator/faults?spec=latency=5ms,...` (or the spec as the body) | the new spec; 400 if invalid |
 //! | `DELETE /__emulator/faults` | clears them |
 //! | `POST /__emulator/tokens` (optional `?token=T`) | `{"token":"..."}`: accepted from now on |
-//! | `GET /__emulator/requests` / `DELETE` | the request log (tokens redacted) / clear it |
+//! | `GET /__emulator/requests` / `DELETE` | the request log (the last 10,000 requests within 32 MiB, tokens redacted) / clear it |
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -40,7 +40,8 @@ pub struct EmulatorConfig {
     pub timezone: String,
     /// How hard commits are pushed to disk.
     pub durability: Durability,
-    /// How many received requests the request log keeps (oldest dropped first).
+    /// How many received requests the request log keeps (oldest dropped first; never more
+    /// than [`crate::reqlog::MAX_LOG_BYTES`] of parameter text).
     pub request_log_capacity: usize,
     /// Per-minute limits of searchRecords and uploadFile (error 4820).
     pub rate_limits: RateLimits,

@@ -26,23 +26,48 @@ pub struct LoggedRequest {
 }
 
 impl LoggedRequest {
+    /// Roughly the memory the entry holds (its parameters' text).
+    fn weight(&self) -> usize {
+        self.params.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() + 64
+    }
+
     /// A parameter's value.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
 }
 
-/// A bounded log.
+/// The most parameter text the log holds: write calls carry up to a few hundred kilobytes of
+/// xmlData each, so a count alone would let a long import grow the emulator by gigabytes.
+pub const MAX_LOG_BYTES: usize = 32 * 1024 * 1024;
+
+/// A log bounded by a count of requests and by [`MAX_LOG_BYTES`], oldest dropped first.
 #[derive(Debug)]
 pub struct RequestLog {
     cap: usize,
-    entries: Mutex<(u64, VecDeque<LoggedRequest>)>,
+    max_bytes: usize,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    seq: u64,
+    bytes: usize,
+    list: VecDeque<LoggedRequest>,
 }
 
 impl RequestLog {
-    /// A log keeping the last `cap` requests.
+    /// A log keeping the last `cap` requests (within [`MAX_LOG_BYTES`]).
     pub fn new(cap: usize) -> Self {
-        Self { cap, entries: Mutex::new((0, VecDeque::new())) }
+        Self::with_max_bytes(cap, MAX_LOG_BYTES)
+    }
+
+    fn with_max_bytes(cap: usize, max_bytes: usize) -> Self {
+        Self { cap, max_bytes, entries: Mutex::new(Entries::default()) }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records a request (the token must already be redacted).
@@ -50,23 +75,68 @@ impl RequestLog {
         if self.cap == 0 {
             return;
         }
-        let mut g = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        g.0 += 1;
-        r.seq = g.0;
-        if g.1.len() >= self.cap {
-            g.1.pop_front();
+        let mut g = self.entries();
+        g.seq += 1;
+        r.seq = g.seq;
+        g.bytes += r.weight();
+        g.list.push_back(r);
+        // The newest entry always stays, however big.
+        while g.list.len() > 1 && (g.list.len() > self.cap || g.bytes > self.max_bytes) {
+            if let Some(old) = g.list.pop_front() {
+                g.bytes -= old.weight();
+            }
         }
-        g.1.push_back(r);
     }
 
     /// Every logged request, oldest first.
     pub fn snapshot(&self) -> Vec<LoggedRequest> {
-        let g = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        g.1.iter().cloned().collect()
+        self.entries().list.iter().cloned().collect()
     }
 
     /// Empties the log.
     pub fn clear(&self) {
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1.clear();
+        let mut g = self.entries();
+        g.list.clear();
+        g.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(method: &str, xml: &str) -> LoggedRequest {
+        LoggedRequest {
+            seq: 0,
+            http_method: "POST".to_owned(),
+            format: "xml".to_owned(),
+            module: "Leads".to_owned(),
+            method: method.to_owned(),
+            params: [("xmlData".to_owned(), xml.to_owned())].into_iter().collect(),
+            file: None,
+        }
+    }
+
+    fn methods(log: &RequestLog) -> Vec<(u64, String)> {
+        log.snapshot().into_iter().map(|r| (r.seq, r.method)).collect()
+    }
+
+    /// Oldest entries go when the count or the bytes are over; the newest always stays.
+    #[test]
+    fn bounded_by_count_and_by_bytes() {
+        let log = RequestLog::with_max_bytes(3, 1000);
+        for m in ["a", "b", "c", "d"] {
+            log.push(entry(m, "x"));
+        }
+        assert_eq!(methods(&log), [(2, "b".into()), (3, "c".into()), (4, "d".into())]);
+        log.push(entry("big", &"x".repeat(800)));
+        assert_eq!(methods(&log), [(4, "d".into()), (5, "big".into())]);
+        log.push(entry("huge", &"x".repeat(5000)));
+        assert_eq!(methods(&log), [(6, "huge".into())]);
+        log.clear();
+        log.push(entry("e", "x"));
+        assert_eq!(methods(&log), [(7, "e".into())]);
+        let weight = log.snapshot()[0].weight();
+        assert_eq!(log.entries().bytes, weight);
     }
 }
