@@ -5,14 +5,14 @@ mod connection;
 mod diagnostics;
 mod progress;
 
-/// The allocator of every zcrm process (the CLI and the emulator it serves).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use zcrm_client::ClientError;
+
+/// The allocator of every zcrm process (the CLI and the emulator it serves).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit codes (DESIGN.md).
 mod exit {
