@@ -49,6 +49,13 @@ fn quickstart_runs_on_the_embedded_emulator_and_reports_every_row() {
     w.expect(&["run", "pipelines/quickstart.toml"], 1);
     let status = w.expect(&["status", "pipelines/quickstart.toml"], 0);
     assert!(status.contains("a rerun resumes"), "{status}");
+    // created, updated, matched, rejected: the reject file's rows, local checks included.
+    let leads: Vec<&str> = status
+        .lines()
+        .find(|l| l.starts_with("leads "))
+        .map(|l| l.split_whitespace().collect())
+        .unwrap_or_default();
+    assert_eq!(leads.get(1..5), Some(&[&*ok.to_string(), "0", "0", &*bad.to_string()][..]));
 }
 
 #[test]

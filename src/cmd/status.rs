@@ -1,5 +1,8 @@
 //! `zcrm status PIPELINE.toml`: per step rows done, rejected and in flight, calls spent today,
 //! and whether a rerun resumes.
+//!
+//! Rows rejected by local checks are not journalled (each run checks them again), so the
+//! rejected count is read from the step's reject file, which holds both kinds.
 
 use anyhow::Result;
 use zcrm_batcher::Journal;
@@ -22,12 +25,16 @@ pub fn run(path: &std::path::Path) -> Result<String> {
         if let Step::Import(s) = step {
             let c = journal.counts(&s.name)?;
             resumes |= c.payloads > 0 || c.in_flight > 0;
+            let rejected = reject_rows(&s.rejects).unwrap_or(c.rejected);
             out.push_str(&format!(
                 "{:<16}  {:>7}  {:>7}  {:>7}  {:>8}  {:>9}  {:>8}\n",
-                s.name, c.created, c.updated, c.matched, c.rejected, c.in_flight, c.payloads
+                s.name, c.created, c.updated, c.matched, rejected, c.in_flight, c.payloads
             ));
         }
     }
+    out.push_str(
+        "(rejected: the rows of each step's reject file, local checks and the CRM's answers)\n",
+    );
     let ledger = p.connection.ledger(&p.state_dir, &consumer)?;
     let b = ledger.status()?;
     out.push_str(&format!(
@@ -40,4 +47,15 @@ pub fn run(path: &std::path::Path) -> Result<String> {
         "nothing recorded yet: a run starts from the beginning\n"
     });
     Ok(out)
+}
+
+/// The data rows of a reject file (`None` when there is none yet or it cannot be read).
+fn reject_rows(path: &std::path::Path) -> Option<u64> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(path).ok()?;
+    let mut record = csv::ByteRecord::new();
+    let mut n = 0;
+    while reader.read_byte_record(&mut record).ok()? {
+        n += 1;
+    }
+    Some(n)
 }
