@@ -90,7 +90,10 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
     );
     match &summary.path {
         Some(p) => out.push_str(&format!("  file: {}\n", p.display())),
-        None => out.push_str("  nothing changed since the last run: no part written\n"),
+        None if summary.since.is_some() => {
+            out.push_str("  nothing changed since the last run: no part written\n");
+        }
+        None => out.push_str("  the module has no records yet: no part written\n"),
     }
     if let Some(since) = &summary.since {
         out.push_str(&format!("  since: {since} (org time)\n"));
