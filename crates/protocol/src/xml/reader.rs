@@ -49,6 +49,16 @@ fn suspicious(b: u8) -> bool {
     (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF
 }
 
+/// Whether `bytes` hold no control byte (`\r` included) and no 0xEF, so that the text needs
+/// neither line-end normalising nor the character check. No early exit: the loop vectorises.
+fn plain(bytes: &[u8]) -> bool {
+    let mut special = false;
+    for &b in bytes {
+        special |= (b < 0x20) | (b == 0xEF);
+    }
+    !special
+}
+
 impl<'a> XmlReader<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
         let mut inner = Reader::from_reader(bytes);
@@ -75,8 +85,11 @@ impl<'a> XmlReader<'a> {
 
     fn text_piece(ev: Event<'a>) -> Result<Option<Cow<'a, str>>, DecodeError> {
         Ok(match ev {
-            // Line ends need normalising only when a `\r` is present (memchr-fast check);
-            // otherwise the text is borrowed as it is.
+            // Most pieces hold no control byte and no 0xEF: one pass tells, and they are
+            // borrowed as they are. The others may need line ends normalised (`\r`) and may
+            // hold a character XML 1.0 forbids.
+            Event::Text(t) if plain(t.as_bytes()) => Some(t.into_inner()),
+            Event::CData(t) if plain(t.as_bytes()) => Some(t.into_inner()),
             Event::Text(t) => {
                 let s = if t.contains('\r') {
                     t.xml_content(XmlVersion::Implicit1_0)

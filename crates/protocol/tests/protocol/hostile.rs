@@ -79,6 +79,37 @@ fn non_utf8_bytes_are_an_error() {
     assert!(matches!(decode_err(&bytes), DecodeError::Xml { .. }));
 }
 
+/// Text and CDATA pieces alike: plain ones come back as they are, line ends are normalised,
+/// and a control character or a non-character (U+FFFE, U+FFFF) is refused.
+#[test]
+fn text_and_cdata_pieces_are_checked_the_same_way() {
+    let page = |value: &str| {
+        format!(
+            "<response uri=\"/x\"><result><Leads><row no=\"1\"><FL val=\"A\">{value}</FL></row></Leads></result></response>"
+        )
+    };
+    let text_of = |value: &str| {
+        let body = page(value);
+        let page = RecordsPage::decode(body.as_bytes()).unwrap();
+        page.rows().next().and_then(|r| r.text("A")).map(str::to_owned)
+    };
+    for (value, want) in [
+        ("plain text", "plain text"),
+        ("<![CDATA[plain & <cdata>]]>", "plain & <cdata>"),
+        ("a\r\nb\rc", "a\nb\nc"),
+        ("<![CDATA[a\r\nb]]>", "a\nb"),
+        ("tab\tand\nline", "tab\tand\nline"),
+        ("caf\u{e9} \u{feff}", "caf\u{e9} \u{feff}"),
+    ] {
+        assert_eq!(text_of(value).as_deref(), Some(want), "{value:?}");
+    }
+    for (value, code) in
+        [("<![CDATA[a\u{1}b]]>", 1), ("a\u{fffe}", 0xFFFE), ("<![CDATA[\u{ffff}]]>", 0xFFFF)]
+    {
+        assert_eq!(decode_err(page(value).as_bytes()), DecodeError::InvalidChar(code), "{value:?}");
+    }
+}
+
 #[test]
 fn control_characters_are_refused_literal_or_referenced() {
     let literal = b"<response uri=\"/x\"><result><Leads><row no=\"1\"><FL val=\"A\">a\x01b</FL></row></Leads></result></response>";
