@@ -172,7 +172,7 @@ pub(crate) fn read_sheet(
         };
         let Some(cell) = cell else { break };
         let (r, c) = cell.get_position();
-        if !rows.cell_with(r, c, |out| render(cell.get_value(), out)) {
+        if !rows.cell(r, c, cell.get_value()) {
             return;
         }
     }
@@ -187,14 +187,9 @@ struct Rows<'a> {
 }
 
 impl Rows<'_> {
-    /// Adds the cell at `(r, c)` whose text `render` appends (returning an Excel error's
-    /// problem); false when reading must stop.
-    fn cell_with(
-        &mut self,
-        r: u32,
-        c: u32,
-        render: impl FnOnce(&mut String) -> Option<String>,
-    ) -> bool {
+    /// Adds the cell at `(r, c)` holding `value` (an Excel error becomes a problem of its
+    /// row); false when reading must stop.
+    fn cell(&mut self, r: u32, c: u32, value: &DataRef<'_>) -> bool {
         if self.started && self.pending.sheet_row != r {
             if !self.sheet.finish(&mut self.pending) {
                 return false;
@@ -205,7 +200,7 @@ impl Rows<'_> {
             self.started = true;
         }
         let from = self.pending.text.len();
-        if let Some(problem) = render(&mut self.pending.text) {
+        if let Some(problem) = render(value, &mut self.pending.text) {
             self.pending.problems.push(format!("{}{}: {problem}", column_name(c), r + 1));
         }
         self.pending.cells.push((c, from, self.pending.text.len()));
