@@ -114,6 +114,9 @@ fn racer_child() {
     let mut ok = 0;
     while l.reserve(MethodClass::General).is_ok() {
         ok += 1;
+        // A real client spends time on each call; without a pause the first child to wake
+        // could take the whole budget before the others are scheduled (seen on 2 cores).
+        std::thread::sleep(std::time::Duration::from_micros(200));
     }
     println!("RACER_OK={ok}");
 }
