@@ -1,5 +1,7 @@
 //! `zcrm validate` throughput on a generated 25-column Leads file, against the floor of the
-//! csv crate counting the same file's records with a `ByteRecord` loop (single core).
+//! csv crate counting the same file's records with a `ByteRecord` loop (single core); for the
+//! XLSX file, against calamine's streaming cell reader walking every cell of the same sheet
+//! and doing nothing with it (the reader `zcrm validate` is built on).
 //!
 //! `ZCRM_BENCH_ROWS` (default 1,000,000) sets the CSV size; the XLSX case is 100,000 rows.
 //! Peak memory (VmHWM) is printed after each group; the floor runs first so it does not hide
@@ -65,6 +67,20 @@ fn floor(path: &Path) -> u64 {
     n
 }
 
+/// Every cell of the first sheet through calamine's streaming reader; returns the cell count.
+fn xlsx_floor(path: &Path) -> u64 {
+    use calamine::Reader as _;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let sheet = wb.sheet_names()[0].clone();
+    let mut cells = wb.worksheet_cells_reader(&sheet).unwrap();
+    let mut n = 0;
+    while let Some(cell) = cells.next_cell().unwrap() {
+        std::hint::black_box(cell.get_value());
+        n += 1;
+    }
+    n
+}
+
 fn bench(c: &mut Criterion) {
     let rows: u64 =
         std::env::var("ZCRM_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
@@ -106,6 +122,9 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10)
         .measurement_time(Duration::from_secs(20))
         .throughput(Throughput::Elements(100_000));
+    g.bench_function("floor: calamine cell reader, every cell (1 core)", |b| {
+        b.iter(|| assert!(xlsx_floor(&xlsx) > 100_000));
+    });
     g.bench_function("zcrm validate", |b| {
         b.iter(|| assert_eq!(zcrm_pipeline::validate(&px, &[]).unwrap()[0].rows_read, 100_000));
     });
