@@ -464,9 +464,19 @@ fn a_source_that_breaks_part_way_fails_the_step_instead_of_ending_it() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("cut.xlsx stopped after"), "{err}");
     assert!(err.contains("rerun to resume"), "{err}");
-    // What was read before the break was sent and recorded, not thrown away.
+    // The error names the sheet, the last cell read whole and the first row not read.
+    assert!(err.contains("cut.xlsx, sheet \"Leads\": the sheet is damaged after cell "), "{err}");
+    let first_unread: u64 = err
+        .split("rows from sheet row ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no first unread row in {err}"));
+    // What was read before the break was sent and recorded, not thrown away: every data row
+    // before the row named (sheet row 1 is the header), and none after.
     let sent = emu.record_counts().get("Leads").copied().unwrap_or(0);
     assert!(sent > 0 && sent < 10_000, "{sent} records");
+    assert_eq!(sent, first_unread - 2, "{err}");
     let status = w.expect(&["status", p.to_str().unwrap()], 0);
     assert!(status.contains(&sent.to_string()), "{status}");
 }

@@ -32,6 +32,24 @@ pub enum ReadError {
         /// What went wrong.
         message: String,
     },
+    /// The sheet's XML is damaged part-way: the rows before the damage were handed on, the
+    /// row it is in (or after) and the rest were not read.
+    #[error(
+        "{path}, sheet {sheet:?}: the sheet is damaged {}: rows from sheet row {row} on were not read ({message})",
+        after.as_deref().map_or_else(|| "before its first cell".to_owned(), |c| format!("after cell {c}"))
+    )]
+    XlsxDamaged {
+        /// The file.
+        path: PathBuf,
+        /// The sheet.
+        sheet: String,
+        /// The first sheet row (1-based) not read.
+        row: u64,
+        /// The last cell read whole (`Y1499`), if any.
+        after: Option<String>,
+        /// What calamine reported.
+        message: String,
+    },
     /// The sheet does not exist.
     #[error("{path}: no sheet {wanted} (sheets: {})", available.join(", "))]
     NoSheet {

@@ -154,7 +154,7 @@ pub(crate) fn read_sheet(
         source,
         tx,
     };
-    let mut rows = Rows { sheet, pending: Pending::default(), started: false };
+    let mut rows = Rows { sheet, pending: Pending::default(), started: false, last: None };
     let mut reader = match wb.worksheet_cells_reader(&name) {
         Ok(r) => r,
         Err(e) => {
@@ -166,7 +166,7 @@ pub(crate) fn read_sheet(
         let cell = match reader.next_cell() {
             Ok(c) => c,
             Err(e) => {
-                rows.fail(xerr(&e));
+                rows.damaged(e.to_string());
                 return;
             }
         };
@@ -184,6 +184,8 @@ struct Rows<'a> {
     sheet: Sheet<'a>,
     pending: Pending,
     started: bool,
+    /// The position of the last cell read.
+    last: Option<(u32, u32)>,
 }
 
 impl Rows<'_> {
@@ -199,6 +201,7 @@ impl Rows<'_> {
             self.pending.clear(r);
             self.started = true;
         }
+        self.last = Some((r, c));
         let from = self.pending.text.len();
         if let Some(problem) = render(value, &mut self.pending.text) {
             self.pending.problems.push(format!("{}{}: {problem}", column_name(c), r + 1));
@@ -224,6 +227,29 @@ impl Rows<'_> {
             let b = s.block.take_text(s.seq, &s.source);
             let _ = s.tx.send(Ok(b));
         }
+    }
+
+    /// The sheet's XML broke part-way. The rows finished before it are handed on; the row
+    /// being read is not (cells of it may be missing), and the error names it and the last
+    /// cell read.
+    fn damaged(mut self, message: String) {
+        let s = &mut self.sheet;
+        let row = if self.started { u64::from(self.pending.sheet_row) + 1 } else { 1 };
+        let err = ReadError::XlsxDamaged {
+            path: s.path.to_owned(),
+            sheet: s.name.to_owned(),
+            row,
+            after: self.last.map(|(r, c)| format!("{}{}", column_name(c), r + 1)),
+            message,
+        };
+        if s.header.is_none() && s.block.len() > 0 {
+            let b = s.block.take_text(s.seq, &s.source);
+            s.seq += 1;
+            if s.tx.send(Ok(b)).is_err() {
+                return;
+            }
+        }
+        self.fail(err);
     }
 
     /// Reading failed: the error goes where the consumer waits (header or rows).
@@ -335,6 +361,86 @@ mod tests {
             rows.extend(b.map_err(|e| e.to_string())?.raw_rows());
         }
         Ok((headers, rows))
+    }
+
+    /// A copy of the workbook at `src` whose sheet XML went through `edit`.
+    fn rewrite_sheets(src: &Path, dst: &Path, edit: impl Fn(&str) -> String) {
+        use std::io::{Read as _, Write as _};
+        let mut zin = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+        let mut zout = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
+        for i in 0..zin.len() {
+            let mut f = zin.by_index(i).unwrap();
+            let name = f.name().unwrap().into_owned();
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).unwrap();
+            if name.starts_with("xl/worksheets/") {
+                bytes = edit(&String::from_utf8(bytes).unwrap()).into_bytes();
+            }
+            zout.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            zout.write_all(&bytes).unwrap();
+        }
+        zout.finish().unwrap();
+    }
+
+    /// A sheet whose XML breaks in the first cell of sheet row `bad` (1-based): the rows
+    /// finished before are delivered, then an error naming the sheet, the last cell read and
+    /// the first row not read.
+    #[test]
+    fn a_sheet_damaged_part_way_delivers_the_rows_before_and_names_the_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.xlsx");
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Data").unwrap();
+        for (c, h) in ["a", "b", "c"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for r in 1..=20u32 {
+            ws.write_string(r, 0, format!("row {}", r + 1)).unwrap();
+            ws.write_number(r, 1, f64::from(r)).unwrap();
+            ws.write_string(r, 2, "x").unwrap();
+        }
+        wb.save(&good).unwrap();
+        for bad in [12u32, 1] {
+            let damaged = dir.path().join(format!("damaged{bad}.xlsx"));
+            rewrite_sheets(&good, &damaged, |xml| {
+                let at = xml.find(&format!("<c r=\"A{bad}\"")).unwrap();
+                let end = at + xml[at..].find("</c>").unwrap();
+                format!("{}</x>{}", &xml[..end], &xml[end + 4..])
+            });
+            let (htx, hrx) = sync_channel(1);
+            let (tx, rx) = sync_channel(1000);
+            read_sheet(&damaged, &XlsxOptions::default(), 7, htx, tx);
+            let header = hrx.recv().unwrap();
+            if bad == 1 {
+                let e = header.unwrap_err().to_string();
+                assert!(
+                    e.contains("sheet \"Data\": the sheet is damaged before its first cell"),
+                    "{e}"
+                );
+                assert!(e.contains("rows from sheet row 1 on were not read"), "{e}");
+                continue;
+            }
+            assert_eq!(header.unwrap().0, ["a", "b", "c"]);
+            let mut rows = Vec::new();
+            let mut error = None;
+            for b in rx.iter() {
+                match b {
+                    Ok(b) => rows.extend(b.raw_rows()),
+                    Err(e) => error = Some(e.to_string()),
+                }
+            }
+            let firsts: Vec<String> =
+                rows.iter().map(|r| String::from_utf8_lossy(&r.3[0]).into_owned()).collect();
+            let expected: Vec<String> = (2..bad - 1).map(|r| format!("row {r}")).collect();
+            assert_eq!(firsts, expected, "the rows finished before the damage, in order");
+            let e = error.unwrap();
+            assert!(
+                e.contains("damaged12.xlsx, sheet \"Data\": the sheet is damaged after cell C11"),
+                "{e}"
+            );
+            assert!(e.contains("rows from sheet row 11 on were not read"), "{e}");
+        }
     }
 
     fn workbook(path: &Path, constant_memory: bool) {
