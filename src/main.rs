@@ -138,7 +138,8 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         Some(
             zcrm_writers::ExportError::Io { .. }
                 | zcrm_writers::ExportError::Value { .. }
-                | zcrm_writers::ExportError::Page(_),
+                | zcrm_writers::ExportError::Page(_)
+                | zcrm_writers::ExportError::Unsettled { .. },
         )
     ) {
         return exit::CRM;

@@ -105,6 +105,12 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
             d.display()
         ));
     }
+    if summary.reread_passes > 0 {
+        out.push_str(&format!(
+            "  re-read: {} page(s) in {} pass(es): records already written were deleted during the export, which moves later records back a place (none was skipped or written twice)\n",
+            summary.reread_pages, summary.reread_passes
+        ));
+    }
     if summary.duplicates_skipped + summary.unchanged_skipped > 0 {
         out.push_str(&format!(
             "  skipped: {} seen twice during the export, {} unchanged since the last run\n",

@@ -1,5 +1,6 @@
 //! Ids of records deleted since the watermark, written beside the export so a downstream
 //! table can apply them: `leads.deleted.csv` for a file, `leads.deleted/part-NNNN.csv` for a folder.
+//! The same list tells an export which records it wrote were deleted while it ran.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,25 +14,35 @@ use crate::ExportError;
 use crate::atomic::AtomicFile;
 use crate::export::ExportSpec;
 
-/// Fetches deleted ids since `since` (all when `None`) and writes them; returns the count and file.
-pub fn export_deleted(
+/// The ids of `module`'s records deleted after `since` (all in the recycle bin when `None`),
+/// 200 a call.
+pub fn fetch_deleted(
     client: &Client,
-    spec: &ExportSpec,
+    module: &str,
     since: Option<DateTime>,
-    dest: &Path,
-    folder: bool,
-) -> Result<(u64, Option<PathBuf>), ExportError> {
+) -> Result<Vec<u64>, ExportError> {
     let mut ids = Vec::new();
     let mut page = 0;
     loop {
-        let batch = client.get_deleted_record_ids(&spec.module, Window::page(page), since)?;
+        let batch = client.get_deleted_record_ids(module, Window::page(page), since)?;
         let n = batch.len();
-        ids.extend(batch);
+        ids.extend(batch.into_iter().map(|id| id.0));
         if n < MAX_READ_ROWS as usize {
             break;
         }
         page += 1;
     }
+    Ok(ids)
+}
+
+/// Writes the deleted `ids` beside the export; returns the count and the file (none for a
+/// folder part when there are none).
+pub fn write_deleted(
+    spec: &ExportSpec,
+    ids: &[u64],
+    dest: &Path,
+    folder: bool,
+) -> Result<(u64, Option<PathBuf>), ExportError> {
     let path = if folder {
         let base = spec.to.to_string_lossy().trim_end_matches('/').to_owned();
         let dir = PathBuf::from(format!("{base}.deleted"));
@@ -49,7 +60,7 @@ pub fn export_deleted(
     };
     let (file, mut handle) = AtomicFile::create(&path)?;
     let mut text = String::from("id\n");
-    for id in &ids {
+    for id in ids {
         text.push_str(&id.to_string());
         text.push('\n');
     }

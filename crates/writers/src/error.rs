@@ -28,6 +28,15 @@ pub enum ExportError {
     /// A getRecords page could not be decoded.
     #[error("decoding a getRecords page: {0}")]
     Page(#[from] zcrm_protocol::ResponseError),
+    /// Records already written kept being deleted while the export read the pages after
+    /// them, so it could not be sure no record was skipped.
+    #[error(
+        "records already written were deleted during the export {passes} times in a row, each time after the pages that follow them were read again; no file was written: rerun when the module changes less"
+    )]
+    Unsettled {
+        /// How many times pages were read again.
+        passes: u32,
+    },
     /// Bad options (unknown column, unsupported output extension, ...).
     #[error("{0}")]
     Usage(String),

@@ -10,6 +10,12 @@
 //! records of that minute that this run wrote are remembered with their Modified Time and not
 //! written again unless they change. Deleted records are fetched
 //! with getDeletedRecordIds since the watermark and written beside the export.
+//!
+//! Deletion is the one change that moves records: deleting a record whose page was read moves
+//! the later ones a place back, so one would slip past the cursor unseen. After the last page
+//! the export lists the records deleted since it started (one call; incremental exports reuse
+//! the list they write anyway) and, when it had written one of them, reads the pages again from
+//! there (see `export`), so that no record that existed throughout is lost.
 
 use std::path::{Path, PathBuf};
 
@@ -132,6 +138,10 @@ pub struct ExportSummary {
     pub deleted_path: Option<PathBuf>,
     /// The `lastModifiedTime` this export started from.
     pub since: Option<String>,
+    /// Times pages were read again because records already written were deleted meanwhile.
+    pub reread_passes: u32,
+    /// Pages fetched in those passes (included in `pages`).
+    pub reread_pages: u32,
 }
 
 impl ExportSpec {
@@ -176,7 +186,7 @@ pub fn export(
         .parse::<Module>()
         .map(|m| m.id_field().into_owned())
         .unwrap_or_else(|_| format!("{}ID", spec.module.to_uppercase()));
-    let mut cols = columns::plan(&id_field, fields, spec.columns.as_deref())?;
+    let cols = columns::plan(&id_field, fields, spec.columns.as_deref())?;
 
     let wm_path = watermark::path(&spec.state_dir, &spec.org, &spec.module, &spec.to);
     let previous = if spec.since == Since::LastRun {
@@ -197,13 +207,12 @@ pub fn export(
     let unchanged: std::collections::HashMap<u64, String> = previous.boundary.into_iter().collect();
     // The next run starts where this one started, minus a minute of clock skew between this
     // machine and the CRM, in the org's time zone.
-    let next_since = format_datetime(
-        started
-            .checked_sub(jiff::SignedDuration::from_secs(60))
-            .unwrap_or(started)
-            .to_zoned_datetime(tz)
-            .datetime(),
-    );
+    let start_less_skew = started
+        .checked_sub(jiff::SignedDuration::from_secs(60))
+        .unwrap_or(started)
+        .to_zoned_datetime(tz)
+        .datetime();
+    let next_since = format_datetime(start_less_skew);
     let mut boundary: Vec<(u64, String)> = Vec::new();
 
     let folder = is_folder(&spec.to);
@@ -220,7 +229,7 @@ pub fn export(
                 .chain(std::iter::once(MODIFIED.to_owned())),
         ),
     };
-    let mut params = ReadParams {
+    let params = ReadParams {
         select,
         window: Window::page(0),
         sort: Some(Sort::asc("Created Time")),
@@ -231,59 +240,59 @@ pub fn export(
 
     let exported_at = started.to_string();
     let since_text = since.map(format_datetime);
-    let mut sink: Option<Box<dyn Sink>> = None;
-    let mut summary = ExportSummary { since: since_text.clone(), ..ExportSummary::default() };
-    let mut rows = RowTracker {
-        written: Vec::new(),
-        unchanged: &unchanged,
-        next_since: &next_since,
-        boundary: &mut boundary,
+    let incremental = since.is_some() || spec.since == Since::LastRun;
+    let mut pager = Pager {
+        client,
+        spec,
+        params,
+        id_field,
+        cols,
+        dest: &dest,
+        exported_at: &exported_at,
+        since_text: since_text.as_deref(),
+        sink: None,
+        rows: RowTracker {
+            written: Vec::new(),
+            pages: Vec::new(),
+            unchanged: &unchanged,
+            next_since: &next_since,
+            boundary: &mut boundary,
+        },
+        converting: Ordered::for_pool(),
+        summary: ExportSummary { since: since_text.clone(), ..ExportSummary::default() },
     };
-    // Pages are fetched here, in order; for Parquet they are decoded and turned into Arrow
-    // batches on rayon's threads while the next pages are fetched, and written in page order.
-    let mut converting: Ordered<Result<ConvertedPage, ExportError>> = Ordered::for_pool();
-    let mut page_no = 0u32;
-    loop {
-        params.window = Window::page(page_no);
-        let (body, upper) = client.get_records_body(&spec.module, &params)?;
-        summary.pages += 1;
-        if upper == 0 {
-            break;
+    pager.pages_from(0, &mut progress)?;
+
+    // A record deleted after its page was read moves every later record one place towards the
+    // start, so the record at the next page's first place would be skipped. The deleted ids
+    // (since the watermark for incremental exports, which need them anyway; else since this
+    // export started) tell whether that happened; if so the pages are read again (rows already
+    // written are skipped) from the first such record's page, less one page per 200 written
+    // records deleted so far (each moved the later ones a place back), until a check finds no
+    // new one. The pass that finds none saw no deletion before its cursor, so it skipped nothing.
+    let deleted_after = if incremental { since } else { Some(start_less_skew) };
+    let mut handled: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut deleted_written = 0u32;
+    let deleted = loop {
+        let deleted = crate::deleted::fetch_deleted(client, &spec.module, deleted_after)?;
+        let new_pages: Vec<u32> = deleted
+            .iter()
+            .filter(|id| handled.insert(**id))
+            .filter_map(|id| pager.rows.page_of(*id))
+            .collect();
+        deleted_written += new_pages.len() as u32;
+        let Some(first_page) = new_pages.into_iter().min() else { break deleted };
+        let first_page = first_page.saturating_sub(deleted_written.div_ceil(MAX_READ_ROWS));
+        if pager.summary.reread_passes >= MAX_REREAD_PASSES {
+            return Err(ExportError::Unsettled { passes: MAX_REREAD_PASSES });
         }
-        if sink.is_none() {
-            let page = RecordsPage::decode(&body)?;
-            if spec.columns.is_none() {
-                columns::add_seen_ids(&mut cols, page.labels.iter().map(|l| &**l));
-            }
-            sink = Some(open_sink(spec, &dest, cols.clone(), &exported_at, since_text.as_deref())?);
-        }
-        let Some(out) = sink.as_mut() else { break };
-        match out.batch_converter() {
-            Some(conv) => {
-                let id = id_field.clone();
-                if let Some(done) = converting.submit(move || convert_page(&conv, &id, &body)) {
-                    write_converted(done, &mut rows, out.as_mut(), &mut summary)?;
-                }
-            }
-            None => {
-                let page = RecordsPage::decode(&body)?;
-                let keys = page.rows().map(|r| (r.id(&id_field).map(|i| i.0), r.text(MODIFIED)));
-                let keep = rows.keep(keys, &mut summary);
-                summary.records += out.write_page(&page, &keep)? as u64;
-            }
-        }
-        // Once per page fetched (records written may trail by the pages still converting).
-        progress(Progress { pages: summary.pages, records: summary.records });
-        if upper < MAX_READ_ROWS as usize {
-            break;
-        }
-        page_no += 1;
-    }
-    while let Some(done) = converting.oldest() {
-        if let Some(out) = sink.as_mut() {
-            write_converted(done, &mut rows, out.as_mut(), &mut summary)?;
-        }
-    }
+        pager.summary.reread_passes += 1;
+        let before = pager.summary.pages;
+        pager.pages_from(first_page, &mut progress)?;
+        pager.summary.reread_pages += pager.summary.pages - before;
+    };
+
+    let Pager { sink, cols, mut summary, .. } = pager;
     let sink = match sink {
         Some(s) => Some(s),
         // Nothing at all: a whole-file export still gets its (empty, typed) file; an empty
@@ -298,8 +307,8 @@ pub fn export(
     {
         summary.path = Some(s.finish()?);
     }
-    if since.is_some() || spec.since == Since::LastRun {
-        let (n, path) = crate::deleted::export_deleted(client, spec, since, &dest, folder)?;
+    if incremental {
+        let (n, path) = crate::deleted::write_deleted(spec, &deleted, &dest, folder)?;
         summary.deleted = n;
         summary.deleted_path = path;
     }
@@ -311,6 +320,90 @@ pub fn export(
         &Watermark { since: Some(next_since), last_run: Some(exported_at), boundary },
     )?;
     Ok(summary)
+}
+
+/// How many times an export reads pages again because records it had written were deleted
+/// meanwhile, before it gives up (the module is changing faster than it can be read).
+pub const MAX_REREAD_PASSES: u32 = 5;
+
+/// One export's paging state: the request, the sink (opened at the first page, which names
+/// the columns), the rows written and the pages being converted.
+struct Pager<'a, 'r> {
+    client: &'a Client,
+    spec: &'a ExportSpec,
+    params: ReadParams,
+    id_field: String,
+    cols: Vec<ExportColumn>,
+    dest: &'a Path,
+    exported_at: &'a str,
+    since_text: Option<&'a str>,
+    sink: Option<Box<dyn Sink>>,
+    rows: RowTracker<'r>,
+    converting: Ordered<(u32, Result<ConvertedPage, ExportError>)>,
+    summary: ExportSummary,
+}
+
+impl Pager<'_, '_> {
+    /// Fetches pages `first`, `first + 1`, ... up to the last one and writes the rows not
+    /// written yet, in page order. For Parquet, pages are decoded and turned into Arrow batches
+    /// on rayon's threads while the next pages are fetched.
+    fn pages_from(
+        &mut self,
+        first: u32,
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<(), ExportError> {
+        let mut page_no = first;
+        loop {
+            self.params.window = Window::page(page_no);
+            let (body, upper) = self.client.get_records_body(&self.spec.module, &self.params)?;
+            self.summary.pages += 1;
+            if upper == 0 {
+                break;
+            }
+            if self.sink.is_none() {
+                let page = RecordsPage::decode(&body)?;
+                if self.spec.columns.is_none() {
+                    columns::add_seen_ids(&mut self.cols, page.labels.iter().map(|l| &**l));
+                }
+                self.sink = Some(open_sink(
+                    self.spec,
+                    self.dest,
+                    self.cols.clone(),
+                    self.exported_at,
+                    self.since_text,
+                )?);
+            }
+            let Some(out) = self.sink.as_mut() else { break };
+            match out.batch_converter() {
+                Some(conv) => {
+                    let id = self.id_field.clone();
+                    let job = move || (page_no, convert_page(&conv, &id, &body));
+                    if let Some(done) = self.converting.submit(job) {
+                        write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
+                    }
+                }
+                None => {
+                    let page = RecordsPage::decode(&body)?;
+                    let id_field = &self.id_field;
+                    let keys = page.rows().map(|r| (r.id(id_field).map(|i| i.0), r.text(MODIFIED)));
+                    let keep = self.rows.keep(page_no, keys, &mut self.summary);
+                    self.summary.records += out.write_page(&page, &keep)? as u64;
+                }
+            }
+            // Once per page fetched (records written may trail by the pages still converting).
+            progress(Progress { pages: self.summary.pages, records: self.summary.records });
+            if upper < MAX_READ_ROWS as usize {
+                break;
+            }
+            page_no += 1;
+        }
+        while let Some(done) = self.converting.oldest() {
+            if let Some(out) = self.sink.as_mut() {
+                write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn open_sink(
@@ -331,21 +424,31 @@ fn open_sink(
 }
 
 /// Per-row bookkeeping in page order: which rows to write (ids not written yet in this export,
-/// and not unchanged since the previous run's boundary) and the watermark boundary.
+/// and not unchanged since the previous run's boundary), the page each id was read from, and
+/// the watermark boundary.
 struct RowTracker<'a> {
     /// Ids written so far. They arrive in creation order, so the list stays sorted and lookups
     /// are binary searches; a page that breaks the order (a real org whose ids are not
     /// monotonic) falls back to inserting in place.
     written: Vec<u64>,
+    /// The page number each id of `written` was read from (same positions).
+    pages: Vec<u32>,
     unchanged: &'a std::collections::HashMap<u64, String>,
     next_since: &'a str,
     boundary: &'a mut Vec<(u64, String)>,
 }
 
 impl RowTracker<'_> {
-    /// The keep flags of a page's rows, given each row's id and Modified Time.
+    /// The page `id` was read from, if this export read it.
+    fn page_of(&self, id: u64) -> Option<u32> {
+        let at = self.written.binary_search(&id).ok()?;
+        self.pages.get(at).copied()
+    }
+
+    /// The keep flags of the rows of page `page_no`, given each row's id and Modified Time.
     fn keep<'k>(
         &mut self,
+        page_no: u32,
         keys: impl Iterator<Item = (Option<u64>, Option<&'k str>)>,
         summary: &mut ExportSummary,
     ) -> Vec<bool> {
@@ -356,7 +459,10 @@ impl RowTracker<'_> {
                     summary.duplicates_skipped += 1;
                     return false;
                 }
-                Err(pos) => self.written.insert(pos, id),
+                Err(pos) => {
+                    self.written.insert(pos, id);
+                    self.pages.insert(pos, page_no);
+                }
             }
             let Some(mt) = mt else { return true };
             if mt >= self.next_since {
@@ -374,13 +480,14 @@ impl RowTracker<'_> {
 
 /// Writes a converted page's kept rows.
 fn write_converted(
-    done: Result<Result<ConvertedPage, ExportError>, JobFailed>,
+    done: Result<(u32, Result<ConvertedPage, ExportError>), JobFailed>,
     rows: &mut RowTracker<'_>,
     sink: &mut dyn Sink,
     summary: &mut ExportSummary,
 ) -> Result<(), ExportError> {
-    let page = done.map_err(|e| ExportError::Usage(e.to_string()))??;
-    let keep = rows.keep(page.keys.iter().map(|(id, mt)| (*id, mt.as_deref())), summary);
+    let (page_no, page) = done.map_err(|e| ExportError::Usage(e.to_string()))?;
+    let page = page?;
+    let keep = rows.keep(page_no, page.keys.iter().map(|(id, mt)| (*id, mt.as_deref())), summary);
     if let Some(batch) = page.batch {
         summary.records += sink.write_batch(batch, &keep)? as u64;
     }
