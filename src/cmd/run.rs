@@ -59,6 +59,8 @@ pub struct StepSummary {
     pub elapsed: f64,
     /// Files written.
     pub files: Vec<PathBuf>,
+    /// Things the user should know that are not errors (printed under the table).
+    pub notes: Vec<String>,
 }
 
 /// Why a run ended early.
@@ -474,6 +476,20 @@ fn finish_reports(
     summary.rejected = rejects.finish()?;
     let key = s.key.clone().unwrap_or_else(|| "_key".to_owned());
     zcrm_batcher::report::write_success_file(journal, &s.name, &key, &s.success)?;
+    let (repeated, first) = journal.repeated_keys(&s.name, 3)?;
+    if repeated > 0 {
+        let shown: Vec<String> = first
+            .iter()
+            .map(|(k, rows)| {
+                let rows: Vec<String> = rows.iter().map(u64::to_string).collect();
+                format!("{k:?} (rows {})", rows.join(", "))
+            })
+            .collect();
+        summary.notes.push(format!(
+            "{repeated} key(s) of column {key:?} belong to more than one record, e.g. {}: lookups to them from later steps are rejected as ambiguous",
+            shown.join(", ")
+        ));
+    }
     let counts = journal.counts(&s.name)?;
     summary.created = counts.created + counts.matched;
     summary.updated = counts.updated;
@@ -515,11 +531,21 @@ fn export_step(
     // The per-page figures trail by the pages still converting: the summary's are final.
     shown.page(s.pages.into(), s.records);
     shown.finish();
+    let notes = (s.reread_passes > 0)
+        .then(|| {
+            format!(
+                "{} page(s) read again: records already written were deleted during the export (none was skipped or written twice)",
+                s.reread_pages
+            )
+        })
+        .into_iter()
+        .collect();
     Ok(StepSummary {
         name: e.name.clone(),
         kind: "export",
         rows: s.records,
         files: s.path.into_iter().chain(s.deleted_path).collect(),
+        notes,
         ..StepSummary::default()
     })
 }
@@ -538,6 +564,11 @@ pub fn table(r: &RunResult) -> String {
     for s in &r.steps {
         for f in &s.files {
             out.push_str(&format!("  {}: {}\n", s.name, f.display()));
+        }
+    }
+    for s in &r.steps {
+        for n in &s.notes {
+            out.push_str(&format!("  {}: note: {n}\n", s.name));
         }
     }
     out

@@ -14,7 +14,7 @@ use zcrm_protocol::{
 
 use crate::error::BatchError;
 use crate::fingerprint;
-use crate::journal::{Journal, RowOutcome};
+use crate::journal::{Journal, KeyIds, RowOutcome};
 use crate::reconcile::reconcile;
 use crate::row::{Action, FieldInput, PendingRow, RejectedRow};
 use crate::window::{Job, Senders};
@@ -367,10 +367,18 @@ impl Run<'_> {
         for (label, value) in &mut row.fields {
             if let FieldInput::Lookup { step, key } = value {
                 match self.journal.id_for_key(step, key)? {
-                    Some(id) => *value = FieldInput::Text(id.to_string()),
-                    None => errors.push(format!(
+                    KeyIds::One(id) => *value = FieldInput::Text(id.to_string()),
+                    KeyIds::None => errors.push(format!(
                         "{label}: no CRM Id for key {key:?} in step {step:?} (that row was rejected or is not imported yet)"
                     )),
+                    KeyIds::Several(found) => {
+                        let rows: Vec<String> = found.iter().map(|(r, _)| r.to_string()).collect();
+                        errors.push(format!(
+                            "{label}: key {key:?} names {} records of step {step:?} (its rows {} have that key); a lookup needs a key that is unique in its step",
+                            found.len(),
+                            rows.join(", ")
+                        ));
+                    }
                 }
             }
         }

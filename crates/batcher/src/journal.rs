@@ -26,6 +26,20 @@ impl std::fmt::Debug for Journal {
     }
 }
 
+/// A key several rows of a step carry into different records, and those rows.
+pub type RepeatedKey = (String, Vec<u64>);
+
+/// What a source key of a step maps to in the CRM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyIds {
+    /// No row with that key is in the CRM.
+    None,
+    /// One record.
+    One(RecordId),
+    /// Several records: `(first source row, record)` for each, in source order.
+    Several(Vec<(u64, RecordId)>),
+}
+
 /// A payload that was sent but whose outcome was never recorded.
 #[derive(Debug, Clone)]
 pub struct InFlight {
@@ -141,14 +155,60 @@ impl Journal {
         rows.map(|r| r.map(|v| v as u64).map_err(BatchError::from)).collect()
     }
 
-    /// The CRM Id step `step` recorded for source key `key`.
-    pub fn id_for_key(&self, step: &str, key: &str) -> Result<Option<RecordId>, BatchError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT crm_id FROM rows WHERE step = ?1 AND key = ?2 AND crm_id IS NOT NULL ORDER BY row LIMIT 1")?
-            .query_row(params![step, key], |r| r.get::<_, i64>(0))
-            .optional()?
-            .map(|v| RecordId(v as u64)))
+    /// The CRM record step `step` recorded for source key `key`: none, one, or several when
+    /// rows with that key became different records (the key is not unique in its source).
+    pub fn id_for_key(&self, step: &str, key: &str) -> Result<KeyIds, BatchError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT row, crm_id FROM rows WHERE step = ?1 AND key = ?2 AND crm_id IS NOT NULL ORDER BY row",
+        )?;
+        let mut found: Vec<(u64, RecordId)> = Vec::new();
+        let rows = st.query_map(params![step, key], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, RecordId(r.get::<_, i64>(1)? as u64)))
+        })?;
+        for r in rows {
+            let (row, id) = r?;
+            if !found.iter().any(|(_, seen)| *seen == id) {
+                found.push((row, id));
+            }
+        }
+        Ok(match found.as_slice() {
+            [] => KeyIds::None,
+            [(_, id)] => KeyIds::One(*id),
+            _ => KeyIds::Several(found),
+        })
+    }
+
+    /// Keys of `step` that more than one of its rows carries into different CRM records, with
+    /// those rows (at most `limit` keys, and how many there are in all). Lookups to such a key
+    /// are rejected as ambiguous.
+    pub fn repeated_keys(
+        &self,
+        step: &str,
+        limit: usize,
+    ) -> Result<(u64, Vec<RepeatedKey>), BatchError> {
+        let total: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM (SELECT key FROM rows WHERE step = ?1 AND key IS NOT NULL AND crm_id IS NOT NULL
+             GROUP BY key HAVING COUNT(DISTINCT crm_id) > 1)",
+            params![step],
+            |r| r.get(0),
+        )?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT key, group_concat(row) FROM (SELECT key, row FROM rows WHERE step = ?1 AND key IN
+               (SELECT key FROM rows WHERE step = ?1 AND key IS NOT NULL AND crm_id IS NOT NULL
+                GROUP BY key HAVING COUNT(DISTINCT crm_id) > 1 ORDER BY MIN(row) LIMIT ?2)
+               AND crm_id IS NOT NULL ORDER BY row)
+             GROUP BY key ORDER BY MIN(row)",
+        )?;
+        let keys = st
+            .query_map(params![step, limit as i64], |r| {
+                let rows: String = r.get(1)?;
+                Ok((
+                    r.get::<_, String>(0)?,
+                    rows.split(',').filter_map(|n| n.parse().ok()).collect(),
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((total as u64, keys))
     }
 
     /// Whether some row of any step already claims CRM Id `id`.

@@ -17,5 +17,5 @@ pub use error::BatchError;
 pub use import::{
     ImportStep, MatchStrategy, Mode, StepReport, run_import, run_import_with_progress,
 };
-pub use journal::{Journal, StepCounts};
+pub use journal::{Journal, KeyIds, StepCounts};
 pub use row::{Action, FieldInput, PendingRow, RejectedRow};

@@ -215,7 +215,11 @@ fn lookups_resolve_through_the_journal_and_missing_keys_are_rejected() {
         source: vec![],
         fields: vec![("Account Name".into(), FieldInput::Text(format!("Acme {i}")))],
     };
-    run_import(&c, &mut j, &accounts, (0..3).map(acc), &mut no_rejects()).unwrap();
+    // Rows 1-3 have keys A0, A1, A2; row 4 repeats A1 (a second account with that key).
+    let repeated = PendingRow { row: 4, line: 5, ..acc(1) };
+    let seeds = (0..3).map(acc).chain(std::iter::once(repeated));
+    run_import(&c, &mut j, &accounts, seeds, &mut no_rejects()).unwrap();
+    assert_eq!(j.repeated_keys("accounts", 3).unwrap(), (1, vec![("A1".to_owned(), vec![2, 4])]));
     let contacts = step(&c, "contacts", "Contacts", Mode::Insert, 100);
     let contact = |i: u64, account: &str| PendingRow {
         row: i + 1,
@@ -231,11 +235,19 @@ fn lookups_resolve_through_the_journal_and_missing_keys_are_rejected() {
         ],
     };
     let mut rejected = Vec::new();
-    let rows = vec![contact(0, "A0"), contact(1, "A2"), contact(2, "A9")];
+    let rows = vec![contact(0, "A0"), contact(1, "A2"), contact(2, "A9"), contact(3, "A1")];
     let r = run_import(&c, &mut j, &contacts, rows.into_iter(), &mut |r| rejected.push(r)).unwrap();
-    assert_eq!((r.created, r.lookup_rejected), (2, 1));
+    assert_eq!((r.created, r.lookup_rejected), (2, 2));
     assert_eq!(rejected[0].row, 3);
     assert!(rejected[0].errors[0].contains("\"A9\""), "{:?}", rejected[0].errors);
+    // A key that names two records is not resolved to either of them.
+    assert_eq!(rejected[1].row, 4);
+    assert!(
+        rejected[1].errors[0]
+            .contains("key \"A1\" names 2 records of step \"accounts\" (its rows 2, 4"),
+        "{:?}",
+        rejected[1].errors
+    );
     let page =
         c.get_records_owned("Contacts", &zcrm_protocol::params::ReadParams::default()).unwrap();
     let names: Vec<&str> = page.rows().filter_map(|r| r.text("Account Name")).collect();
@@ -257,7 +269,9 @@ fn updates_of_one_record_in_separate_payloads_apply_in_source_order_despite_the_
         fields: vec![("Account Name".into(), FieldInput::Text("Acme".into()))],
     };
     run_import(&c, &mut j, &insert, std::iter::once(seed), &mut no_rejects()).unwrap();
-    let id = j.id_for_key("seed", "A").unwrap().unwrap();
+    let zcrm_batcher::KeyIds::One(id) = j.id_for_key("seed", "A").unwrap() else {
+        panic!("one record for key A")
+    };
     // One row per payload, three payloads in flight at most: the six updates of the same record
     // must still land one after the other, so that the last source row wins.
     let mut s = step(&c, "notes", "Accounts", Mode::Update { match_on: None }, 1);
