@@ -63,6 +63,7 @@ enum Command {
     )]
     Fields {
         /// The module's API name (Leads, Contacts, CustomModule1, ...).
+        #[arg(value_parser = cmd::module_name)]
         module: String,
         /// Print JSON instead of a table.
         #[arg(long)]

@@ -47,8 +47,15 @@ fn fields_on_the_embedded_emulator_are_cached() {
     let budget: serde_json::Value =
         serde_json::from_str(&w.expect(&["budget", "--json"], 0)).unwrap();
     assert_eq!(budget["spent"], 2);
-    let unknown = w.expect(&["fields", "Nope"], 3);
-    assert!(unknown.contains("4600"), "{unknown}");
+    // A name that is no module's is a usage error, with the nearest module, and costs no call.
+    let typo = w.expect(&["fields", "Leeds"], 2);
+    assert!(typo.contains("unknown module \"Leeds\": did you mean \"Leads\"?"), "{typo}");
+    // A custom module the org does not have: the server's answer, said once.
+    let absent = w.expect(&["fields", "CustomModule7"], 3);
+    assert_eq!(absent.matches("4600").count(), 1, "{absent}");
+    let budget: serde_json::Value =
+        serde_json::from_str(&w.expect(&["budget", "--json"], 0)).unwrap();
+    assert_eq!(budget["spent"], 3, "only the custom module was asked for");
 }
 
 #[test]

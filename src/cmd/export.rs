@@ -13,6 +13,7 @@ use crate::progress::Progress;
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     /// The module's API name (Leads, Contacts, CustomModule1, ...).
+    #[arg(value_parser = crate::cmd::module_name)]
     pub module: String,
     /// Output: a `.parquet` or `.csv` file, or a folder ending in `/` that gets a new
     /// `part-NNNN` file per run.

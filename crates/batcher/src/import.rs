@@ -644,7 +644,7 @@ impl Run<'_> {
                 }
                 Ok(())
             }
-            Err(ClientError::Api { source, .. })
+            Err(ClientError::Api { error: source, .. })
                 if !fatal(&source.code) && source.code != ApiCode::ApiLimitExceeded =>
             {
                 // The whole call was refused because of its content: every row carries the error.

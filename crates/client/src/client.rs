@@ -99,7 +99,7 @@ impl Client {
                             std::thread::sleep(self.retry.delay(attempt, &mut jitter));
                             continue;
                         }
-                        return Err(ClientError::Api { method, source: e });
+                        return Err(ClientError::Api { method, error: e });
                     }
                     Err(ResponseError::Decode(e)) => {
                         // A body that does not decode may be a truncated answer to a call that

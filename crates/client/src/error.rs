@@ -21,12 +21,14 @@ pub enum ClientError {
     #[error("{0}")]
     Budget(#[from] crate::budget::BudgetExhausted),
     /// The server answered with an API error (after any retries that could help).
-    #[error("{method} failed: {source}")]
+    // The server's error is part of the message, not a `source`: a report that prints the
+    // whole chain would say it twice.
+    #[error("{method} failed: {error}")]
     Api {
         /// The method called.
         method: Method,
         /// The server's error.
-        source: ApiError,
+        error: ApiError,
     },
     /// The network failed for a call whose outcome is known not to have changed anything
     /// (a read, or a write that never reached the server), after retries.

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use zcrm_protocol::{FieldMeta, FieldType, Module, ModuleFields};
 
 use crate::coerce::{Input, Picklist, Plan, Target, TemplatePiece};
-use crate::suggest::did_you_mean;
 use crate::template::{self, Piece};
 use crate::{FieldSource, MapSpec, PicklistMode, Span, SpecError};
+use zcrm_protocol::suggest::did_you_mean;
 
 /// What the mapping needs to know beyond the spec, the metadata and the header.
 #[derive(Debug, Clone, Default)]

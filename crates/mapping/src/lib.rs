@@ -15,7 +15,6 @@ mod output;
 mod reject;
 mod run;
 mod spec;
-mod suggest;
 mod template;
 
 pub use compile::{CompileOptions, Mapper};
@@ -24,4 +23,4 @@ pub use output::{MappedChunk, MappedRow, MappedValue, RejectedRow};
 pub use reject::{RejectWriter, RejectWriterError};
 pub use run::{map_blocks, map_chunks};
 pub use spec::{Case, FieldSource, FieldSpec, MapEntry, MapSpec, PicklistMode, Span};
-pub use suggest::did_you_mean;
+pub use zcrm_protocol::suggest::did_you_mean;

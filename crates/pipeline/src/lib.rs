@@ -14,6 +14,6 @@ pub mod validate;
 
 pub use connect::{ConnectError, Connected, connect};
 pub use diag::{Diagnostic, Diagnostics};
-pub use load::{LoadError, load, load_str};
+pub use load::{LoadError, load, load_str, unknown_module_hint};
 pub use model::{ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode, Pipeline, Step};
 pub use validate::{StepSummary, ValidateError, validate};

@@ -308,33 +308,22 @@ fn module(cx: &mut Ctx<'_>, m: &Spanned<String>) -> Option<String> {
     match Module::from_str(m.get_ref()) {
         Ok(module) => Some(module.api_name().into_owned()),
         Err(_) => {
-            let known = [
-                "Leads",
-                "Contacts",
-                "Accounts",
-                "Potentials",
-                "Campaigns",
-                "Tasks",
-                "Events",
-                "Calls",
-                "Products",
-                "Cases",
-                "Solutions",
-                "Vendors",
-                "Quotes",
-                "SalesOrders",
-                "PurchaseOrders",
-                "Invoices",
-                "PriceBooks",
-            ];
-            let hint = zcrm_mapping::did_you_mean(m.get_ref(), known).map_or_else(
-                || "use the module's API name (Leads, Contacts, CustomModule1, ...)".to_owned(),
-                |s| format!("did you mean {s:?}?"),
-            );
+            let hint = unknown_module_hint(m.get_ref());
             cx.error(Some(m.span()), format!("unknown module {:?}", m.get_ref()), Some(hint));
             None
         }
     }
+}
+
+/// What to tell someone who named a module that does not exist: the nearest standard module,
+/// or what module names look like.
+pub fn unknown_module_hint(name: &str) -> String {
+    let known: Vec<_> =
+        zcrm_protocol::module::STANDARD_MODULES.iter().map(|m| m.api_name()).collect();
+    zcrm_mapping::did_you_mean(name, known.iter().map(AsRef::as_ref)).map_or_else(
+        || "use the module's API name (Leads, Contacts, CustomModule1, ...)".to_owned(),
+        |s| format!("did you mean {s:?}?"),
+    )
 }
 
 fn not_for(cx: &mut Ctx<'_>, kind: &str, keys: &[(&str, Option<Range<usize>>)]) {

@@ -17,6 +17,7 @@ pub mod module;
 pub mod params;
 pub mod request;
 pub mod response;
+pub mod suggest;
 pub mod value;
 pub mod xml;
 pub mod xmldata;

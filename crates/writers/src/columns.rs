@@ -114,10 +114,20 @@ pub fn plan(
                 }
             }
             if !unknown.is_empty() {
+                let labels: Vec<&str> = fields.fields().map(|(_, f)| f.label.as_str()).collect();
+                let named: Vec<String> = unknown
+                    .iter()
+                    .map(|u| {
+                        match zcrm_protocol::suggest::did_you_mean(u, labels.iter().copied()) {
+                            Some(s) => format!("{u:?} (did you mean {s:?}?)"),
+                            None => format!("{u:?}"),
+                        }
+                    })
+                    .collect();
                 return Err(ExportError::Usage(format!(
                     "unknown column(s) for {}: {} (see `zcrm fields {}`)",
                     fields.module,
-                    unknown.join(", "),
+                    named.join(", "),
                     fields.module
                 )));
             }

@@ -125,7 +125,7 @@ fn api_errors_are_typed_and_not_retried() {
 
     let err = c.get_fields("NoSuchModule").unwrap_err();
     assert!(
-        matches!(&err, ClientError::Api { source, .. } if source.code == ApiCode::InvalidParameter),
+        matches!(&err, ClientError::Api { error, .. } if error.code == ApiCode::InvalidParameter),
         "{err}"
     );
     assert_eq!(env.emu.calls_today(), before + 1, "a 4600 is not retried");

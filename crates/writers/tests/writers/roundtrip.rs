@@ -127,6 +127,11 @@ fn csv_round_trip_with_formula_guard_and_selected_columns() {
         assert_eq!(r[3], src["Annual Revenue"]);
         assert_eq!(r[4].is_empty(), !src.contains_key("Visit Date"));
     }
+    // Unknown columns are named, with the nearest label, before any page is fetched.
+    let mut typo = spec(&env, &env.dir.path().join("out/typo.csv"), Since::All);
+    typo.columns = Some(vec!["Last Nme".into(), "Zzzz".into()]);
+    let err = export(&env.client, &meta, &typo, |_| {}).unwrap_err().to_string();
+    assert!(err.contains("\"Last Nme\" (did you mean \"Last Name\"?), \"Zzzz\""), "{err}");
     let mut unguarded = spec(&env, &env.dir.path().join("out/raw.csv"), Since::All);
     unguarded.guard_formulas = false;
     export(&env.client, &meta, &unguarded, |_| {}).unwrap();

@@ -1,4 +1,4 @@
-//! "Did you mean" suggestions.
+//! "Did you mean" suggestions for names a person typed (fields, columns, modules, steps).
 
 /// The candidate closest to `wanted`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
