@@ -104,7 +104,7 @@ pub fn run(path: &std::path::Path) -> Result<String> {
             }
             Step::Export(e) => {
                 out.push_str(&format!(
-                    "{:<16} export {} → {}: 1 call per 200 records, +1 for records deleted meanwhile (+1 metadata if not cached)\n",
+                    "{:<16} export {} → {}: 1 call per 200 records, +1 for records deleted meanwhile when more than 200 (+1 metadata if not cached)\n",
                     e.name,
                     e.module,
                     e.to.display()

@@ -644,16 +644,16 @@ impl Run<'_> {
                 }
                 Ok(())
             }
-            Err(ClientError::Api { error: source, .. })
-                if !fatal(&source.code) && source.code != ApiCode::ApiLimitExceeded =>
+            Err(ClientError::Api { error, .. })
+                if !fatal(&error.code) && error.code != ApiCode::ApiLimitExceeded =>
             {
                 // The whole call was refused because of its content: every row carries the error.
                 let outcome: Vec<RowOutcome> = sent
                     .into_iter()
                     .map(|(_, _, r)| RowOutcome::Refused {
                         row: r.row,
-                        code: source.code.to_string(),
-                        message: source.message.clone(),
+                        code: error.code.to_string(),
+                        message: error.message.clone(),
                         source: r.source,
                     })
                     .collect();

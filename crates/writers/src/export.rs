@@ -270,10 +270,15 @@ pub fn export(
     // written are skipped) from the first such record's page, less one page per 200 written
     // records deleted so far (each moved the later ones a place back), until a check finds no
     // new one. The pass that finds none saw no deletion before its cursor, so it skipped nothing.
+    // A full export of one page has no page boundary for a record to slip past, so it skips
+    // the check.
     let deleted_after = if incremental { since } else { Some(start_less_skew) };
     let mut handled: std::collections::HashSet<u64> = std::collections::HashSet::new();
     let mut deleted_written = 0u32;
     let deleted = loop {
+        if !incremental && pager.summary.pages < 2 {
+            break Vec::new();
+        }
         let deleted = crate::deleted::fetch_deleted(client, &spec.module, deleted_after)?;
         let new_pages: Vec<u32> = deleted
             .iter()

@@ -151,6 +151,7 @@ fn an_empty_module_gives_an_empty_typed_file_in_one_call() {
     let out = env.dir.path().join("empty.parquet");
     let s = export(&env.client, &meta, &spec(&env, &out, Since::All), |_| {}).unwrap();
     assert_eq!((s.records, s.pages), (0, 1));
+    assert_eq!(env.emu.calls_today_of("getDeletedRecordIds"), 0, "one page: nothing to check");
     let (schema, batches, _) = read_parquet(&out);
     assert!(schema.field_with_name("Annual Revenue").is_ok());
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 0);
