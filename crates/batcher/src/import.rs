@@ -147,6 +147,10 @@ struct Run<'a> {
     inserts: Vec<PendingRow>,
     updates: Vec<(RecordId, PendingRow)>,
     index: HashMap<String, RecordId>,
+    /// Upsert through the index: `match_on` values of rows sent (or about to be) as inserts in
+    /// this run, and their source rows. A later row with the same value updates the record the
+    /// first one creates instead of creating a second.
+    inserting: HashMap<String, u64>,
     senders: Senders,
     outstanding: Vec<Outstanding>,
 }
@@ -188,6 +192,7 @@ pub fn run_import_with_progress(
             inserts: Vec::new(),
             updates: Vec::new(),
             index: HashMap::new(),
+            inserting: HashMap::new(),
             senders: Senders::start(scope, client, &step.module, step.in_flight),
             outstanding: Vec::new(),
         };
@@ -267,9 +272,18 @@ impl Run<'_> {
                             )),
                             FieldInput::Lookup { .. } => None,
                         });
-                    match value.and_then(|v| self.index.get(&v).copied()) {
+                    let upsert = matches!(self.step.mode, Mode::Upsert { .. });
+                    let known = match &value {
+                        Some(v) if upsert => self.created_in_this_run(v, reject)?,
+                        _ => None,
+                    };
+                    match known.or_else(|| value.as_ref().and_then(|v| self.index.get(v).copied()))
+                    {
                         Some(id) => self.push_update(id, row, reject)?,
-                        None if matches!(self.step.mode, Mode::Upsert { .. }) => {
+                        None if upsert => {
+                            if let Some(v) = value {
+                                self.inserting.insert(v, row.row);
+                            }
                             self.inserts.push(row);
                             if self.inserts.len() >= self.step.write_batch as usize {
                                 self.flush_inserts(reject)?;
@@ -291,6 +305,26 @@ impl Run<'_> {
         self.flush_inserts(reject)?;
         self.flush_updates(reject)?;
         self.drain(reject)
+    }
+
+    /// The record an earlier row of this run creates with `match_on` value `value`, waiting
+    /// for that row's insert to come back if it is still queued or in flight (rare: only a
+    /// value repeated in the source costs the wait). `None` when no earlier row inserts it, or
+    /// its insert was refused.
+    fn created_in_this_run(
+        &mut self,
+        value: &str,
+        reject: &mut dyn FnMut(RejectedRow),
+    ) -> Result<Option<RecordId>, BatchError> {
+        let Some(&row) = self.inserting.get(value) else { return Ok(None) };
+        self.flush_inserts(reject)?;
+        self.drain(reject)?;
+        self.inserting.remove(value);
+        let id = self.journal.crm_id_of(&self.step.name, row)?;
+        if let Some(id) = id {
+            self.index.insert(value.to_owned(), id);
+        }
+        Ok(id)
     }
 
     fn push_update(

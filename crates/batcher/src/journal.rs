@@ -148,6 +148,17 @@ impl Journal {
             .optional()?)
     }
 
+    /// The CRM record source row `row` of `step` became, if it is in the CRM.
+    pub fn crm_id_of(&self, step: &str, row: u64) -> Result<Option<RecordId>, BatchError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT crm_id FROM rows WHERE step = ?1 AND row = ?2")?
+            .query_row(params![step, row as i64], |r| r.get::<_, Option<i64>>(0))
+            .optional()?
+            .flatten()
+            .map(|v| RecordId(v as u64)))
+    }
+
     /// Every row number of `step` the journal already holds (finished or in flight).
     pub fn known_rows(&self, step: &str) -> Result<std::collections::HashSet<u64>, BatchError> {
         let mut st = self.conn.prepare("SELECT row FROM rows WHERE step = ?1")?;

@@ -177,6 +177,42 @@ fn upsert_by_index_splits_updates_and_inserts_with_few_reads() {
     assert!(ids.values().all(|n| *n == 1));
 }
 
+/// Upsert through the index where the source repeats a `match_on` value that is not in the
+/// CRM yet: the first row creates the record and the later ones update it (last row wins),
+/// whether they share a payload or not, with several calls in flight.
+#[test]
+fn upsert_by_index_creates_a_repeated_new_value_once() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let mut j = journal(&env);
+    let mut s = step(&c, "sync", "Leads", Mode::Upsert { match_on: "Legacy Id".into() }, 3);
+    s.in_flight = 3;
+    // 20 rows over 10 values: L0..L9, then L0..L9 again with a new Company; L3 a third time.
+    let mut rows = leads(0, 10);
+    rows.extend(leads(0, 10).into_iter().enumerate().map(|(k, mut r)| {
+        r.row = 11 + k as u64;
+        r.fields[1].1 = FieldInput::Text("Second".into());
+        r
+    }));
+    let mut third = leads(3, 1).remove(0);
+    third.row = 21;
+    third.fields[1].1 = FieldInput::Text("Third".into());
+    rows.push(third);
+    let r = run_import(&c, &mut j, &s, rows.into_iter(), &mut no_rejects()).unwrap();
+    assert_eq!((r.created, r.updated), (10, 11));
+    let ids = legacy_ids(&c);
+    assert_eq!(ids.len(), 10);
+    assert!(ids.values().all(|n| *n == 1), "one record per value: {ids:?}");
+    let page = c.get_records_owned("Leads", &zcrm_protocol::params::ReadParams::default()).unwrap();
+    let company = |legacy: &str| {
+        page.rows()
+            .find(|r| r.text("Legacy Id") == Some(legacy))
+            .and_then(|r| r.text("Company").map(str::to_owned))
+    };
+    assert_eq!(company("L3").as_deref(), Some("Third"), "the last source row wins");
+    assert_eq!(company("L5").as_deref(), Some("Second"));
+}
+
 #[test]
 fn upsert_on_the_duplicate_check_field_needs_no_reads() {
     let env = env(|c| c);
