@@ -151,6 +151,9 @@ struct Run<'a> {
     /// this run, and their source rows. A later row with the same value updates the record the
     /// first one creates instead of creating a second.
     inserting: HashMap<String, u64>,
+    /// `match_on` values that several existing records share, with those records: a row with
+    /// such a value cannot say which one it means.
+    ambiguous: HashMap<String, Vec<RecordId>>,
     senders: Senders,
     outstanding: Vec<Outstanding>,
 }
@@ -193,6 +196,7 @@ pub fn run_import_with_progress(
             updates: Vec::new(),
             index: HashMap::new(),
             inserting: HashMap::new(),
+            ambiguous: HashMap::new(),
             senders: Senders::start(scope, client, &step.module, step.in_flight),
             outstanding: Vec::new(),
         };
@@ -272,6 +276,21 @@ impl Run<'_> {
                             )),
                             FieldInput::Lookup { .. } => None,
                         });
+                    if let Some(ids) = value.as_ref().and_then(|v| self.ambiguous.get(v)) {
+                        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                        self.report.lookup_rejected += 1;
+                        reject(RejectedRow {
+                            row: row.row,
+                            line: row.line,
+                            source: row.source,
+                            errors: vec![format!(
+                                "{m}: {} existing records have this value (ids {}); map a column to \"Id\" to say which one",
+                                ids.len(),
+                                ids.join(", ")
+                            )],
+                        });
+                        continue;
+                    }
                     let upsert = matches!(self.step.mode, Mode::Upsert { .. });
                     let known = match &value {
                         Some(v) if upsert => self.created_in_this_run(v, reject)?,
@@ -381,7 +400,20 @@ impl Run<'_> {
                 .map_err(BatchError::Client)?;
             self.report.reads += 1;
             for (k, id) in pairs {
-                self.index.entry(k).or_insert(id);
+                match self.index.entry(k) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(id);
+                    }
+                    std::collections::hash_map::Entry::Occupied(o) if *o.get() != id => {
+                        let first = *o.get();
+                        let ids =
+                            self.ambiguous.entry(o.key().clone()).or_insert_with(|| vec![first]);
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                        }
+                    }
+                    std::collections::hash_map::Entry::Occupied(_) => {}
+                }
             }
             if n < 200 {
                 break;

@@ -213,6 +213,40 @@ fn upsert_by_index_creates_a_repeated_new_value_once() {
     assert_eq!(company("L5").as_deref(), Some("Second"));
 }
 
+/// Two existing records share a `match_on` value: a row with that value is rejected (naming
+/// both records) instead of updating whichever came first; the other rows go through.
+#[test]
+fn a_match_value_shared_by_existing_records_is_rejected_not_guessed() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let mut j = journal(&env);
+    let seed = step(&c, "seed", "Leads", Mode::Insert, 100);
+    let mut seeds = leads(0, 3);
+    let mut twin = leads(1, 1).remove(0);
+    twin.row = 4;
+    seeds.push(twin);
+    run_import(&c, &mut j, &seed, seeds.into_iter(), &mut no_rejects()).unwrap();
+    for mode in [
+        Mode::Upsert { match_on: "Legacy Id".into() },
+        Mode::Update { match_on: Some("Legacy Id".into()) },
+    ] {
+        j.reset_step("sync").unwrap();
+        let s = step(&c, "sync", "Leads", mode, 100);
+        let mut rejected = Vec::new();
+        let r =
+            run_import(&c, &mut j, &s, leads(0, 3).into_iter(), &mut |r| rejected.push(r)).unwrap();
+        assert_eq!((r.updated, r.created, r.lookup_rejected), (2, 0, 1));
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].row, 2);
+        assert!(
+            rejected[0].errors[0].starts_with("Legacy Id: 2 existing records have this value"),
+            "{:?}",
+            rejected[0].errors
+        );
+    }
+    assert_eq!(legacy_ids(&c)["L1"], 2, "neither twin was touched or joined by a third");
+}
+
 #[test]
 fn upsert_on_the_duplicate_check_field_needs_no_reads() {
     let env = env(|c| c);
