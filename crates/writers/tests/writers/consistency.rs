@@ -10,6 +10,16 @@ use zcrm_writers::{Since, export};
 
 use crate::{client, env, fields, insert, read_csv, read_parquet, spec};
 
+/// The LEADID column of the Parquet file at `path`, in file order.
+fn parquet_ids(path: &std::path::Path) -> Vec<u64> {
+    let (schema, batches, _) = read_parquet(path);
+    let idx = schema.index_of("LEADID").unwrap();
+    batches
+        .iter()
+        .flat_map(|b| b.column(idx).as_primitive::<UInt64Type>().values().to_vec())
+        .collect()
+}
+
 #[test]
 fn records_modified_or_created_during_an_export_are_neither_lost_nor_doubled() {
     let env = env();
@@ -33,12 +43,7 @@ fn records_modified_or_created_during_an_export_are_neither_lost_nor_doubled() {
         page += 1;
     })
     .unwrap();
-    let (schema, batches, _) = read_parquet(&out);
-    let idx = schema.index_of("LEADID").unwrap();
-    let got: Vec<u64> = batches
-        .iter()
-        .flat_map(|b| b.column(idx).as_primitive::<UInt64Type>().values().to_vec())
-        .collect();
+    let got = parquet_ids(&out);
     let unique: HashSet<u64> = got.iter().copied().collect();
     assert_eq!(unique.len(), got.len(), "no record written twice");
     for id in &ids {
@@ -100,12 +105,7 @@ fn records_deleted_during_an_export_do_not_push_others_past_the_cursor() {
         })
         .unwrap();
         let got: Vec<u64> = if ext == "parquet" {
-            let (schema, batches, _) = read_parquet(&out);
-            let idx = schema.index_of("LEADID").unwrap();
-            batches
-                .iter()
-                .flat_map(|b| b.column(idx).as_primitive::<UInt64Type>().values().to_vec())
-                .collect()
+            parquet_ids(&out)
         } else {
             read_csv(&out).1.iter().map(|r| r[0].parse().unwrap()).collect()
         };
@@ -196,12 +196,7 @@ fn scattered_deletions_during_an_export_lose_nothing() {
         insert(&writer, 9000 + fetches * 10, 2);
     })
     .unwrap();
-    let (schema, batches, _) = read_parquet(&out);
-    let idx = schema.index_of("LEADID").unwrap();
-    let got: Vec<u64> = batches
-        .iter()
-        .flat_map(|b| b.column(idx).as_primitive::<UInt64Type>().values().to_vec())
-        .collect();
+    let got = parquet_ids(&out);
     let unique: HashSet<u64> = got.iter().copied().collect();
     assert_eq!(unique.len(), got.len(), "no record written twice");
     let lost: Vec<_> =
