@@ -123,6 +123,9 @@ impl Client {
                 Failure::Refused(r) => {
                     return Err(ClientError::Transport { method, attempts: attempt, reason: r });
                 }
+                Failure::Redirect(location) => {
+                    return Err(ClientError::Redirected { method, location });
+                }
             };
             if is_write && maybe_sent {
                 return Err(self.in_doubt(req, reason));

@@ -54,6 +54,17 @@ pub enum ClientError {
         /// What the transport reported (token redacted).
         reason: String,
     },
+    /// The server answered with a redirect. The API never redirects, so zcrm follows none:
+    /// nothing was sent to the location (the token stays with the configured host).
+    #[error(
+        "{method}: the server answered with a redirect to {location}; zcrm follows no redirect (the API never redirects), so nothing was sent there: check the connection URL"
+    )]
+    Redirected {
+        /// The method called.
+        method: Method,
+        /// The redirect's `Location` (token redacted).
+        location: String,
+    },
     /// The response body could not be decoded.
     #[error("{method}: undecodable response: {source}")]
     Decode {

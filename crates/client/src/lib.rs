@@ -19,4 +19,4 @@ pub use error::ClientError;
 pub use metadata::{CachedFields, MetadataCache};
 pub use retry::RetryPolicy;
 pub use secret::AuthToken;
-pub use transport::{FilePart, TransportConfig};
+pub use transport::{DEFAULT_MAX_BODY_BYTES, FilePart, TransportConfig};

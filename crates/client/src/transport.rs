@@ -2,7 +2,8 @@
 //! Every method is sent as a POST form (the API reads query and form alike), so the token is
 //! never part of a URL that an error message or a proxy log could repeat.
 
-use std::time::Duration;
+use std::io::Read;
+use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client as Http, multipart};
 
@@ -19,6 +20,9 @@ pub(crate) enum Failure {
     Unknown(String),
     /// The server refused the request outright (HTTP 4xx): nothing was applied.
     Refused(String),
+    /// The server answered with a redirect (3xx), which the API never does: nothing is sent to
+    /// the location, and the call is not repeated.
+    Redirect(String),
 }
 
 /// A file part for uploadFile/uploadPhoto.
@@ -33,15 +37,25 @@ pub(crate) struct Transport {
     http: Http,
     endpoint: Endpoint,
     token: AuthToken,
+    timeout: Duration,
+    max_body_bytes: u64,
 }
+
+/// The default cap of a response body: 64 MiB. A 200-record page is a few hundred KB and
+/// Zoho's attachments are at most 20 MB.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 64 << 20;
 
 /// Connection settings.
 #[derive(Debug, Clone)]
 pub struct TransportConfig {
     /// Time to establish a connection.
     pub connect_timeout: Duration,
-    /// Time for a whole exchange.
+    /// Time for a whole exchange, the response body included: a call still unanswered after it
+    /// fails like a network error.
     pub timeout: Duration,
+    /// The largest response body accepted ([`DEFAULT_MAX_BODY_BYTES`]); a longer one fails the
+    /// call like a network error, in bounded memory.
+    pub max_body_bytes: u64,
     /// A PEM CA certificate to trust in addition to the system roots (the emulator's `--tls`).
     pub ca_cert_pem: Option<Vec<u8>>,
 }
@@ -51,6 +65,7 @@ impl Default for TransportConfig {
         Self {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(120),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             ca_cert_pem: None,
         }
     }
@@ -65,6 +80,9 @@ impl Transport {
         let mut b = Http::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.timeout)
+            // The API never redirects; following one would carry the form, token included, to
+            // whatever host the answer names.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("zcrm/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(8);
         if let Some(pem) = &cfg.ca_cert_pem {
@@ -74,7 +92,13 @@ impl Transport {
             b = b.add_root_certificate(cert);
         }
         let http = b.build().map_err(|e| ClientError::Config(format!("HTTP client: {e}")))?;
-        Ok(Self { http, endpoint, token })
+        Ok(Self {
+            http,
+            endpoint,
+            token,
+            timeout: cfg.timeout,
+            max_body_bytes: cfg.max_body_bytes,
+        })
     }
 
     fn describe(&self, e: &reqwest::Error) -> String {
@@ -126,15 +150,73 @@ impl Transport {
                 self.http.post(&url).multipart(form.part("content", part))
             }
         };
-        let resp = req.send().map_err(|e| self.classify(&e))?;
+        let started = Instant::now();
+        let mut resp = req.send().map_err(|e| self.classify(&e))?;
         let status = resp.status();
-        let body = resp.bytes().map_err(|e| Failure::Unknown(self.describe(&e)))?;
+        if status.is_redirection() {
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map_or_else(|| "(no Location header)".to_owned(), |v| {
+                    String::from_utf8_lossy(v.as_bytes()).into_owned()
+                });
+            return Err(Failure::Redirect(self.token.redact(&location)));
+        }
+        let body = self.read_body(&mut resp, started)?;
         if status.is_success() {
-            Ok(body.to_vec())
+            Ok(body)
         } else if status.is_server_error() {
             Err(Failure::Unknown(format!("HTTP {status} from {}", self.endpoint.base())))
         } else {
             Err(Failure::Refused(format!("HTTP {status} from {}", self.endpoint.base())))
         }
+    }
+
+    /// Reads the body in chunks, failing once it passes the size cap or the call's deadline
+    /// (each read also has the client's timeout, so a silent server cannot stall a chunk).
+    fn read_body(
+        &self,
+        resp: &mut reqwest::blocking::Response,
+        started: Instant,
+    ) -> Result<Vec<u8>, Failure> {
+        let cap = self.max_body_bytes;
+        let hint = resp.content_length().unwrap_or(0).min(cap);
+        let mut body = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            let n = match resp.read(&mut chunk) {
+                Ok(0) => return Ok(body),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Failure::Unknown(self.token.redact(&format!(
+                        "reading the response body: {e}"
+                    ))));
+                }
+            };
+            if body.len() as u64 + n as u64 > cap {
+                return Err(Failure::Unknown(format!(
+                    "the response body is larger than {} (the cap of a response); the rest was not read",
+                    mib(cap)
+                )));
+            }
+            body.extend_from_slice(&chunk[..n]);
+            if started.elapsed() > self.timeout {
+                return Err(Failure::Unknown(format!(
+                    "the response was still arriving at the call's deadline of {:?} ({} read)",
+                    self.timeout,
+                    mib(body.len() as u64)
+                )));
+            }
+        }
+    }
+}
+
+/// `n` bytes in MiB (whole when exact).
+fn mib(n: u64) -> String {
+    if n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))
     }
 }
