@@ -15,6 +15,18 @@ pub enum BatchError {
     /// The CRM or the network failed in a way a rerun may fix.
     #[error(transparent)]
     Client(zcrm_client::ClientError),
+    /// The server failed every one of the step's last write calls (5xx, dropped or cut-short
+    /// answers): the step stops instead of spending the day's budget on a broken server.
+    /// Everything sent is reconciled and journalled; a rerun resumes.
+    #[error(
+        "the CRM failed {failures} write calls in a row (the last: {last}); stopped to spare the budget — what was sent is reconciled, rerun when the CRM answers again"
+    )]
+    ServerFailing {
+        /// Consecutive failed write calls.
+        failures: u32,
+        /// What the last failure said.
+        last: String,
+    },
     /// The journal in the state dir failed.
     #[error("journal: {0}")]
     Journal(String),

@@ -15,7 +15,7 @@ use zcrm_protocol::{
 use crate::error::BatchError;
 use crate::fingerprint;
 use crate::journal::{Journal, KeyIds, RowOutcome};
-use crate::reconcile::reconcile;
+use crate::reconcile::{call_end, reconcile};
 use crate::row::{Action, FieldInput, PendingRow, RejectedRow};
 use crate::window::{Job, Senders};
 
@@ -156,7 +156,16 @@ struct Run<'a> {
     ambiguous: HashMap<String, Vec<RecordId>>,
     senders: Senders,
     outstanding: Vec<Outstanding>,
+    /// Write calls in doubt since the last answered one: each waits longer before its rows are
+    /// sent again, and [`MAX_IN_DOUBT_STREAK`] of them stop the step.
+    in_doubt_streak: u32,
+    /// The back-off's jitter state.
+    jitter: u64,
 }
+
+/// Write calls in a row whose outcome is unknown (5xx, dropped or truncated answers) after
+/// which a step stops: a broken server costs a few dozen calls, not the day's budget.
+pub const MAX_IN_DOUBT_STREAK: u32 = 5;
 
 /// Runs `step` over `rows` (valid rows in source order). Rows the journal already has are
 /// skipped; lookup failures go to `reject`. Stops with [`BatchError::Budget`] when the budget
@@ -199,6 +208,8 @@ pub fn run_import_with_progress(
             ambiguous: HashMap::new(),
             senders: Senders::start(scope, client, &step.module, step.in_flight),
             outstanding: Vec::new(),
+            in_doubt_streak: 0,
+            jitter: zcrm_client::retry::seed(),
         };
         let mut rows = rows.peekable();
         let outcome = run.drive(&mut rows, reject);
@@ -223,6 +234,8 @@ impl Run<'_> {
         reject: &mut dyn FnMut(RejectedRow),
     ) -> Result<(), BatchError> {
         for payload in self.journal.in_flight(&self.step.name)? {
+            // Left by an earlier run: its call ended by the deadline at the latest.
+            let until = call_end(&payload, None, self.client.call_deadline(), &self.step.timezone);
             let r = reconcile(
                 self.client,
                 self.journal,
@@ -230,6 +243,7 @@ impl Run<'_> {
                 &self.step.module,
                 &self.step.fields,
                 &payload,
+                until,
             )?;
             info!(step = %self.step.name, found = r.found, resend = r.resend, "reconciled an in-flight payload");
             self.report.reads += r.reads;
@@ -456,9 +470,15 @@ impl Run<'_> {
         Ok(None)
     }
 
+    /// The server's time now (a lower bound, from its `Date` headers), in the org's zone: when
+    /// a payload leaves. Reconciliation claims no record created before it.
     fn now(&self) -> String {
         format_datetime(
-            jiff::Timestamp::now().to_zoned_datetime(self.step.timezone.clone()).datetime(),
+            self.client
+                .server_clock()
+                .now_at_least()
+                .to_zoned_datetime(self.step.timezone.clone())
+                .datetime(),
         )
     }
 
@@ -636,6 +656,7 @@ impl Run<'_> {
     ) -> Result<(), BatchError> {
         match result {
             Ok(WriteResponse::Rows(results)) => {
+                self.in_doubt_streak = 0;
                 let by_no: HashMap<u32, &ApiRow> =
                     results.iter().map(|r| (r.no, &r.outcome)).collect();
                 let mut outcome = Vec::with_capacity(sent.len());
@@ -679,6 +700,7 @@ impl Run<'_> {
                 "the server answered a version=4 write in the single-record form".into(),
             )),
             Err(ClientError::InDoubt { reason, .. }) => {
+                let failed_at = self.client.server_clock().now_at_most();
                 warn!(step = %self.step.name, %reason, "write in doubt; reconciling before anything else is sent");
                 // The other calls in flight finish first: reconciliation then sees their records
                 // already claimed by their own rows.
@@ -686,6 +708,12 @@ impl Run<'_> {
                 let payload =
                     self.journal.in_flight(&self.step.name)?.into_iter().find(|p| p.seq == seq);
                 if let Some(p) = payload {
+                    let until = call_end(
+                        &p,
+                        Some(failed_at),
+                        self.client.call_deadline(),
+                        &self.step.timezone,
+                    );
                     let r = reconcile(
                         self.client,
                         self.journal,
@@ -693,11 +721,22 @@ impl Run<'_> {
                         &self.step.module,
                         &self.step.fields,
                         &p,
+                        until,
                     )?;
                     self.report.reads += r.reads;
                     self.report.reconciled += r.found;
                     self.report.created += r.found;
-                    // Rows that did not make it go again, in the same order.
+                    // Rows that did not make it go again, in the same order, after a back-off
+                    // that grows with every call in doubt in a row; too many stop the step
+                    // (the rows stay in no report: a rerun sends them).
+                    self.in_doubt_streak += 1;
+                    if self.in_doubt_streak >= MAX_IN_DOUBT_STREAK {
+                        self.drain(reject)?;
+                        return Err(BatchError::ServerFailing {
+                            failures: self.in_doubt_streak,
+                            last: reason,
+                        });
+                    }
                     let found: HashSet<u64> = self.journal.known_rows(&self.step.name)?;
                     let again: Vec<(Option<RecordId>, PendingRow)> = sent
                         .into_iter()
@@ -705,6 +744,12 @@ impl Run<'_> {
                         .map(|(_, id, r)| (id, r))
                         .collect();
                     if !again.is_empty() {
+                        let wait = self
+                            .client
+                            .retry_policy()
+                            .delay(self.in_doubt_streak, &mut self.jitter);
+                        info!(step = %self.step.name, wait_ms = wait.as_millis() as u64, "backing off before sending the in-doubt rows again");
+                        std::thread::sleep(wait);
                         return self.send(again, insert, dup, reject);
                     }
                 }

@@ -60,6 +60,24 @@ impl Client {
         })
     }
 
+    /// The server's clock, as the `Date` headers of its answers show it (the local clock until
+    /// the first answer).
+    pub fn server_clock(&self) -> &crate::ServerClock {
+        self.transport.server_clock()
+    }
+
+    /// The longest one call may take (its answer included); a call that left longer ago than
+    /// this has ended one way or the other.
+    pub fn call_deadline(&self) -> std::time::Duration {
+        self.transport.deadline()
+    }
+
+    /// The back-off this client retries with (callers that repeat work of their own, such as
+    /// resending an in-doubt payload, wait by it too).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
     /// The ledger this client spends from.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger

@@ -10,6 +10,7 @@ mod error;
 pub mod metadata;
 pub mod retry;
 pub mod secret;
+pub mod server_clock;
 pub mod transport;
 
 pub use budget::{BudgetExhausted, BudgetLimit, BudgetStatus, Ledger, LedgerConfig};
@@ -19,4 +20,5 @@ pub use error::ClientError;
 pub use metadata::{CachedFields, MetadataCache};
 pub use retry::RetryPolicy;
 pub use secret::AuthToken;
+pub use server_clock::ServerClock;
 pub use transport::{DEFAULT_MAX_BODY_BYTES, FilePart, TransportConfig};

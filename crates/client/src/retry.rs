@@ -37,7 +37,7 @@ impl RetryPolicy {
 }
 
 /// A seed for the jitter, different per process and call.
-pub(crate) fn seed() -> u64 {
+pub fn seed() -> u64 {
     let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     t ^ u64::from(std::process::id()).rotate_left(32)
 }

@@ -10,6 +10,7 @@ use reqwest::blocking::{Client as Http, multipart};
 use crate::ClientError;
 use crate::endpoint::Endpoint;
 use crate::secret::AuthToken;
+use crate::server_clock::ServerClock;
 
 /// How an exchange failed.
 #[derive(Debug)]
@@ -39,6 +40,7 @@ pub(crate) struct Transport {
     token: AuthToken,
     timeout: Duration,
     max_body_bytes: u64,
+    server_clock: ServerClock,
 }
 
 /// The default cap of a response body: 64 MiB. A 200-record page is a few hundred KB and
@@ -98,7 +100,18 @@ impl Transport {
             token,
             timeout: cfg.timeout,
             max_body_bytes: cfg.max_body_bytes,
+            server_clock: ServerClock::default(),
         })
+    }
+
+    /// The server's clock as its answers show it.
+    pub(crate) fn server_clock(&self) -> &ServerClock {
+        &self.server_clock
+    }
+
+    /// The deadline of one exchange.
+    pub(crate) fn deadline(&self) -> Duration {
+        self.timeout
     }
 
     fn describe(&self, e: &reqwest::Error) -> String {
@@ -152,14 +165,16 @@ impl Transport {
         };
         let started = Instant::now();
         let mut resp = req.send().map_err(|e| self.classify(&e))?;
+        if let Some(date) = resp.headers().get(reqwest::header::DATE).and_then(|d| d.to_str().ok())
+        {
+            self.server_clock.observe(date, jiff::Timestamp::now());
+        }
         let status = resp.status();
         if status.is_redirection() {
-            let location = resp
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .map_or_else(|| "(no Location header)".to_owned(), |v| {
-                    String::from_utf8_lossy(v.as_bytes()).into_owned()
-                });
+            let location = resp.headers().get(reqwest::header::LOCATION).map_or_else(
+                || "(no Location header)".to_owned(),
+                |v| String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            );
             return Err(Failure::Redirect(self.token.redact(&location)));
         }
         let body = self.read_body(&mut resp, started)?;
@@ -189,9 +204,9 @@ impl Transport {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    return Err(Failure::Unknown(self.token.redact(&format!(
-                        "reading the response body: {e}"
-                    ))));
+                    return Err(Failure::Unknown(
+                        self.token.redact(&format!("reading the response body: {e}")),
+                    ));
                 }
             };
             if body.len() as u64 + n as u64 > cap {
@@ -214,7 +229,7 @@ impl Transport {
 
 /// `n` bytes in MiB (whole when exact).
 fn mib(n: u64) -> String {
-    if n % (1 << 20) == 0 {
+    if n.is_multiple_of(1 << 20) {
         format!("{} MiB", n >> 20)
     } else {
         format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))

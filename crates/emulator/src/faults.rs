@@ -1,6 +1,7 @@
 //! `--faults "latency=50ms,error_rate=0.05,drop_after_commit=0.02,truncate=0.01,seed=7"`:
 //! injected latency, HTTP 500s (nothing committed, not counted), responses dropped after the
-//! write committed (the connection closes with no response), and truncated bodies. Each call
+//! write committed (the connection closes with no response), and truncated bodies;
+//! `only=writes` limits every fault to the write methods (a server that fails only inserts). Each call
 //! draws from a splitmix64 sequence keyed by the seed and the call's sequence number, so a
 //! given seed and call order always injects the same faults.
 
@@ -22,6 +23,8 @@ pub struct FaultSpec {
     pub truncate: f64,
     /// The seed of the draws.
     pub seed: u64,
+    /// Faults hit only write methods (`only=writes`); reads are answered normally.
+    pub writes_only: bool,
 }
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -50,13 +53,15 @@ impl FaultSpec {
                 "error_rate" => spec.error_rate = prob(v)?,
                 "drop_after_commit" => spec.drop_after_commit = prob(v)?,
                 "truncate" => spec.truncate = prob(v)?,
+                "only" if v == "writes" => spec.writes_only = true,
+                "only" => return Err(format!("fault only: {v:?} (expected only=writes)")),
                 "seed" => {
                     spec.seed =
                         v.parse().map_err(|_| format!("fault seed: {v:?} is not an integer"))?
                 }
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (expected latency, error_rate, drop_after_commit, truncate, seed)"
+                        "unknown fault {other:?} (expected latency, error_rate, drop_after_commit, truncate, only, seed)"
                     ));
                 }
             }
@@ -139,10 +144,10 @@ impl Faults {
         self.seq.store(0, Ordering::SeqCst);
     }
 
-    /// Draws the faults of the next call.
-    pub fn draw(&self) -> Draw {
+    /// Draws the faults of the next call (`is_write`: whether it is a write method).
+    pub fn draw(&self, is_write: bool) -> Draw {
         let spec = self.spec();
-        if !spec.is_active() {
+        if !spec.is_active() || (spec.writes_only && !is_write) {
             return Draw::default();
         }
         let n = self.seq.fetch_add(1, Ordering::SeqCst);
@@ -168,6 +173,10 @@ mod tests {
         assert_eq!(s.seed, 7);
         assert!(FaultSpec::parse("error_rate=2").is_err());
         assert!(FaultSpec::parse("bogus=1").is_err());
+        let w = FaultSpec::parse("error_rate=1,only=writes").unwrap();
+        assert!(w.writes_only);
+        let f = Faults::new(w);
+        assert!(!f.draw(false).error && f.draw(true).error);
     }
 
     #[test]
@@ -175,8 +184,8 @@ mod tests {
         let spec = FaultSpec::parse("error_rate=0.1,seed=7").unwrap();
         let a = Faults::new(spec);
         let b = Faults::new(spec);
-        let da: Vec<_> = (0..1000).map(|_| a.draw()).collect();
-        let db: Vec<_> = (0..1000).map(|_| b.draw()).collect();
+        let da: Vec<_> = (0..1000).map(|_| a.draw(false)).collect();
+        let db: Vec<_> = (0..1000).map(|_| b.draw(false)).collect();
         assert_eq!(da, db);
         let errors = da.iter().filter(|d| d.error).count();
         assert!((60..140).contains(&errors), "{errors}");

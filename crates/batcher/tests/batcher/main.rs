@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod imports;
+mod reconcile;
 
 use std::sync::Arc;
 use std::time::Duration;

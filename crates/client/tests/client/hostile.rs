@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use zcrm_client::{AuthToken, Client, ClientConfig, ClientError, Endpoint, RetryPolicy};
 use zcrm_client::{Ledger, LedgerConfig, TransportConfig};
 use zcrm_protocol::BudgetRule;
-use zcrm_protocol::params::WriteParams;
 use zcrm_protocol::XmlDataBuilder;
+use zcrm_protocol::params::WriteParams;
 
 use crate::TOKEN;
 
@@ -103,7 +103,9 @@ fn no_redirect_is_followed_and_the_token_goes_nowhere_else() {
     let elsewhere = serve(|s| {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     });
-    for status in ["307 Temporary Redirect", "302 Found", "301 Moved Permanently", "308 Permanent Redirect"] {
+    for status in
+        ["307 Temporary Redirect", "302 Found", "301 Moved Permanently", "308 Permanent Redirect"]
+    {
         let target = format!("{}/crm/private/xml/Leads/insertRecords", elsewhere.url);
         let location = target.clone();
         let status = status.to_owned();

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Request};
+use axum::extract::{Path, Request, State as AxumState};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Transaction;
@@ -143,7 +143,22 @@ pub fn router(state: Arc<State>) -> Router {
         .nest("/__emulator", crate::admin::router())
         .fallback(fallback)
         .layer(axum::extract::DefaultBodyLimit::max(48 * 1024 * 1024))
+        .layer(axum::middleware::map_response_with_state(state.clone(), date_header))
         .with_state(state)
+}
+
+/// Every answer carries the org clock's time in its `Date` header (as Zoho's servers carry
+/// theirs), so a client can relate its clock to the times records are stamped with, also
+/// when a test has advanced the clock.
+async fn date_header(AxumState(st): AxumState<Arc<State>>, mut resp: Response) -> Response {
+    let date =
+        jiff::fmt::rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&st.clock.now());
+    if let Ok(date) = date
+        && let Ok(value) = HeaderValue::from_str(&date)
+    {
+        resp.headers_mut().insert(header::DATE, value);
+    }
+    resp
 }
 
 async fn fallback(req: Request) -> Response {
@@ -202,7 +217,8 @@ async fn handle(
         &params,
         upload.as_ref(),
     ));
-    let draw = st.faults.draw();
+    let is_write = method.parse::<Method>().is_ok_and(|m| m.is_write());
+    let draw = st.faults.draw(is_write);
     if !draw.latency.is_zero() {
         tokio::time::sleep(draw.latency).await;
     }
