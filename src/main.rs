@@ -3,25 +3,16 @@
 mod cmd;
 mod connection;
 mod diagnostics;
+mod exit;
 mod progress;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use zcrm_client::ClientError;
 
 /// The allocator of every zcrm process (the CLI and the emulator it serves).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Exit codes (DESIGN.md).
-mod exit {
-    pub const OK: u8 = 0;
-    pub const REJECTS: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const CRM: u8 = 3;
-    pub const BUDGET: u8 = 75;
-}
 
 /// zcrm moves data in and out of Zoho CRM in bulk through the XML Developer API.
 ///
@@ -127,44 +118,19 @@ zcrm emulator --faults latency=50ms,error_rate=0.05,drop_after_commit=0.02,seed=
     Emulator(zcrm_emulator::cli::EmulatorArgs),
 }
 
-fn exit_code(err: &anyhow::Error) -> u8 {
-    let client = err.downcast_ref::<ClientError>().or_else(|| {
-        match err.downcast_ref::<zcrm_writers::ExportError>() {
-            Some(zcrm_writers::ExportError::Client(c)) => Some(c),
-            _ => None,
-        }
-    });
-    if matches!(
-        err.downcast_ref::<zcrm_writers::ExportError>(),
-        Some(
-            zcrm_writers::ExportError::Io { .. }
-                | zcrm_writers::ExportError::Value { .. }
-                | zcrm_writers::ExportError::Page(_)
-                | zcrm_writers::ExportError::Unsettled { .. },
-        )
-    ) {
-        return exit::CRM;
-    }
-    if err.downcast_ref::<zcrm_pipeline::LoadError>().is_some()
-        || err.downcast_ref::<zcrm_pipeline::Diagnostics>().is_some()
-    {
-        return exit::USAGE;
-    }
-    match client {
-        Some(ClientError::Budget(_)) => exit::BUDGET,
-        Some(ClientError::Config(_) | ClientError::InsecureUrl { .. }) => exit::USAGE,
-        Some(_) => exit::CRM,
-        None => exit::USAGE,
-    }
-}
-
 /// Prints an error on stderr: pipeline-file problems as miette reports (then what the
-/// command adds, e.g. "nothing was sent"), anything else as `zcrm: cause: cause...`.
-fn report(err: &anyhow::Error) {
-    let diags = match err.downcast_ref::<zcrm_pipeline::LoadError>() {
-        Some(zcrm_pipeline::LoadError::Invalid(d)) => Some(d),
-        _ => err.downcast_ref::<zcrm_pipeline::Diagnostics>(),
-    };
+/// command adds, e.g. "nothing was sent"), anything else as `zcrm: cause: cause...` with no
+/// sentence said twice.
+pub(crate) fn report(err: &anyhow::Error) {
+    let diags = err.chain().find_map(|e| {
+        if let Some(zcrm_pipeline::LoadError::Invalid(d)) = e.downcast_ref() {
+            return Some(d);
+        }
+        if let Some(zcrm_pipeline::ValidateError::Spec(d)) = e.downcast_ref() {
+            return Some(d);
+        }
+        e.downcast_ref::<zcrm_pipeline::Diagnostics>()
+    });
     match diags {
         Some(d) => {
             eprint!("{}", diagnostics::render(d, diagnostics::Style::for_stderr()));
@@ -172,8 +138,26 @@ fn report(err: &anyhow::Error) {
                 eprintln!("zcrm: {err}");
             }
         }
-        None => eprintln!("zcrm: {err:#}"),
+        None => eprintln!("zcrm: {}", message(err)),
     }
+}
+
+/// The error and its causes joined with `: `, leaving out a cause whose text the message
+/// already holds (an error that embeds its source's text would say it twice).
+pub(crate) fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        if text.is_empty() || out.contains(text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(text);
+    }
+    out
 }
 
 fn print(text: &str) -> ExitCode {
@@ -207,7 +191,7 @@ fn run_pipeline(args: &cmd::run::RunArgs, progress: &progress::Progress) -> Exit
         }
         Err(e) => {
             report(&e);
-            ExitCode::from(exit_code(&e))
+            ExitCode::from(exit::code(&e))
         }
     }
 }
@@ -262,7 +246,7 @@ fn main() -> ExitCode {
         Ok(text) => print(&text),
         Err(e) => {
             report(&e);
-            ExitCode::from(exit_code(&e))
+            ExitCode::from(exit::code(&e))
         }
     }
 }

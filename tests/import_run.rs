@@ -461,7 +461,8 @@ fn a_source_that_breaks_part_way_fails_the_step_instead_of_ending_it() {
     let p = pipeline(&w, &emu, "", &step);
     let out = w.run(&["run", p.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    // Rows were sent before the break: exit 3, not "nothing was sent" (2).
+    assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("cut.xlsx stopped after"), "{err}");
     assert!(err.contains("rerun to resume"), "{err}");
     // The error names the sheet, the last cell read whole and the first row not read.

@@ -6,6 +6,7 @@
 mod cli_basics;
 mod cli_output;
 mod examples;
+mod exit_codes;
 mod export_cli;
 mod harness;
 mod import_run;

@@ -107,7 +107,7 @@ pub fn run(args: &RunArgs, progress: &Progress) -> Result<RunResult> {
     let client = &conn.client;
     let org = p.connection.org()?;
     let cache = MetadataCache::new(&p.state_dir, &org);
-    let mut journal = Journal::open(&journal_path(&p))?;
+    let mut journal = Journal::open_exclusive(&journal_path(&p))?;
     let import_names: Vec<String> = p.imports().map(|s| s.name.clone()).collect();
     // Every mapping is checked against its module before anything is sent, so a mistake in the
     // third step does not surface after the first two have run.
@@ -248,7 +248,10 @@ fn import_step(
     let Compiled { fields, reader, headers, mapper } = compile(p, s, client, cache, import_names)?;
     // A changed source file (a recurring sync's new extract) starts the step over; the same
     // file resumes where the last run stopped.
-    if journal.check_source(&s.name, &fingerprint(&s.source)?)? {
+    let content = zcrm_batcher::source::content_fingerprint(&s.source)
+        .with_context(|| format!("step {}: reading {}", s.name, s.source.display()))?;
+    let legacy = zcrm_batcher::source::legacy_fingerprint(&s.source).ok();
+    if journal.check_source(&s.name, &content, legacy.as_deref())? {
         progress.note(&format!(
             "step {}: {} changed since the last run: starting the step over",
             s.name,
@@ -270,6 +273,7 @@ fn import_step(
     let shown = progress.import(&s.name, client.ledger());
     let mut rows_read = 0u64;
     let counted = AtomicBool::new(false);
+    let report_error: RefCell<Option<zcrm_mapping::RejectWriterError>> = RefCell::new(None);
     let (outcome, read_error) = std::thread::scope(|scope| {
         // The ETA needs the source's row count: a second, cheap pass over the file counts
         // them while the first is sent (a dry run has no time to save, so it does not).
@@ -303,11 +307,14 @@ fn import_step(
             }
         });
         let shown = &shown;
+        let report_failed = &report_error;
         let rows = rows.flat_map(|chunk| {
             rows_read += chunk.rows_read as u64;
             let mut w = rejects.borrow_mut();
             for r in &chunk.rejected {
-                let _ = w.write(r);
+                if let Err(e) = w.write(r) {
+                    report_failed.borrow_mut().get_or_insert(e);
+                }
             }
             // Rejected rows count as read when their chunk arrives, valid ones as the
             // batcher takes them: the figure moves with the payloads.
@@ -317,6 +324,9 @@ fn import_step(
                 pending(r)
             })
         });
+        // A reject row that cannot be written stops the step: nothing more is offered to the
+        // batcher (rows not journalled are read again by the rerun that rewrites the reports).
+        let rows = rows.take_while(|_| report_failed.borrow().is_none());
         let outcome = if dry_run {
             let n = rows.count() as u64;
             Ok(StepReport { rows: n, ..StepReport::default() })
@@ -327,12 +337,15 @@ fn import_step(
                 &step,
                 rows,
                 &mut |r| {
-                    let _ = rejects.borrow_mut().write_parts(
+                    let written = rejects.borrow_mut().write_parts(
                         r.source.iter().map(String::as_str),
                         r.row,
                         r.line,
                         &r.errors.join(" | "),
                     );
+                    if let Err(e) = written {
+                        report_failed.borrow_mut().get_or_insert(e);
+                    }
                 },
                 &mut |report| shown.written(report),
             )
@@ -340,6 +353,13 @@ fn import_step(
         counted.store(true, Ordering::Relaxed);
         (outcome, read_error)
     });
+    if let Some(e) = report_error.into_inner() {
+        shown.stop();
+        return Err(StepError::Other(anyhow::Error::new(e).context(format!(
+            "step {}: a rejected row could not be written to its reject file, so the step stopped (the journal keeps every outcome; rerun to finish the step and rewrite the reports)",
+            s.name
+        ))));
+    }
     // A source that fails part-way (an I/O error, a corrupt sheet) must not end the step as if
     // it were complete: what was sent is in the journal, and a rerun resumes after the fix.
     let outcome: Result<StepReport, BatchError> = match (outcome, read_error) {
@@ -396,17 +416,6 @@ fn count_rows(s: &ImportStep, stop: &AtomicBool) -> Option<u64> {
         n += block.ok()?.len() as u64;
     }
     Some(n)
-}
-
-/// Size and modification time of a source file: what tells a new extract from a rerun.
-fn fingerprint(path: &std::path::Path) -> Result<String> {
-    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    Ok(format!("{}:{modified}", meta.len()))
 }
 
 /// A step ready to read: its metadata, open source and compiled mapping.

@@ -21,6 +21,7 @@ pub fn run(path: &std::path::Path) -> Result<String> {
         "step              created  updated  matched  rejected  in flight  payloads\n",
     );
     let mut resumes = false;
+    let mut sources = String::new();
     for step in &p.steps {
         if let Step::Import(s) = step {
             let c = journal.counts(&s.name)?;
@@ -30,11 +31,16 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                 "{:<16}  {:>7}  {:>7}  {:>7}  {:>8}  {:>9}  {:>8}\n",
                 s.name, c.created, c.updated, c.matched, rejected, c.in_flight, c.payloads
             ));
+            sources.push_str(&source_line(&journal, &s.name, &s.source)?);
         }
     }
     out.push_str(
         "(rejected: the rows of each step's reject file, local checks and the CRM's answers)\n",
     );
+    if !sources.is_empty() {
+        out.push_str("\nsources (the journal belongs to the file whose bytes it fingerprinted):\n");
+        out.push_str(&sources);
+    }
     let ledger = p.connection.ledger(&p.state_dir, &consumer)?;
     let b = ledger.status()?;
     out.push_str(&format!(
@@ -47,6 +53,26 @@ pub fn run(path: &std::path::Path) -> Result<String> {
         "nothing recorded yet: a run starts from the beginning\n"
     });
     Ok(out)
+}
+
+/// One step's source line: the fingerprint the journal holds and whether the file on disk
+/// still has it (a different file starts the step over at the next run).
+fn source_line(journal: &Journal, step: &str, path: &std::path::Path) -> Result<String> {
+    use zcrm_batcher::source::{content_fingerprint, legacy_fingerprint, short};
+    let Some(held) = journal.source_fingerprint(step)? else {
+        return Ok(format!("  {step}: {} (no run yet)\n", path.display()));
+    };
+    let now = content_fingerprint(path).ok();
+    let matches = now.as_deref() == Some(held.as_str())
+        || legacy_fingerprint(path).ok().as_deref() == Some(held.as_str());
+    let verdict = match (&now, matches) {
+        (None, _) => "the file cannot be read now".to_owned(),
+        (Some(_), true) => "the same bytes: a rerun resumes".to_owned(),
+        (Some(n), false) => {
+            format!("now {}: a different file, the next run starts the step over", short(n))
+        }
+    };
+    Ok(format!("  {step}: {} journal {}, {verdict}\n", path.display(), short(&held)))
 }
 
 /// The data rows of a reject file (`None` when there is none yet or it cannot be read).

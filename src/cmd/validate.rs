@@ -1,21 +1,19 @@
 //! `zcrm validate PIPELINE.toml`: every import step's rows read, mapped and checked locally;
 //! reject files written; a summary per step. Exit 0 all valid, 1 some rejected, 2 the
-//! pipeline or a mapping is wrong, 3 the CRM could not be reached for metadata, 75 budget.
+//! pipeline or a mapping is wrong (or a source or reject file cannot be read or written), 3 the
+//! CRM could not be reached for metadata, 75 budget.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use zcrm_client::ClientError;
-use zcrm_pipeline::{LoadError, StepSummary, ValidateError};
-
-use crate::diagnostics::{Style, render};
+use zcrm_pipeline::StepSummary;
 
 /// Examples for `--help`.
 pub const EXAMPLES: &str = "Examples:\n  zcrm validate pipelines/validate-leads.toml\n  \
 zcrm validate migration.toml --step contacts\n\n\
 Exit codes: 0 every row valid; 1 some rows rejected (see the reject files); 2 the pipeline or a mapping \
-is wrong; 3 the CRM could not be reached for metadata; 75 today's budget is spent.";
+is wrong, or a source or reject file cannot be read or written; 3 the CRM could not be reached for metadata; 75 today's budget is spent.";
 
 /// Arguments of `zcrm validate`.
 #[derive(Debug, clap::Args)]
@@ -63,37 +61,22 @@ fn summary(steps: &[StepSummary]) -> String {
     out
 }
 
-fn fail(code: u8, text: &str) -> ExitCode {
-    eprintln!("{}", text.trim_end());
-    ExitCode::from(code)
-}
-
 /// Runs the command, prints, and returns the exit code.
 pub fn main(args: &ValidateArgs) -> ExitCode {
-    let p = match zcrm_pipeline::load(&args.pipeline) {
-        Ok(p) => p,
-        Err(LoadError::Invalid(d)) => return fail(2, &render(&d, Style::for_stderr())),
-        Err(e) => return fail(2, &format!("zcrm: {e}")),
+    let run = || -> anyhow::Result<Vec<StepSummary>> {
+        let p = zcrm_pipeline::load(&args.pipeline)?;
+        Ok(zcrm_pipeline::validate(&p, &args.steps)?)
     };
-    match zcrm_pipeline::validate(&p, &args.steps) {
+    match run() {
         Ok(steps) => {
             let text = summary(&steps);
             let code = if steps.iter().any(|s| s.rejected > 0) { 1 } else { 0 };
             let printed = crate::print(&text);
             if code == 0 { printed } else { ExitCode::from(code) }
         }
-        Err(ValidateError::Spec(d)) => fail(2, &render(&d, Style::for_stderr())),
-        Err(ValidateError::Client(ClientError::Budget(b))) => fail(75, &format!("zcrm: {b}")),
-        Err(ValidateError::Client(c)) => {
-            let code = if matches!(c, ClientError::Config(_) | ClientError::InsecureUrl { .. }) {
-                2
-            } else {
-                3
-            };
-            fail(code, &format!("zcrm: fetching field metadata: {c}"))
+        Err(e) => {
+            crate::report(&e);
+            ExitCode::from(crate::exit::code(&e))
         }
-        Err(ValidateError::Connect(c)) => fail(3, &format!("zcrm: {c}")),
-        Err(ValidateError::Read(e)) => fail(2, &format!("zcrm: {e}")),
-        Err(ValidateError::Reject(e)) => fail(3, &format!("zcrm: {e}")),
     }
 }

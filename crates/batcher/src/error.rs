@@ -27,6 +27,16 @@ pub enum BatchError {
         /// What the last failure said.
         last: String,
     },
+    /// Another process is running this pipeline (it holds the journal's lock); nothing was
+    /// read or sent.
+    #[error(
+        "another zcrm run of this pipeline is in progress (it holds {}): nothing was sent; wait for it to finish",
+        journal.display()
+    )]
+    Locked {
+        /// The journal file.
+        journal: std::path::PathBuf,
+    },
     /// The journal in the state dir failed.
     #[error("journal: {0}")]
     Journal(String),

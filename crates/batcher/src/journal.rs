@@ -18,6 +18,9 @@ use crate::row::{Action, RejectedRow};
 /// The journal of one pipeline.
 pub struct Journal {
     conn: Connection,
+    /// The exclusive lock of a run ([`Journal::open_exclusive`]); the kernel releases it when
+    /// the process ends, however it ends.
+    _lock: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -97,29 +100,66 @@ impl Journal {
              CREATE TABLE IF NOT EXISTS sources (step TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS rows_by_id ON rows (crm_id);",
         )?;
-        Ok(Self { conn })
+        Ok(Self { conn, _lock: None })
     }
 
-    /// Records the fingerprint of the step's source; when it differs from the last run's and
-    /// nothing is in flight, the step starts over (a recurring sync with a new file). Returns
-    /// whether the journal of the step was reset.
-    pub fn check_source(&mut self, step: &str, fingerprint: &str) -> Result<bool, BatchError> {
-        let old: Option<String> = self
-            .conn
-            .query_row("SELECT fingerprint FROM sources WHERE step = ?1", params![step], |r| {
-                r.get(0)
-            })
-            .optional()?;
+    /// Opens the journal for a run that writes through it: takes an exclusive OS lock on
+    /// `<journal>.lock` first, so a second run of the same pipeline stops at once with
+    /// [`BatchError::Locked`] instead of importing the same rows again. The lock is the
+    /// kernel's (`flock`): a killed run never leaves a stale one.
+    pub fn open_exclusive(path: &Path) -> Result<Self, BatchError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| BatchError::Journal(format!("{}: {e}", dir.display())))?;
+        }
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock_path = std::path::PathBuf::from(lock_path);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| BatchError::Journal(format!("{}: {e}", lock_path.display())))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(BatchError::Locked { journal: path.to_owned() });
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(BatchError::Journal(format!("locking {}: {e}", lock_path.display())));
+            }
+        }
+        let mut journal = Self::open(path)?;
+        journal._lock = Some(lock);
+        Ok(journal)
+    }
+
+    /// Records the fingerprint of the step's source (see [`crate::source`]); when it differs
+    /// from the last run's and nothing is in flight, the step starts over (a recurring sync
+    /// with a new file). A journal from before content fingerprints holds `legacy` (size and
+    /// modification time): when that still matches, the fingerprint is upgraded in place and
+    /// the step resumes. Returns whether the journal of the step was reset.
+    pub fn check_source(
+        &mut self,
+        step: &str,
+        fingerprint: &str,
+        legacy: Option<&str>,
+    ) -> Result<bool, BatchError> {
+        let old = self.source_fingerprint(step)?;
         let in_flight: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM payloads WHERE step = ?1 AND state = 'in_flight'",
             params![step],
             |r| r.get(0),
         )?;
-        let reset = old.as_deref().is_some_and(|o| o != fingerprint) && in_flight == 0;
+        let same = |o: &str| {
+            o == fingerprint || (!o.starts_with(crate::source::CONTENT_PREFIX) && legacy == Some(o))
+        };
+        let reset = old.as_deref().is_some_and(|o| !same(o)) && in_flight == 0;
         if reset {
             self.reset_step(step)?;
         }
-        if in_flight == 0 || old.is_none() {
+        if in_flight == 0 || old.is_none() || old.as_deref().is_some_and(same) {
             self.conn.execute(
                 "INSERT INTO sources (step, fingerprint) VALUES (?1, ?2)
                  ON CONFLICT (step) DO UPDATE SET fingerprint = excluded.fingerprint",
@@ -127,6 +167,16 @@ impl Journal {
             )?;
         }
         Ok(reset)
+    }
+
+    /// The fingerprint of the source the step's journal belongs to, if a run recorded one.
+    pub fn source_fingerprint(&self, step: &str) -> Result<Option<String>, BatchError> {
+        Ok(self
+            .conn
+            .query_row("SELECT fingerprint FROM sources WHERE step = ?1", params![step], |r| {
+                r.get(0)
+            })
+            .optional()?)
     }
 
     /// Forgets everything about `step` (`--restart`).

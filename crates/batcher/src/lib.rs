@@ -11,6 +11,7 @@ pub mod plan;
 pub mod reconcile;
 pub mod report;
 pub mod row;
+pub mod source;
 pub mod window;
 
 pub use error::BatchError;

@@ -24,6 +24,15 @@ use crate::retry::{RetryPolicy, seed};
 use crate::secret::AuthToken;
 use crate::transport::{Failure, FilePart, Transport, TransportConfig};
 
+/// Set once any client of this process hands a write call to the network.
+static WRITE_SENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this process has sent a write call (the CRM may have changed): after one, a failure
+/// is no longer "nothing was sent".
+pub fn write_sent() -> bool {
+    WRITE_SENT.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Everything a client needs besides the ledger.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -99,6 +108,9 @@ impl Client {
             attempt += 1;
             self.ledger.reserve(method.class())?;
             debug!(%method, module = %req.module, attempt, "sending");
+            if is_write {
+                WRITE_SENT.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
             let outcome = self.transport.post(&path, &req.params, file);
             let retry_ok = attempt < self.retry.max_attempts;
             let failure = match outcome {

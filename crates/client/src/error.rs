@@ -18,7 +18,7 @@ pub enum ClientError {
         url: String,
     },
     /// The day's call budget (or this pipeline's share of it) is spent; nothing was sent.
-    #[error("{0}")]
+    #[error(transparent)]
     Budget(#[from] crate::budget::BudgetExhausted),
     /// The server answered with an API error (after any retries that could help).
     // The server's error is part of the message, not a `source`: a report that prints the

@@ -14,7 +14,7 @@ pub mod server_clock;
 pub mod transport;
 
 pub use budget::{BudgetExhausted, BudgetLimit, BudgetStatus, Ledger, LedgerConfig};
-pub use client::{Client, ClientConfig};
+pub use client::{Client, ClientConfig, write_sent};
 pub use endpoint::{DataCentre, Endpoint};
 pub use error::ClientError;
 pub use metadata::{CachedFields, MetadataCache};

@@ -1,0 +1,162 @@
+//! Exit codes, decided in one place by walking an error's whole chain (as ripgrep's `main`
+//! does): every error zcrm's crates raise belongs to a class, and the class, together with
+//! whether this process had already sent a write call, gives the code the README promises.
+
+use zcrm_batcher::BatchError;
+use zcrm_client::ClientError;
+
+/// Done.
+pub const OK: u8 = 0;
+/// Done, some rows rejected.
+pub const REJECTS: u8 = 1;
+/// Usage or pipeline-file error, or a local problem found before any write call: nothing sent.
+pub const USAGE: u8 = 2;
+/// The CRM or the network failed (after retries), or anything failed after a write call.
+pub const CRM: u8 = 3;
+/// Another run of the same pipeline holds its journal: nothing was read or sent.
+pub const BUSY: u8 = 4;
+/// Today's budget share is spent: a rerun resumes.
+pub const BUDGET: u8 = 75;
+
+/// What kind of failure an error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// The command line, the pipeline file or the configuration is wrong.
+    Usage,
+    /// The CRM or the network.
+    Remote,
+    /// The day's budget.
+    Budget,
+    /// A local file or the state dir.
+    LocalIo,
+    /// Another process holds the pipeline's journal.
+    Busy,
+}
+
+fn client_class(e: &ClientError) -> Class {
+    match e {
+        ClientError::Budget(_) => Class::Budget,
+        ClientError::Config(_) | ClientError::InsecureUrl { .. } => Class::Usage,
+        ClientError::State(_) => Class::LocalIo,
+        _ => Class::Remote,
+    }
+}
+
+fn batch_class(e: &BatchError) -> Class {
+    match e {
+        BatchError::Budget { .. } => Class::Budget,
+        BatchError::Client(c) => client_class(c),
+        BatchError::Locked { .. } => Class::Busy,
+        BatchError::Journal(_) => Class::LocalIo,
+        _ => Class::Remote,
+    }
+}
+
+fn export_class(e: &zcrm_writers::ExportError) -> Class {
+    use zcrm_writers::ExportError as E;
+    match e {
+        E::Client(c) => client_class(c),
+        E::Io { .. } => Class::LocalIo,
+        E::Usage(_) => Class::Usage,
+        _ => Class::Remote,
+    }
+}
+
+fn validate_class(e: &zcrm_pipeline::ValidateError) -> Class {
+    use zcrm_pipeline::ValidateError as E;
+    match e {
+        E::Spec(_) => Class::Usage,
+        E::Client(c) => client_class(c),
+        E::Connect(zcrm_pipeline::ConnectError::Client(c)) => client_class(c),
+        E::Connect(_) | E::Read(_) | E::Reject(_) => Class::LocalIo,
+    }
+}
+
+/// The class of one error of the chain, if it is one of zcrm's typed errors.
+fn class_of(e: &(dyn std::error::Error + 'static)) -> Option<Class> {
+    if let Some(e) = e.downcast_ref::<ClientError>() {
+        return Some(client_class(e));
+    }
+    if let Some(e) = e.downcast_ref::<BatchError>() {
+        return Some(batch_class(e));
+    }
+    if let Some(e) = e.downcast_ref::<zcrm_writers::ExportError>() {
+        return Some(export_class(e));
+    }
+    if let Some(e) = e.downcast_ref::<zcrm_pipeline::ValidateError>() {
+        return Some(validate_class(e));
+    }
+    if let Some(zcrm_pipeline::ConnectError::Client(c)) =
+        e.downcast_ref::<zcrm_pipeline::ConnectError>()
+    {
+        return Some(client_class(c));
+    }
+    if e.is::<zcrm_client::BudgetExhausted>() {
+        return Some(Class::Budget);
+    }
+    if e.is::<zcrm_pipeline::LoadError>() || e.is::<zcrm_pipeline::Diagnostics>() {
+        return Some(Class::Usage);
+    }
+    if e.is::<zcrm_readers::ReadError>()
+        || e.is::<zcrm_mapping::RejectWriterError>()
+        || e.is::<zcrm_pipeline::ConnectError>()
+        || e.is::<std::io::Error>()
+        || e.is::<zcrm_gen::GenError>()
+        || e.is::<zcrm_emulator::EmulatorError>()
+    {
+        return Some(Class::LocalIo);
+    }
+    None
+}
+
+/// The class of an error: the first typed error of its chain that says one, outermost first
+/// (a context line says nothing; the budget and a held journal win wherever they are).
+pub fn classify(err: &anyhow::Error) -> Class {
+    let classes: Vec<Class> = err.chain().filter_map(class_of).collect();
+    for wins in [Class::Budget, Class::Busy] {
+        if classes.contains(&wins) {
+            return wins;
+        }
+    }
+    classes.first().copied().unwrap_or(Class::Usage)
+}
+
+/// The exit code of a failed command. Before this process sent a write call, usage and
+/// local problems are 2 (nothing was sent: fix and rerun); after one, every failure but the
+/// budget is 3, since the CRM has changed and the journal holds the truth.
+pub fn code(err: &anyhow::Error) -> u8 {
+    code_for(classify(err), zcrm_client::write_sent())
+}
+
+/// [`code`] for a known class and whether a write was sent.
+pub fn code_for(class: Class, write_sent: bool) -> u8 {
+    match class {
+        Class::Budget => BUDGET,
+        Class::Busy => BUSY,
+        Class::Remote => CRM,
+        Class::Usage | Class::LocalIo if write_sent => CRM,
+        Class::Usage | Class::LocalIo => USAGE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_and_a_held_journal_win_wherever_they_are_in_the_chain() {
+        let budget = anyhow::Error::new(BatchError::Journal("x".into())).context("step a");
+        assert_eq!(classify(&budget), Class::LocalIo);
+        let locked = anyhow::Error::new(BatchError::Locked { journal: "j".into() });
+        assert_eq!(code_for(classify(&locked), true), BUSY);
+        assert_eq!(code_for(Class::LocalIo, false), USAGE);
+        assert_eq!(code_for(Class::LocalIo, true), CRM);
+        assert_eq!(code_for(Class::Usage, true), CRM);
+        assert_eq!(code_for(Class::Remote, false), CRM);
+        assert_eq!(code_for(Class::Budget, true), BUDGET);
+        let plain = anyhow::anyhow!("no step named \"x\"");
+        assert_eq!(classify(&plain), Class::Usage);
+        let io = anyhow::Error::new(std::io::Error::other("disk full")).context("writing");
+        assert_eq!(classify(&io), Class::LocalIo);
+    }
+}
