@@ -10,12 +10,13 @@ use super::{Call, Fail, Reply};
 use crate::schema::ModuleDef;
 use crate::store::records::{self, Query, Rec};
 
-/// A record's value by label, id column or the module's id field.
+/// A record's value by label, id column or the module's id field, as reads answer it (an unset
+/// Boolean is `false`).
 fn value_of(def: &ModuleDef, rec: &Rec, label: &str) -> Option<String> {
     if label == def.module.id_field() {
         return Some(rec.id.to_string());
     }
-    rec.get(label).map(str::to_owned)
+    render::value_of(def, rec, label).map(str::to_owned)
 }
 
 fn filtered(

@@ -1,0 +1,106 @@
+//! Behaviour Zoho documents, or was recorded answering, that the emulator must reproduce
+//! (issue 15, items 3 and 9 to 14).
+
+use super::harness::*;
+use zcrm_protocol::response::misc::{StatusResult, User};
+use zcrm_protocol::{ModuleFields, RecordId, WriteResponse};
+
+/// Inserts one record (version=4) and returns its id.
+fn insert(env: &Env, module: &str, fields: &[(&str, &str)]) -> String {
+    let mut row = String::new();
+    for (k, v) in fields {
+        row.push_str(&format!("<FL val=\"{k}\"><![CDATA[{v}]]></FL>"));
+    }
+    let xml = format!("<{module}><row no=\"1\">{row}</row></{module}>");
+    let body = env.post(module, "insertRecords", &[("version", "4"), ("xmlData", &xml)]);
+    match WriteResponse::decode(body.as_bytes()).unwrap() {
+        WriteResponse::Rows(r) => {
+            r[0].outcome.detail().unwrap_or_else(|| panic!("row failed: {body}")).id.to_string()
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+const OPT_OUT_FALSE: &str = "<FL val=\"Email Opt Out\"><![CDATA[false]]></FL>";
+
+/// The labels of the first row of a page, in order.
+fn labels(body: &str) -> Vec<String> {
+    let p = page(body);
+    let row = p.rows().next().unwrap_or_else(|| panic!("no row in {body}"));
+    row.fields().map(|(l, _)| l.to_owned()).collect()
+}
+
+#[test]
+fn unset_booleans_read_back_false_in_every_read_method() {
+    let env = start();
+    let lead =
+        insert(&env, "Leads", &[("Last Name", "Bool"), ("Company", "B Co"), ("Skype ID", "bsk")]);
+    let set = insert(
+        &env,
+        "Leads",
+        &[("Last Name", "Set"), ("Company", "S Co"), ("Email Opt Out", "true")],
+    );
+    let by_id = |nf: &str| env.get("Leads", "getRecordById", &[("id", &lead), ("newFormat", nf)]);
+    for nf in ["1", "2"] {
+        let body = by_id(nf);
+        assert!(body.contains(OPT_OUT_FALSE), "newFormat={nf}: {body}");
+        // In layout order: after Rating's place, before Skype ID.
+        let l = labels(&body);
+        let at = |x: &str| l.iter().position(|y| y == x).unwrap_or_else(|| panic!("{x} in {l:?}"));
+        assert!(
+            at("Company") < at("Email Opt Out") && at("Email Opt Out") < at("Skype ID"),
+            "{l:?}"
+        );
+    }
+    let set_body = env.get("Leads", "getRecordById", &[("id", &set)]);
+    assert!(set_body.contains("<FL val=\"Email Opt Out\"><![CDATA[true]]></FL>"), "{set_body}");
+    // A selection without the field does not get it.
+    let sel =
+        env.get("Leads", "getRecordById", &[("id", &lead), ("selectColumns", "Leads(Last Name)")]);
+    assert_eq!(labels(&sel), ["LEADID", "Last Name"]);
+
+    let all = [("toIndex", "200")];
+    let reads: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("getRecords", all.to_vec()),
+        ("getMyRecords", all.to_vec()),
+        ("searchRecords", vec![("criteria", "(Last Name:Bool)")]),
+        (
+            "getSearchRecords",
+            vec![("selectColumns", "All"), ("searchCondition", "(Last Name|=|Bool)")],
+        ),
+        (
+            "getSearchRecordsByPDC",
+            vec![("selectColumns", "All"), ("searchColumn", "leadid"), ("searchValue", &lead)],
+        ),
+        ("getCVRecords", vec![("cvName", "All Open Leads")]),
+    ];
+    for (method, params) in &reads {
+        for nf in ["1", "2"] {
+            let mut p = params.clone();
+            p.push(("newFormat", nf));
+            let body = env.get("Leads", method, &p);
+            assert!(body.contains(OPT_OUT_FALSE), "{method} newFormat={nf}: {body}");
+        }
+    }
+    // Related records: the lead as a member of a campaign.
+    let camp = insert(&env, "Campaigns", &[("Campaign Name", "Spring")]);
+    let xml = format!("<Leads><row no=\"1\"><FL val=\"LEADID\">{lead}</FL></row></Leads>");
+    env.post(
+        "Campaigns",
+        "updateRelatedRecords",
+        &[("id", &camp), ("relatedModule", "Leads"), ("xmlData", &xml)],
+    );
+    let rel =
+        env.get("Leads", "getRelatedRecords", &[("parentModule", "Campaigns"), ("id", &camp)]);
+    assert!(rel.contains(OPT_OUT_FALSE), "{rel}");
+    // Searching for false finds the lead that never set it.
+    let s = page(&env.get("Leads", "searchRecords", &[("criteria", "(Email Opt Out:false)")]));
+    assert_eq!(s.len(), 1);
+    assert_eq!(s.rows().next().unwrap().id("LEADID"), Some(RecordId(lead.parse().unwrap())));
+    // Every standard Boolean, e.g. Products' "Product Active" and "Taxable".
+    let product = insert(&env, "Products", &[("Product Name", "Widget")]);
+    let body = env.get("Products", "getRecordById", &[("id", &product)]);
+    for label in ["Product Active", "Taxable"] {
+        assert!(body.contains(&format!("<FL val=\"{label}\"><![CDATA[false]]></FL>")), "{body}");
+    }
+}
