@@ -104,3 +104,38 @@ fn unset_booleans_read_back_false_in_every_read_method() {
         assert!(body.contains(&format!("<FL val=\"{label}\"><![CDATA[false]]></FL>")), "{body}");
     }
 }
+
+#[test]
+fn convert_lead_accepts_the_documented_sample() {
+    let env = start();
+    let lead = insert(&env, "Leads", &[("Last Name", "Doc"), ("Company", "Sample Co")]);
+    // The xmlData of Zoho's convertLead page, verbatim.
+    let data = "<Potentials><row no=\"1\"><option val=\"createPotential\">true</option>\
+        <option val=\"assignTo\">sample@zoho.com</option><option val=\"notifyLeadOwner\">true</option>\
+        <option val=\"notifyNewEntityOwner\">true</option></row><row no=\"2\">\
+        <FL val=\"Potential Name\">Samplepotential</FL><FL val=\"Closing Date\">12/21/2009</FL>\
+        <FL val=\"Potential Stage\">Closed Won</FL><FL val=\"Contact Role\">Purchasing</FL>\
+        <FL val=\"Amount\">3432.23</FL><FL val=\"Probability\">100</FL></row></Potentials>";
+    let out = env.post("Leads", "convertLead", &[("leadId", &lead), ("xmlData", data)]);
+    let r = zcrm_protocol::response::misc::ConvertResult::decode(out.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}: {out}"));
+    let pot = page(&env.get(
+        "Potentials",
+        "getRecordById",
+        &[("id", &r.potential.expect("a potential").to_string())],
+    ));
+    let row = pot.rows().next().unwrap();
+    assert_eq!(row.text("Stage"), Some("Closed Won"));
+    assert_eq!(row.text("Potential Name"), Some("Samplepotential"));
+    assert_eq!(row.text("Closing Date"), Some("2009-12-21"));
+    assert_eq!(row.text("Amount"), Some("3432.23"));
+    // The current label keeps working, and a stage given under neither label is still missing.
+    let lead2 = insert(&env, "Leads", &[("Last Name", "Cur"), ("Company", "Cur Co")]);
+    let cur = data.replace("Potential Stage", "Stage");
+    let out = env.post("Leads", "convertLead", &[("leadId", &lead2), ("xmlData", &cur)]);
+    assert!(out.contains("<Potential"), "{out}");
+    let lead3 = insert(&env, "Leads", &[("Last Name", "None"), ("Company", "None Co")]);
+    let none = data.replace("<FL val=\"Potential Stage\">Closed Won</FL>", "");
+    let out = env.post("Leads", "convertLead", &[("leadId", &lead3), ("xmlData", &none)]);
+    assert!(out.contains("Mandatory Field Missing : Stage"), "{out}");
+}
