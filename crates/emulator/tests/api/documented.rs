@@ -139,3 +139,37 @@ fn convert_lead_accepts_the_documented_sample() {
     let out = env.post("Leads", "convertLead", &[("leadId", &lead3), ("xmlData", &none)]);
     assert!(out.contains("Mandatory Field Missing : Stage"), "{out}");
 }
+
+#[test]
+fn notes_inserted_with_entity_id_are_linked_to_their_parent() {
+    let env = start();
+    let lead = insert(
+        &env,
+        "Leads",
+        &[("Last Name", "Noted"), ("First Name", "Ann"), ("Company", "N Co")],
+    );
+    // The documented way: entityId names the parent.
+    let note = insert(
+        &env,
+        "Notes",
+        &[("entityId", &lead), ("Note Title", "Zoho CRM Sample Note"), ("Note Content", "Sample")],
+    );
+    let rel =
+        page(&env.get("Notes", "getRelatedRecords", &[("parentModule", "Leads"), ("id", &lead)]));
+    assert_eq!(rel.len(), 1, "the lead's notes");
+    assert_eq!(rel.rows().next().unwrap().id("NOTESID"), Some(RecordId(note.parse().unwrap())));
+    let got = page(&env.get("Notes", "getRecordById", &[("id", &note)]));
+    let row = got.rows().next().unwrap();
+    assert_eq!(row.text("SEID"), Some(lead.as_str()));
+    assert_eq!(row.text("SEMODULE"), Some("Leads"));
+    assert_eq!(row.text("Parent Name"), Some("Ann Noted"));
+    // rubyzoho upper-cases every label containing "id": ENTITYID links too.
+    insert(&env, "Notes", &[("ENTITYID", &lead), ("Note Content", "Upper")]);
+    let rel =
+        page(&env.get("Notes", "getRelatedRecords", &[("parentModule", "Leads"), ("id", &lead)]));
+    assert_eq!(rel.len(), 2);
+    // An entityId that names no record fails its row, naming the field as sent.
+    let xml = "<Notes><row no=\"1\"><FL val=\"entityId\">900000000777777</FL><FL val=\"Note Content\">x</FL></row></Notes>";
+    let body = env.post("Notes", "insertRecords", &[("version", "4"), ("xmlData", xml)]);
+    assert!(body.contains("You have given a wrong value for the field : entityId"), "{body}");
+}
