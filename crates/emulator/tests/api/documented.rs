@@ -173,3 +173,31 @@ fn notes_inserted_with_entity_id_are_linked_to_their_parent() {
     let body = env.post("Notes", "insertRecords", &[("version", "4"), ("xmlData", xml)]);
     assert!(body.contains("You have given a wrong value for the field : entityId"), "{body}");
 }
+
+#[test]
+fn delete_records_takes_an_idlist() {
+    let env = start();
+    let ids = env.insert_leads(3, "del");
+    let list = format!("{};{}", ids[0], ids[1]);
+    let body = env.post("Leads", "deleteRecords", &[("idlist", &list)]);
+    let r = StatusResult::decode(body.as_bytes()).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(r.code, "5000", "{body}");
+    assert_eq!(r.message, format!("Record Id(s) : {list},Record(s) deleted successfully"));
+    for id in &ids[..2] {
+        assert!(page(&env.get("Leads", "getRecordById", &[("id", &id.to_string())])).nodata);
+    }
+    assert!(!page(&env.get("Leads", "getRecordById", &[("id", &ids[2].to_string())])).nodata);
+    let deleted = env.get("Leads", "getDeletedRecordIds", &[]);
+    assert!(deleted.contains(&ids[0].to_string()) && deleted.contains(&ids[1].to_string()));
+    // Ids already gone are answered 5000 too, as for id=.
+    let again = env.get("Leads", "deleteRecords", &[("idlist", &list)]);
+    assert_eq!(code_of(&again), "ok", "{again}");
+    assert!(again.contains("<code>5000</code>"), "{again}");
+    // A malformed list is the recorded 4600 naming the parameter.
+    let bad = env.get("Leads", "deleteRecords", &[("idlist", "1;bogus")]);
+    assert_eq!(code_of(&bad), "4600");
+    assert!(bad.contains("\"idlist\""), "{bad}");
+    let many =
+        (0..101).map(|i| (900_000_000_000_000_u64 + i).to_string()).collect::<Vec<_>>().join(";");
+    assert_eq!(code_of(&env.get("Leads", "deleteRecords", &[("idlist", &many)])), "4600");
+}
