@@ -201,3 +201,31 @@ fn delete_records_takes_an_idlist() {
         (0..101).map(|i| (900_000_000_000_000_u64 + i).to_string()).collect::<Vec<_>>().join(";");
     assert_eq!(code_of(&env.get("Leads", "deleteRecords", &[("idlist", &many)])), "4600");
 }
+
+#[test]
+fn criteria_with_a_field_the_module_lacks_is_4832() {
+    let env = start();
+    env.insert_leads(2, "crit");
+    let recorded =
+        "API call cannot be completed as the Criteria parameter contains empty field name";
+    for criteria in [
+        "((Em|ail:charles.xavier@twg.ca))",
+        "(Em|ail:x)",
+        "(Emial:crit0@example.com)",
+        "((Last Name:crit00000)OR(Nope:y))",
+    ] {
+        let body = env.get("Leads", "searchRecords", &[("criteria", criteria)]);
+        assert_eq!(code_of(&body), "4832", "{criteria}: {body}");
+        assert!(body.contains(recorded), "{criteria}: {body}");
+    }
+    // A display label stands for its field (Leads' "Designation" is shown as "Title").
+    insert(&env, "Leads", &[("Last Name", "Dv"), ("Company", "D"), ("Designation", "CTO")]);
+    assert_eq!(page(&env.get("Leads", "searchRecords", &[("criteria", "(Title:CTO)")])).len(), 1);
+    // Labels, id columns and the module's id field are fields.
+    for criteria in
+        ["(Email:crit0@example.com)", "(SMOWNERID:1)", "(LEADID:1)", "(Lead Owner:Ann*)"]
+    {
+        let body = env.get("Leads", "searchRecords", &[("criteria", criteria)]);
+        assert_ne!(code_of(&body), "4832", "{criteria}: {body}");
+    }
+}
