@@ -243,3 +243,43 @@ fn get_users_carries_the_address_and_phone_attributes() {
     }
 }
 
+#[test]
+fn media_types_are_case_insensitive() {
+    let env = start();
+    let xml = "<Leads><row no=\"1\"><FL val=\"Last Name\">Case</FL><FL val=\"Company\">C</FL></row></Leads>";
+    let form = format!(
+        "authtoken={TOKEN}&scope=crmapi&version=4&xmlData={}",
+        xml.replace('<', "%3C").replace('>', "%3E").replace('"', "%22").replace(' ', "+")
+    );
+    for ct in ["Application/x-www-form-urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED; charset=UTF-8"] {
+        let r = env
+            .http
+            .post(env.url("Leads", "insertRecords"))
+            .header("Content-Type", ct)
+            .body(form.clone())
+            .send()
+            .unwrap();
+        let body = r.text().unwrap();
+        assert!(body.contains("<code>2000</code>"), "{ct}: {body}");
+    }
+    // multipart/form-data in another case: the boundary itself stays case-sensitive.
+    let lead = insert(&env, "Leads", &[("Last Name", "Up"), ("Company", "U")]);
+    let boundary = "XyZBoundary42";
+    let mut mp = String::new();
+    for (k, v) in [("authtoken", TOKEN), ("scope", "crmapi"), ("id", lead.as_str())] {
+        mp.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
+    }
+    mp.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"a.txt\"\r\n\
+         Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+    ));
+    let r = env
+        .http
+        .post(env.url("Leads", "uploadFile"))
+        .header("Content-Type", format!("Multipart/Form-Data; boundary={boundary}"))
+        .body(mp)
+        .send()
+        .unwrap();
+    let body = r.text().unwrap();
+    assert!(body.contains("File has been attached successfully"), "{body}");
+}
