@@ -14,12 +14,9 @@ fn insert(env: &Env, module: &str, fields: &[(&str, &str)]) -> String {
     let xml = format!("<{module}><row no=\"1\">{row}</row></{module}>");
     let body = env.post(module, "insertRecords", &[("version", "4"), ("xmlData", &xml)]);
     match WriteResponse::decode(body.as_bytes()).unwrap() {
-        WriteResponse::Rows(r) => r[0]
-            .outcome
-            .detail()
-            .unwrap_or_else(|| panic!("row failed: {body}"))
-            .id
-            .to_string(),
+        WriteResponse::Rows(r) => {
+            r[0].outcome.detail().unwrap_or_else(|| panic!("row failed: {body}")).id.to_string()
+        }
         o => panic!("{o:?}"),
     }
 }
@@ -36,7 +33,8 @@ fn labels(body: &str) -> Vec<String> {
 #[test]
 fn unset_booleans_read_back_false_in_every_read_method() {
     let env = start();
-    let lead = insert(&env, "Leads", &[("Last Name", "Bool"), ("Company", "B Co"), ("Skype ID", "bsk")]);
+    let lead =
+        insert(&env, "Leads", &[("Last Name", "Bool"), ("Company", "B Co"), ("Skype ID", "bsk")]);
     let set = insert(
         &env,
         "Leads",
@@ -49,12 +47,16 @@ fn unset_booleans_read_back_false_in_every_read_method() {
         // In layout order: after Rating's place, before Skype ID.
         let l = labels(&body);
         let at = |x: &str| l.iter().position(|y| y == x).unwrap_or_else(|| panic!("{x} in {l:?}"));
-        assert!(at("Company") < at("Email Opt Out") && at("Email Opt Out") < at("Skype ID"), "{l:?}");
+        assert!(
+            at("Company") < at("Email Opt Out") && at("Email Opt Out") < at("Skype ID"),
+            "{l:?}"
+        );
     }
     let set_body = env.get("Leads", "getRecordById", &[("id", &set)]);
     assert!(set_body.contains("<FL val=\"Email Opt Out\"><![CDATA[true]]></FL>"), "{set_body}");
     // A selection without the field does not get it.
-    let sel = env.get("Leads", "getRecordById", &[("id", &lead), ("selectColumns", "Leads(Last Name)")]);
+    let sel =
+        env.get("Leads", "getRecordById", &[("id", &lead), ("selectColumns", "Leads(Last Name)")]);
     assert_eq!(labels(&sel), ["LEADID", "Last Name"]);
 
     let all = [("toIndex", "200")];
@@ -83,8 +85,13 @@ fn unset_booleans_read_back_false_in_every_read_method() {
     // Related records: the lead as a member of a campaign.
     let camp = insert(&env, "Campaigns", &[("Campaign Name", "Spring")]);
     let xml = format!("<Leads><row no=\"1\"><FL val=\"LEADID\">{lead}</FL></row></Leads>");
-    env.post("Campaigns", "updateRelatedRecords", &[("id", &camp), ("relatedModule", "Leads"), ("xmlData", &xml)]);
-    let rel = env.get("Leads", "getRelatedRecords", &[("parentModule", "Campaigns"), ("id", &camp)]);
+    env.post(
+        "Campaigns",
+        "updateRelatedRecords",
+        &[("id", &camp), ("relatedModule", "Leads"), ("xmlData", &xml)],
+    );
+    let rel =
+        env.get("Leads", "getRelatedRecords", &[("parentModule", "Campaigns"), ("id", &camp)]);
     assert!(rel.contains(OPT_OUT_FALSE), "{rel}");
     // Searching for false finds the lead that never set it.
     let s = page(&env.get("Leads", "searchRecords", &[("criteria", "(Email Opt Out:false)")]));
@@ -136,14 +143,19 @@ fn convert_lead_accepts_the_documented_sample() {
 #[test]
 fn notes_inserted_with_entity_id_are_linked_to_their_parent() {
     let env = start();
-    let lead = insert(&env, "Leads", &[("Last Name", "Noted"), ("First Name", "Ann"), ("Company", "N Co")]);
+    let lead = insert(
+        &env,
+        "Leads",
+        &[("Last Name", "Noted"), ("First Name", "Ann"), ("Company", "N Co")],
+    );
     // The documented way: entityId names the parent.
     let note = insert(
         &env,
         "Notes",
         &[("entityId", &lead), ("Note Title", "Zoho CRM Sample Note"), ("Note Content", "Sample")],
     );
-    let rel = page(&env.get("Notes", "getRelatedRecords", &[("parentModule", "Leads"), ("id", &lead)]));
+    let rel =
+        page(&env.get("Notes", "getRelatedRecords", &[("parentModule", "Leads"), ("id", &lead)]));
     assert_eq!(rel.len(), 1, "the lead's notes");
     assert_eq!(rel.rows().next().unwrap().id("NOTESID"), Some(RecordId(note.parse().unwrap())));
     let got = page(&env.get("Notes", "getRecordById", &[("id", &note)]));
@@ -153,7 +165,8 @@ fn notes_inserted_with_entity_id_are_linked_to_their_parent() {
     assert_eq!(row.text("Parent Name"), Some("Ann Noted"));
     // rubyzoho upper-cases every label containing "id": ENTITYID links too.
     insert(&env, "Notes", &[("ENTITYID", &lead), ("Note Content", "Upper")]);
-    let rel = page(&env.get("Notes", "getRelatedRecords", &[("parentModule", "Leads"), ("id", &lead)]));
+    let rel =
+        page(&env.get("Notes", "getRelatedRecords", &[("parentModule", "Leads"), ("id", &lead)]));
     assert_eq!(rel.len(), 2);
     // An entityId that names no record fails its row, naming the field as sent.
     let xml = "<Notes><row no=\"1\"><FL val=\"entityId\">900000000777777</FL><FL val=\"Note Content\">x</FL></row></Notes>";
@@ -184,7 +197,8 @@ fn delete_records_takes_an_idlist() {
     let bad = env.get("Leads", "deleteRecords", &[("idlist", "1;bogus")]);
     assert_eq!(code_of(&bad), "4600");
     assert!(bad.contains("\"idlist\""), "{bad}");
-    let many = (0..101).map(|i| (900_000_000_000_000_u64 + i).to_string()).collect::<Vec<_>>().join(";");
+    let many =
+        (0..101).map(|i| (900_000_000_000_000_u64 + i).to_string()).collect::<Vec<_>>().join(";");
     assert_eq!(code_of(&env.get("Leads", "deleteRecords", &[("idlist", &many)])), "4600");
 }
 
@@ -192,7 +206,8 @@ fn delete_records_takes_an_idlist() {
 fn criteria_with_a_field_the_module_lacks_is_4832() {
     let env = start();
     env.insert_leads(2, "crit");
-    let recorded = "API call cannot be completed as the Criteria parameter contains empty field name";
+    let recorded =
+        "API call cannot be completed as the Criteria parameter contains empty field name";
     for criteria in [
         "((Em|ail:charles.xavier@twg.ca))",
         "(Em|ail:x)",
@@ -207,7 +222,9 @@ fn criteria_with_a_field_the_module_lacks_is_4832() {
     insert(&env, "Leads", &[("Last Name", "Dv"), ("Company", "D"), ("Designation", "CTO")]);
     assert_eq!(page(&env.get("Leads", "searchRecords", &[("criteria", "(Title:CTO)")])).len(), 1);
     // Labels, id columns and the module's id field are fields.
-    for criteria in ["(Email:crit0@example.com)", "(SMOWNERID:1)", "(LEADID:1)", "(Lead Owner:Ann*)"] {
+    for criteria in
+        ["(Email:crit0@example.com)", "(SMOWNERID:1)", "(LEADID:1)", "(Lead Owner:Ann*)"]
+    {
         let body = env.get("Leads", "searchRecords", &[("criteria", criteria)]);
         assert_ne!(code_of(&body), "4832", "{criteria}: {body}");
     }
@@ -219,7 +236,14 @@ fn standard_picklists_hold_zohos_default_values() {
     let leads = ModuleFields::decode(env.get("Leads", "getFields", &[]).as_bytes()).unwrap();
     let options = |f: &ModuleFields, label: &str| f.field(label).unwrap().picklist.clone();
     let source = options(&leads, "Lead Source");
-    for v in ["Seminar Partner", "Internal Seminar", "Online Store", "Sales Email Alias", "Web Research", "Chat"] {
+    for v in [
+        "Seminar Partner",
+        "Internal Seminar",
+        "Online Store",
+        "Sales Email Alias",
+        "Web Research",
+        "Chat",
+    ] {
         assert!(source.iter().any(|o| o == v), "Lead Source lacks {v:?}: {source:?}");
     }
     assert!(options(&leads, "Lead Status").iter().any(|o| o == "Pre-Qualified"));
@@ -237,7 +261,8 @@ fn get_users_carries_the_address_and_phone_attributes() {
     let body = env.get("Users", "getUsers", &[("type", "AllUsers")]);
     let users = User::decode_list(body.as_bytes()).unwrap();
     for u in &users {
-        for a in ["phone", "mobile", "fax", "website", "street", "city", "state", "zip", "country"] {
+        for a in ["phone", "mobile", "fax", "website", "street", "city", "state", "zip", "country"]
+        {
             assert_eq!(u.attr(a), Some("null"), "{a} of {}: {body}", u.name);
         }
     }
@@ -251,7 +276,9 @@ fn media_types_are_case_insensitive() {
         "authtoken={TOKEN}&scope=crmapi&version=4&xmlData={}",
         xml.replace('<', "%3C").replace('>', "%3E").replace('"', "%22").replace(' ', "+")
     );
-    for ct in ["Application/x-www-form-urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED; charset=UTF-8"] {
+    for ct in
+        ["Application/x-www-form-urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED; charset=UTF-8"]
+    {
         let r = env
             .http
             .post(env.url("Leads", "insertRecords"))
@@ -267,7 +294,9 @@ fn media_types_are_case_insensitive() {
     let boundary = "XyZBoundary42";
     let mut mp = String::new();
     for (k, v) in [("authtoken", TOKEN), ("scope", "crmapi"), ("id", lead.as_str())] {
-        mp.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
+        mp.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
     }
     mp.push_str(&format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"a.txt\"\r\n\
