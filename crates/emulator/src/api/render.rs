@@ -128,9 +128,11 @@ impl<'a> Shape<'a> {
             // Unset Booleans, written where the layout places them.
             let mut unset = self.booleans.iter().filter(|(_, l)| rec.get(l).is_none()).peekable();
             for (k, v) in &rec.fields {
-                let at = self.position.get(k.as_str()).copied().unwrap_or(usize::MAX);
-                while let Some((_, l)) = unset.next_if(|(p, _)| *p < at) {
-                    self.push_unset(&mut out, l, &mut pending, items);
+                if unset.peek().is_some() {
+                    let at = self.position.get(k.as_str()).copied().unwrap_or(usize::MAX);
+                    while let Some((_, l)) = unset.next_if(|(p, _)| *p < at) {
+                        self.push_unset(&mut out, l, &mut pending, items);
+                    }
                 }
                 if pending && self.after_items.contains(k.as_str()) {
                     out.push(OutField::line_items(PRODUCT_DETAILS, items));
