@@ -106,27 +106,59 @@ fn description() -> (&'static str, Vec<F>) {
     ("Description Information", vec![f("Description", T::TextArea)])
 }
 
+// Picklist options. Zoho's default values come first, in Zoho's order, as its API
+// documentation shows them (display values): Lead Source from the sample responses of "Timeline
+// of a Record" and "Get Global Picklists", Lead Status, Industry and Rating from "Fields
+// Metadata", Stage from "Get Pipelines" (zoho.com/crm/developer/docs/api/v7/). Where a default
+// was renamed, the stored value older data carries (the samples' `actual_value`) follows; values
+// the emulator listed before that the samples do not show are kept last, so existing data stays
+// valid.
 const LEAD_SOURCES: &[&str] = &[
     "Advertisement",
     "Cold Call",
     "Employee Referral",
     "External Referral",
+    "Online Store",
+    "Facebook",
+    "Twitter",
+    "Google+",
     "Partner",
     "Public Relations",
+    "Sales Email Alias",
+    "Seminar Partner",
+    "Internal Seminar",
     "Trade Show",
-    "Web Form",
     "Web Download",
+    "Web Research",
     "Chat",
+    // Stored values of renamed defaults.
+    "OnlineStore",
+    "Sales Mail Alias",
+    "Seminar-Internal",
+    // Listed before.
+    "Web Form",
+];
+const LEAD_STATUSES: &[&str] = &[
+    "Attempted to Contact",
+    "Contact in Future",
+    "Contacted",
+    "Junk Lead",
+    "Lost Lead",
+    "Not Contacted",
+    "Pre-Qualified",
+    "Not Qualified",
+    // Stored value of "Pre-Qualified".
+    "Pre Qualified",
 ];
 const INDUSTRIES: &[&str] = &[
-    "ASP",
+    "ASP (Application Service Provider)",
     "Data/Telecom OEM",
-    "ERP",
+    "ERP (Enterprise Resource Planning)",
     "Government/Military",
     "Large Enterprise",
     "ManagementISV",
     "MSP (Management Service Provider)",
-    "Network Equipment (Enterprise)",
+    "Network Equipment Enterprise",
     "Non-management ISV",
     "Optical Networking",
     "Service Provider",
@@ -135,6 +167,34 @@ const INDUSTRIES: &[&str] = &[
     "Storage Service Provider",
     "Systems Integrator",
     "Wireless Industry",
+    // Stored value of "Network Equipment Enterprise"; earlier names of the first and third.
+    "Network Equipment (Enterprise)",
+    "ASP",
+    "ERP",
+];
+const RATINGS: &[&str] = &[
+    "Acquired",
+    "Active",
+    "Market Failed",
+    "Project Cancelled",
+    "Shut Down",
+    // Stored value of "Shut Down".
+    "ShutDown",
+];
+const STAGES: &[&str] = &[
+    "Qualification",
+    "Needs Analysis",
+    "Value Proposition",
+    "Id. Decision Makers",
+    "Identify Decision Makers",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+    "Closed Lost to Competition",
+    "Closed-Lost to Competition",
+    // Listed before.
+    "Perception Analysis",
 ];
 const SALUTATIONS: &[&str] = &["Mr.", "Mrs.", "Ms.", "Dr.", "Prof."];
 
@@ -190,32 +250,11 @@ pub fn standard_modules() -> Vec<ModuleDef> {
                         f("Mobile", T::Phone),
                         f("Website", T::Website),
                         pick("Lead Source", LEAD_SOURCES),
-                        pick(
-                            "Lead Status",
-                            &[
-                                "Attempted to Contact",
-                                "Contact in Future",
-                                "Contacted",
-                                "Junk Lead",
-                                "Lost Lead",
-                                "Not Contacted",
-                                "Pre Qualified",
-                                "Not Qualified",
-                            ],
-                        ),
+                        pick("Lead Status", LEAD_STATUSES),
                         pick("Industry", INDUSTRIES),
                         f("No of Employees", T::Integer),
                         f("Annual Revenue", T::Currency),
-                        pick(
-                            "Rating",
-                            &[
-                                "Acquired",
-                                "Active",
-                                "Market Failed",
-                                "Project Cancelled",
-                                "Shut Down",
-                            ],
-                        ),
+                        pick("Rating", RATINGS),
                         f("Email Opt Out", T::Boolean),
                         text("Skype ID", 50),
                         pick("Salutation", SALUTATIONS),
@@ -276,16 +315,7 @@ pub fn standard_modules() -> Vec<ModuleDef> {
                 (
                     "Account Information",
                     vec![
-                        pick(
-                            "Rating",
-                            &[
-                                "Acquired",
-                                "Active",
-                                "Market Failed",
-                                "Project Cancelled",
-                                "Shut Down",
-                            ],
-                        ),
+                        pick("Rating", RATINGS),
                         text("Account Name", 100).req(),
                         f("Phone", T::Phone),
                         text("Account Site", 30),
@@ -350,22 +380,7 @@ pub fn standard_modules() -> Vec<ModuleDef> {
                         text("Potential Name", 120).req(),
                         f("Closing Date", T::Date).req(),
                         lookup("Account Name", Module::Accounts, "ACCOUNTID"),
-                        pick(
-                            "Stage",
-                            &[
-                                "Qualification",
-                                "Needs Analysis",
-                                "Value Proposition",
-                                "Id. Decision Makers",
-                                "Perception Analysis",
-                                "Proposal/Price Quote",
-                                "Negotiation/Review",
-                                "Closed Won",
-                                "Closed Lost",
-                                "Closed Lost to Competition",
-                            ],
-                        )
-                        .req(),
+                        pick("Stage", STAGES).req(),
                         pick("Type", &["Existing Business", "New Business"]),
                         f("Probability", T::Percent),
                         text("Next Step", 100),

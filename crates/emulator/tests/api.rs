@@ -5,7 +5,9 @@
 
 mod api {
     mod admin_and_faults;
+    mod documented;
     mod errors_and_limits;
+    mod export;
     pub mod harness;
     mod kill;
     mod line_items;

@@ -1,5 +1,6 @@
 //! convertLead: the lead becomes a contact and an account (found by name or created), and
-//! optionally a potential; the lead leaves the Leads module.
+//! optionally a potential; the lead leaves the Leads module. The potential row takes the labels
+//! of Zoho's documented sample (`Potential Stage`) as well as the layout's (`Stage`).
 
 use rusqlite::Transaction;
 use zcrm_protocol::error::ApiCode;
@@ -13,6 +14,24 @@ use crate::store::records;
 
 fn row_fail(e: zcrm_protocol::ApiError) -> Fail {
     Fail::new(e.code, e.message)
+}
+
+/// Labels of Zoho's convertLead documentation that the Potentials layout names otherwise:
+/// (documented, current). Both are accepted; the current one wins when a row has both.
+const DOCUMENTED_LABELS: &[(&str, &str)] = &[("Potential Stage", "Stage")];
+
+/// The potential row's fields under the layout's labels, without the ids set by the conversion.
+fn potential_fields(row: &zcrm_protocol::xmldata::XmlDataRow) -> Vec<(String, String)> {
+    let has = |label: &str| row.fields.iter().any(|(k, _)| k == label);
+    row.fields
+        .iter()
+        .filter(|(k, _)| k != "ACCOUNTID" && k != "CONTACTID")
+        .filter_map(|(k, v)| match DOCUMENTED_LABELS.iter().find(|(doc, _)| doc == k) {
+            Some((_, current)) if has(current) => None,
+            Some((_, current)) => Some(((*current).to_owned(), v.clone())),
+            None => Some((k.clone(), v.clone())),
+        })
+        .collect()
 }
 
 /// convertLead.
@@ -100,12 +119,7 @@ pub fn convert_lead(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
     let contact_id = create(c, tx, contacts, &ch, None)?.map_err(row_fail)?.id;
     let potential = if create_potential {
         let row = potential_row.ok_or_else(|| Fail::bad_param("xmlData"))?;
-        let mut fields: Vec<(String, String)> = row
-            .fields
-            .iter()
-            .filter(|(k, _)| k != "ACCOUNTID" && k != "CONTACTID")
-            .cloned()
-            .collect();
+        let mut fields = potential_fields(row);
         fields.push(("ACCOUNTID".to_owned(), account_id.to_string()));
         fields.push(("CONTACTID".to_owned(), contact_id.to_string()));
         let ch = validate::row(c, tx, potentials, &fields).map_err(row_fail)?;

@@ -14,37 +14,42 @@ pub fn get_fields(c: &Call<'_>) -> Result<Reply, Fail> {
     def.fields_meta(filter, v1).encode().map(Reply::Xml).map_err(|_| Fail::internal())
 }
 
+/// The contact attributes of a user; the org's users have none, and real answers carry them as
+/// the text `null` (PROTOCOL.md §4.17).
+const CONTACT_ATTRIBUTES: [&str; 9] =
+    ["phone", "mobile", "fax", "website", "street", "city", "state", "zip", "country"];
+
 /// getUsers.
 pub fn get_users(c: &Call<'_>) -> Result<Reply, Fail> {
     let kind = UserType::read(c.params)?;
     let tz = c.st.cfg.timezone.clone();
-    let users: Vec<User> =
-        c.st.schema
-            .users
-            .iter()
-            .filter(|u| match kind {
-                UserType::AllUsers => true,
-                UserType::ActiveUsers => u.active,
-                UserType::DeactiveUsers => !u.active,
-                UserType::AdminUsers => u.profile == "Administrator",
-                UserType::ActiveConfirmedAdmins => u.profile == "Administrator" && u.active,
-            })
-            .map(|u| User {
-                id: RecordId(u.id),
-                name: u.name.clone(),
-                email: u.email.clone(),
-                attributes: vec![
-                    ("email".to_owned(), u.email.clone()),
-                    ("role".to_owned(), u.role.clone()),
-                    ("profile".to_owned(), u.profile.clone()),
-                    ("status".to_owned(), if u.active { "active" } else { "deactive" }.to_owned()),
-                    ("confirm".to_owned(), "true".to_owned()),
-                    ("zuid".to_owned(), (u.id % 100_000_000).to_string()),
-                    ("timezone".to_owned(), tz.clone()),
-                    ("language".to_owned(), "en_US".to_owned()),
-                ],
-            })
-            .collect();
+    let users: Vec<User> = c
+        .st
+        .schema
+        .users
+        .iter()
+        .filter(|u| match kind {
+            UserType::AllUsers => true,
+            UserType::ActiveUsers => u.active,
+            UserType::DeactiveUsers => !u.active,
+            UserType::AdminUsers => u.profile == "Administrator",
+            UserType::ActiveConfirmedAdmins => u.profile == "Administrator" && u.active,
+        })
+        .map(|u| {
+            let mut attributes = vec![
+                ("email".to_owned(), u.email.clone()),
+                ("role".to_owned(), u.role.clone()),
+                ("profile".to_owned(), u.profile.clone()),
+                ("status".to_owned(), if u.active { "active" } else { "deactive" }.to_owned()),
+                ("confirm".to_owned(), "true".to_owned()),
+                ("zuid".to_owned(), (u.id % 100_000_000).to_string()),
+                ("timezone".to_owned(), tz.clone()),
+                ("language".to_owned(), "en_US".to_owned()),
+            ];
+            attributes.extend(CONTACT_ATTRIBUTES.map(|a| (a.to_owned(), "null".to_owned())));
+            User { id: RecordId(u.id), name: u.name.clone(), email: u.email.clone(), attributes }
+        })
+        .collect();
     User::encode_list(&users).map(Reply::Xml).map_err(|_| Fail::internal())
 }
 

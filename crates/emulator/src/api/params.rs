@@ -1,10 +1,11 @@
-//! Reading parameters: query string merged with a form body or multipart fields.
+//! Reading parameters: query string merged with a form body or multipart fields; the body's
+//! media type is matched in any case.
 
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Form;
 use axum::extract::{FromRequest, Multipart, Query, Request};
-use axum::http::{Method, header};
+use axum::http::{HeaderValue, Method, header};
 use zcrm_protocol::Format;
 
 use crate::reqlog::{LoggedRequest, REDACTED};
@@ -19,9 +20,22 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
+/// The `Content-Type` header with its media type in lower case (media types are
+/// case-insensitive, RFC 9110 §8.3.1; parameters such as the multipart boundary are kept as
+/// sent), or `None` when there is nothing to change.
+fn normalized_content_type(value: &HeaderValue) -> Option<HeaderValue> {
+    let text = value.to_str().ok()?;
+    let end = text.find(';').unwrap_or(text.len());
+    let (media, rest) = text.split_at(end);
+    if !media.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    HeaderValue::from_str(&format!("{}{rest}", media.to_ascii_lowercase())).ok()
+}
+
 /// Merges query, form and multipart parameters; body values win over query values.
 pub async fn read(
-    req: Request,
+    mut req: Request,
     st: &std::sync::Arc<State>,
 ) -> Result<(HashMap<String, String>, Option<Upload>), ()> {
     let mut params: HashMap<String, String> = HashMap::new();
@@ -30,12 +44,16 @@ pub async fn read(
     } else {
         return Err(());
     }
+    // The body extractors compare the media type as written; give them the lower-case form.
+    if let Some(v) = req.headers().get(header::CONTENT_TYPE).and_then(normalized_content_type) {
+        req.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
-        .to_ascii_lowercase();
+        .to_owned();
     let mut upload = None;
     if req.method() == Method::POST {
         if content_type.starts_with("multipart/form-data") {

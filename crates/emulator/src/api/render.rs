@@ -1,9 +1,11 @@
 //! Records to response rows: the id column first, then fields in layout order; ids bare,
 //! everything else CDATA; newFormat=1 omits nulls, newFormat=2 writes `null`; version=1 keeps
-//! the legacy "Campaign Source" of Leads and Contacts.
+//! the legacy "Campaign Source" of Leads and Contacts. A Boolean (checkbox) field never set
+//! reads back `false`, as Zoho answers (PROTOCOL.md §3.1), in both formats.
 
 use std::collections::{HashMap, HashSet};
 
+use zcrm_protocol::field::FieldType;
 use zcrm_protocol::params::{ApiVersion, NewFormat, SelectColumns};
 use zcrm_protocol::response::records::{OutField, encode_records_page};
 use zcrm_protocol::xmldata::PRODUCT_DETAILS;
@@ -18,8 +20,22 @@ pub struct Shape<'a> {
     allowed: Option<HashSet<&'a str>>,
     /// Labels laid out after `Product Details`: line items are written before the first of them.
     after_items: HashSet<&'a str>,
+    /// Boolean fields with their layout position: where unset they read back `false`.
+    booleans: Vec<(usize, &'a str)>,
+    /// Layout position of every label and id column.
+    position: HashMap<&'a str, usize>,
     nulls: bool,
     legacy: bool,
+}
+
+/// What an unset Boolean field reads back as.
+pub const UNSET_BOOLEAN: &str = "false";
+
+/// A record's value of `label` as reads answer it: the stored text, or `false` for a Boolean
+/// field that was never set.
+pub fn value_of<'r>(def: &ModuleDef, rec: &'r Rec, label: &str) -> Option<&'r str> {
+    rec.get(label)
+        .or_else(|| def.field(label).filter(|f| f.ty == FieldType::Boolean).map(|_| UNSET_BOOLEAN))
 }
 
 /// Whether a label is an id column (bare text): upper-case, ending in `ID`, or `MODIFIEDBY`.
@@ -59,10 +75,30 @@ impl<'a> Shape<'a> {
             .skip(1)
             .flat_map(|f| f.id_column().into_iter().chain(std::iter::once(f.label.as_str())))
             .collect();
+        let booleans = def
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.ty == FieldType::Boolean)
+            .map(|(i, f)| (i, f.label.as_str()))
+            .collect();
+        let position = def
+            .fields
+            .iter()
+            .enumerate()
+            .flat_map(|(i, f)| {
+                f.id_column()
+                    .into_iter()
+                    .chain(std::iter::once(f.label.as_str()))
+                    .map(move |l| (l, i))
+            })
+            .collect();
         Self {
             def,
             allowed,
             after_items,
+            booleans,
+            position,
             nulls: new_format == NewFormat::WithNulls,
             legacy: version == ApiVersion::V1,
         }
@@ -89,7 +125,15 @@ impl<'a> Shape<'a> {
         let with_items = !items.is_empty() && self.keep(PRODUCT_DETAILS);
         if !self.nulls {
             let mut pending = with_items;
+            // Unset Booleans, written where the layout places them.
+            let mut unset = self.booleans.iter().filter(|(_, l)| rec.get(l).is_none()).peekable();
             for (k, v) in &rec.fields {
+                if unset.peek().is_some() {
+                    let at = self.position.get(k.as_str()).copied().unwrap_or(usize::MAX);
+                    while let Some((_, l)) = unset.next_if(|(p, _)| *p < at) {
+                        self.push_unset(&mut out, l, &mut pending, items);
+                    }
+                }
                 if pending && self.after_items.contains(k.as_str()) {
                     out.push(OutField::line_items(PRODUCT_DETAILS, items));
                     pending = false;
@@ -97,6 +141,9 @@ impl<'a> Shape<'a> {
                 if !(with_items && k == PRODUCT_DETAILS) && self.keep(k) {
                     out.push(OutField::text(k, Some(v), is_id_label(k)));
                 }
+            }
+            for (_, l) in unset {
+                self.push_unset(&mut out, l, &mut pending, items);
             }
             if pending {
                 out.push(OutField::line_items(PRODUCT_DETAILS, items));
@@ -113,11 +160,32 @@ impl<'a> Shape<'a> {
             let col = f.id_column();
             for l in col.into_iter().chain(std::iter::once(f.label.as_str())) {
                 if self.keep(l) {
-                    out.push(OutField::text(l, values.get(l).copied(), is_id_label(l)));
+                    let value = values.get(l).copied().or_else(|| {
+                        (f.ty == FieldType::Boolean && l == f.label).then_some(UNSET_BOOLEAN)
+                    });
+                    out.push(OutField::text(l, value, is_id_label(l)));
                 }
             }
         }
         out
+    }
+
+    /// Writes an unset Boolean `label` as `false` (line items first when it comes after them).
+    fn push_unset<'r>(
+        &'r self,
+        out: &mut Vec<OutField<'r>>,
+        label: &'r str,
+        pending: &mut bool,
+        items: &'r [Vec<OutField<'r>>],
+    ) {
+        if !self.keep(label) {
+            return;
+        }
+        if *pending && self.after_items.contains(label) {
+            out.push(OutField::line_items(PRODUCT_DETAILS, items));
+            *pending = false;
+        }
+        out.push(OutField::text(label, Some(UNSET_BOOLEAN), false));
     }
 }
 

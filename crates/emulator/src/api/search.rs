@@ -2,6 +2,8 @@
 //! live records, then window and render as getRecords does.
 
 use rusqlite::Transaction;
+use zcrm_protocol::error::ApiCode;
+use zcrm_protocol::messages;
 use zcrm_protocol::params::{Criteria, ReadParams, SearchCondition, required};
 
 use super::read::{order, since};
@@ -10,12 +12,13 @@ use super::{Call, Fail, Reply};
 use crate::schema::ModuleDef;
 use crate::store::records::{self, Query, Rec};
 
-/// A record's value by label, id column or the module's id field.
+/// A record's value by label, id column or the module's id field, as reads answer it (an unset
+/// Boolean is `false`).
 fn value_of(def: &ModuleDef, rec: &Rec, label: &str) -> Option<String> {
     if label == def.module.id_field() {
         return Some(rec.id.to_string());
     }
-    rec.get(label).map(str::to_owned)
+    render::value_of(def, rec, label).map(str::to_owned)
 }
 
 fn filtered(
@@ -41,12 +44,40 @@ fn filtered(
     render::page(c, &shape, &rows)
 }
 
+/// The criteria with every field resolved to the name records are stored under: a label (or a
+/// display label, taken as its field's label), an id column, or the module's id field. Any other
+/// name, malformed ones such as `Em|ail` included, is the recorded 4832 "... contains empty
+/// field name" (PROTOCOL.md §4.9), never a silent "no data".
+fn resolved(def: &ModuleDef, criteria: Criteria) -> Result<Criteria, Fail> {
+    Ok(match criteria {
+        Criteria::Atom { field, value } => {
+            let field = if field == def.module.id_field() || def.by_id_column(&field).is_some() {
+                field
+            } else {
+                def.field_loose(&field).map(|f| f.label.clone()).ok_or_else(|| {
+                    Fail::new(
+                        ApiCode::WrongValue,
+                        messages::criteria_error("contains empty field name"),
+                    )
+                })?
+            };
+            Criteria::Atom { field, value }
+        }
+        Criteria::And(parts) => {
+            Criteria::And(parts.into_iter().map(|p| resolved(def, p)).collect::<Result<_, _>>()?)
+        }
+        Criteria::Or(parts) => {
+            Criteria::Or(parts.into_iter().map(|p| resolved(def, p)).collect::<Result<_, _>>()?)
+        }
+    })
+}
+
 /// searchRecords: `criteria` of `(Field:value)` atoms (equals, or starts with for `value*`).
 /// Reads the search index: records created or modified within `search_index_lag` are not in it
 /// yet.
 pub fn search_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
     let def = c.def()?;
-    let criteria = Criteria::parse(required(c.params, "criteria")?)?;
+    let criteria = resolved(def, Criteria::parse(required(c.params, "criteria")?)?)?;
     let rp = ReadParams::read(c.params, c.module_name)?;
     let lag = i64::try_from(c.st.cfg.search_index_lag.as_secs()).unwrap_or(i64::MAX);
     let indexed_until = c.now.saturating_sub(lag);

@@ -49,6 +49,16 @@ pub fn display_name(def: Option<&ModuleDef>, rec: &Rec) -> String {
 /// Validated changes of one row: key → canonical text (`None` clears).
 pub type Changes = Vec<(String, Option<String>)>;
 
+/// The key a sent label stands for: Notes take their parent as `entityId` (Zoho's documented
+/// field, any case) as well as `SEID`.
+fn key_of<'l>(def: &ModuleDef, sent: &'l str) -> &'l str {
+    if def.module == zcrm_protocol::Module::Notes && sent.eq_ignore_ascii_case("entityId") {
+        "SEID"
+    } else {
+        sent
+    }
+}
+
 /// Validates the FLs of a row against `def`.
 pub fn row(
     c: &Call<'_>,
@@ -57,18 +67,19 @@ pub fn row(
     fields: &[(String, String)],
 ) -> Result<Changes, ApiError> {
     let mut out: Changes = Vec::with_capacity(fields.len() + 4);
-    for (label, raw) in fields {
+    for (sent, raw) in fields {
         let text = raw.trim();
+        let label = key_of(def, sent);
         if let Some(f) = def.by_id_column(label) {
             if f.read_only || f.system {
                 continue;
             }
             if text.is_empty() {
-                out.push((label.clone(), None));
+                out.push((label.to_owned(), None));
                 out.push((f.label.clone(), None));
                 continue;
             }
-            let id: RecordId = text.parse().map_err(|_| wrong_value(label))?;
+            let id: RecordId = text.parse().map_err(|_| wrong_value(sent))?;
             let Some((target, _)) = &f.lookup else { continue };
             let name = match target {
                 LookupTarget::User => {
@@ -77,19 +88,19 @@ pub fn row(
                 LookupTarget::Module(m) => {
                     let m = m.api_name();
                     records::get_live(conn, Some(&m), id.0)
-                        .map_err(|_| wrong_value(label))?
+                        .map_err(|_| wrong_value(sent))?
                         .map(|r| display_name(c.st.schema.module(&m), &r))
                 }
                 LookupTarget::Any => {
-                    records::get_live(conn, None, id.0).map_err(|_| wrong_value(label))?.map(|r| {
+                    records::get_live(conn, None, id.0).map_err(|_| wrong_value(sent))?.map(|r| {
                         let name = display_name(c.st.schema.module(&r.module), &r);
                         out.push(("SEMODULE".to_owned(), Some(r.module.clone())));
                         name
                     })
                 }
             };
-            let name = name.ok_or_else(|| wrong_value(label))?;
-            out.push((label.clone(), Some(id.to_string())));
+            let name = name.ok_or_else(|| wrong_value(sent))?;
+            out.push((label.to_owned(), Some(id.to_string())));
             out.push((f.label.clone(), Some(name)));
             continue;
         }

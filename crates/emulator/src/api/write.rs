@@ -3,11 +3,13 @@
 use rusqlite::Transaction;
 use zcrm_protocol::error::{ApiCode, ApiError};
 use zcrm_protocol::messages;
-use zcrm_protocol::params::{ApiVersion, DuplicateCheck, WriteParams, required, required_id};
+use zcrm_protocol::params::{
+    ApiVersion, DuplicateCheck, IdSelection, WriteParams, required, required_id,
+};
 use zcrm_protocol::response::misc::{CODE_DELETED, StatusResult, delete_message};
 use zcrm_protocol::response::write::{MSG_ADDED, MSG_EXISTS, MSG_UPDATED};
 use zcrm_protocol::xmldata::{PRODUCT_DETAILS, XmlDataRow};
-use zcrm_protocol::{RowOutcome, RowResult, WriteResponse, decode_xml_data};
+use zcrm_protocol::{RecordId, RowOutcome, RowResult, WriteResponse, decode_xml_data};
 
 use super::line_items;
 use super::validate::{self, Changes};
@@ -234,7 +236,7 @@ pub fn update_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail>
                 messages::INVALID_RECORD_ID,
             )),
             Some(text) => {
-                let id: zcrm_protocol::RecordId = text.parse().map_err(|_| Fail::internal())?;
+                let id: RecordId = text.parse().map_err(|_| Fail::internal())?;
                 let fields: Vec<(String, String)> =
                     row.fields.iter().filter(|(k, _)| k != "Id").cloned().collect();
                 update_row(c, tx, def, id.0, &fields, &row.products)?
@@ -249,13 +251,32 @@ pub fn update_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail>
     }
 }
 
-/// deleteRecords: 5000 even when the record is already gone.
+/// deleteRecords: `id`, or `idlist` (ids joined by `;`, at most the write limit, as public
+/// clients send it); every id is deleted and the answer is 5000 even for ids already gone, its
+/// message listing the ids as given, joined by `;`.
 pub fn delete_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
     let def = c.def()?;
-    let id = required_id(c.params, "id")?;
-    records::set_state(tx, &def.module.api_name(), id.0, records::DELETED, c.now)?;
-    StatusResult { code: CODE_DELETED.to_owned(), message: delete_message(id) }
+    let ids = match IdSelection::read(c.params, c.st.cfg.max_write_rows as usize)? {
+        IdSelection::One(id) => vec![id],
+        IdSelection::List(ids) => ids,
+    };
+    let module = def.module.api_name();
+    for id in &ids {
+        records::set_state(tx, &module, id.0, records::DELETED, c.now)?;
+    }
+    let message = match ids.as_slice() {
+        [one] => delete_message(*one),
+        _ => delete_list_message(&ids),
+    };
+    StatusResult { code: CODE_DELETED.to_owned(), message }
         .encode(c.uri, "result")
         .map(Reply::Xml)
         .map_err(|_| Fail::internal())
+}
+
+/// The 5000 message for several ids: `Record Id(s) : 1;2,Record(s) deleted successfully`, the
+/// form a production client quotes (PROTOCOL.md [TJ] `DeleteRecords.php`).
+fn delete_list_message(ids: &[RecordId]) -> String {
+    let joined = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(";");
+    format!("Record Id(s) : {joined},Record(s) deleted successfully")
 }
