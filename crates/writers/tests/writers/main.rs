@@ -6,7 +6,9 @@
 
 mod consistency;
 mod incremental;
+mod local;
 mod roundtrip;
+mod types;
 
 use std::path::Path;
 use std::sync::Arc;
