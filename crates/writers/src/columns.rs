@@ -44,11 +44,6 @@ impl ColumnKind {
             _ => Self::Text,
         }
     }
-
-    /// Whether the column holds text a spreadsheet could read as a formula.
-    pub fn is_text(self) -> bool {
-        matches!(self, Self::Text | Self::MultiSelect)
-    }
 }
 
 /// One output column.

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod consistency;
+mod guard;
 mod incremental;
 mod local;
 mod roundtrip;
