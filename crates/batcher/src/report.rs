@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use zcrm_protocol::formula_guard::guard;
+
 use crate::error::BatchError;
 use crate::journal::Journal;
 
@@ -18,7 +20,8 @@ pub fn server_error_text(code: &str, message: &str) -> String {
 }
 
 /// Writes the success file of `step` from the journal: `_row`, the key column, `_id`, `_action`.
-/// Written to a temporary name and renamed, so a half file never looks whole.
+/// Written to a temporary name and renamed, so a half file never looks whole. The key column's
+/// name and values go through the formula guard ([`zcrm_protocol::formula_guard`]).
 pub fn write_success_file(
     journal: &Journal,
     step: &str,
@@ -32,10 +35,11 @@ pub fn write_success_file(
     let tmp = path.with_extension("csv.partial");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
     let quote = |s: &str| {
+        let s = guard(s);
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
-            s.to_owned()
+            s.into_owned()
         }
     };
     writeln!(out, "_row,{},_id,_action", quote(key_column)).map_err(io)?;

@@ -1,9 +1,13 @@
 //! The reject file (DESIGN.md): the source columns as read, then `_row`, `_line`, `_errors`.
-//! Other stages (server-side rejects) append to the same file through this writer.
+//! Other stages (server-side rejects) append to the same file through this writer. Every cell,
+//! the header's too, goes through the formula guard ([`zcrm_protocol::formula_guard`]).
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+
+use zcrm_protocol::formula_guard::guard;
 
 use crate::RejectedRow;
 
@@ -53,7 +57,8 @@ impl RejectWriter {
         };
         if empty {
             let header = headers.iter().map(String::as_str).chain(["_row", "_line", "_errors"]);
-            w.out.write_record(header).map_err(|x| w.err(x))?;
+            let header: Vec<Cow<'_, str>> = header.map(guard).collect();
+            w.out.write_record(header.iter().map(|c| c.as_bytes())).map_err(|x| w.err(x))?;
         }
         Ok(w)
     }
@@ -72,7 +77,7 @@ impl RejectWriter {
         RejectWriterError { path: self.path.clone(), message: e.to_string() }
     }
 
-    /// Writes one rejected row (cells padded or cut to the header's width).
+    /// Writes one rejected row (cells padded or cut to the header's width), every cell guarded.
     pub fn write_parts<'a>(
         &mut self,
         cells: impl IntoIterator<Item = &'a str>,
@@ -80,11 +85,11 @@ impl RejectWriter {
         line: u64,
         errors: &str,
     ) -> Result<(), RejectWriterError> {
-        let mut record: Vec<&str> = cells.into_iter().take(self.width).collect();
-        record.resize(self.width, "");
         let (r, l) = (row.to_string(), line.to_string());
-        record.extend([r.as_str(), l.as_str(), errors]);
-        self.out.write_record(&record).map_err(|e| self.err(e))?;
+        let padded = cells.into_iter().chain(std::iter::repeat("")).take(self.width);
+        let mut record: Vec<Cow<'_, str>> = padded.map(guard).collect();
+        record.extend([r.as_str(), l.as_str(), errors].map(guard));
+        self.out.write_record(record.iter().map(|c| c.as_bytes())).map_err(|e| self.err(e))?;
         self.rows += 1;
         Ok(())
     }

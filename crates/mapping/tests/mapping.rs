@@ -382,6 +382,40 @@ fn chunks_before_a_source_error_are_handed_on_then_the_error() {
     assert_eq!(seen, [0, 1, 2, 3, 4, 5]);
 }
 
+#[test]
+fn reject_files_guard_every_cell_a_spreadsheet_would_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out/rejects.csv");
+    let headers = vec!["name".to_owned(), "=cmd".to_owned()];
+    let mut w = RejectWriter::create(&path, &headers).unwrap();
+    let evaluated = ["=1+1", "+1+1", "-2+3", "-1/0", "-(1)", "@SUM(A1)", "\tx", "\rx"];
+    let plain = ["Acme", "a=b", "-12.50", "+7", ""];
+    for (i, v) in evaluated.iter().chain(&plain).enumerate() {
+        let row = i as u64 + 1;
+        w.write_parts([*v, "-1+1"], row, row + 1, "name: not accepted").unwrap();
+    }
+    // Server-side rejections append through the same writer, guarded the same way.
+    w.finish().unwrap();
+    let mut more = RejectWriter::append(&path, &headers).unwrap();
+    more.write_parts(["+SUM(1)", "ok"], 99, 100, "=server: error 4401").unwrap();
+    more.finish().unwrap();
+    let mut r = csv::Reader::from_path(&path).unwrap();
+    assert_eq!(r.headers().unwrap(), vec!["name", "'=cmd", "_row", "_line", "_errors"]);
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), evaluated.len() + plain.len() + 1);
+    for (rec, v) in rows.iter().zip(evaluated.iter().chain(&plain)) {
+        let want = if evaluated.contains(v) { format!("'{v}") } else { (*v).to_owned() };
+        assert_eq!(&rec[0], want, "{v:?}");
+        assert_eq!(&rec[1], "'-1+1");
+        assert_eq!(&rec[4], "name: not accepted");
+    }
+    let last = rows.last().unwrap();
+    assert_eq!(
+        last.iter().collect::<Vec<_>>(),
+        ["'+SUM(1)", "ok", "99", "100", "'=server: error 4401"]
+    );
+}
+
 proptest! {
     #[test]
     fn integers_within_32_bits_pass_and_others_fail(n in any::<i64>(), d in -1_000_000i64..1_000_000) {

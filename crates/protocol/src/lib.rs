@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod field;
+pub mod formula_guard;
 pub mod json;
 pub mod limits;
 pub mod messages;

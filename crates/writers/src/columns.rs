@@ -8,7 +8,8 @@ use crate::ExportError;
 /// How a column is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
-    /// Record and user ids (`LEADID`, `SMOWNERID`, `ACCOUNTID`): UInt64.
+    /// Record and user ids (`LEADID`, `SMOWNERID`, `ACCOUNTID`): Int64 (Zoho ids fit in 63 bits;
+    /// an id that does not stops a Parquet export), which every Parquet reader takes as an integer.
     Id,
     /// Text of any kind: Utf8.
     Text,
@@ -23,7 +24,7 @@ pub enum ColumnKind {
     Boolean,
     /// Date: Date32.
     Date,
-    /// DateTime: a timestamp in seconds, with the org's time zone recorded.
+    /// DateTime: a timestamp in microseconds, adjusted to UTC, with the org's time zone recorded.
     DateTime,
     /// Multi-select picklist: List<Utf8>.
     MultiSelect,
@@ -42,11 +43,6 @@ impl ColumnKind {
             FieldType::MultiPickList => Self::MultiSelect,
             _ => Self::Text,
         }
-    }
-
-    /// Whether the column holds text a spreadsheet could read as a formula.
-    pub fn is_text(self) -> bool {
-        matches!(self, Self::Text | Self::MultiSelect)
     }
 }
 

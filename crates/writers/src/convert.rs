@@ -15,11 +15,14 @@ fn nonempty(t: &str) -> Option<&str> {
     (!t.is_empty()).then_some(t)
 }
 
-/// A record or user id.
-pub fn id(t: &str) -> Conv<u64> {
-    nonempty(t)
-        .map(|t| t.parse::<u64>().map_err(|_| format!("{t:?} is not a record id")))
-        .transpose()
+/// A record or user id, as the Int64 Parquet columns hold it (every reader takes Int64 as an
+/// integer; Zoho ids fit in 63 bits, and one that does not is refused, never wrapped).
+pub fn id(t: &str) -> Conv<i64> {
+    let Some(t) = nonempty(t) else { return Ok(None) };
+    let id = t.parse::<u64>().map_err(|_| format!("{t:?} is not a record id"))?;
+    i64::try_from(id).map(Some).map_err(|_| {
+        format!("id {id} is beyond {}, the largest a Parquet Int64 column holds", i64::MAX)
+    })
 }
 
 /// An integer.
@@ -62,12 +65,12 @@ pub fn date(t: &str) -> Conv<i32> {
     Ok(Some(days))
 }
 
-/// A date-time in the org's time zone as seconds since the epoch.
+/// A date-time in the org's time zone as microseconds since the epoch (UTC).
 pub fn datetime(t: &str, tz: &TimeZone) -> Conv<i64> {
     let Some(t) = nonempty(t) else { return Ok(None) };
     let dt = parse_datetime(t).map_err(|e| e.to_string())?;
     let z = dt.to_zoned_datetime(tz.clone()).map_err(|e| e.to_string())?;
-    Ok(Some(z.timestamp().as_second()))
+    Ok(Some(z.timestamp().as_microsecond()))
 }
 
 /// Multi-select items (`;`-separated).

@@ -1,11 +1,13 @@
 //! CSV output: a header of field labels, RFC 4180 quoting, UTF-8, and (on by default) a guard
-//! against spreadsheet formula injection for text cells.
+//! against spreadsheet formula injection for every cell ([`zcrm_protocol::formula_guard`]).
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use zcrm_protocol::RecordsPage;
+use zcrm_protocol::formula_guard::guard;
 
 use crate::ExportError;
 use crate::atomic::AtomicFile;
@@ -21,14 +23,6 @@ pub struct CsvSink {
     record: csv::StringRecord,
 }
 
-/// Whether a text cell would be read as a formula by a spreadsheet: it starts with one of
-/// OWASP's trigger characters and is not merely number-like (a phone number such as
-/// `+1 415 555 0100` or an amount such as `-12.50` cannot call anything, and is kept as is).
-pub fn looks_like_formula(s: &str) -> bool {
-    let number_like = s.chars().all(|c| c.is_ascii_digit() || " +-().,/".contains(c));
-    s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !number_like
-}
-
 impl CsvSink {
     /// Creates the file (under a temporary name) and writes the header.
     pub fn create(
@@ -39,7 +33,10 @@ impl CsvSink {
         let (file, handle) = AtomicFile::create(dest)?;
         let mut out =
             csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(256 * 1024, handle));
-        out.write_record(cols.iter().map(|c| c.label.as_str()))
+        let header = cols.iter().map(|c| {
+            if guard_formulas { guard(&c.label) } else { Cow::Borrowed(c.label.as_str()) }
+        });
+        out.write_record(header.collect::<Vec<_>>().iter().map(|c| c.as_bytes()))
             .map_err(|e| ExportError::io(dest, e))?;
         Ok(Self { out, file, cols, guard_formulas, record: csv::StringRecord::new() })
     }
@@ -53,10 +50,10 @@ impl Sink for CsvSink {
         for (row, _) in page.rows.iter().zip(keep).filter(|(_, k)| **k) {
             place(row, &map, &mut slots, self.cols.len());
             self.record.clear();
-            for (col, cell) in self.cols.iter().zip(&slots) {
+            for cell in &slots {
                 let text = cell_text(*cell).unwrap_or_default();
-                if self.guard_formulas && col.kind.is_text() && looks_like_formula(&text) {
-                    self.record.push_field(&format!("'{text}"));
+                if self.guard_formulas {
+                    self.record.push_field(&guard(&text));
                 } else {
                     self.record.push_field(&text);
                 }

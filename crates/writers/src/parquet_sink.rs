@@ -1,6 +1,8 @@
 //! Parquet output: an Arrow schema from the field metadata (Int64, Decimal128, Date32,
 //! timestamps with the org's time zone, Boolean, List<Utf8>, Utf8), field labels as column
-//! names, the module and export time in the key-value metadata, bounded row groups.
+//! names, the module and export time in the key-value metadata, bounded row groups. Every column
+//! maps to a Parquet type with a logical type any reader knows: ids and integers INT64, dates
+//! DATE, date-times TIMESTAMP(MICROS, adjusted to UTC), decimals DECIMAL(38, s), text STRING.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -8,7 +10,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, ListBuilder,
-    StringBuilder, TimestampSecondBuilder, UInt64Builder,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use arrow::record_batch::RecordBatch;
@@ -61,19 +63,23 @@ impl Codec {
 /// Rows per row group: bounded so memory stays flat for wide CRM rows.
 pub const ROW_GROUP_ROWS: usize = 50_000;
 
-/// The Arrow schema of an export.
+/// The Arrow schema of an export. Date-times are microsecond timestamps in UTC (Parquet's
+/// TIMESTAMP(MICROS, isAdjustedToUTC)) whose Arrow time zone is the org's, for Arrow readers;
+/// Parquet has no seconds unit, so a seconds timestamp would be a bare INT64 to other readers.
 pub fn schema(cols: &[ExportColumn], tz_name: &str) -> Schema {
     let fields: Vec<Field> = cols
         .iter()
         .map(|c| {
             let t = match c.kind {
-                ColumnKind::Id => DataType::UInt64,
+                ColumnKind::Id => DataType::Int64,
                 ColumnKind::Text => DataType::Utf8,
                 ColumnKind::Integer => DataType::Int64,
                 ColumnKind::Decimal { scale } => DataType::Decimal128(38, scale),
                 ColumnKind::Boolean => DataType::Boolean,
                 ColumnKind::Date => DataType::Date32,
-                ColumnKind::DateTime => DataType::Timestamp(TimeUnit::Second, Some(tz_name.into())),
+                ColumnKind::DateTime => {
+                    DataType::Timestamp(TimeUnit::Microsecond, Some(tz_name.into()))
+                }
                 ColumnKind::MultiSelect => {
                     DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
                 }
@@ -85,26 +91,26 @@ pub fn schema(cols: &[ExportColumn], tz_name: &str) -> Schema {
 }
 
 enum Builder {
-    Id(UInt64Builder),
+    Id(Int64Builder),
     Text(StringBuilder),
     Integer(Int64Builder),
     Decimal(Decimal128Builder, i8),
     Boolean(BooleanBuilder),
     Date(Date32Builder),
-    DateTime(TimestampSecondBuilder, Arc<str>),
+    DateTime(TimestampMicrosecondBuilder, Arc<str>),
     Multi(ListBuilder<StringBuilder>),
 }
 
 impl Builder {
     fn new(kind: ColumnKind, tz: &Arc<str>) -> Self {
         match kind {
-            ColumnKind::Id => Self::Id(UInt64Builder::new()),
+            ColumnKind::Id => Self::Id(Int64Builder::new()),
             ColumnKind::Text => Self::Text(StringBuilder::new()),
             ColumnKind::Integer => Self::Integer(Int64Builder::new()),
             ColumnKind::Decimal { scale } => Self::Decimal(Decimal128Builder::new(), scale),
             ColumnKind::Boolean => Self::Boolean(BooleanBuilder::new()),
             ColumnKind::Date => Self::Date(Date32Builder::new()),
-            ColumnKind::DateTime => Self::DateTime(TimestampSecondBuilder::new(), tz.clone()),
+            ColumnKind::DateTime => Self::DateTime(TimestampMicrosecondBuilder::new(), tz.clone()),
             ColumnKind::MultiSelect => Self::Multi(ListBuilder::new(StringBuilder::new())),
         }
     }

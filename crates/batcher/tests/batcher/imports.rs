@@ -380,3 +380,32 @@ fn one_or_several_writes_in_flight_end_with_the_same_records() {
         assert_eq!(j.successes("leads").unwrap().len(), 95);
     }
 }
+
+#[test]
+fn success_files_guard_every_cell_a_spreadsheet_would_evaluate() {
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let s = step(&c, "leads", "Leads", Mode::Insert, 100);
+    let mut j = journal(&env);
+    let evaluated = ["=1+1", "+1+1", "-2+3", "-1/0", "-(1)", "@SUM(A1)", "\tx", "\rx"];
+    let plain = ["L7", "a=b", "-12.50", "+7"];
+    let mut rows = leads(0, (evaluated.len() + plain.len()) as u64);
+    for (r, key) in rows.iter_mut().zip(evaluated.iter().chain(&plain)) {
+        r.key = Some((*key).to_owned());
+    }
+    run_import(&c, &mut j, &s, rows.into_iter(), &mut no_rejects()).unwrap();
+    let out = env.dir.path().join("out/leads.success.csv");
+    zcrm_batcher::report::write_success_file(&j, "leads", "=key", &out).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.split('\n');
+    assert_eq!(lines.next(), Some("_row,'=key,_id,_action"));
+    let mut n = 0;
+    for (line, key) in lines.zip(evaluated.iter().chain(&plain)) {
+        // `_row,key,_id,_action`: no key here holds a comma or a quote (`\r` is quoted).
+        let cell = line.split(',').nth(1).unwrap().trim_matches('"');
+        let want = if evaluated.contains(key) { format!("'{key}") } else { (*key).to_owned() };
+        assert_eq!(cell, want, "{key:?} in {line:?}");
+        n += 1;
+    }
+    assert_eq!(n, evaluated.len() + plain.len());
+}

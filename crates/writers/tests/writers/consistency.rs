@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use arrow::array::AsArray;
-use arrow::datatypes::UInt64Type;
+use arrow::datatypes::Int64Type;
 use zcrm_protocol::XmlDataBuilder;
 use zcrm_protocol::params::WriteParams;
 use zcrm_writers::{Since, export};
@@ -16,7 +16,8 @@ fn parquet_ids(path: &std::path::Path) -> Vec<u64> {
     let idx = schema.index_of("LEADID").unwrap();
     batches
         .iter()
-        .flat_map(|b| b.column(idx).as_primitive::<UInt64Type>().values().to_vec())
+        .flat_map(|b| b.column(idx).as_primitive::<Int64Type>().values().to_vec())
+        .map(|id| u64::try_from(id).unwrap())
         .collect()
 }
 

@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod consistency;
+mod guard;
 mod incremental;
+mod local;
 mod roundtrip;
+mod types;
 
 use std::path::Path;
 use std::sync::Arc;
