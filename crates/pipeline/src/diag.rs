@@ -81,6 +81,14 @@ impl Diagnostic {
         }
     }
 
+    /// The same problem without the file's text: the place (`file:line:column`) stays, the
+    /// line is not shown. For problems whose line holds a secret (a token pasted into a URL).
+    pub fn without_text(mut self) -> Self {
+        self.snippet = None;
+        self.text = None;
+        self
+    }
+
     /// The labelled range: the span's first line (a span over a whole table would otherwise
     /// underline every line of it), at least one character wide where the text has one.
     fn label_span(&self) -> Option<Range<usize>> {

@@ -139,11 +139,19 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
         if !url.eq_ignore_ascii_case("embedded") {
             match zcrm_client::Endpoint::parse(url) {
                 Ok(_) => spec.url = Some(url.to_owned()),
-                Err(e) => cx.error(
-                    Some(u.span()),
-                    e.to_string(),
-                    Some("use https://crm.zoho.com (or .eu, .com.cn), or \"embedded\"".to_owned()),
-                ),
+                Err(e) => {
+                    let hint = "use https://crm.zoho.com (or .eu, .com.cn), or \"embedded\"";
+                    let d = Diagnostic::at(
+                        cx.file,
+                        cx.text,
+                        Some(u.span()),
+                        e.to_string(),
+                        Some(hint.to_owned()),
+                    );
+                    // What follows `@`, `?` or `#` is likely a token: the line is not shown.
+                    let secret = url.contains(['@', '?', '#']);
+                    cx.diags.push(if secret { d.without_text() } else { d });
+                }
             }
         }
     }
