@@ -13,7 +13,7 @@ pub mod raw;
 pub mod validate;
 
 pub use connect::{ConnectError, Connected, connect};
-pub use diag::{Diagnostic, Diagnostics};
+pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_str, unknown_module_hint};
 pub use model::{ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode, Pipeline, Step};
 pub use validate::{StepSummary, ValidateError, validate};

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use toml::Spanned;
 use zcrm_mapping::{MapSpec, PicklistMode};
@@ -37,7 +38,8 @@ pub enum LoadError {
 
 struct Ctx<'a> {
     file: &'a Path,
-    text: &'a str,
+    /// The file's text: every diagnostic shares this one copy.
+    text: Arc<str>,
     dir: PathBuf,
     diags: Vec<Diagnostic>,
 }
@@ -49,7 +51,7 @@ impl Ctx<'_> {
         message: impl Into<String>,
         hint: Option<String>,
     ) {
-        self.diags.push(Diagnostic::at(self.file, self.text, span, message, hint));
+        self.diags.push(Diagnostic::at(self.file, &self.text, span, message, hint));
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -90,7 +92,7 @@ pub fn load(path: &Path) -> Result<Pipeline, LoadError> {
 pub fn load_str(path: &Path, text: &str) -> Result<Pipeline, LoadError> {
     let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-    let mut cx = Ctx { file: path, text, dir, diags: Vec::new() };
+    let mut cx = Ctx { file: path, text: Arc::from(text), dir, diags: Vec::new() };
     let raw: RawPipeline = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
@@ -124,7 +126,7 @@ pub fn load_str(path: &Path, text: &str) -> Result<Pipeline, LoadError> {
         cx.error(None, "the pipeline has no steps", Some("add a [[steps]] table".to_owned()));
     }
     if cx.diags.is_empty() {
-        Ok(Pipeline { path: path.to_owned(), text: text.to_owned(), connection, state_dir, steps })
+        Ok(Pipeline { path: path.to_owned(), text: cx.text, connection, state_dir, steps })
     } else {
         cx.diags.sort_by_key(|d| (d.line == 0, d.line, d.column));
         Err(LoadError::Invalid(Diagnostics(cx.diags)))
@@ -143,7 +145,7 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
                     let hint = "use https://crm.zoho.com (or .eu, .com.cn), or \"embedded\"";
                     let d = Diagnostic::at(
                         cx.file,
-                        cx.text,
+                        &cx.text,
                         Some(u.span()),
                         e.to_string(),
                         Some(hint.to_owned()),

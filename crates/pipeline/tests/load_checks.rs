@@ -47,3 +47,39 @@ fn a_secret_in_the_url_is_refused_at_its_place_and_never_repeated() {
         assert!(shown.contains("authtoken_env"), "says where the token goes: {shown}");
     }
 }
+
+/// A pipeline of `n` import steps, each with the body `step(i)`.
+fn many_steps(n: usize, step: impl Fn(usize) -> String) -> String {
+    (0..n).map(|i| format!("[[steps]]\nname = \"s{i}\"\n{}\n", step(i))).collect()
+}
+
+#[test]
+fn thousands_of_problems_share_one_copy_of_the_file() {
+    let text = many_steps(2_000, |i| {
+        format!("import = \"Leeds\"\nsource = \"in/{i}.csv\"\n[steps.map]\n\"Last Name\" = \"last\"")
+    });
+    let d = problems(Path::new("big.toml"), &text);
+    assert_eq!(d.len(), 2_000, "one unknown module per step");
+    let first = d[0].text.as_ref().expect("the file's text").inner();
+    assert_eq!(first.len(), text.len());
+    for x in &d {
+        let shared = x.text.as_ref().expect("the file's text").inner();
+        assert!(std::sync::Arc::ptr_eq(first, shared), "a copy of the file per problem");
+    }
+    assert_eq!(std::sync::Arc::strong_count(first), d.len(), "no other copy is kept alive");
+}
+
+#[test]
+fn problems_found_after_loading_share_the_pipelines_copy() {
+    let text = many_steps(2_000, |i| {
+        format!("import = \"Leads\"\nsource = \"in/{i}.csv\"\n[steps.map]\n\"Last Name\" = \"last\"")
+    });
+    let p = load_str(Path::new("big.toml"), &text).unwrap();
+    assert_eq!(p.steps.len(), 2_000);
+    let later: Vec<_> =
+        (0..2_000).map(|i| Diagnostic::at(&p.path, &p.text, Some(i..i + 1), "x", None)).collect();
+    for x in &later {
+        let shared = x.text.as_ref().expect("the file's text").inner();
+        assert!(std::sync::Arc::ptr_eq(&p.text, shared), "a copy of the file per problem");
+    }
+}
