@@ -103,9 +103,8 @@ impl Diagnostic {
             }
             None => (0, 0, None, 0),
         };
-        let named = span
-            .as_ref()
-            .map(|_| NamedSource::new(file.display().to_string(), source.shared()));
+        let named =
+            span.as_ref().map(|_| NamedSource::new(file.display().to_string(), source.shared()));
         Self {
             file: file.to_owned(),
             span,

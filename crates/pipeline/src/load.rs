@@ -13,6 +13,7 @@ use zcrm_protocol::{Edition, Module};
 use zcrm_readers::{CsvOptions, Encoding, SheetRef, SourceKind, SourceOptions, XlsxOptions};
 
 use crate::convert::map_spec;
+use crate::files::{self, Role, StepFile};
 use crate::model::ImportSpans;
 use crate::raw::{RawPipeline, RawStep};
 use crate::{
@@ -42,6 +43,8 @@ struct Ctx<'a> {
     text: Arc<str>,
     dir: PathBuf,
     diags: Vec<Diagnostic>,
+    /// The files the steps read and write, for [`files::check`].
+    files: Vec<StepFile>,
 }
 
 impl Ctx<'_> {
@@ -52,6 +55,10 @@ impl Ctx<'_> {
         hint: Option<String>,
     ) {
         self.diags.push(Diagnostic::at(self.file, &self.text, span, message, hint));
+    }
+
+    fn file(&mut self, step: &str, role: Role, path: &Path, span: Option<Range<usize>>) {
+        self.files.push(StepFile { step: step.to_owned(), role, path: path.to_owned(), span });
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -81,29 +88,31 @@ fn normalize(p: &Path) -> PathBuf {
     if out.is_empty() { PathBuf::from(".") } else { out.iter().collect() }
 }
 
-/// Reads and checks the pipeline file at `path`.
+/// Reads and checks the pipeline file at `path`, and the files it names: every source exists
+/// and is a regular file.
 pub fn load(path: &Path) -> Result<Pipeline, LoadError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
-    load_str(path, &text)
+    check(path, &text, true)
 }
 
-/// Checks pipeline `text` as if read from `path` (relative paths resolve against its folder).
+/// Checks pipeline `text` as if read from `path` (relative paths resolve against its folder),
+/// without looking at the files it names.
 pub fn load_str(path: &Path, text: &str) -> Result<Pipeline, LoadError> {
+    check(path, text, false)
+}
+
+/// [`load_str`], and with `on_disk` the checks of [`files::check`].
+fn check(path: &Path, text: &str, on_disk: bool) -> Result<Pipeline, LoadError> {
     let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-    let mut cx = Ctx { file: path, text: Arc::from(text), dir, diags: Vec::new() };
-    let raw: RawPipeline = match toml::from_str(text) {
-        Ok(r) => r,
-        Err(e) => {
-            let msg = e.message().to_owned();
-            let hint = msg
-                .contains("unknown field")
-                .then(|| "unknown keys are errors; see README.md for the pipeline keys".to_owned());
-            cx.error(e.span(), msg, hint);
-            return Err(LoadError::Invalid(Diagnostics(cx.diags)));
-        }
-    };
+    let mut cx =
+        Ctx { file: path, text: Arc::from(text), dir, diags: Vec::new(), files: Vec::new() };
+    let (raw, problems) = crate::raw::parse(text);
+    for (message, hint, span) in problems {
+        cx.error(span, message, hint);
+    }
+    let Some(raw) = raw else { return Err(LoadError::Invalid(Diagnostics(cx.diags))) };
     let connection = connection(&mut cx, &raw);
     let state_dir = match raw.state.as_ref().and_then(|s| s.dir.as_ref()) {
         Some(d) => cx.path(d.get_ref()),
@@ -120,6 +129,11 @@ pub fn load_str(path: &Path, text: &str) -> Result<Pipeline, LoadError> {
     for s in &raw.steps {
         if let Some(step) = step(&mut cx, s, &mut names, &import_names) {
             steps.push(step);
+        }
+    }
+    if on_disk {
+        for (message, hint, span) in files::check(&cx.files) {
+            cx.error(span, message, hint);
         }
     }
     if raw.steps.is_empty() {
@@ -365,6 +379,7 @@ fn import_step(
     let source = match &r.source {
         Some(s) => {
             let p = cx.path(s.get_ref());
+            cx.file(&name, Role::Source, &p, Some(s.span()));
             if SourceKind::of(&p).is_none() {
                 cx.error(
                     Some(s.span()),

@@ -56,7 +56,9 @@ fn many_steps(n: usize, step: impl Fn(usize) -> String) -> String {
 #[test]
 fn thousands_of_problems_share_one_copy_of_the_file() {
     let text = many_steps(2_000, |i| {
-        format!("import = \"Leeds\"\nsource = \"in/{i}.csv\"\n[steps.map]\n\"Last Name\" = \"last\"")
+        format!(
+            "import = \"Leeds\"\nsource = \"in/{i}.csv\"\n[steps.map]\n\"Last Name\" = \"last\""
+        )
     });
     let d = problems(Path::new("big.toml"), &text);
     assert_eq!(d.len(), 2_000, "one unknown module per step");
@@ -72,7 +74,9 @@ fn thousands_of_problems_share_one_copy_of_the_file() {
 #[test]
 fn problems_found_after_loading_share_the_pipelines_copy() {
     let text = many_steps(2_000, |i| {
-        format!("import = \"Leads\"\nsource = \"in/{i}.csv\"\n[steps.map]\n\"Last Name\" = \"last\"")
+        format!(
+            "import = \"Leads\"\nsource = \"in/{i}.csv\"\n[steps.map]\n\"Last Name\" = \"last\""
+        )
     });
     let p = load_str(Path::new("big.toml"), &text).unwrap();
     assert_eq!(p.steps.len(), 2_000);
@@ -82,4 +86,111 @@ fn problems_found_after_loading_share_the_pipelines_copy() {
         let shared = x.text.as_ref().expect("the file's text").inner();
         assert!(std::sync::Arc::ptr_eq(&p.text, shared), "a copy of the file per problem");
     }
+}
+
+/// Writes `files` (path, contents) under a new temporary folder.
+fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (p, text) in files {
+        let p = dir.path().join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+/// The problems `load` finds in the pipeline `p.toml` of `dir`.
+fn load_problems(dir: &Path) -> Vec<Diagnostic> {
+    match load(&dir.join("p.toml")) {
+        Ok(_) => panic!("accepted"),
+        Err(LoadError::Invalid(d)) => d.0,
+        Err(e) => panic!("not a file problem: {e}"),
+    }
+}
+
+/// `(line, column)` of each problem, checking that its one-line form starts with
+/// `file:line:column: `.
+fn places(file: &Path, d: &[Diagnostic]) -> Vec<(usize, usize)> {
+    for x in d {
+        let at = format!("{}:{}:{}: ", file.display(), x.line, x.column);
+        assert!(x.line > 0 && x.to_string().starts_with(&at), "no place: {x}");
+    }
+    d.iter().map(|x| (x.line, x.column)).collect()
+}
+
+#[test]
+fn every_problem_of_a_file_is_reported_at_once() {
+    let text = r#"[connection]
+url = "embedded"
+edition = "enterprize"
+licences = 3
+[state]
+folder = ".zcrm"
+[[steps]]
+name = "leads"
+import = "Leads"
+source = "in/missing.csv"
+mode = "upsrt"
+rejekts = "out/r.csv"
+[steps.map]
+"Last Name" = { colum = "last" }
+"Company" = 3
+"#;
+    let dir = folder(&[("p.toml", text)]);
+    let d = load_problems(dir.path());
+    let file = dir.path().join("p.toml");
+    assert_eq!(
+        places(&file, &d),
+        [(3, 11), (4, 1), (6, 1), (10, 10), (11, 8), (12, 1), (14, 15), (15, 13)],
+        "{}",
+        Diagnostics(d.clone())
+    );
+    let all = Diagnostics(d).to_string();
+    for words in [
+        "edition",
+        "unknown field `licences`",
+        "did you mean `licenses`?",
+        "unknown field `folder`",
+        "in/missing.csv",
+        "unknown mode \"upsrt\"",
+        "unknown field `rejekts`",
+        "did you mean `rejects`?",
+        "unknown key `colum`",
+        "`Company` must map to a column name or a table",
+        "8 problems in the pipeline",
+    ] {
+        assert!(all.contains(words), "{words:?} missing from:\n{all}");
+    }
+}
+
+#[test]
+fn values_of_the_wrong_type_do_not_hide_other_problems_either() {
+    let text = r#"[connection]
+licenses = "two"
+write_batch = 1.5
+[[steps]]
+name = "a"
+import = "Leads"
+source = "a.csv"
+colour = "blue"
+header_row = "1"
+[steps.map]
+"Last Name" = "last"
+[[steps]]
+name = "b"
+export = "Leeds"
+to = "b.csv"
+shape = "round"
+"#;
+    let d = problems(Path::new("p.toml"), text);
+    assert_eq!(
+        places(Path::new("p.toml"), &d),
+        [(2, 12), (3, 15), (8, 1), (9, 14), (14, 10), (16, 1)],
+        "{}",
+        Diagnostics(d.clone())
+    );
+    let all = Diagnostics(d).to_string();
+    assert!(all.contains("`licenses` must be an integer, not a string"), "{all}");
+    assert!(all.contains("`write_batch` must be an integer, not a float"), "{all}");
+    assert!(all.contains("unknown module \"Leeds\""), "{all}");
 }
