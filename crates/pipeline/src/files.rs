@@ -1,5 +1,6 @@
 //! The files a pipeline reads and writes, checked before anything is read or sent: every
-//! source exists and is a regular file.
+//! source exists and is a regular file (a FIFO, a folder or a device is refused: reading one
+//! would block, fail or never end).
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -32,15 +33,47 @@ pub(crate) type Problem = (String, Option<String>, Option<Range<usize>>);
 pub(crate) fn check(files: &[StepFile]) -> Vec<Problem> {
     let mut out = Vec::new();
     for f in files.iter().filter(|f| f.role == Role::Source) {
-        if let Err(e) = std::fs::metadata(&f.path) {
-            let message = if e.kind() == std::io::ErrorKind::NotFound {
-                format!("step {:?}: the source {} does not exist", f.step, f.path.display())
-            } else {
-                format!("step {:?}: the source {} cannot be read: {e}", f.step, f.path.display())
-            };
-            let hint = "relative paths are relative to the pipeline file's folder".to_owned();
-            out.push((message, Some(hint), f.span.clone()));
-        }
+        // `metadata` follows symbolic links and never opens the file (a FIFO would block).
+        let (message, hint) = match std::fs::metadata(&f.path) {
+            Ok(m) if m.is_file() => continue,
+            Ok(m) => (
+                format!(
+                    "step {:?}: the source {} is {}, not a regular file",
+                    f.step,
+                    f.path.display(),
+                    kind(&m.file_type())
+                ),
+                "a source is read twice (validate, then run) and must stay the same file: copy \
+                 the data to a regular file first",
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+                format!("step {:?}: the source {} does not exist", f.step, f.path.display()),
+                "relative paths are relative to the pipeline file's folder",
+            ),
+            Err(e) => (
+                format!("step {:?}: the source {} cannot be read: {e}", f.step, f.path.display()),
+                "relative paths are relative to the pipeline file's folder",
+            ),
+        };
+        out.push((message, Some(hint.to_owned()), f.span.clone()));
     }
     out
+}
+
+/// What a file that is not a regular file is, in words.
+fn kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() { "a folder" } else { "a special file" }
 }

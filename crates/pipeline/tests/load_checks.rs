@@ -194,3 +194,35 @@ shape = "round"
     assert!(all.contains("`write_batch` must be an integer, not a float"), "{all}");
     assert!(all.contains("unknown module \"Leeds\""), "{all}");
 }
+
+/// A pipeline with one import step reading `source`.
+fn import_of(source: &str, extra: &str) -> String {
+    format!(
+        "[[steps]]\nname = \"leads\"\nimport = \"Leads\"\nsource = \"{source}\"\n{extra}[steps.map]\n\"Last Name\" = \"last\"\n"
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn sources_that_are_not_regular_files_are_refused_at_their_place() {
+    let dir = folder(&[("in/ok.csv", "last\nDoe\n")]);
+    let ok = dir.path().join("in/ok.csv");
+    let fifo = dir.path().join("in/fifo.csv");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success(), "mkfifo");
+    std::fs::create_dir(dir.path().join("in/folder.csv")).unwrap();
+    std::os::unix::fs::symlink("/dev/null", dir.path().join("in/device.csv")).unwrap();
+    for (source, what) in
+        [("in/fifo.csv", "a FIFO"), ("in/folder.csv", "a folder"), ("in/device.csv", "a device")]
+    {
+        std::fs::write(dir.path().join("p.toml"), import_of(source, "")).unwrap();
+        let d = load_problems(dir.path());
+        assert_eq!(places(&dir.path().join("p.toml"), &d), [(4, 10)], "at the source's value");
+        assert!(d[0].message.contains(what), "{what}: {}", d[0]);
+        assert!(d[0].message.contains("not a regular file"), "{}", d[0]);
+    }
+    // The same check follows a symbolic link to a regular file.
+    std::os::unix::fs::symlink(&ok, dir.path().join("in/link.csv")).unwrap();
+    std::fs::write(dir.path().join("p.toml"), import_of("in/link.csv", "")).unwrap();
+    assert!(load(&dir.path().join("p.toml")).is_ok());
+}
