@@ -45,6 +45,8 @@ struct Ctx<'a> {
     diags: Vec<Diagnostic>,
     /// The files the steps read and write, for [`files::check`].
     files: Vec<StepFile>,
+    /// Whether the checks look at the file system.
+    on_disk: bool,
 }
 
 impl Ctx<'_> {
@@ -57,8 +59,23 @@ impl Ctx<'_> {
         self.diags.push(Diagnostic::at(self.file, &self.text, span, message, hint));
     }
 
-    fn file(&mut self, step: &str, role: Role, path: &Path, span: Option<Range<usize>>) {
-        self.files.push(StepFile { step: step.to_owned(), role, path: path.to_owned(), span });
+    /// Notes a file the pipeline reads or writes, for [`files::check`]; `at` is where the
+    /// pipeline names it (`None` for a default path) and `step` the step's name and its place.
+    fn file(
+        &mut self,
+        step: (&str, Option<Range<usize>>),
+        role: Role,
+        path: &Path,
+        at: Option<Range<usize>>,
+    ) {
+        let (name, fallback) = step;
+        self.files.push(StepFile {
+            step: name.to_owned(),
+            role,
+            path: path.to_owned(),
+            span: at,
+            fallback,
+        });
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -106,8 +123,15 @@ pub fn load_str(path: &Path, text: &str) -> Result<Pipeline, LoadError> {
 fn check(path: &Path, text: &str, on_disk: bool) -> Result<Pipeline, LoadError> {
     let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-    let mut cx =
-        Ctx { file: path, text: Arc::from(text), dir, diags: Vec::new(), files: Vec::new() };
+    let mut cx = Ctx {
+        file: path,
+        text: Arc::from(text),
+        dir,
+        diags: Vec::new(),
+        files: Vec::new(),
+        on_disk,
+    };
+    cx.file(("", None), Role::Pipeline, &normalize(path), None);
     let (raw, problems) = crate::raw::parse(text);
     for (message, hint, span) in problems {
         cx.error(span, message, hint);
@@ -131,10 +155,8 @@ fn check(path: &Path, text: &str, on_disk: bool) -> Result<Pipeline, LoadError> 
             steps.push(step);
         }
     }
-    if on_disk {
-        for (message, hint, span) in files::check(&cx.files) {
-            cx.error(span, message, hint);
-        }
+    for (message, hint, span) in files::check(&cx.files, on_disk) {
+        cx.error(span, message, hint);
     }
     if raw.steps.is_empty() {
         cx.error(None, "the pipeline has no steps", Some("add a [[steps]] table".to_owned()));
@@ -367,6 +389,7 @@ fn import_step(
     imports: &[String],
 ) -> Option<ImportStep> {
     let module = module(cx, m);
+    let name_span = r.name.as_ref().map(Spanned::span);
     not_for(
         cx,
         "import",
@@ -379,7 +402,7 @@ fn import_step(
     let source = match &r.source {
         Some(s) => {
             let p = cx.path(s.get_ref());
-            cx.file(&name, Role::Source, &p, Some(s.span()));
+            cx.file((&name, name_span.clone()), Role::Source, &p, Some(s.span()));
             if SourceKind::of(&p).is_none() {
                 cx.error(
                     Some(s.span()),
@@ -504,6 +527,9 @@ fn import_step(
         },
         |p| cx.path(p.get_ref()),
     );
+    let at = |k: &Option<Spanned<String>>| k.as_ref().map(Spanned::span);
+    cx.file((&name, name_span.clone()), Role::Rejects, &rejects, at(&r.rejects));
+    cx.file((&name, name_span), Role::Success, &success, at(&r.success));
     let map = match &r.map {
         Some(m) => {
             let (spec, errors) = map_spec(m.get_ref());
@@ -621,10 +647,28 @@ fn export_step(
             ExportColumns::All
         }
     };
+    let dest = cx.path(to.get_ref());
+    let written = to.get_ref().trim_end();
+    let folder = written.ends_with('/')
+        || dest.extension().is_none()
+        || (cx.on_disk && std::fs::metadata(&dest).is_ok_and(|m| m.is_dir()));
+    let step = (name.as_str(), r.name.as_ref().map(Spanned::span));
+    if folder {
+        // Parts go into the folder, lists of deleted records into `<folder>.deleted/`.
+        let mut deleted = dest.clone().into_os_string();
+        deleted.push(".deleted");
+        cx.file(step.clone(), Role::ExportFolder, &dest, Some(to.span()));
+        cx.file(step, Role::ExportFolder, Path::new(&deleted), Some(to.span()));
+    } else {
+        let stem = dest.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let deleted = dest.with_file_name(format!("{stem}.deleted.csv"));
+        cx.file(step.clone(), Role::ExportFile, &dest, Some(to.span()));
+        cx.file(step, Role::DeletedFile, &deleted, Some(to.span()));
+    }
     Some(ExportStep {
         name,
         module: module?,
-        to: cx.path(to.get_ref()),
+        to: dest,
         columns,
         since: r.since.as_ref().map(|s| s.get_ref().clone()),
     })

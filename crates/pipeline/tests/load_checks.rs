@@ -226,3 +226,79 @@ fn sources_that_are_not_regular_files_are_refused_at_their_place() {
     std::fs::write(dir.path().join("p.toml"), import_of("in/link.csv", "")).unwrap();
     assert!(load(&dir.path().join("p.toml")).is_ok());
 }
+
+/// The one problem `load` finds in `p.toml` of `dir` written as `text`: its place and message.
+fn the_problem(dir: &Path, text: &str) -> ((usize, usize), String) {
+    std::fs::write(dir.join("p.toml"), text).unwrap();
+    let d = load_problems(dir);
+    let at = places(&dir.join("p.toml"), &d);
+    assert_eq!(d.len(), 1, "{}", Diagnostics(d.clone()));
+    (at[0], d[0].message.clone())
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_an_input_is_refused_however_it_is_spelt() {
+    let source = "last\nDoe\n";
+    let dir = folder(&[("in/leads.csv", source), ("in/other.csv", source)]);
+    let d = dir.path();
+    std::fs::create_dir(d.join("out")).unwrap();
+    std::os::unix::fs::symlink("../in/leads.csv", d.join("out/link.csv")).unwrap();
+    std::os::unix::fs::symlink("in", d.join("alias")).unwrap();
+    std::fs::hard_link(d.join("in/leads.csv"), d.join("out/hard.csv")).unwrap();
+    for rejects in [
+        "in/leads.csv",
+        "./in/../in/leads.csv",
+        d.join("in/leads.csv").to_str().unwrap(),
+        "out/link.csv",
+        "alias/leads.csv",
+        "out/hard.csv",
+    ] {
+        let text = import_of("in/leads.csv", &format!("rejects = \"{rejects}\"\n"));
+        let (at, message) = the_problem(d, &text);
+        assert_eq!(at, (5, 11), "{rejects}: at the value of `rejects`");
+        assert!(message.contains("reject file") && message.contains("source"), "{message}");
+        // The success file, named or by default next to the reject file, too.
+        let text = import_of("in/leads.csv", &format!("success = \"{rejects}\"\n"));
+        assert_eq!(the_problem(d, &text).0, (5, 11), "{rejects}: at the value of `success`");
+    }
+    let text = import_of("in/leads.csv", "rejects = \"in/leads.rejects.csv\"\n")
+        .replace("in/leads.csv", "in/leads.success.csv");
+    std::fs::write(d.join("in/leads.success.csv"), source).unwrap();
+    let (at, message) = the_problem(d, &text);
+    assert_eq!(at, (4, 10), "a default path has no place of its own: the source's");
+    assert!(message.contains("success file"), "{message}");
+    // Nothing was read or written: the sources are intact.
+    assert_eq!(std::fs::read_to_string(d.join("in/leads.csv")).unwrap(), source);
+}
+
+#[test]
+fn outputs_must_not_overwrite_other_steps_files_or_the_pipeline() {
+    let dir = folder(&[("in/a.csv", "last\nDoe\n"), ("in/b.csv", "last\nRoe\n")]);
+    let d = dir.path();
+    let a = import_of("in/a.csv", "rejects = \"out/a.csv\"\n");
+    let b = import_of("in/b.csv", "success = \"out/a.csv\"\n").replace("\"leads\"", "\"b\"");
+    // Another step's source, another step's output, the pipeline file itself.
+    let onto_b = import_of("in/a.csv", "rejects = \"in/b.csv\"\n");
+    let (at, m) = the_problem(d, &format!("{onto_b}{b}"));
+    assert_eq!(at, (5, 11), "{m}");
+    assert!(m.contains("the source of step \"b\""), "{m}");
+    let (at, m) = the_problem(d, &format!("{a}{b}"));
+    assert_eq!(at, (12, 11), "{m}");
+    assert!(m.contains("the reject file of step \"leads\""), "{m}");
+    let (at, m) = the_problem(d, &import_of("in/a.csv", "rejects = \"p.toml\"\n"));
+    assert_eq!(at, (5, 11), "{m}");
+    assert!(m.contains("pipeline file"), "{m}");
+    // An export's file, or a folder the export writes parts into that holds a source.
+    let export = |to: &str| format!("[[steps]]\nname = \"e\"\nexport = \"Leads\"\nto = \"{to}\"\n");
+    let (at, m) = the_problem(d, &format!("{a}{}", export("in/a.csv")));
+    assert_eq!(at, (11, 6), "{m}");
+    assert!(m.contains("the source of step \"leads\""), "{m}");
+    let (at, m) = the_problem(d, &format!("{a}{}", export("in/")));
+    assert_eq!(at, (11, 6), "{m}");
+    assert!(m.contains("in/a.csv"), "{m}");
+    // Without the file system (load_str), the same spelling is still caught.
+    let text = import_of("in/a.csv", "rejects = \"in/a.csv\"\n");
+    let d = problems(&d.join("p.toml"), &text);
+    assert_eq!(places(&dir.path().join("p.toml"), &d), [(5, 11)]);
+}
