@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use zcrm_client::{Client, Ledger};
+use zcrm_client::{Client, Endpoint, Ledger};
 use zcrm_emulator::EmulatorHandle;
 use zcrm_pipeline::{ConnectError, ConnectionSpec};
 use zcrm_protocol::Edition;
@@ -50,6 +50,10 @@ impl Settings {
             bail!("ZCRM_BUDGET_SHARE must be in (0, 1], not {share}");
         }
         let url = env("ZCRM_URL").filter(|u| !u.eq_ignore_ascii_case("embedded"));
+        // Checked here so the message names the variable; it never repeats a secret in the URL.
+        if let Some(u) = &url {
+            Endpoint::parse(u).map_err(anyhow::Error::from).context("ZCRM_URL")?;
+        }
         Ok(Self {
             url,
             share,

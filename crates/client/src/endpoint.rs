@@ -58,14 +58,38 @@ fn is_loopback(host: &str) -> bool {
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Where the token belongs, for the messages that refuse one in the URL.
+const TOKEN_HOME: &str = "the authtoken goes in the environment variable named by the pipeline's \
+`authtoken_env` (ZCRM_AUTHTOKEN unless it says otherwise), never in the URL";
+
+/// Refuses `@` (credentials), `?` (a query string) and `#` (a fragment) anywhere in a base URL,
+/// without repeating any of the URL: what follows them is likely a secret, and where the
+/// authority ends is ambiguous once they appear.
+fn secret_free(url: &str) -> Result<(), ClientError> {
+    let what = if url.contains('@') {
+        "carries credentials (`user:password@`); the API takes none"
+    } else if url.contains('?') {
+        "has a query string (`?...`); a base URL is https://host[/path] only"
+    } else if url.contains('#') {
+        "has a fragment (`#...`); a base URL is https://host[/path] only"
+    } else {
+        return Ok(());
+    };
+    Err(ClientError::Config(format!("the URL {what}: {TOKEN_HOME} (the URL is not repeated here)")))
+}
+
 impl Endpoint {
     /// Checks `url` against the HTTPS policy: the token travels only over HTTPS, except to
     /// loopback addresses (the emulator). Anything else is refused before a byte is sent.
+    /// A base URL is `scheme://host[:port][/path]`: credentials (`user:password@`), a query
+    /// string or a fragment are refused, and the message never repeats them (they are where
+    /// people paste tokens).
     pub fn parse(url: &str) -> Result<Self, ClientError> {
         let url = url.trim().trim_end_matches('/');
         if let Some(dc) = DataCentre::parse(url) {
             return Self::parse(dc.base_url());
         }
+        secret_free(url)?;
         let (scheme, rest) = url.split_once("://").ok_or_else(|| {
             ClientError::Config(format!("{url:?} is not a URL (expected https://host)"))
         })?;
@@ -102,5 +126,48 @@ impl Endpoint {
     /// Whether calls go over HTTPS.
     pub fn is_https(&self) -> bool {
         self.https
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn credentials_query_strings_and_fragments_are_refused_without_echoing_them() {
+        for url in [
+            "https://user:s3cr3tpw@crm.zoho.com",
+            "https://s3cr3tpw@crm.zoho.com/crm",
+            "http://user:s3cr3tpw@127.0.0.1:8080",
+            "https://crm.zoho.com?authtoken=s3cr3tpw",
+            "https://crm.zoho.com/?authtoken=s3cr3tpw",
+            "https://crm.zoho.com/crm/private?scope=x&authtoken=s3cr3tpw",
+            "https://crm.zoho.com#s3cr3tpw",
+            "https://crm.zoho.com/crm#authtoken=s3cr3tpw",
+            "crm.zoho.com?authtoken=s3cr3tpw",
+            "user:s3cr3tpw@crm.zoho.com",
+            "ftp://user:s3cr3tpw@crm.zoho.com",
+            "http://user:s3cr3tpw@example.com",
+        ] {
+            let err = Endpoint::parse(url).map(|e| e.base().to_owned());
+            let Err(err) = err else { panic!("{url} was accepted as {err:?}") };
+            let text = err.to_string();
+            assert!(!text.contains("s3cr3tpw"), "the secret is echoed: {text}");
+            assert!(!format!("{err:?}").contains("s3cr3tpw"), "the secret is echoed: {err:?}");
+            if !url.starts_with("ftp") && url.contains("://") {
+                assert!(
+                    text.contains("authtoken_env") && text.contains("ZCRM_AUTHTOKEN"),
+                    "says where the token belongs: {text}"
+                );
+            }
+        }
+        // What stays allowed: a path, a port, the data-centre names.
+        for url in
+            ["https://crm.zoho.com/crm", "https://crm.zoho.com:443/", "http://[::1]:9/api", "eu"]
+        {
+            assert!(Endpoint::parse(url).is_ok(), "{url}");
+        }
     }
 }

@@ -96,8 +96,8 @@ pub(crate) fn map_spec(raw: &RawMap) -> (MapSpec, Vec<EntryError>) {
             Value::Table(t) => table_spec(field, t),
             other => Err((
                 format!(
-                    "`{field}` must map to a column name or a table, not a {}",
-                    other.type_str()
+                    "`{field}` must map to a column name or a table, not {}",
+                    crate::raw::type_name(other.type_str())
                 ),
                 Some(format!("e.g. \"{field}\" = \"source column\"")),
             )),

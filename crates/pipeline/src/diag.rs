@@ -45,15 +45,53 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
     (line, before[start..].chars().count() + 1)
 }
 
+/// A pipeline file's text as a [`Diagnostic`] takes it: a `str` is copied once per problem, an
+/// `Arc<str>` (what [`crate::Pipeline::text`] holds) is shared, so thousands of problems of one
+/// file hold one copy of it.
+pub trait SourceText {
+    /// The text.
+    fn as_text(&self) -> &str;
+    /// The text as the diagnostic keeps it.
+    fn shared(&self) -> Arc<str>;
+}
+
+impl SourceText for str {
+    fn as_text(&self) -> &str {
+        self
+    }
+    fn shared(&self) -> Arc<str> {
+        Arc::from(self)
+    }
+}
+
+impl SourceText for String {
+    fn as_text(&self) -> &str {
+        self
+    }
+    fn shared(&self) -> Arc<str> {
+        Arc::from(self.as_str())
+    }
+}
+
+impl SourceText for Arc<str> {
+    fn as_text(&self) -> &str {
+        self
+    }
+    fn shared(&self) -> Arc<str> {
+        Arc::clone(self)
+    }
+}
+
 impl Diagnostic {
-    /// A problem at `span` of `text` (the file's contents).
+    /// A problem at `span` of `source` (the file's contents; pass an `Arc<str>` to share it).
     pub fn at(
         file: &std::path::Path,
-        text: &str,
+        source: &(impl SourceText + ?Sized),
         span: Option<Range<usize>>,
         message: impl Into<String>,
         hint: Option<String>,
     ) -> Self {
+        let text = source.as_text();
         let (line, column, snippet, width) = match &span {
             Some(s) => {
                 let (line, column) = line_col(text, s.start);
@@ -65,9 +103,8 @@ impl Diagnostic {
             }
             None => (0, 0, None, 0),
         };
-        let named = span
-            .as_ref()
-            .map(|_| NamedSource::new(file.display().to_string(), Arc::<str>::from(text)));
+        let named =
+            span.as_ref().map(|_| NamedSource::new(file.display().to_string(), source.shared()));
         Self {
             file: file.to_owned(),
             span,
@@ -79,6 +116,14 @@ impl Diagnostic {
             hint,
             text: named,
         }
+    }
+
+    /// The same problem without the file's text: the place (`file:line:column`) stays, the
+    /// line is not shown. For problems whose line holds a secret (a token pasted into a URL).
+    pub fn without_text(mut self) -> Self {
+        self.snippet = None;
+        self.text = None;
+        self
     }
 
     /// The labelled range: the span's first line (a span over a whole table would otherwise

@@ -1,19 +1,20 @@
-//! Pipeline files (DESIGN.md): read in two steps — [`raw`] is exactly what serde read (unknown
-//! keys are errors, values keep their byte spans), then [`load`] checks it into a typed
-//! [`Pipeline`], reporting every problem at once as [`Diagnostic`]s with file, line and
-//! column. Also: [`connect`] (a client for a [`ConnectionSpec`], or the embedded emulator) and
+//! Pipeline files (DESIGN.md): read in two steps — [`raw`] is what serde read (every unknown
+//! key and mistyped value reported and left out, values keep their byte spans), then [`load`]
+//! checks it into a typed [`Pipeline`] (and [`load`] the files it names), reporting every
+//! problem at once as [`Diagnostic`]s with file, line and column. Also: [`connect`] (a client for a [`ConnectionSpec`], or the embedded emulator) and
 //! [`validate`] (every source row of every import step read, mapped and checked locally).
 
 pub mod connect;
 mod convert;
 pub mod diag;
+mod files;
 mod load;
 pub mod model;
 pub mod raw;
 pub mod validate;
 
 pub use connect::{ConnectError, Connected, connect};
-pub use diag::{Diagnostic, Diagnostics};
+pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_str, unknown_module_hint};
 pub use model::{ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode, Pipeline, Step};
 pub use validate::{StepSummary, ValidateError, validate};

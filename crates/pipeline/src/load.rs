@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use toml::Spanned;
 use zcrm_mapping::{MapSpec, PicklistMode};
@@ -12,6 +13,7 @@ use zcrm_protocol::{Edition, Module};
 use zcrm_readers::{CsvOptions, Encoding, SheetRef, SourceKind, SourceOptions, XlsxOptions};
 
 use crate::convert::map_spec;
+use crate::files::{self, Role, StepFile};
 use crate::model::ImportSpans;
 use crate::raw::{RawPipeline, RawStep};
 use crate::{
@@ -37,9 +39,14 @@ pub enum LoadError {
 
 struct Ctx<'a> {
     file: &'a Path,
-    text: &'a str,
+    /// The file's text: every diagnostic shares this one copy.
+    text: Arc<str>,
     dir: PathBuf,
     diags: Vec<Diagnostic>,
+    /// The files the steps read and write, for [`files::check`].
+    files: Vec<StepFile>,
+    /// Whether the checks look at the file system.
+    on_disk: bool,
 }
 
 impl Ctx<'_> {
@@ -49,7 +56,26 @@ impl Ctx<'_> {
         message: impl Into<String>,
         hint: Option<String>,
     ) {
-        self.diags.push(Diagnostic::at(self.file, self.text, span, message, hint));
+        self.diags.push(Diagnostic::at(self.file, &self.text, span, message, hint));
+    }
+
+    /// Notes a file the pipeline reads or writes, for [`files::check`]; `at` is where the
+    /// pipeline names it (`None` for a default path) and `step` the step's name and its place.
+    fn file(
+        &mut self,
+        step: (&str, Option<Range<usize>>),
+        role: Role,
+        path: &Path,
+        at: Option<Range<usize>>,
+    ) {
+        let (name, fallback) = step;
+        self.files.push(StepFile {
+            step: name.to_owned(),
+            role,
+            path: path.to_owned(),
+            span: at,
+            fallback,
+        });
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -79,29 +105,38 @@ fn normalize(p: &Path) -> PathBuf {
     if out.is_empty() { PathBuf::from(".") } else { out.iter().collect() }
 }
 
-/// Reads and checks the pipeline file at `path`.
+/// Reads and checks the pipeline file at `path`, and the files it names: every source exists
+/// and is a regular file.
 pub fn load(path: &Path) -> Result<Pipeline, LoadError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
-    load_str(path, &text)
+    check(path, &text, true)
 }
 
-/// Checks pipeline `text` as if read from `path` (relative paths resolve against its folder).
+/// Checks pipeline `text` as if read from `path` (relative paths resolve against its folder),
+/// without looking at the files it names.
 pub fn load_str(path: &Path, text: &str) -> Result<Pipeline, LoadError> {
+    check(path, text, false)
+}
+
+/// [`load_str`], and with `on_disk` the checks of [`files::check`].
+fn check(path: &Path, text: &str, on_disk: bool) -> Result<Pipeline, LoadError> {
     let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
-    let mut cx = Ctx { file: path, text, dir, diags: Vec::new() };
-    let raw: RawPipeline = match toml::from_str(text) {
-        Ok(r) => r,
-        Err(e) => {
-            let msg = e.message().to_owned();
-            let hint = msg
-                .contains("unknown field")
-                .then(|| "unknown keys are errors; see README.md for the pipeline keys".to_owned());
-            cx.error(e.span(), msg, hint);
-            return Err(LoadError::Invalid(Diagnostics(cx.diags)));
-        }
+    let mut cx = Ctx {
+        file: path,
+        text: Arc::from(text),
+        dir,
+        diags: Vec::new(),
+        files: Vec::new(),
+        on_disk,
     };
+    cx.file(("", None), Role::Pipeline, &normalize(path), None);
+    let (raw, problems) = crate::raw::parse(text);
+    for (message, hint, span) in problems {
+        cx.error(span, message, hint);
+    }
+    let Some(raw) = raw else { return Err(LoadError::Invalid(Diagnostics(cx.diags))) };
     let connection = connection(&mut cx, &raw);
     let state_dir = match raw.state.as_ref().and_then(|s| s.dir.as_ref()) {
         Some(d) => cx.path(d.get_ref()),
@@ -120,11 +155,14 @@ pub fn load_str(path: &Path, text: &str) -> Result<Pipeline, LoadError> {
             steps.push(step);
         }
     }
+    for (message, hint, span) in files::check(&cx.files, on_disk) {
+        cx.error(span, message, hint);
+    }
     if raw.steps.is_empty() {
         cx.error(None, "the pipeline has no steps", Some("add a [[steps]] table".to_owned()));
     }
     if cx.diags.is_empty() {
-        Ok(Pipeline { path: path.to_owned(), text: text.to_owned(), connection, state_dir, steps })
+        Ok(Pipeline { path: path.to_owned(), text: cx.text, connection, state_dir, steps })
     } else {
         cx.diags.sort_by_key(|d| (d.line == 0, d.line, d.column));
         Err(LoadError::Invalid(Diagnostics(cx.diags)))
@@ -139,11 +177,19 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
         if !url.eq_ignore_ascii_case("embedded") {
             match zcrm_client::Endpoint::parse(url) {
                 Ok(_) => spec.url = Some(url.to_owned()),
-                Err(e) => cx.error(
-                    Some(u.span()),
-                    e.to_string(),
-                    Some("use https://crm.zoho.com (or .eu, .com.cn), or \"embedded\"".to_owned()),
-                ),
+                Err(e) => {
+                    let hint = "use https://crm.zoho.com (or .eu, .com.cn), or \"embedded\"";
+                    let d = Diagnostic::at(
+                        cx.file,
+                        &cx.text,
+                        Some(u.span()),
+                        e.to_string(),
+                        Some(hint.to_owned()),
+                    );
+                    // What follows `@`, `?` or `#` is likely a token: the line is not shown.
+                    let secret = url.contains(['@', '?', '#']);
+                    cx.diags.push(if secret { d.without_text() } else { d });
+                }
             }
         }
     }
@@ -343,6 +389,7 @@ fn import_step(
     imports: &[String],
 ) -> Option<ImportStep> {
     let module = module(cx, m);
+    let name_span = r.name.as_ref().map(Spanned::span);
     not_for(
         cx,
         "import",
@@ -355,6 +402,7 @@ fn import_step(
     let source = match &r.source {
         Some(s) => {
             let p = cx.path(s.get_ref());
+            cx.file((&name, name_span.clone()), Role::Source, &p, Some(s.span()));
             if SourceKind::of(&p).is_none() {
                 cx.error(
                     Some(s.span()),
@@ -479,6 +527,9 @@ fn import_step(
         },
         |p| cx.path(p.get_ref()),
     );
+    let at = |k: &Option<Spanned<String>>| k.as_ref().map(Spanned::span);
+    cx.file((&name, name_span.clone()), Role::Rejects, &rejects, at(&r.rejects));
+    cx.file((&name, name_span), Role::Success, &success, at(&r.success));
     let map = match &r.map {
         Some(m) => {
             let (spec, errors) = map_spec(m.get_ref());
@@ -596,10 +647,28 @@ fn export_step(
             ExportColumns::All
         }
     };
+    let dest = cx.path(to.get_ref());
+    let written = to.get_ref().trim_end();
+    let folder = written.ends_with('/')
+        || dest.extension().is_none()
+        || (cx.on_disk && std::fs::metadata(&dest).is_ok_and(|m| m.is_dir()));
+    let step = (name.as_str(), r.name.as_ref().map(Spanned::span));
+    if folder {
+        // Parts go into the folder, lists of deleted records into `<folder>.deleted/`.
+        let mut deleted = dest.clone().into_os_string();
+        deleted.push(".deleted");
+        cx.file(step.clone(), Role::ExportFolder, &dest, Some(to.span()));
+        cx.file(step, Role::ExportFolder, Path::new(&deleted), Some(to.span()));
+    } else {
+        let stem = dest.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let deleted = dest.with_file_name(format!("{stem}.deleted.csv"));
+        cx.file(step.clone(), Role::ExportFile, &dest, Some(to.span()));
+        cx.file(step, Role::DeletedFile, &deleted, Some(to.span()));
+    }
     Some(ExportStep {
         name,
         module: module?,
-        to: cx.path(to.get_ref()),
+        to: dest,
         columns,
         since: r.since.as_ref().map(|s| s.get_ref().clone()),
     })

@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use zcrm_mapping::{MapSpec, PicklistMode};
 use zcrm_protocol::Edition;
@@ -166,8 +167,8 @@ impl Step {
 pub struct Pipeline {
     /// The file.
     pub path: PathBuf,
-    /// The file's text (diagnostics found later point into it).
-    pub text: String,
+    /// The file's text (diagnostics found later point into it and share it).
+    pub text: Arc<str>,
     /// `[connection]`.
     pub connection: ConnectionSpec,
     /// `[state] dir`.

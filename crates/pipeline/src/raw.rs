@@ -1,8 +1,14 @@
-//! The pipeline file exactly as serde reads it: unknown keys are errors, and values that later
-//! checks refer to keep their byte span (`toml::Spanned`).
+//! The pipeline file as serde reads it, values keeping their byte span (`toml::Spanned`) for
+//! later checks. [`parse`] first walks the parsed document against the keys each table may
+//! hold ([`schema`]), reporting every unknown key and every value of the wrong type (and
+//! leaving them out), so that serde, which stops at its first error, only ever sees a document
+//! it accepts and the checks that follow still run.
+
+use std::ops::Range;
 
 use serde::Deserialize;
 use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -119,5 +125,220 @@ impl<'de> Deserialize<'de> for RawMap {
             }
         }
         d.deserialize_map(V)
+    }
+}
+
+/// What a key's value must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string.
+    Str,
+    /// An integer.
+    Int,
+    /// Anything (checked later: `sheet`, `columns`, `budget_share`).
+    Any,
+    /// A table.
+    Table,
+    /// An array of tables (`[[steps]]`).
+    Tables,
+}
+
+impl Kind {
+    fn accepts(self, v: &DeValue<'_>) -> bool {
+        match self {
+            Self::Str => v.is_str(),
+            Self::Int => v.is_integer(),
+            Self::Any => true,
+            Self::Table => v.is_table(),
+            Self::Tables => v.is_array(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Str => "a string",
+            Self::Int => "an integer",
+            Self::Any => "a value",
+            Self::Table => "a table",
+            Self::Tables => "an array of tables ([[steps]])",
+        }
+    }
+}
+
+/// The keys each table of a pipeline file may hold, with the kind of their values (the same
+/// as the fields of [`RawPipeline`], [`RawConnection`], [`RawState`] and [`RawStep`]).
+pub mod schema {
+    use super::Kind::{self, Any, Int, Str, Table, Tables};
+
+    /// The top level.
+    pub const TOP: &[(&str, Kind)] = &[("connection", Table), ("state", Table), ("steps", Tables)];
+    /// `[connection]`.
+    pub const CONNECTION: &[(&str, Kind)] = &[
+        ("url", Str),
+        ("authtoken_env", Str),
+        ("edition", Str),
+        ("licenses", Int),
+        ("budget_share", Any),
+        ("timezone", Str),
+        ("daily_budget", Int),
+        ("write_batch", Int),
+        ("writes_in_flight", Int),
+    ];
+    /// `[state]`.
+    pub const STATE: &[(&str, Kind)] = &[("dir", Str)];
+    /// A `[[steps]]` table.
+    pub const STEP: &[(&str, Kind)] = &[
+        ("name", Str),
+        ("import", Str),
+        ("export", Str),
+        ("source", Str),
+        ("sheet", Any),
+        ("mode", Str),
+        ("match_on", Str),
+        ("key", Str),
+        ("rejects", Str),
+        ("success", Str),
+        ("picklist", Str),
+        ("map", Table),
+        ("delimiter", Str),
+        ("quote", Str),
+        ("encoding", Str),
+        ("header_row", Int),
+        ("to", Str),
+        ("columns", Any),
+        ("since", Str),
+    ];
+}
+
+/// A problem of the file's shape: message, hint, place.
+pub type Problem = (String, Option<String>, Option<Range<usize>>);
+
+/// Reports the keys of `table` that `keys` does not list or whose value is of the wrong kind,
+/// and removes them; then does the same inside the sub-tables `keys` describes.
+fn prune(table: &mut DeTable<'_>, keys: &[(&str, Kind)], what: &str, out: &mut Vec<Problem>) {
+    let mut drop = Vec::new();
+    for (k, v) in table.iter() {
+        let name = k.get_ref().as_ref();
+        match keys.iter().find(|(n, _)| *n == name) {
+            None => {
+                let known = keys.iter().map(|(n, _)| *n);
+                let hint = zcrm_mapping::did_you_mean(name, known).map_or_else(
+                    || {
+                        let all: Vec<_> = keys.iter().map(|(n, _)| *n).collect();
+                        format!("the keys of {what} are: {}", all.join(", "))
+                    },
+                    |s| format!("did you mean `{s}`?"),
+                );
+                out.push((format!("unknown field `{name}` in {what}"), Some(hint), Some(k.span())));
+                drop.push(name.to_owned());
+            }
+            Some((_, kind)) if !kind.accepts(v.get_ref()) => {
+                out.push((
+                    format!(
+                        "`{name}` must be {}, not {}",
+                        kind.name(),
+                        type_name(v.get_ref().type_str())
+                    ),
+                    None,
+                    Some(v.span()),
+                ));
+                drop.push(name.to_owned());
+            }
+            Some(_) => {}
+        }
+    }
+    for name in &drop {
+        table.remove(name.as_str());
+    }
+}
+
+/// [`prune`] over the whole document: the top level, `[connection]`, `[state]` and each step
+/// (a step that is not a table is a problem and left out).
+fn prune_document(doc: &mut DeTable<'_>, out: &mut Vec<Problem>) {
+    prune(doc, schema::TOP, "the pipeline", out);
+    for (name, keys, what) in
+        [("connection", schema::CONNECTION, "[connection]"), ("state", schema::STATE, "[state]")]
+    {
+        if let Some(v) = doc.get_mut(name)
+            && let DeValue::Table(t) = v.get_mut()
+        {
+            prune(t, keys, what, out);
+        }
+    }
+    if let Some(v) = doc.get_mut("steps")
+        && let DeValue::Array(a) = v.get_mut()
+    {
+        for mut s in std::mem::replace(a, DeArray::new()) {
+            match s.get_mut() {
+                DeValue::Table(t) => {
+                    prune(t, schema::STEP, "a step", out);
+                    a.push(s);
+                }
+                other => out.push((
+                    format!(
+                        "each step must be a table ([[steps]]), not {}",
+                        type_name(other.type_str())
+                    ),
+                    None,
+                    Some(s.span()),
+                )),
+            }
+        }
+    }
+}
+
+/// `a string`, `an integer`, ...: TOML's name of a type (`type_str`) with its article.
+pub(crate) fn type_name(t: &str) -> String {
+    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {t}")
+}
+
+/// Parses `text`: every unknown key and every value of the wrong type is a problem (left
+/// out of what serde reads), so all of them are reported together with the pipeline read from
+/// the rest. `None` when the text is not TOML (the one syntax error is the problem).
+pub fn parse(text: &str) -> (Option<RawPipeline>, Vec<Problem>) {
+    let mut doc = match DeTable::parse(text) {
+        Ok(d) => d,
+        Err(e) => return (None, vec![(e.message().to_owned(), None, e.span())]),
+    };
+    let mut problems = Vec::new();
+    prune_document(doc.get_mut(), &mut problems);
+    match RawPipeline::deserialize(toml::de::Deserializer::from(doc)) {
+        Ok(raw) => (Some(raw), problems),
+        Err(e) => {
+            problems.push((e.message().to_owned(), None, e.span()));
+            (None, problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key of the schema is a field serde reads (the structs deny unknown fields).
+    #[test]
+    fn the_schema_names_the_fields_of_the_structs() {
+        let value = |k: Kind| match k {
+            Kind::Str | Kind::Any => "\"x\"",
+            Kind::Int => "1",
+            Kind::Table | Kind::Tables => "",
+        };
+        let table = |keys: &[(&str, Kind)]| {
+            keys.iter()
+                .filter(|(_, k)| !matches!(k, Kind::Table | Kind::Tables))
+                .map(|(n, k)| format!("{n} = {}\n", value(*k)))
+                .collect::<String>()
+        };
+        let text = format!(
+            "[connection]\n{}[state]\n{}[[steps]]\n{}[steps.map]\n\"A\" = \"b\"\n",
+            table(schema::CONNECTION),
+            table(schema::STATE),
+            table(schema::STEP)
+        );
+        let (raw, problems) = parse(&text);
+        assert!(problems.is_empty(), "{problems:?}");
+        let raw = raw.map(|r| r.steps.len());
+        assert_eq!(raw, Some(1));
     }
 }

@@ -158,7 +158,12 @@ fn check(text: &str) -> Result<(), TestCaseError> {
             );
             prop_assert!(d.line >= 1 && d.column >= 1);
             let line = text.lines().nth(d.line - 1);
-            prop_assert_eq!(d.snippet.as_deref(), line, "the snippet is the problem's line");
+            // The line is left out only where it may hold a secret (a token in a URL).
+            if d.snippet.is_some() || d.text.is_some() {
+                prop_assert_eq!(d.snippet.as_deref(), line, "the snippet is the problem's line");
+            } else {
+                prop_assert!(line.is_some_and(|l| l.contains(['@', '?', '#'])), "{d:?}");
+            }
         } else {
             prop_assert_eq!((d.line, d.column), (0, 0));
         }
