@@ -1,6 +1,6 @@
 //! The connection of commands that take no pipeline file: `ZCRM_URL`, `ZCRM_AUTHTOKEN`,
 //! `ZCRM_EDITION`, `ZCRM_LICENSES` (DESIGN.md), plus `ZCRM_DAILY_BUDGET`, `ZCRM_BUDGET_SHARE`,
-//! `ZCRM_TIMEZONE` and `ZCRM_STATE_DIR`. No URL (or `embedded`) starts the built-in emulator
+//! `ZCRM_TIMEZONE`, `ZCRM_ORG` and `ZCRM_STATE_DIR`. No URL (or `embedded`) starts the built-in emulator
 //! in-process, with its data in `.zcrm/emulator/`.
 
 use std::path::PathBuf;
@@ -25,6 +25,7 @@ pub struct Settings {
     edition: Edition,
     licenses: u32,
     daily_budget: Option<u32>,
+    org: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -64,6 +65,7 @@ impl Settings {
             edition,
             licenses,
             daily_budget,
+            org: env("ZCRM_ORG").map(|o| o.trim().to_owned()),
         })
     }
 
@@ -79,10 +81,11 @@ impl Settings {
             daily_budget: self.daily_budget,
             write_batch: zcrm_protocol::limits::DEFAULT_WRITE_ROWS,
             writes_in_flight: zcrm_pipeline::model::DEFAULT_WRITES_IN_FLIGHT,
+            org: self.org.clone(),
         }
     }
 
-    /// The org key of the ledger: the API host, or `embedded`.
+    /// The org key of the ledger and the metadata cache (see `ConnectionSpec::org`).
     pub fn org(&self) -> Result<String> {
         Ok(self.spec().org()?)
     }

@@ -24,9 +24,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about,
     after_long_help = "Connection (commands without a pipeline file): ZCRM_URL (https://crm.zoho.com, eu, cn, in, au, or \
 any URL; omitted or 'embedded' = the built-in emulator), ZCRM_AUTHTOKEN, ZCRM_EDITION (free|standard|professional|enterprise), \
-ZCRM_LICENSES, ZCRM_DAILY_BUDGET, ZCRM_BUDGET_SHARE, ZCRM_TIMEZONE, ZCRM_STATE_DIR (default .zcrm/state).\n\n\
-Exit codes: 0 done; 1 finished but some rows rejected; 2 usage or pipeline-file error; 3 the CRM or the network failed \
-after retries; 75 stopped because today's budget is spent (rerun resumes)."
+ZCRM_LICENSES, ZCRM_DAILY_BUDGET, ZCRM_BUDGET_SHARE, ZCRM_TIMEZONE, ZCRM_ORG, ZCRM_STATE_DIR (default .zcrm/state).\n\n\
+Exit codes: 0 done; 1 finished but some rows rejected; 2 usage or pipeline-file error (nothing sent); 3 the CRM or the \
+network failed after retries, or anything failed after a write was sent; 4 another run of the pipeline is in progress; \
+75 stopped because today's budget is spent (rerun resumes)."
 )]
 struct Cli {
     /// Log lines on stderr as plain text or as JSON objects (for machines).
@@ -80,8 +81,9 @@ zcrm export Leads --to out/leads/ --since last-run     # a new part-NNNN.parquet
     /// Run a pipeline's steps in order; a rerun resumes where the last run stopped.
     #[command(after_long_help = "Examples:\n  zcrm run pipelines/quickstart.toml\n  \
 zcrm run migration.toml --step accounts --step contacts\n  zcrm run migration.toml --dry-run\n  \
-zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some rows rejected; 2 pipeline error; \
-3 CRM or network failure; 75 today's budget share is spent (rerun resumes).")]
+zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some rows rejected; 2 pipeline error (nothing sent); \
+3 CRM or network failure, or any failure after a write was sent; 4 another run of this pipeline is in progress; \
+75 today's budget share is spent (rerun resumes).")]
     Run(cmd::run::RunArgs),
     /// Show the calls, payloads and days each step needs; sends no write call.
     #[command(after_long_help = "Examples:\n  zcrm plan migration.toml")]

@@ -10,4 +10,5 @@ mod exit_codes;
 mod export_cli;
 mod harness;
 mod import_run;
+mod org_state;
 mod validate_cli;

@@ -23,18 +23,35 @@ pub fn run(module: &str, json: bool, refresh: bool) -> Result<String> {
             "module": cached.fields.module,
             "fetched_at": cached.fetched_at.to_string(),
             "from_cache": cached.from_cache,
+            "org": settings.org()?,
             "sections": cached.fields.sections,
         });
         return Ok(serde_json::to_string_pretty(&doc)?);
     }
-    let source = if cached.from_cache { "cached" } else { "fetched" };
+    let org = settings.org()?;
+    let source = if cached.from_cache {
+        format!("from the cache of org {org}, fetched {} ago at", age(cached.fetched_at))
+    } else {
+        format!("fetched now from org {org} at")
+    };
     Ok(format!(
-        "{}\n{} fields of {}, {source} at {}\n",
+        "{}\n{} fields of {}, {source} {} (--refresh fetches again)\n",
         table(&cached.fields),
         cached.fields.fields().count(),
         cached.fields.module,
         cached.fetched_at
     ))
+}
+
+/// How long ago `t` was, roughly (`3 h`, `12 min`, `40 s`, `2 days`).
+fn age(t: jiff::Timestamp) -> String {
+    let secs = jiff::Timestamp::now().duration_since(t).as_secs().max(0);
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7_200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3_600),
+        s => format!("{} days", s / 86_400),
+    }
 }
 
 /// The fields as an aligned text table.

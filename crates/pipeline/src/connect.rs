@@ -42,11 +42,17 @@ impl std::fmt::Debug for Connected {
 }
 
 impl ConnectionSpec {
-    /// The org key of the ledger and the metadata cache: the API host, or `embedded`.
+    /// The org key of the budget ledger and the metadata cache: `embedded`; or the API host
+    /// with the `org` name the connection gives (`crm.zoho.eu/acme`); or the host with a
+    /// one-way fingerprint of the token (`crm.zoho.eu~3f9c0a1b2c4d`), so two orgs on one data
+    /// centre never share a budget or metadata, and a wrong token misses the cache instead of
+    /// hiding behind it. The token itself is never part of the key.
     pub fn org(&self) -> Result<String, ClientError> {
-        Ok(match &self.url {
-            None => "embedded".to_owned(),
-            Some(u) => Endpoint::parse(u)?.host().to_owned(),
+        let Some(u) = &self.url else { return Ok("embedded".to_owned()) };
+        let host = Endpoint::parse(u)?.host().to_owned();
+        Ok(match &self.org {
+            Some(name) => format!("{host}/{name}"),
+            None => format!("{host}~{}", AuthToken::from_env(&self.authtoken_env)?.fingerprint()),
         })
     }
 

@@ -201,6 +201,18 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
             spec.authtoken_env = name.clone();
         }
     }
+    if let Some(o) = &c.org {
+        let name = o.get_ref().trim();
+        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+            cx.error(
+                Some(o.span()),
+                format!("org {name:?} is not a usable name"),
+                Some("org names the organisation (1 to 64 printable characters), e.g. \"acme-production\"".to_owned()),
+            );
+        } else {
+            spec.org = Some(name.to_owned());
+        }
+    }
     if let Some(e) = &c.edition {
         match Edition::from_str(e.get_ref()) {
             Ok(ed) => spec.edition = ed,

@@ -29,6 +29,9 @@ pub struct ConnectionSpec {
     pub write_batch: u32,
     /// Write calls kept in flight at once (1..=8).
     pub writes_in_flight: u32,
+    /// A name for the org (`org = "..."`): with the host, it keys the budget ledger and the
+    /// metadata cache instead of a fingerprint of the token.
+    pub org: Option<String>,
 }
 
 /// Write calls a step keeps in flight unless the pipeline says otherwise: enough to keep the
@@ -47,6 +50,7 @@ impl Default for ConnectionSpec {
             daily_budget: None,
             write_batch: zcrm_protocol::limits::DEFAULT_WRITE_ROWS,
             writes_in_flight: DEFAULT_WRITES_IN_FLIGHT,
+            org: None,
         }
     }
 }

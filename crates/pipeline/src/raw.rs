@@ -45,6 +45,8 @@ pub struct RawConnection {
     pub write_batch: Option<Spanned<i64>>,
     /// `writes_in_flight`.
     pub writes_in_flight: Option<Spanned<i64>>,
+    /// `org`: a name for the org, keying the budget ledger and the metadata cache.
+    pub org: Option<Spanned<String>>,
 }
 
 /// `[state]`.
@@ -183,6 +185,7 @@ pub mod schema {
         ("daily_budget", Int),
         ("write_batch", Int),
         ("writes_in_flight", Int),
+        ("org", Str),
     ];
     /// `[state]`.
     pub const STATE: &[(&str, Kind)] = &[("dir", Str)];
