@@ -25,9 +25,9 @@ fn fields_on_the_embedded_emulator_are_cached() {
     let table = w.expect(&["fields", "Leads"], 0);
     assert!(table.contains("Last Name"), "{table}");
     assert!(table.contains("Pick List") && table.contains("Cold Call"), "{table}");
-    assert!(table.contains("fetched at"), "{table}");
+    assert!(table.contains("fetched now from org embedded at"), "{table}");
     let again = w.expect(&["fields", "Leads"], 0);
-    assert!(again.contains("cached at"), "{again}");
+    assert!(again.contains("from the cache of org embedded, fetched "), "{again}");
     let json: serde_json::Value =
         serde_json::from_str(&w.expect(&["fields", "Leads", "--json"], 0)).unwrap();
     assert_eq!(json["module"], "Leads");

@@ -242,3 +242,46 @@ fn a_replaced_source_with_the_same_size_and_time_starts_the_step_over() {
     let status = w.expect(&["status", p.to_str().unwrap()], 0);
     assert!(status.contains("the same bytes"), "{status}");
 }
+
+#[test]
+fn file_problems_and_mapping_problems_are_reported_together() {
+    let w = Workdir::new();
+    std::fs::write(w.path().join("leads.csv"), "id,last,company\nL1,Ann,Acme\n").unwrap();
+    let text = r#"[connection]
+edition = "enterprize"
+licences = 3
+
+[[steps]]
+name = "accounts"
+import = "Accounts"
+source = "missing.csv"
+colour = "blue"
+[steps.map]
+"Account Name" = "name"
+
+[[steps]]
+name = "leads"
+import = "Leads"
+source = "leads.csv"
+[steps.map]
+"Last Nme" = "last"
+"Company" = "compny"
+"#;
+    std::fs::write(w.path().join("p.toml"), text).unwrap();
+    for cmd in ["validate", "run", "plan"] {
+        let err = expect(&w, &[cmd, "p.toml"], 2);
+        for (what, place) in [
+            ("enterprize", "p.toml:2:"),
+            ("licences", "p.toml:3:"),
+            ("missing.csv", "p.toml:8:"),
+            ("colour", "p.toml:9:"),
+            ("the required field `Last Name` of Leads is not mapped", "p.toml:17:"),
+            ("Last Nme", "p.toml:18:"),
+            ("compny", "p.toml:19:"),
+        ] {
+            assert!(err.contains(what), "{cmd}: {what} missing from:\n{err}");
+            assert!(err.contains(place), "{cmd}: {place} missing from:\n{err}");
+        }
+        assert!(err.contains("7 problems in the pipeline"), "{cmd}:\n{err}");
+    }
+}

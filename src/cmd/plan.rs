@@ -13,7 +13,7 @@ use crate::cmd::run::{Compiled, compile, journal_path};
 
 /// Runs the command; returns the plan to print.
 pub fn run(path: &std::path::Path) -> Result<String> {
-    let p = zcrm_pipeline::load(path)?;
+    let p = zcrm_pipeline::load_checked(path)?;
     let consumer = path
         .file_stem()
         .map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned());

@@ -92,7 +92,7 @@ fn consumer(p: &Pipeline) -> String {
 
 /// Runs the pipeline, showing each step's progress on `progress`.
 pub fn run(args: &RunArgs, progress: &Progress) -> Result<RunResult> {
-    let p = zcrm_pipeline::load(&args.pipeline)?;
+    let p = zcrm_pipeline::load_checked(&args.pipeline)?;
     let selected: Vec<&Step> = p
         .steps
         .iter()

@@ -64,7 +64,7 @@ fn summary(steps: &[StepSummary]) -> String {
 /// Runs the command, prints, and returns the exit code.
 pub fn main(args: &ValidateArgs) -> ExitCode {
     let run = || -> anyhow::Result<Vec<StepSummary>> {
-        let p = zcrm_pipeline::load(&args.pipeline)?;
+        let p = zcrm_pipeline::load_checked(&args.pipeline)?;
         Ok(zcrm_pipeline::validate(&p, &args.steps)?)
     };
     match run() {

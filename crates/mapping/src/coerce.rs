@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use zcrm_protocol::formula_guard::unguard;
 
 use jiff::civil::{Date, DateTime};
 use zcrm_protocol::value::{parse_date, parse_datetime, parse_decimal};
@@ -107,7 +108,9 @@ impl Plan {
     }
 }
 
-/// A row's cells, however they are held.
+/// A row's cells, however they are held. A cell zcrm's formula guard wrote (`'` before text
+/// a spreadsheet would evaluate) reads as the text it guarded, so zcrm's own CSV exports
+/// import back unchanged.
 pub(crate) trait CellSource {
     /// Cell `i`, or `""` past the end.
     fn cell(&self, i: usize) -> &str;
@@ -115,13 +118,13 @@ pub(crate) trait CellSource {
 
 impl CellSource for Cells {
     fn cell(&self, i: usize) -> &str {
-        self.get(i)
+        unguard(self.get(i))
     }
 }
 
 impl CellSource for RowRef<'_> {
     fn cell(&self, i: usize) -> &str {
-        self.get(i)
+        unguard(self.get(i))
     }
 }
 

@@ -15,6 +15,6 @@ pub mod validate;
 
 pub use connect::{ConnectError, Connected, connect};
 pub use diag::{Diagnostic, Diagnostics, SourceText};
-pub use load::{LoadError, load, load_str, unknown_module_hint};
+pub use load::{LoadError, load, load_partial, load_str, unknown_module_hint};
 pub use model::{ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode, Pipeline, Step};
-pub use validate::{StepSummary, ValidateError, validate};
+pub use validate::{StepSummary, ValidateError, load_checked, validate};

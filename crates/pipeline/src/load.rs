@@ -108,9 +108,20 @@ fn normalize(p: &Path) -> PathBuf {
 /// Reads and checks the pipeline file at `path`, and the files it names: every source exists
 /// and is a regular file.
 pub fn load(path: &Path) -> Result<Pipeline, LoadError> {
+    match load_partial(path)? {
+        (p, d) if d.0.is_empty() => Ok(p),
+        (_, d) => Err(LoadError::Invalid(d)),
+    }
+}
+
+/// [`load`], returning the problems beside what could be read of the pipeline (the steps
+/// without a problem that stops them) instead of failing, so later checks (a mapping against
+/// the CRM's fields) can report theirs in the same list. An error only when the file cannot
+/// be read or is not TOML at all.
+pub fn load_partial(path: &Path) -> Result<(Pipeline, Diagnostics), LoadError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
-    check(path, &text, true)
+    check_partial(path, &text, true)
 }
 
 /// Checks pipeline `text` as if read from `path` (relative paths resolve against its folder),
@@ -121,6 +132,18 @@ pub fn load_str(path: &Path, text: &str) -> Result<Pipeline, LoadError> {
 
 /// [`load_str`], and with `on_disk` the checks of [`files::check`].
 fn check(path: &Path, text: &str, on_disk: bool) -> Result<Pipeline, LoadError> {
+    match check_partial(path, text, on_disk)? {
+        (p, d) if d.0.is_empty() => Ok(p),
+        (_, d) => Err(LoadError::Invalid(d)),
+    }
+}
+
+/// The pipeline as far as it could be read, and every problem found.
+fn check_partial(
+    path: &Path,
+    text: &str,
+    on_disk: bool,
+) -> Result<(Pipeline, Diagnostics), LoadError> {
     let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
     let mut cx = Ctx {
@@ -161,12 +184,11 @@ fn check(path: &Path, text: &str, on_disk: bool) -> Result<Pipeline, LoadError> 
     if raw.steps.is_empty() {
         cx.error(None, "the pipeline has no steps", Some("add a [[steps]] table".to_owned()));
     }
-    if cx.diags.is_empty() {
-        Ok(Pipeline { path: path.to_owned(), text: cx.text, connection, state_dir, steps })
-    } else {
-        cx.diags.sort_by_key(|d| (d.line == 0, d.line, d.column));
-        Err(LoadError::Invalid(Diagnostics(cx.diags)))
-    }
+    cx.diags.sort_by_key(|d| (d.line == 0, d.line, d.column));
+    Ok((
+        Pipeline { path: path.to_owned(), text: cx.text, connection, state_dir, steps },
+        Diagnostics(cx.diags),
+    ))
 }
 
 fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {

@@ -169,6 +169,30 @@ fn run_step(
     })
 }
 
+/// Loads the pipeline at `path` and reports every problem at once: the file's own and, when
+/// it has some, the mapping problems of the import steps that could be read, checked against
+/// their modules' fields (from the metadata cache or, reads only, the CRM; skipped when
+/// neither answers), so one attempt shows the whole list. Nothing is ever written.
+pub fn load_checked(path: &std::path::Path) -> Result<Pipeline, crate::LoadError> {
+    let (p, mut diags) = crate::load::load_partial(path)?;
+    if diags.0.is_empty() {
+        return Ok(p);
+    }
+    if let Ok(meta) = metadata(&p) {
+        for step in p.imports() {
+            // A missing or unreadable source already has its own problem in the list.
+            if !step.source.is_file() {
+                continue;
+            }
+            if let Some(fields) = meta.get(&step.module) {
+                let _ = open_and_compile(&p, step, fields, &mut diags.0);
+            }
+        }
+    }
+    diags.0.sort_by_key(|d| (d.line == 0, d.line, d.column));
+    Err(crate::LoadError::Invalid(diags))
+}
+
 /// Validates every import step (or those named in `only`): all mapping problems of all steps
 /// are reported together before any row is read; then each step's rows are checked.
 pub fn validate(p: &Pipeline, only: &[String]) -> Result<Vec<StepSummary>, ValidateError> {

@@ -51,9 +51,28 @@ pub fn guard(s: &str) -> Cow<'_, str> {
     if looks_like_formula(s) { Cow::Owned(format!("'{s}")) } else { Cow::Borrowed(s) }
 }
 
+/// The cell as it was before [`guard`]: a leading `'` is dropped when the rest looks like a
+/// formula (what zcrm's own CSVs hold: an export read back by an import, as in an org-to-org
+/// copy, gets `+1 415 555 0100`, not `'+1 415 555 0100`). Any other text is unchanged.
+pub fn unguard(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => s,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unguard_undoes_guard_and_nothing_else() {
+        for s in ["+1 415 555 0100", "=SUM(A1)", "-(1)", "@x", "plain", "'quoted", "-12.5", ""] {
+            assert_eq!(unguard(&guard(s)), s, "{s:?}");
+        }
+        assert_eq!(unguard("'plain"), "'plain");
+        assert_eq!(unguard("'-12.5"), "'-12.5");
+    }
 
     #[test]
     fn cells_a_spreadsheet_evaluates_are_guarded_and_numbers_are_not() {
