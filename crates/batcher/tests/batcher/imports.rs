@@ -123,7 +123,10 @@ fn dropped_responses_and_5xx_never_lose_or_duplicate_rows() {
         attempts += 1;
         match run_import(&c, &mut j, &s, leads(0, 1000).into_iter(), &mut no_rejects()) {
             Ok(_) => break,
-            Err(BatchError::Client(e)) if attempts < 50 => {
+            // A run stops on a failure it cannot retry, or after 5 writes in doubt in a row.
+            Err(e @ (BatchError::Client(_) | BatchError::ServerFailing { .. }))
+                if attempts < 50 =>
+            {
                 eprintln!("run {attempts} stopped: {e}; rerunning")
             }
             Err(e) => panic!("{e}"),
