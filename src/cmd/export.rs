@@ -55,7 +55,7 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
     });
     let since = match &args.since {
         None => Since::All,
-        Some(s) => Since::parse(s)?,
+        Some(s) => zcrm_writers::parse_since(s)?,
     };
     let conn = connect(&settings, "export")?;
     let org = settings.org()?;

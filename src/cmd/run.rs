@@ -517,7 +517,7 @@ fn export_step(
     let fields = cache.get(client, &e.module, false)?.fields;
     let since = match &e.since {
         None => Since::All,
-        Some(s) => Since::parse(s)?,
+        Some(s) => zcrm_writers::parse_since(s)?,
     };
     let spec = ExportSpec {
         module: e.module.clone(),

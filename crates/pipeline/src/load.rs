@@ -699,6 +699,15 @@ fn export_step(
         cx.file(step.clone(), Role::ExportFile, &dest, Some(to.span()));
         cx.file(step, Role::DeletedFile, &deleted, Some(to.span()));
     }
+    if let Some(s) = &r.since
+        && zcrm_protocol::value::Since::parse(s.get_ref()).is_none()
+    {
+        cx.error(
+            Some(s.span()),
+            format!("since {:?} is not a starting point", s.get_ref()),
+            Some("use \"last-run\", \"all\", or a time in the org's zone: \"2026-01-31\" or \"2026-01-31 08:00:00\"".to_owned()),
+        );
+    }
     Some(ExportStep {
         name,
         module: module?,

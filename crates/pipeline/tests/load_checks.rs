@@ -302,3 +302,17 @@ fn outputs_must_not_overwrite_other_steps_files_or_the_pipeline() {
     let d = problems(&d.join("p.toml"), &text);
     assert_eq!(places(&dir.path().join("p.toml"), &d), [(5, 11)]);
 }
+
+#[test]
+fn an_export_since_that_is_no_time_is_a_problem_at_load() {
+    let text =
+        "[[steps]]\nname = \"e\"\nexport = \"Leads\"\nto = \"out/e.csv\"\nsince = \"yesterday\"\n";
+    let err = zcrm_pipeline::load_str(Path::new("p.toml"), text).unwrap_err();
+    let all = err.to_string();
+    assert!(all.contains("since \"yesterday\" is not a starting point"), "{all}");
+    assert!(all.contains("p.toml:5:9"), "{all}");
+    for ok in ["last-run", "all", "2026-01-31", "2026-01-31 08:00:00"] {
+        let text = text.replace("yesterday", ok);
+        assert!(zcrm_pipeline::load_str(Path::new("p.toml"), &text).is_ok(), "{ok}");
+    }
+}

@@ -9,6 +9,33 @@ use rust_decimal::Decimal;
 
 use crate::field::FieldType;
 
+/// Where an export's records start from (`since` in a pipeline, `--since` on the command line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Since {
+    /// Every record.
+    All,
+    /// Records created or modified at or after this time (org time zone).
+    Time(DateTime),
+    /// From the watermark the previous run left (every record the first time).
+    LastRun,
+}
+
+impl Since {
+    /// Parses `last-run`, `all` (or empty), or `yyyy-MM-dd HH:mm:ss` / `yyyy-MM-dd`
+    /// (`T` accepted between date and time); `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("last-run") {
+            return Some(Self::LastRun);
+        }
+        if t.is_empty() || t.eq_ignore_ascii_case("all") {
+            return Some(Self::All);
+        }
+        let full = if t.len() == 10 { format!("{t} 00:00:00") } else { t.replace('T', " ") };
+        parse_datetime(&full).ok().map(Self::Time)
+    }
+}
+
 /// A record or user id: a 15–19 digit decimal number, carried as `u64`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]

@@ -56,32 +56,14 @@ impl OutputFormat {
     }
 }
 
-/// Where the records start from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Since {
-    /// Every record.
-    All,
-    /// Records created or modified at or after this time (org time zone).
-    Time(DateTime),
-    /// From the watermark the previous run left (every record the first time).
-    LastRun,
-}
+pub use zcrm_protocol::value::Since;
 
-impl Since {
-    /// Parses `last-run`, `all`, or `yyyy-MM-dd HH:mm:ss` / `yyyy-MM-dd`.
-    pub fn parse(s: &str) -> Result<Self, ExportError> {
-        let t = s.trim();
-        if t.eq_ignore_ascii_case("last-run") {
-            return Ok(Self::LastRun);
-        }
-        if t.is_empty() || t.eq_ignore_ascii_case("all") {
-            return Ok(Self::All);
-        }
-        let full = if t.len() == 10 { format!("{t} 00:00:00") } else { t.replace('T', " ") };
-        parse_datetime(&full).map(Self::Time).map_err(|_| {
-            ExportError::Usage(format!("--since {s:?}: expected last-run or yyyy-MM-dd[ HH:mm:ss]"))
-        })
-    }
+/// Parses an export's `since` (`last-run`, `all`, `yyyy-MM-dd[ HH:mm:ss]`), as the pipeline
+/// loader checks it.
+pub fn parse_since(s: &str) -> Result<Since, ExportError> {
+    Since::parse(s).ok_or_else(|| {
+        ExportError::Usage(format!("--since {s:?}: expected last-run or yyyy-MM-dd[ HH:mm:ss]"))
+    })
 }
 
 /// Everything an export needs.

@@ -16,5 +16,5 @@ pub mod sink;
 pub mod watermark;
 
 pub use error::ExportError;
-pub use export::{ExportSpec, ExportSummary, OutputFormat, Progress, Since, export};
+pub use export::{ExportSpec, ExportSummary, OutputFormat, Progress, Since, export, parse_since};
 pub use parquet_sink::Codec;
