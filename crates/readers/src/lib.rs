@@ -12,6 +12,7 @@ mod cells;
 mod csv_source;
 mod error;
 mod excel;
+mod numfmt;
 mod open;
 mod row;
 mod split;

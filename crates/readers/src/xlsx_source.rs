@@ -8,7 +8,8 @@ use std::sync::mpsc::SyncSender;
 use calamine::{DataRef, Reader, Xlsx, open_workbook};
 
 use crate::block::{BlockBuilder, FLUSH_BYTES};
-use crate::excel::{excel_serial_to_date, push_number};
+use crate::excel::{SerialDay, push_number, render_number, serial_day};
+use crate::numfmt::{Shows, shows};
 use crate::{RawBlock, ReadError, RowPos, SourceInfo};
 
 /// Which sheet of a workbook.
@@ -29,36 +30,128 @@ pub struct XlsxOptions {
     pub header_row: Option<u64>,
 }
 
-/// Appends one cell's text to `out`; returns a problem when the cell holds an Excel error.
-fn render(value: &DataRef<'_>, out: &mut String) -> Option<String> {
-    use std::fmt::Write;
-    match value {
-        DataRef::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        DataRef::Float(f) => push_number(*f, out),
-        DataRef::String(s) => out.push_str(s),
-        DataRef::SharedString(s) => out.push_str(s),
-        DataRef::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        DataRef::DateTime(dt) if dt.is_datetime() => match excel_serial_to_date(dt.as_f64()) {
-            Some((y, m, d, 0)) => {
-                let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+/// How a sheet's cells become text: the sheet's name (for problems), the workbook's date
+/// system and what each cell style's number format shows of a date.
+struct Render {
+    sheet: String,
+    date1904: bool,
+    shows: Vec<Shows>,
+}
+
+impl Render {
+    /// Appends the text of the cell at `(r, c)` with style `style` to `out`; returns a problem
+    /// (naming the sheet and cell) when the cell holds an Excel error or a date that does not
+    /// exist.
+    fn cell(
+        &self,
+        value: &DataRef<'_>,
+        style: usize,
+        (r, c): (u32, u32),
+        out: &mut String,
+    ) -> Option<String> {
+        use std::fmt::Write;
+        let problem = match value {
+            DataRef::Int(i) => {
+                let _ = write!(out, "{i}");
+                None
             }
-            Some((y, m, d, s)) => {
-                let (h, mi, se) = (s / 3600, s / 60 % 60, s % 60);
-                let _ = write!(out, "{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{se:02}");
+            DataRef::Float(f) => {
+                push_number(*f, out);
+                None
             }
-            None => push_number(dt.as_f64(), out),
-        },
-        DataRef::DateTime(dt) => push_number(dt.as_f64(), out),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => out.push_str(s),
-        DataRef::Error(e) => {
-            let _ = write!(out, "{e}");
-            return Some(format!("the cell holds the Excel error {e}"));
-        }
-        DataRef::Empty => {}
+            DataRef::String(s) => {
+                out.push_str(s);
+                None
+            }
+            DataRef::SharedString(s) => {
+                out.push_str(s);
+                None
+            }
+            DataRef::Bool(b) => {
+                out.push_str(if *b { "true" } else { "false" });
+                None
+            }
+            DataRef::DateTime(dt) if dt.is_datetime() => {
+                let shows = self.shows.get(style).copied().unwrap_or_default();
+                self.date(dt.as_f64(), shows, out)
+            }
+            DataRef::DateTime(dt) => {
+                push_number(dt.as_f64(), out);
+                None
+            }
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
+                out.push_str(s);
+                None
+            }
+            DataRef::Error(e) => {
+                let _ = write!(out, "{e}");
+                Some(format!("the cell holds the Excel error {e}"))
+            }
+            DataRef::Empty => None,
+        };
+        problem.map(|p| format!("{}: {p}", cell_ref(&self.sheet, r, c)))
     }
-    None
+
+    /// A date-formatted serial as its format shows it: `yyyy-mm-dd hh:mm:ss` when the format
+    /// shows a date and a time (midnight included), `yyyy-mm-dd` for a date alone,
+    /// `hh:mm:ss` for a time of day alone; a format that shows neither (one calamine knows as
+    /// a date but zcrm cannot read) falls back to the value: a date, with the time when it
+    /// is not midnight. A day that does not exist is rendered as the number, with a problem.
+    fn date(&self, serial: f64, shows: Shows, out: &mut String) -> Option<String> {
+        use std::fmt::Write;
+        let day = serial_day(serial, self.date1904);
+        let (y, m, d, secs) = match day {
+            SerialDay::Day(y, m, d, secs) => (y, m, d, secs),
+            _ if shows.time && !shows.date && serial >= 0.0 && serial.is_finite() => {
+                // A time of day alone: the day does not matter.
+                let ms = (serial.fract() * 86_400_000.0).round() as u32;
+                (0, 0, 0, ms / 1000 % 86_400)
+            }
+            SerialDay::Phantom(shown) => {
+                push_number(serial, out);
+                return Some(format!(
+                    "the cell shows {shown}, a day that does not exist (serial {}: Excel counts 1900 as a leap year); enter the date meant",
+                    render_number(serial)
+                ));
+            }
+            SerialDay::OutOfRange => {
+                push_number(serial, out);
+                let first = if self.date1904 { "1904-01-01" } else { "1900-01-01" };
+                let what = if serial < 0.0 { "a negative date" } else { "a date out of range" };
+                return Some(format!(
+                    "the cell holds {what} (serial {}), which Excel shows as ####: dates run from {first} to 9999-12-31",
+                    render_number(serial)
+                ));
+            }
+        };
+        let (h, mi, se) = (secs / 3600, secs / 60 % 60, secs % 60);
+        let (date, time) =
+            if shows.date || shows.time { (shows.date, shows.time) } else { (true, secs != 0) };
+        if date {
+            let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+        }
+        if date && time {
+            out.push(' ');
+        }
+        if time {
+            let _ = write!(out, "{h:02}:{mi:02}:{se:02}");
+        }
+        None
+    }
+}
+
+/// A cell as Excel names it: `Data!C5`, `'My Sheet'!C5`.
+fn cell_ref(sheet: &str, r: u32, c: u32) -> String {
+    let plain = !sheet.is_empty()
+        && sheet.chars().all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '.')
+        && !sheet.starts_with(|ch: char| ch.is_ascii_digit());
+    let col = column_name(c);
+    let row = u64::from(r) + 1;
+    if plain {
+        format!("{sheet}!{col}{row}")
+    } else {
+        format!("'{}'!{col}{row}", sheet.replace('\'', "''"))
+    }
 }
 
 fn column_name(mut col: u32) -> String {
@@ -154,7 +247,14 @@ pub(crate) fn read_sheet(
         source,
         tx,
     };
-    let mut rows = Rows { sheet, pending: Pending::default(), started: false, last: None };
+    let date1904 = wb.has_1904_epoch();
+    let mut rows = Rows {
+        sheet,
+        pending: Pending::default(),
+        started: false,
+        last: None,
+        render: Render { sheet: name.clone(), date1904, shows: Vec::new() },
+    };
     let mut reader = match wb.worksheet_cells_reader(&name) {
         Ok(r) => r,
         Err(e) => {
@@ -162,17 +262,22 @@ pub(crate) fn read_sheet(
             return;
         }
     };
+    rows.render.shows = reader
+        .styles()
+        .iter()
+        .map(|st| st.number_format.as_ref().map(|n| shows(&n.format_code)).unwrap_or_default())
+        .collect();
     loop {
-        let cell = match reader.next_cell() {
+        let cell = match reader.next_cell_with_style_id() {
             Ok(c) => c,
             Err(e) => {
                 rows.damaged(e.to_string());
                 return;
             }
         };
-        let Some(cell) = cell else { break };
+        let Some((cell, style)) = cell else { break };
         let (r, c) = cell.get_position();
-        if !rows.cell(r, c, cell.get_value()) {
+        if !rows.cell(r, c, cell.get_value(), style) {
             return;
         }
     }
@@ -186,12 +291,13 @@ struct Rows<'a> {
     started: bool,
     /// The position of the last cell read.
     last: Option<(u32, u32)>,
+    render: Render,
 }
 
 impl Rows<'_> {
-    /// Adds the cell at `(r, c)` holding `value` (an Excel error becomes a problem of its
-    /// row); false when reading must stop.
-    fn cell(&mut self, r: u32, c: u32, value: &DataRef<'_>) -> bool {
+    /// Adds the cell at `(r, c)` holding `value` with style `style` (an Excel error or a day
+    /// that does not exist becomes a problem of its row); false when reading must stop.
+    fn cell(&mut self, r: u32, c: u32, value: &DataRef<'_>, style: usize) -> bool {
         if self.started && self.pending.sheet_row != r {
             if !self.sheet.finish(&mut self.pending) {
                 return false;
@@ -203,8 +309,8 @@ impl Rows<'_> {
         }
         self.last = Some((r, c));
         let from = self.pending.text.len();
-        if let Some(problem) = render(value, &mut self.pending.text) {
-            self.pending.problems.push(format!("{}{}: {problem}", column_name(c), r + 1));
+        if let Some(problem) = self.render.cell(value, style, (r, c), &mut self.pending.text) {
+            self.pending.problems.push(problem);
         }
         self.pending.cells.push((c, from, self.pending.text.len()));
         true
@@ -503,7 +609,7 @@ mod tests {
 
     /// Every kind of cell, in both of rust_xlsxwriter's layouts, with the header found on
     /// its row or later: text as written, numbers without a spurious `.0`, date formats as
-    /// dates, a duration format as a number, booleans, formula results, rich text joined,
+    /// dates (date-time formats with the time), a duration format as a number, booleans, formula results, rich text joined,
     /// gaps filled and a cell beyond the header reported.
     #[test]
     fn cells_of_every_kind_read_through_calamine() {
@@ -525,7 +631,8 @@ mod tests {
                         text(0),
                         ["plain", "0", "2024-03-01", "true", "2", "", "Bold and plain"]
                     );
-                    assert_eq!(text(1)[..3], ["  padded  ", "1.5", "2024-03-02"]);
+                    // A date-time format shows the time, midnight included.
+                    assert_eq!(text(1)[..3], ["  padded  ", "1.5", "2024-03-02 00:00:00"]);
                     assert_eq!(text(2)[2], "45354", "a duration format: a number");
                     assert_eq!(text(4)[0], "<&>\"'");
                     assert_eq!(text(6)[0], "Café ü 🚀");

@@ -154,3 +154,121 @@ fn xlsx_by_name_and_index_with_gaps_numbers_dates_and_booleans() {
     let (h, r) = rows(&p, &o);
     assert_eq!((h.len(), r.len()), (1, 0), "the first sheet by default");
 }
+
+/// The data rows of a date table (label, cell, expected): each cell's text, its row's
+/// problem, and what the table says zcrm must read.
+fn check_date_table(path: &Path) {
+    let (h, r) = rows(path, &SourceOptions::default());
+    assert_eq!(h, ["label", "cell", "expected"], "{}", path.display());
+    assert!(r.len() >= 5, "{}", path.display());
+    let mut wrong = Vec::new();
+    for row in &r {
+        let (label, cell, expected) = (row.cells.get(0), row.cells.get(1), row.cells.get(2));
+        let at = format!("row {} ({label})", row.pos.line);
+        let problem = row.problem.as_deref().unwrap_or("");
+        match expected.strip_prefix("problem: ") {
+            Some(what) => {
+                let cell_ref = format!("Dates!B{}", row.pos.line);
+                if !problem.contains(what) || !problem.contains(&cell_ref) {
+                    wrong.push(format!("{at}: read {cell:?}, problem {problem:?}"));
+                }
+            }
+            None if cell != expected || row.problem.is_some() => {
+                wrong.push(format!("{at}: read {cell:?} (problem {problem:?}), not {expected:?}"));
+            }
+            None => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}:\n{}", path.display(), wrong.join("\n"));
+}
+
+/// The fixtures openpyxl wrote (`tests/fixtures/make_dates.py`): the number format, not the
+/// fraction, says date or date-time; the 1904 date system; serials 0 and 60 (days Excel shows
+/// but that do not exist) reject their row; a float just short of midnight stays on its day.
+#[test]
+fn xlsx_dates_from_openpyxl_follow_the_number_format_and_the_date_system() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    check_date_table(&dir.join("openpyxl_dates.xlsx"));
+    check_date_table(&dir.join("openpyxl_dates_1904.xlsx"));
+}
+
+/// A date table as rust_xlsxwriter writes it; with `date1904` the workbook is switched to
+/// the 1904 date system afterwards (rust_xlsxwriter cannot write it).
+fn xlsxwriter_dates(path: &Path, date1904: bool) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let ymd_hms = "yyyy-mm-dd hh:mm:ss";
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Dates").unwrap();
+    for (c, h) in ["label", "cell", "expected"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    let rows: Vec<(&str, f64, &str, &str)> = if date1904 {
+        vec![
+            ("serial 45000", 45000.0, "yyyy-mm-dd", "2027-03-16"),
+            ("serial 0", 0.0, "yyyy-mm-dd", "1904-01-01"),
+            ("serial 60", 60.0, "yyyy-mm-dd", "1904-03-01"),
+            ("midnight", 44113.0, ymd_hms, "2024-10-10 00:00:00"),
+            ("float error", 45000.99999999, ymd_hms, "2027-03-16 23:59:59"),
+        ]
+    } else {
+        vec![
+            ("midnight", 45575.0, ymd_hms, "2024-10-10 00:00:00"),
+            ("minutes", 45575.0, "dd/mm/yyyy hh:mm", "2024-10-10 00:00:00"),
+            ("date, time in the value", 45575.5, "yyyy-mm-dd", "2024-10-10"),
+            ("time of day", 0.25, "h:mm:ss", "06:00:00"),
+            ("float error", 45000.99999999, ymd_hms, "2023-03-15 23:59:59"),
+            ("serial 60", 60.0, "yyyy-mm-dd", "problem: 1900-02-29"),
+            ("serial 61", 61.0, "yyyy-mm-dd", "1900-03-01"),
+            ("serial 0", 0.0, ymd_hms, "problem: 1900-01-00"),
+        ]
+    };
+    let mut r = 1u32;
+    for (label, serial, fmt, expected) in rows {
+        ws.write_string(r, 0, label).unwrap();
+        let f = Format::new().set_num_format(fmt);
+        ws.write_number_with_format(r, 1, serial, &f).unwrap();
+        ws.write_string(r, 2, expected).unwrap();
+        r += 1;
+    }
+    if !date1904 {
+        let f = Format::new().set_num_format(ymd_hms);
+        let d = ExcelDateTime::from_ymd(2024, 10, 10).unwrap();
+        ws.write_string(r, 0, "a date-time written as one").unwrap();
+        ws.write_datetime_with_format(r, 1, &d, &f).unwrap();
+        ws.write_string(r, 2, "2024-10-10 00:00:00").unwrap();
+    }
+    if !date1904 {
+        wb.save(path).unwrap();
+        return;
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    use std::io::{Read as _, Write as _};
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        if name == "xl/workbook.xml" {
+            let xml = String::from_utf8(data).unwrap();
+            assert!(xml.contains("<workbookPr "), "{xml}");
+            data = xml.replacen("<workbookPr ", "<workbookPr date1904=\"1\" ", 1).into_bytes();
+        }
+        zout.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        zout.write_all(&data).unwrap();
+    }
+    zout.finish().unwrap();
+}
+
+/// The same rules on workbooks rust_xlsxwriter wrote.
+#[test]
+fn xlsx_dates_from_rust_xlsxwriter_follow_the_number_format_and_the_date_system() {
+    let dir = tempfile::tempdir().unwrap();
+    for date1904 in [false, true] {
+        let p = dir.path().join(format!("dates{date1904}.xlsx"));
+        xlsxwriter_dates(&p, date1904);
+        check_date_table(&p);
+    }
+}
