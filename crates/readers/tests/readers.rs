@@ -272,3 +272,95 @@ fn xlsx_dates_from_rust_xlsxwriter_follow_the_number_format_and_the_date_system(
         check_date_table(&p);
     }
 }
+
+/// The rows of a CSV source up to the first error, and that error.
+fn rows_until_error(path: &Path) -> (Vec<Row>, Option<String>) {
+    let mut out = Vec::new();
+    for chunk in open(path, &SourceOptions::default()).unwrap() {
+        match chunk {
+            Ok(c) => out.extend(c.rows),
+            Err(e) => return (out, Some(e.to_string())),
+        }
+    }
+    (out, None)
+}
+
+/// A quote opened on row 3 of 10 and never closed: the two rows before it are read, then an
+/// error names the file and the line where the quote opened; no row swallows the others.
+#[test]
+fn csv_unterminated_quote_names_the_line_where_it_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("open-quote.csv");
+    let mut s = String::from("id,name,note\n");
+    for i in 1..=10 {
+        if i == 3 {
+            s.push_str("3,\"Acme, unclosed,note\n");
+        } else {
+            s.push_str(&format!("{i},name {i},plain\n"));
+        }
+    }
+    std::fs::write(&p, s).unwrap();
+    let (rows, err) = rows_until_error(&p);
+    let merged: Vec<String> = rows
+        .iter()
+        .filter(|r| r.cells.iter().any(|c| c.contains("name 4")))
+        .map(cells)
+        .map(|c| c.join("|"))
+        .collect();
+    assert!(merged.is_empty(), "rows swallowed into a cell: {merged:?}");
+    assert_eq!(rows.iter().map(|r| r.pos.row).collect::<Vec<_>>(), [1, 2]);
+    let err = err.expect("an error for the unclosed quote");
+    assert!(err.contains("open-quote.csv: line 4:"), "{err}");
+    assert!(err.contains("never closed"), "{err}");
+}
+
+/// A quote that is never closed in a long file is stopped at the limit of a quoted cell
+/// (1 MiB), even when a later quote would close it; a big multi-line cell within the limit
+/// is read whole.
+#[test]
+fn csv_quoted_cell_past_the_limit_names_the_line_where_it_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("long.csv");
+    let mut s = String::from("id,name,note\n1,a,b\n2,\"unclosed,x\n");
+    for i in 3..30_000 {
+        s.push_str(&format!("{i},name {i},some plain text to fill the line\n"));
+    }
+    s.push_str("30000,\"quoted\",x\n");
+    std::fs::write(&p, s).unwrap();
+    let (rows, err) = rows_until_error(&p);
+    assert_eq!(rows.len(), 1, "{:?}", rows.iter().map(|r| r.pos).collect::<Vec<_>>());
+    let err = err.expect("an error for the runaway quote");
+    assert!(err.contains("long.csv: line 3:"), "{err}");
+    assert!(err.contains("1 MiB"), "{err}");
+
+    let big = "many lines of a long note\n".repeat(20_000);
+    std::fs::write(&p, format!("id,note\n1,\"{big}\"\n2,after\n")).unwrap();
+    let (rows, err) = rows_until_error(&p);
+    assert_eq!(err, None);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].cells.get(1), big);
+    assert_eq!((rows[1].pos.row, rows[1].pos.line), (2, 20_003));
+}
+
+/// A quote left open on row 2 that a later row's quote closes: the merged record is rejected,
+/// saying where the stray quote is and which lines the record spans; the rows after it read
+/// normally. A quote inside a quoted cell that is not doubled rejects its row too.
+#[test]
+fn csv_quote_closed_by_a_later_row_rejects_the_merged_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pair.csv");
+    std::fs::write(
+        &p,
+        "id,name,note\n1,a,b\n2,\"x,y\n3,a,b\n4,\"q\",z\n5,\"The 5\" screen\",c\n6,a,b\n",
+    )
+    .unwrap();
+    let (rows, err) = rows_until_error(&p);
+    assert_eq!(err, None);
+    let ids: Vec<&str> = rows.iter().map(|r| r.cells.get(0)).collect();
+    assert_eq!(ids, ["1", "2", "5", "6"]);
+    let merged = rows[1].problem.as_deref().expect("the merged record is rejected");
+    assert!(merged.contains("line 5") && merged.contains("lines 3 to 5"), "{merged}");
+    let inner = rows[2].problem.as_deref().expect("an undoubled quote rejects its row");
+    assert!(inner.contains("cell 2") && inner.contains("line 6"), "{inner}");
+    assert!(rows[0].problem.is_none() && rows[3].problem.is_none());
+}
