@@ -5,11 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 
-use calamine::{DataRef, Reader, Xlsx, open_workbook};
+use calamine::{DataRef, Reader, Xlsx};
 
 use crate::block::{BlockBuilder, FLUSH_BYTES};
 use crate::excel::{SerialDay, push_number, render_number, serial_day};
 use crate::numfmt::{Shows, shows};
+use crate::xlsx_gate::{Failure, Gate};
+use crate::xlsx_scan::{Limits, count, size};
 use crate::{RawBlock, ReadError, RowPos, SourceInfo};
 
 /// Which sheet of a workbook.
@@ -167,6 +169,9 @@ fn column_name(mut col: u32) -> String {
     String::from_utf8_lossy(&s).into_owned()
 }
 
+/// Columns of a sheet (A to XFD).
+const MAX_COLUMNS: u32 = 16_384;
+
 /// Where the header (and the sheet's name) is sent.
 type HeaderTx = SyncSender<Result<(Vec<String>, String), ReadError>>;
 
@@ -203,14 +208,56 @@ pub(crate) fn read_sheet(
     header: HeaderTx,
     tx: SyncSender<Result<RawBlock, ReadError>>,
 ) {
+    read_sheet_within(path, opts, &Limits::default(), chunk_rows, header, tx);
+}
+
+/// The limit a part of the workbook passed, if that is why calamine failed with `e` (calamine
+/// passes over some parts it cannot read, such as the theme: a limit met there is no error).
+fn limit_error(
+    path: &Path,
+    failure: &Failure,
+    e: &dyn std::fmt::Display,
+    sheet: Option<&str>,
+    tail: &str,
+) -> Option<ReadError> {
+    let limit = failure.lock().ok()?.take()?;
+    if !e.to_string().contains(&limit.message) {
+        return None;
+    }
+    Some(ReadError::XlsxLimit {
+        path: path.to_owned(),
+        sheet: sheet.map(str::to_owned),
+        row: limit.row,
+        message: format!("{}; {tail}", limit.message),
+    })
+}
+
+/// [`read_sheet`] within `limits`.
+pub(crate) fn read_sheet_within(
+    path: &Path,
+    opts: &XlsxOptions,
+    limits: &Limits,
+    chunk_rows: usize,
+    header: HeaderTx,
+    tx: SyncSender<Result<RawBlock, ReadError>>,
+) {
     let xerr = |e: &dyn std::fmt::Display| ReadError::Xlsx {
         path: path.to_owned(),
         message: e.to_string(),
     };
-    let mut wb: Xlsx<_> = match open_workbook(path) {
+    const NOTHING: &str = "no row was read";
+    let (gate, failure) = match Gate::open(path, *limits) {
+        Ok(g) => g,
+        Err(source) => {
+            let _ = header.send(Err(ReadError::Io { path: path.to_owned(), source }));
+            return;
+        }
+    };
+    let mut wb: Xlsx<Gate> = match Xlsx::new(gate) {
         Ok(wb) => wb,
         Err(e) => {
-            let _ = header.send(Err(xerr(&e)));
+            let err = limit_error(path, &failure, &e, None, NOTHING).unwrap_or_else(|| xerr(&e));
+            let _ = header.send(Err(err));
             return;
         }
     };
@@ -254,11 +301,13 @@ pub(crate) fn read_sheet(
         started: false,
         last: None,
         render: Render { sheet: name.clone(), date1904, shows: Vec::new() },
+        limits: *limits,
     };
     let mut reader = match wb.worksheet_cells_reader(&name) {
         Ok(r) => r,
         Err(e) => {
-            rows.fail(xerr(&e));
+            let err = limit_error(path, &failure, &e, Some(&name), NOTHING);
+            rows.fail(err.unwrap_or_else(|| xerr(&e)));
             return;
         }
     };
@@ -271,7 +320,12 @@ pub(crate) fn read_sheet(
         let cell = match reader.next_cell_with_style_id() {
             Ok(c) => c,
             Err(e) => {
-                rows.damaged(e.to_string());
+                let first = rows.first_unread();
+                let tail = format!("rows from sheet row {first} on were not read");
+                match limit_error(path, &failure, &e, Some(&name), &tail) {
+                    Some(err) => rows.stop(err),
+                    None => rows.damaged(e.to_string()),
+                }
                 return;
             }
         };
@@ -292,6 +346,7 @@ struct Rows<'a> {
     /// The position of the last cell read.
     last: Option<(u32, u32)>,
     render: Render,
+    limits: Limits,
 }
 
 impl Rows<'_> {
@@ -308,12 +363,58 @@ impl Rows<'_> {
             self.started = true;
         }
         self.last = Some((r, c));
+        let l = &self.limits;
+        let over = if c >= MAX_COLUMNS {
+            Some(format!(
+                "cell {}{} lies beyond column XFD, the last of a sheet",
+                column_name(c),
+                u64::from(r) + 1
+            ))
+        } else if self.pending.cells.len() as u64 >= l.row_cells {
+            Some(format!(
+                "the row holds more than {} cells, the most a row may hold (Excel's {} columns)",
+                count(l.row_cells),
+                count(u64::from(MAX_COLUMNS))
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = over {
+            self.limit(message);
+            return false;
+        }
         let from = self.pending.text.len();
         if let Some(problem) = self.render.cell(value, style, (r, c), &mut self.pending.text) {
             self.pending.problems.push(problem);
         }
         self.pending.cells.push((c, from, self.pending.text.len()));
+        if self.pending.text.len() as u64 > self.limits.row_text_bytes {
+            let message = format!(
+                "the row holds more than {} of text, the most a row may hold",
+                size(self.limits.row_text_bytes)
+            );
+            self.limit(message);
+            return false;
+        }
         true
+    }
+
+    /// The first sheet row (1-based) not handed on: the row being assembled.
+    fn first_unread(&self) -> u64 {
+        if self.started { u64::from(self.pending.sheet_row) + 1 } else { 1 }
+    }
+
+    /// The row being assembled passes a limit: the rows before it are handed on, then the
+    /// error naming the row.
+    fn limit(&mut self, message: String) {
+        let row = self.first_unread();
+        let err = ReadError::XlsxLimit {
+            path: self.sheet.path.to_owned(),
+            sheet: Some(self.sheet.name.to_owned()),
+            row: Some(row),
+            message: format!("{message}; rows from sheet row {row} on were not read"),
+        };
+        self.stop_in_place(err);
     }
 
     /// The end of the sheet: the last row, a missing header, the last block.
@@ -338,16 +439,26 @@ impl Rows<'_> {
     /// The sheet's XML broke part-way. The rows finished before it are handed on; the row
     /// being read is not (cells of it may be missing), and the error names it and the last
     /// cell read.
-    fn damaged(mut self, message: String) {
-        let s = &mut self.sheet;
-        let row = if self.started { u64::from(self.pending.sheet_row) + 1 } else { 1 };
+    fn damaged(self, message: String) {
+        let s = &self.sheet;
         let err = ReadError::XlsxDamaged {
             path: s.path.to_owned(),
             sheet: s.name.to_owned(),
-            row,
+            row: self.first_unread(),
             after: self.last.map(|(r, c)| format!("{}{}", column_name(c), r + 1)),
             message,
         };
+        self.stop(err);
+    }
+
+    /// Reading stops with `err` after the rows finished before are handed on.
+    fn stop(mut self, err: ReadError) {
+        self.stop_in_place(err);
+    }
+
+    /// [`Rows::stop`] without giving up the rows (the caller returns false and drops them).
+    fn stop_in_place(&mut self, err: ReadError) {
+        let s = &mut self.sheet;
         if s.header.is_none() && s.block.len() > 0 {
             let b = s.block.take_text(s.seq, &s.source);
             s.seq += 1;
@@ -355,7 +466,10 @@ impl Rows<'_> {
                 return;
             }
         }
-        self.fail(err);
+        match s.header.take() {
+            Some(h) => drop(h.send(Err(err))),
+            None => drop(s.tx.send(Err(err))),
+        }
     }
 
     /// Reading failed: the error goes where the consumer waits (header or rows).
@@ -547,6 +661,118 @@ mod tests {
             );
             assert!(e.contains("rows from sheet row 11 on were not read"), "{e}");
         }
+    }
+
+    /// The rows read within `limits` before an error, the header's error or the rows' one.
+    fn read_within(path: &Path, limits: &Limits) -> (Vec<String>, String) {
+        let (htx, hrx) = sync_channel(1);
+        let (tx, rx) = sync_channel(1000);
+        read_sheet_within(path, &XlsxOptions::default(), limits, 7, htx, tx);
+        if let Err(e) = hrx.recv().unwrap() {
+            return (Vec::new(), e.to_string());
+        }
+        let mut firsts = Vec::new();
+        for b in rx.iter() {
+            match b {
+                Ok(b) => firsts.extend(
+                    b.raw_rows().into_iter().map(|r| String::from_utf8_lossy(&r.3[0]).into_owned()),
+                ),
+                Err(e) => return (firsts, e.to_string()),
+            }
+        }
+        (firsts, String::new())
+    }
+
+    /// A sheet of 300 rows whose row 12 holds 300 bytes of text (one shared string twice).
+    fn long_row(path: &Path) {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Data").unwrap();
+        ws.write_string(0, 0, "a").unwrap();
+        ws.write_string(0, 1, "b").unwrap();
+        for r in 1..300u32 {
+            ws.write_string(r, 0, format!("row {}", r + 1)).unwrap();
+            let b = if r == 11 { "z".repeat(150) } else { "y".to_owned() };
+            ws.write_string(r, 1, &b).unwrap();
+            if r == 11 {
+                ws.write_string(r, 2, &b).unwrap();
+            }
+        }
+        wb.save(path).unwrap();
+    }
+
+    /// Limits met in the sheet: a row's text (the rows before it are handed on), the sheet's
+    /// size uncompressed (a zip that understates it is refused too), a cell beyond column
+    /// XFD; each error names the sheet, the row and the limit.
+    #[test]
+    fn limits_met_in_the_sheet_name_the_sheet_row_and_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("long.xlsx");
+        long_row(&p);
+        let defaults = Limits::default();
+        let (rows, err) = read_within(&p, &defaults);
+        assert_eq!((rows.len(), err.as_str()), (299, ""));
+
+        let limits = Limits { row_text_bytes: 200, ..defaults };
+        let (rows, err) = read_within(&p, &limits);
+        let before: Vec<String> = (2..12).map(|r| format!("row {r}")).collect();
+        assert_eq!(rows, before);
+        assert!(
+            err.ends_with(r#"long.xlsx, sheet "Data", sheet row 12: the row holds more than 200 bytes of text, the most a row may hold; rows from sheet row 12 on were not read"#),
+            "{err}"
+        );
+
+        // Above the theme's 7 KB, below the sheet's size.
+        let limits = Limits { part_bytes: 16 << 10, ..defaults };
+        let (rows, err) = read_within(&p, &limits);
+        assert!(rows.is_empty());
+        assert!(
+            err.contains(r#"long.xlsx, sheet "Data": xl/worksheets/sheet1.xml declares "#),
+            "{err}"
+        );
+        assert!(
+            err.ends_with(
+                "more than the 16 KiB zcrm reads of one part of a workbook; no row was read"
+            ),
+            "{err}"
+        );
+
+        // The same sheet, its sizes in the zip rewritten to say 100 bytes.
+        let lying = dir.path().join("lying.xlsx");
+        let mut bytes = std::fs::read(&p).unwrap();
+        let name = b"xl/worksheets/sheet1.xml";
+        let mut at = 0;
+        while let Some(k) = bytes[at..].windows(name.len()).position(|w| w == name) {
+            let pos = at + k;
+            let (sig, size) = if bytes[pos - 46..].starts_with(b"PK\x01\x02") {
+                (pos - 46, pos - 46 + 24)
+            } else {
+                (pos - 30, pos - 30 + 22)
+            };
+            assert!(bytes[sig..].starts_with(b"PK"), "a header before the name");
+            bytes[size..size + 4].copy_from_slice(&100u32.to_le_bytes());
+            at = pos + name.len();
+        }
+        std::fs::write(&lying, bytes).unwrap();
+        // The zip crate stops at the declared size: the sheet is refused, by calamine.
+        let (rows, err) = read_within(&lying, &limits);
+        assert!(rows.is_empty());
+        assert!(err.contains("File is larger than its declared uncompressed size"), "{err}");
+
+        let far = dir.path().join("far.xlsx");
+        rewrite_sheets(&p, &far, |xml| {
+            xml.replacen(
+                "</row>",
+                r#"<c r="XFD1" t="inlineStr"><is><t>far</t></is></c><c t="inlineStr"><is><t>beyond</t></is></c></row>"#,
+                1,
+            )
+        });
+        let (rows, err) = read_within(&far, &defaults);
+        assert!(rows.is_empty());
+        assert!(
+            err.ends_with(r#"far.xlsx, sheet "Data", sheet row 1: cell XFE1 lies beyond column XFD, the last of a sheet; rows from sheet row 1 on were not read"#),
+            "{err}"
+        );
     }
 
     fn workbook(path: &Path, constant_memory: bool) {
