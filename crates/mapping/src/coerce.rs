@@ -378,15 +378,27 @@ fn looks_numeric(s: &str) -> Option<f64> {
         .flatten()
 }
 
+/// The date of an XLSX date cell: `yyyy-mm-dd`, or a date-time at midnight (a date-time
+/// format on a date) — another time of day is not a date.
+fn xlsx_date(s: &str) -> Option<Date> {
+    parse_date(s, Direction::Output).ok().or_else(|| {
+        let dt = parse_datetime(s).ok()?;
+        (dt.time() == jiff::civil::Time::midnight()).then(|| dt.date())
+    })
+}
+
 fn date_of(s: &str, fmt: Option<&str>, serials: bool) -> Result<Date, String> {
     if let Some(f) = fmt {
-        // An XLSX date cell is read as `yyyy-mm-dd` whatever `date_format` (for text) says.
+        // An XLSX date cell is read as ISO text whatever `date_format` (for text) says.
         return Date::strptime(f, s)
             .ok()
-            .or_else(|| serials.then(|| parse_date(s, Direction::Output).ok()).flatten())
+            .or_else(|| serials.then(|| xlsx_date(s)).flatten())
             .ok_or_else(|| format!("{s:?} is not a date in the format {f}"));
     }
     if let Ok(d) = parse_date(s, Direction::Output) {
+        return Ok(d);
+    }
+    if serials && let Some(d) = xlsx_date(s) {
         return Ok(d);
     }
     if serials && let Some((y, m, d, _)) = looks_numeric(s).and_then(excel_serial_to_date) {
@@ -944,6 +956,11 @@ mod tests {
         assert_eq!(datetime_of("2024-10-10 00:00:00", dmy, true), Ok(midnight));
         assert_eq!(datetime_of("10/10/2024 00:00", dmy, true), Ok(midnight));
         assert_eq!(date_of("2024-10-10", Some("%d/%m/%Y"), true), Ok(midnight.date()));
+        // A date-time cell at midnight fills a Date field, as before; another time does not.
+        assert_eq!(date_of("2024-10-10 00:00:00", None, true), Ok(midnight.date()));
+        assert_eq!(date_of("2024-10-10 00:00:00", Some("%d/%m/%Y"), true), Ok(midnight.date()));
+        assert!(date_of("2024-10-10 15:30:05", None, true).is_err());
+        assert!(date_of("2024-10-10 00:00:00", None, false).is_err());
         let csv = datetime_of("2024-10-10", fmt, false).unwrap_err();
         assert!(csv.contains("is not a date-time in the format"), "{csv}");
         assert!(datetime_of("2024-10-10", None, false).is_err());
