@@ -218,12 +218,18 @@ impl BlockBuilder {
         self.text.len()
     }
 
-    /// Appends a CSV record whose cells are `cells` (spans of `data` or of the side buffer).
-    /// Extra cells are cut (the problem names them), missing ones are empty.
+    /// Appends a CSV record whose cells are `cells` (spans of `data` or of the side buffer)
+    /// and that holds `lines` line feeds in quoted cells, with the problem `stray` (a quote
+    /// followed by text). Extra cells are cut (the problem names them), missing ones are
+    /// empty; a problem of a record that spans lines names them (a quote missing its partner
+    /// merges lines).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn push_record(
         &mut self,
         pos: RowPos,
         start: u64,
+        lines: u64,
+        stray: Option<String>,
         data: &[u8],
         cells: &[Span],
         encoding: Encoding,
@@ -232,8 +238,8 @@ impl BlockBuilder {
         let keep = n.min(self.width);
         self.spans.extend_from_slice(cells.get(..keep).unwrap_or(cells));
         self.spans.extend(std::iter::repeat_n((0, 0), self.width - keep));
-        if n != self.width {
-            let msg = if n > self.width {
+        let ragged = (n != self.width).then(|| {
+            if n > self.width {
                 let extra: Vec<Cow<'_, str>> = cells
                     .iter()
                     .skip(self.width)
@@ -245,6 +251,21 @@ impl BlockBuilder {
                 )
             } else {
                 format!("the row has {n} cells but the header has {} columns", self.width)
+            }
+        });
+        let msg = match (ragged, stray) {
+            (Some(r), Some(s)) => Some(format!("{r}; {s}")),
+            (r, s) => r.or(s),
+        };
+        if let Some(msg) = msg {
+            let msg = if lines > 0 {
+                format!(
+                    "{msg} (the record's quoted cells span lines {} to {}: is a quote missing its partner?)",
+                    pos.line,
+                    pos.line + lines
+                )
+            } else {
+                msg
             };
             self.problems.push((self.pos.len() as u32, msg));
         }

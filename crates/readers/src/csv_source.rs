@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::block::{
     BlockBuilder, FLUSH_BYTES, MAX_RECORD_BYTES, RawBlock, cell_bytes, decode_cell, utf8_problem,
 };
-use crate::split::{Span, Splitter};
+use crate::split::{MAX_QUOTED_BYTES, Span, Split, Splitter};
 use crate::{ReadError, RowPos, SourceInfo};
 
 /// The text encoding of a CSV file.
@@ -86,6 +86,8 @@ pub(crate) struct CsvSource {
     seq: u64,
     /// Bytes to read at a time (smaller in tests).
     read_bytes: usize,
+    /// An error met after rows of the current block: reported once they are handed on.
+    failed: Option<ReadError>,
 }
 
 /// One record split into `CsvSource::cells`.
@@ -94,6 +96,10 @@ struct Record {
     start: u64,
     /// 1-based line of its first byte.
     line: u64,
+    /// Line feeds inside it (in quoted cells).
+    inner: u64,
+    /// Its length in bytes.
+    len: usize,
 }
 
 impl CsvSource {
@@ -126,6 +132,7 @@ impl CsvSource {
             block: BlockBuilder::new(0, 0),
             seq: 0,
             read_bytes: read_bytes.max(1),
+            failed: None,
         };
         // A UTF-8 byte-order mark is not part of the first column's name (nor is a second
         // one: the csv crate's parser drops one more, and this reader keeps its behaviour).
@@ -213,14 +220,18 @@ impl CsvSource {
                 &mut self.block.side,
                 &mut inner,
             ) {
-                Some(end) => {
-                    let rec =
-                        Record { start: self.buf_offset + self.at as u64, line: self.lines + 1 };
+                Split::Record(end) => {
+                    let rec = Record {
+                        start: self.buf_offset + self.at as u64,
+                        line: self.lines + 1,
+                        inner,
+                        len: end - self.at,
+                    };
                     self.lines += inner;
                     self.at = end;
                     return Ok(Some(rec));
                 }
-                None => {
+                Split::More => {
                     self.block.side.truncate(side);
                     if self.buf.len() - self.at > MAX_RECORD_BYTES {
                         return Err(ReadError::Csv {
@@ -234,7 +245,54 @@ impl CsvSource {
                     }
                     self.fill()?;
                 }
+                Split::Unclosed(quote) => {
+                    self.block.side.truncate(side);
+                    let line = self.line_of(quote);
+                    let after = self.lines + 1 + self.newlines(self.at, self.buf.len()) - line;
+                    return Err(self.quote_error(
+                        quote,
+                        format!(
+                            "the quote that opens a cell here is never closed: the file ends inside the cell, {after} line(s) further on"
+                        ),
+                    ));
+                }
+                Split::TooLong(quote) => {
+                    self.block.side.truncate(side);
+                    return Err(self.quote_error(
+                        quote,
+                        format!(
+                            "the quoted cell that opens here runs past {} MiB, the most a quoted cell may hold: is its closing quote missing?",
+                            MAX_QUOTED_BYTES >> 20
+                        ),
+                    ));
+                }
             }
+        }
+    }
+
+    /// Line feeds in `buf[from..to]`.
+    fn newlines(&self, from: usize, to: usize) -> u64 {
+        self.buf.get(from..to).unwrap_or_default().iter().filter(|&&b| b == b'\n').count() as u64
+    }
+
+    /// The 1-based line of `buf[pos]`, `pos` in the record that starts at `at`.
+    fn line_of(&self, pos: usize) -> u64 {
+        self.lines + 1 + self.newlines(self.at, pos)
+    }
+
+    /// The error of a quoted cell opened at `buf[quote]` that cannot be read.
+    fn quote_error(&self, quote: usize, what: String) -> ReadError {
+        let record = self.lines + 1;
+        let line = self.line_of(quote);
+        let start = if line == record {
+            String::new()
+        } else {
+            format!(" (in the record that starts on line {record})")
+        };
+        ReadError::Csv {
+            path: self.path.clone(),
+            line,
+            message: format!("{what}{start}; the rows from this record on were not read"),
         }
     }
 
@@ -244,16 +302,37 @@ impl CsvSource {
         max: usize,
         source: &Arc<SourceInfo>,
     ) -> Result<Option<RawBlock>, ReadError> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         while self.block.len() < max && self.at + self.block.side.len() < FLUSH_BYTES {
-            let Some(rec) = self.next_record()? else { break };
+            let rec = match self.next_record() {
+                Ok(Some(rec)) => rec,
+                Ok(None) => break,
+                // The rows before the error are handed on first.
+                Err(e) if self.block.len() > 0 => {
+                    self.failed = Some(e);
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             // A line with nothing on it is not a record.
             if self.cells.len() == 1 && self.cells.first().is_some_and(|&(a, b)| a == b) {
                 continue;
             }
             self.rows += 1;
+            let stray = self.split.stray.map(|(cell, quote)| {
+                format!(
+                    "cell {}: text follows the closing quote on line {}: a quote inside a quoted cell must be doubled (\"\"), or this quote closes one opened on an earlier line",
+                    cell + 1,
+                    rec.line + self.newlines(self.at - rec.len, quote)
+                )
+            });
             self.block.push_record(
                 RowPos { row: self.rows, line: rec.line },
                 rec.start,
+                rec.inner,
+                stray,
                 &self.buf,
                 &self.cells,
                 self.encoding,
@@ -327,14 +406,21 @@ mod tests {
         }
     }
 
-    fn split_all(input: &[u8], delimiter: u8, read: usize) -> Vec<(Vec<Vec<u8>>, u64, u64)> {
+    type Records = Vec<(Vec<Vec<u8>>, u64, u64)>;
+
+    /// The records this reader splits `input` into, and the error that stopped it.
+    fn split_all(input: &[u8], delimiter: u8, read: usize) -> (Records, Option<String>) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.csv");
         // A header of one cell that the oracle also sees as its first record.
         std::fs::write(&p, input).unwrap();
         let opts = CsvOptions { delimiter, ..CsvOptions::default() };
         let mut out = Vec::new();
-        let Ok((mut src, header)) = CsvSource::open_with(&p, &opts, read) else { return out };
+        let (mut src, header) = match CsvSource::open_with(&p, &opts, read) {
+            Ok(x) => x,
+            Err(ReadError::NoHeader { .. }) => return (out, None),
+            Err(e) => return (out, Some(e.to_string())),
+        };
         let first = src.block.len();
         assert_eq!(first, 0);
         let header_rec = header.iter().map(|h| h.as_bytes().to_vec()).collect::<Vec<_>>();
@@ -343,7 +429,12 @@ mod tests {
         src.width = 64;
         src.block = BlockBuilder::new(64, 0);
         let source = Arc::new(SourceInfo { path: p.clone(), sheet: None });
-        while let Some(b) = src.next_block(3, &source).unwrap() {
+        loop {
+            let b = match src.next_block(3, &source) {
+                Ok(Some(b)) => b,
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e.to_string())),
+            };
             for (pos, start, problem, cells) in b.raw_rows() {
                 let n = problem
                     .and_then(|p| p.split("has ").nth(1)?.split(' ').next()?.parse().ok())
@@ -351,7 +442,21 @@ mod tests {
                 out.push((cells.into_iter().take(n).collect(), start, pos.line));
             }
         }
-        out
+    }
+
+    /// `got` (this reader's records) against `want` (csv-core's).
+    fn same(got: &Records, want: &Records) -> Result<(), TestCaseError> {
+        if want.is_empty() {
+            prop_assert!(got.is_empty());
+        } else {
+            // The header: cells only (its position is not reported).
+            let text = |r: &Records| -> Vec<String> {
+                r[0].0.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect()
+            };
+            prop_assert_eq!(text(got), text(want));
+            prop_assert_eq!(&got[1..], &want[1..]);
+        }
+        Ok(())
     }
 
     proptest! {
@@ -377,15 +482,23 @@ mod tests {
             if want.first().is_some_and(|h| h.0.iter().any(|c| std::str::from_utf8(c).is_err())) {
                 return Ok(());
             }
-            let got = split_all(&input, d, read);
-            if want.is_empty() {
-                prop_assert!(got.is_empty());
-            } else {
-                // The header: cells only (its position is not reported).
-                prop_assert_eq!(&got[0].0.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>(),
-                    &want[0].0.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>());
-                prop_assert_eq!(&got[1..], &want[1..]);
+            let (got, err) = split_all(&input, d, read);
+            let Some(err) = err else { return same(&got, &want) };
+            // Where csv-core runs a quote that is never closed to the end of the input, this
+            // reader stops with an error: with a closing quote appended both agree, and the
+            // records read before the error are all but that last one (none when it is
+            // blank once closed: `""` alone is no record).
+            prop_assert!(err.contains("never closed"), "{}", err);
+            let mut closed = input.clone();
+            closed.push(b'"');
+            let want = oracle(&closed, d);
+            if want.first().is_some_and(|h| h.0.iter().any(|c| std::str::from_utf8(c).is_err())) {
+                return Ok(());
             }
+            let (all, none) = split_all(&closed, d, read);
+            prop_assert_eq!(none, None);
+            same(&all, &want)?;
+            prop_assert!(all.starts_with(&got) && all.len() <= got.len() + 1, "{:?} {:?}", got, all);
         }
     }
 }

@@ -50,6 +50,24 @@ pub enum ReadError {
         /// What calamine reported.
         message: String,
     },
+    /// The workbook passes one of the limits that keep the reader's memory flat (what a
+    /// cell, a row, the shared-strings table or one part may hold): nothing of it was read,
+    /// or, when the limit is met part-way through the sheet, no row from that one on.
+    #[error(
+        "{path}{}{}: {message}",
+        sheet.as_deref().map_or_else(String::new, |s| format!(", sheet {s:?}")),
+        row.map_or_else(String::new, |r| format!(", sheet row {r}"))
+    )]
+    XlsxLimit {
+        /// The file.
+        path: PathBuf,
+        /// The sheet, when the limit is met in it.
+        sheet: Option<String>,
+        /// The 1-based sheet row, when the limit is met in a row.
+        row: Option<u64>,
+        /// What passes which limit, and what was not read.
+        message: String,
+    },
     /// The sheet does not exist.
     #[error("{path}: no sheet {wanted} (sheets: {})", available.join(", "))]
     NoSheet {

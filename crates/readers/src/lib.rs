@@ -3,7 +3,9 @@
 //! their own thread into bounded blocks of rows ([`RawBlock`], decoded into a [`Block`] by the
 //! consumer) or [`Chunk`]s of owned [`Row`]s, each row carrying its position in the source.
 //!
-//! Memory does not grow with the file: at most a few chunks are in flight at any time.
+//! Memory does not grow with the file: at most a few chunks are in flight at any time, and
+//! every part of a workbook is checked against limits (a cell, a row, the shared strings, one
+//! part) before calamine, which has none, reads it.
 //! Bad bytes or ragged rows are problems of that row ([`Row::problem`]), never a crash and
 //! never a lost row.
 
@@ -12,9 +14,12 @@ mod cells;
 mod csv_source;
 mod error;
 mod excel;
+mod numfmt;
 mod open;
 mod row;
 mod split;
+mod xlsx_gate;
+mod xlsx_scan;
 mod xlsx_source;
 
 pub use block::{Block, RawBlock, RowRef};

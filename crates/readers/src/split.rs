@@ -16,6 +16,24 @@ pub(crate) type Span = (u32, u32);
 /// Marks a span of the side buffer.
 pub(crate) const SIDE: u32 = 1 << 31;
 
+/// The most a quoted cell may hold, from its opening quote to its closing one: far above any
+/// real cell (Zoho's largest field holds 32,000 characters), so that a quote that is never
+/// closed is reported where it opened instead of swallowing the rows after it.
+pub(crate) const MAX_QUOTED_BYTES: usize = 1 << 20;
+
+/// What [`Splitter::record`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Split {
+    /// A record ending at this position (its terminator, or the end of the input).
+    Record(usize),
+    /// The input ends before the record does and more may follow.
+    More,
+    /// The quote at this position opens a cell that the input ends inside of.
+    Unclosed(usize),
+    /// The quote at this position opens a cell of more than [`MAX_QUOTED_BYTES`].
+    TooLong(usize),
+}
+
 /// Finds the next byte that matters, caching one 64-byte window's bit mask.
 #[derive(Debug, Clone)]
 pub(crate) struct Splitter {
@@ -24,6 +42,9 @@ pub(crate) struct Splitter {
     window: usize,
     mask: u64,
     cached: bool,
+    /// The last record's first quoted cell with text after its closing quote: the cell's
+    /// 0-based index and where that quote is.
+    pub(crate) stray: Option<(usize, usize)>,
 }
 
 /// One bit per byte of `w` that is one of the four `set` bytes. Written so that the compiler
@@ -48,7 +69,7 @@ fn mask64(w: &[u8; 64], set: [u8; 4]) -> u64 {
 impl Splitter {
     /// A splitter for `delimiter` and `quote`.
     pub(crate) fn new(delimiter: u8, quote: u8) -> Self {
-        Self { delimiter, quote, window: 0, mask: 0, cached: false }
+        Self { delimiter, quote, window: 0, mask: 0, cached: false, stray: None }
     }
 
     /// Forgets the cached window (the input grew or moved).
@@ -92,9 +113,10 @@ impl Splitter {
 
     /// Splits the record that starts at `start` (not a line break) into `cells`, writing
     /// unescaped cells to `side`, and counts the line feeds inside it into `lines`. Returns
-    /// where the record ends (its terminator, or the end of the input at `eof`), or `None`
-    /// when `data` ends before the record does and more input may follow (the caller then
-    /// drops what was pushed and retries with more input).
+    /// where the record ends (its terminator, or the end of the input at `eof`), or
+    /// [`Split::More`] when `data` ends before the record does and more input may follow (the
+    /// caller then drops what was pushed and retries with more input), or where a quoted cell
+    /// that never closes (at `eof`) or runs past [`MAX_QUOTED_BYTES`] opens.
     pub(crate) fn record(
         &mut self,
         data: &[u8],
@@ -103,10 +125,11 @@ impl Splitter {
         cells: &mut Vec<Span>,
         side: &mut Vec<u8>,
         lines: &mut u64,
-    ) -> Option<usize> {
+    ) -> Split {
         let (d, q) = (self.delimiter, self.quote);
         let span = |a: usize, b: usize| (a as u32, b as u32);
         let mut p = start;
+        self.stray = None;
         loop {
             if data.get(p) != Some(&q) {
                 // An unquoted cell: up to the delimiter or the end of the line.
@@ -114,10 +137,10 @@ impl Splitter {
                 loop {
                     let j = self.find(data, i);
                     match data.get(j) {
-                        None if !eof => return None,
+                        None if !eof => return Split::More,
                         None => {
                             cells.push(span(p, j));
-                            return Some(j);
+                            return Split::Record(j);
                         }
                         Some(&b) if b == d => {
                             cells.push(span(p, j));
@@ -126,7 +149,7 @@ impl Splitter {
                         }
                         Some(b'\r' | b'\n') => {
                             cells.push(span(p, j));
-                            return Some(j);
+                            return Split::Record(j);
                         }
                         Some(_) => i = j + 1,
                     }
@@ -139,13 +162,13 @@ impl Splitter {
             let mut unescaped: Option<usize> = None;
             loop {
                 let j = self.find(data, i);
+                if j - p > MAX_QUOTED_BYTES {
+                    return Split::TooLong(p);
+                }
                 let Some(&b) = data.get(j) else {
-                    if !eof {
-                        return None;
-                    }
-                    // An unclosed quote: the cell runs to the end of the input.
-                    cells.push(close(side, unescaped, data, from, j, span));
-                    return Some(j);
+                    // A quote never closed: the error names where it opened (csv-core would
+                    // run the cell to the end of the input, swallowing the rows after it).
+                    return if eof { Split::Unclosed(p) } else { Split::More };
                 };
                 if b == b'\n' {
                     *lines += 1;
@@ -156,7 +179,7 @@ impl Splitter {
                 }
                 let next = data.get(j + 1).copied();
                 if next.is_none() && !eof {
-                    return None;
+                    return Split::More;
                 }
                 if next == Some(q) {
                     unescaped.get_or_insert(side.len());
@@ -168,7 +191,7 @@ impl Splitter {
                 match next {
                     None => {
                         cells.push(close(side, unescaped, data, from, j, span));
-                        return Some(j + 1);
+                        return Split::Record(j + 1);
                     }
                     Some(c) if c == d => {
                         cells.push(close(side, unescaped, data, from, j, span));
@@ -177,22 +200,25 @@ impl Splitter {
                     }
                     Some(b'\r' | b'\n') => {
                         cells.push(close(side, unescaped, data, from, j, span));
-                        return Some(j + 1);
+                        return Split::Record(j + 1);
                     }
                     Some(_) => {
                         // Text after the closing quote belongs to the cell, quotes included,
-                        // up to the delimiter or the end of the line.
+                        // up to the delimiter or the end of the line (csv-core's reading); the
+                        // caller rejects the row: the quote was not doubled, or it closes a
+                        // quote opened rows earlier.
+                        self.stray.get_or_insert((cells.len(), j));
                         let s = *unescaped.get_or_insert(side.len());
                         side.extend_from_slice(data.get(from..j).unwrap_or_default());
                         let mut k = j + 1;
                         loop {
                             let e = self.find(data, k);
                             match data.get(e) {
-                                None if !eof => return None,
+                                None if !eof => return Split::More,
                                 None => {
                                     side.extend_from_slice(data.get(j + 1..e).unwrap_or_default());
                                     cells.push(side_span(s, side.len()));
-                                    return Some(e);
+                                    return Split::Record(e);
                                 }
                                 Some(&c) if c == d => {
                                     side.extend_from_slice(data.get(j + 1..e).unwrap_or_default());
@@ -203,7 +229,7 @@ impl Splitter {
                                 Some(b'\r' | b'\n') => {
                                     side.extend_from_slice(data.get(j + 1..e).unwrap_or_default());
                                     cells.push(side_span(s, side.len()));
-                                    return Some(e);
+                                    return Split::Record(e);
                                 }
                                 Some(_) => k = e + 1,
                             }

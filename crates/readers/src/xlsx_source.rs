@@ -5,10 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 
-use calamine::{DataRef, Reader, Xlsx, open_workbook};
+use calamine::{DataRef, Reader, Xlsx};
 
 use crate::block::{BlockBuilder, FLUSH_BYTES};
-use crate::excel::{excel_serial_to_date, push_number};
+use crate::excel::{SerialDay, push_number, render_number, serial_day};
+use crate::numfmt::{Shows, shows};
+use crate::xlsx_gate::{Failure, Gate};
+use crate::xlsx_scan::{Limits, count, size};
 use crate::{RawBlock, ReadError, RowPos, SourceInfo};
 
 /// Which sheet of a workbook.
@@ -29,36 +32,128 @@ pub struct XlsxOptions {
     pub header_row: Option<u64>,
 }
 
-/// Appends one cell's text to `out`; returns a problem when the cell holds an Excel error.
-fn render(value: &DataRef<'_>, out: &mut String) -> Option<String> {
-    use std::fmt::Write;
-    match value {
-        DataRef::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        DataRef::Float(f) => push_number(*f, out),
-        DataRef::String(s) => out.push_str(s),
-        DataRef::SharedString(s) => out.push_str(s),
-        DataRef::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        DataRef::DateTime(dt) if dt.is_datetime() => match excel_serial_to_date(dt.as_f64()) {
-            Some((y, m, d, 0)) => {
-                let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+/// How a sheet's cells become text: the sheet's name (for problems), the workbook's date
+/// system and what each cell style's number format shows of a date.
+struct Render {
+    sheet: String,
+    date1904: bool,
+    shows: Vec<Shows>,
+}
+
+impl Render {
+    /// Appends the text of the cell at `(r, c)` with style `style` to `out`; returns a problem
+    /// (naming the sheet and cell) when the cell holds an Excel error or a date that does not
+    /// exist.
+    fn cell(
+        &self,
+        value: &DataRef<'_>,
+        style: usize,
+        (r, c): (u32, u32),
+        out: &mut String,
+    ) -> Option<String> {
+        use std::fmt::Write;
+        let problem = match value {
+            DataRef::Int(i) => {
+                let _ = write!(out, "{i}");
+                None
             }
-            Some((y, m, d, s)) => {
-                let (h, mi, se) = (s / 3600, s / 60 % 60, s % 60);
-                let _ = write!(out, "{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{se:02}");
+            DataRef::Float(f) => {
+                push_number(*f, out);
+                None
             }
-            None => push_number(dt.as_f64(), out),
-        },
-        DataRef::DateTime(dt) => push_number(dt.as_f64(), out),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => out.push_str(s),
-        DataRef::Error(e) => {
-            let _ = write!(out, "{e}");
-            return Some(format!("the cell holds the Excel error {e}"));
-        }
-        DataRef::Empty => {}
+            DataRef::String(s) => {
+                out.push_str(s);
+                None
+            }
+            DataRef::SharedString(s) => {
+                out.push_str(s);
+                None
+            }
+            DataRef::Bool(b) => {
+                out.push_str(if *b { "true" } else { "false" });
+                None
+            }
+            DataRef::DateTime(dt) if dt.is_datetime() => {
+                let shows = self.shows.get(style).copied().unwrap_or_default();
+                self.date(dt.as_f64(), shows, out)
+            }
+            DataRef::DateTime(dt) => {
+                push_number(dt.as_f64(), out);
+                None
+            }
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
+                out.push_str(s);
+                None
+            }
+            DataRef::Error(e) => {
+                let _ = write!(out, "{e}");
+                Some(format!("the cell holds the Excel error {e}"))
+            }
+            DataRef::Empty => None,
+        };
+        problem.map(|p| format!("{}: {p}", cell_ref(&self.sheet, r, c)))
     }
-    None
+
+    /// A date-formatted serial as its format shows it: `yyyy-mm-dd hh:mm:ss` when the format
+    /// shows a date and a time (midnight included), `yyyy-mm-dd` for a date alone,
+    /// `hh:mm:ss` for a time of day alone; a format that shows neither (one calamine knows as
+    /// a date but zcrm cannot read) falls back to the value: a date, with the time when it
+    /// is not midnight. A day that does not exist is rendered as the number, with a problem.
+    fn date(&self, serial: f64, shows: Shows, out: &mut String) -> Option<String> {
+        use std::fmt::Write;
+        let day = serial_day(serial, self.date1904);
+        let (y, m, d, secs) = match day {
+            SerialDay::Day(y, m, d, secs) => (y, m, d, secs),
+            _ if shows.time && !shows.date && serial >= 0.0 && serial.is_finite() => {
+                // A time of day alone: the day does not matter.
+                let ms = (serial.fract() * 86_400_000.0).round() as u32;
+                (0, 0, 0, ms / 1000 % 86_400)
+            }
+            SerialDay::Phantom(shown) => {
+                push_number(serial, out);
+                return Some(format!(
+                    "the cell shows {shown}, a day that does not exist (serial {}: Excel counts 1900 as a leap year); enter the date meant",
+                    render_number(serial)
+                ));
+            }
+            SerialDay::OutOfRange => {
+                push_number(serial, out);
+                let first = if self.date1904 { "1904-01-01" } else { "1900-01-01" };
+                let what = if serial < 0.0 { "a negative date" } else { "a date out of range" };
+                return Some(format!(
+                    "the cell holds {what} (serial {}), which Excel shows as ####: dates run from {first} to 9999-12-31",
+                    render_number(serial)
+                ));
+            }
+        };
+        let (h, mi, se) = (secs / 3600, secs / 60 % 60, secs % 60);
+        let (date, time) =
+            if shows.date || shows.time { (shows.date, shows.time) } else { (true, secs != 0) };
+        if date {
+            let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+        }
+        if date && time {
+            out.push(' ');
+        }
+        if time {
+            let _ = write!(out, "{h:02}:{mi:02}:{se:02}");
+        }
+        None
+    }
+}
+
+/// A cell as Excel names it: `Data!C5`, `'My Sheet'!C5`.
+fn cell_ref(sheet: &str, r: u32, c: u32) -> String {
+    let plain = !sheet.is_empty()
+        && sheet.chars().all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '.')
+        && !sheet.starts_with(|ch: char| ch.is_ascii_digit());
+    let col = column_name(c);
+    let row = u64::from(r) + 1;
+    if plain {
+        format!("{sheet}!{col}{row}")
+    } else {
+        format!("'{}'!{col}{row}", sheet.replace('\'', "''"))
+    }
 }
 
 fn column_name(mut col: u32) -> String {
@@ -73,6 +168,9 @@ fn column_name(mut col: u32) -> String {
     s.reverse();
     String::from_utf8_lossy(&s).into_owned()
 }
+
+/// Columns of a sheet (A to XFD).
+const MAX_COLUMNS: u32 = 16_384;
 
 /// Where the header (and the sheet's name) is sent.
 type HeaderTx = SyncSender<Result<(Vec<String>, String), ReadError>>;
@@ -110,14 +208,56 @@ pub(crate) fn read_sheet(
     header: HeaderTx,
     tx: SyncSender<Result<RawBlock, ReadError>>,
 ) {
+    read_sheet_within(path, opts, &Limits::default(), chunk_rows, header, tx);
+}
+
+/// The limit a part of the workbook passed, if that is why calamine failed with `e` (calamine
+/// passes over some parts it cannot read, such as the theme: a limit met there is no error).
+fn limit_error(
+    path: &Path,
+    failure: &Failure,
+    e: &dyn std::fmt::Display,
+    sheet: Option<&str>,
+    tail: &str,
+) -> Option<ReadError> {
+    let limit = failure.lock().ok()?.take()?;
+    if !e.to_string().contains(&limit.message) {
+        return None;
+    }
+    Some(ReadError::XlsxLimit {
+        path: path.to_owned(),
+        sheet: sheet.map(str::to_owned),
+        row: limit.row,
+        message: format!("{}; {tail}", limit.message),
+    })
+}
+
+/// [`read_sheet`] within `limits`.
+pub(crate) fn read_sheet_within(
+    path: &Path,
+    opts: &XlsxOptions,
+    limits: &Limits,
+    chunk_rows: usize,
+    header: HeaderTx,
+    tx: SyncSender<Result<RawBlock, ReadError>>,
+) {
     let xerr = |e: &dyn std::fmt::Display| ReadError::Xlsx {
         path: path.to_owned(),
         message: e.to_string(),
     };
-    let mut wb: Xlsx<_> = match open_workbook(path) {
+    const NOTHING: &str = "no row was read";
+    let (gate, failure) = match Gate::open(path, *limits) {
+        Ok(g) => g,
+        Err(source) => {
+            let _ = header.send(Err(ReadError::Io { path: path.to_owned(), source }));
+            return;
+        }
+    };
+    let mut wb: Xlsx<Gate> = match Xlsx::new(gate) {
         Ok(wb) => wb,
         Err(e) => {
-            let _ = header.send(Err(xerr(&e)));
+            let err = limit_error(path, &failure, &e, None, NOTHING).unwrap_or_else(|| xerr(&e));
+            let _ = header.send(Err(err));
             return;
         }
     };
@@ -154,25 +294,44 @@ pub(crate) fn read_sheet(
         source,
         tx,
     };
-    let mut rows = Rows { sheet, pending: Pending::default(), started: false, last: None };
+    let date1904 = wb.has_1904_epoch();
+    let mut rows = Rows {
+        sheet,
+        pending: Pending::default(),
+        started: false,
+        last: None,
+        render: Render { sheet: name.clone(), date1904, shows: Vec::new() },
+        limits: *limits,
+    };
     let mut reader = match wb.worksheet_cells_reader(&name) {
         Ok(r) => r,
         Err(e) => {
-            rows.fail(xerr(&e));
+            let err = limit_error(path, &failure, &e, Some(&name), NOTHING);
+            rows.fail(err.unwrap_or_else(|| xerr(&e)));
             return;
         }
     };
+    rows.render.shows = reader
+        .styles()
+        .iter()
+        .map(|st| st.number_format.as_ref().map(|n| shows(&n.format_code)).unwrap_or_default())
+        .collect();
     loop {
-        let cell = match reader.next_cell() {
+        let cell = match reader.next_cell_with_style_id() {
             Ok(c) => c,
             Err(e) => {
-                rows.damaged(e.to_string());
+                let first = rows.first_unread();
+                let tail = format!("rows from sheet row {first} on were not read");
+                match limit_error(path, &failure, &e, Some(&name), &tail) {
+                    Some(err) => rows.stop(err),
+                    None => rows.damaged(e.to_string()),
+                }
                 return;
             }
         };
-        let Some(cell) = cell else { break };
+        let Some((cell, style)) = cell else { break };
         let (r, c) = cell.get_position();
-        if !rows.cell(r, c, cell.get_value()) {
+        if !rows.cell(r, c, cell.get_value(), style) {
             return;
         }
     }
@@ -186,12 +345,14 @@ struct Rows<'a> {
     started: bool,
     /// The position of the last cell read.
     last: Option<(u32, u32)>,
+    render: Render,
+    limits: Limits,
 }
 
 impl Rows<'_> {
-    /// Adds the cell at `(r, c)` holding `value` (an Excel error becomes a problem of its
-    /// row); false when reading must stop.
-    fn cell(&mut self, r: u32, c: u32, value: &DataRef<'_>) -> bool {
+    /// Adds the cell at `(r, c)` holding `value` with style `style` (an Excel error or a day
+    /// that does not exist becomes a problem of its row); false when reading must stop.
+    fn cell(&mut self, r: u32, c: u32, value: &DataRef<'_>, style: usize) -> bool {
         if self.started && self.pending.sheet_row != r {
             if !self.sheet.finish(&mut self.pending) {
                 return false;
@@ -202,12 +363,58 @@ impl Rows<'_> {
             self.started = true;
         }
         self.last = Some((r, c));
+        let l = &self.limits;
+        let over = if c >= MAX_COLUMNS {
+            Some(format!(
+                "cell {}{} lies beyond column XFD, the last of a sheet",
+                column_name(c),
+                u64::from(r) + 1
+            ))
+        } else if self.pending.cells.len() as u64 >= l.row_cells {
+            Some(format!(
+                "the row holds more than {} cells, the most a row may hold (Excel's {} columns)",
+                count(l.row_cells),
+                count(u64::from(MAX_COLUMNS))
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = over {
+            self.limit(message);
+            return false;
+        }
         let from = self.pending.text.len();
-        if let Some(problem) = render(value, &mut self.pending.text) {
-            self.pending.problems.push(format!("{}{}: {problem}", column_name(c), r + 1));
+        if let Some(problem) = self.render.cell(value, style, (r, c), &mut self.pending.text) {
+            self.pending.problems.push(problem);
         }
         self.pending.cells.push((c, from, self.pending.text.len()));
+        if self.pending.text.len() as u64 > self.limits.row_text_bytes {
+            let message = format!(
+                "the row holds more than {} of text, the most a row may hold",
+                size(self.limits.row_text_bytes)
+            );
+            self.limit(message);
+            return false;
+        }
         true
+    }
+
+    /// The first sheet row (1-based) not handed on: the row being assembled.
+    fn first_unread(&self) -> u64 {
+        if self.started { u64::from(self.pending.sheet_row) + 1 } else { 1 }
+    }
+
+    /// The row being assembled passes a limit: the rows before it are handed on, then the
+    /// error naming the row.
+    fn limit(&mut self, message: String) {
+        let row = self.first_unread();
+        let err = ReadError::XlsxLimit {
+            path: self.sheet.path.to_owned(),
+            sheet: Some(self.sheet.name.to_owned()),
+            row: Some(row),
+            message: format!("{message}; rows from sheet row {row} on were not read"),
+        };
+        self.stop_in_place(err);
     }
 
     /// The end of the sheet: the last row, a missing header, the last block.
@@ -232,16 +439,26 @@ impl Rows<'_> {
     /// The sheet's XML broke part-way. The rows finished before it are handed on; the row
     /// being read is not (cells of it may be missing), and the error names it and the last
     /// cell read.
-    fn damaged(mut self, message: String) {
-        let s = &mut self.sheet;
-        let row = if self.started { u64::from(self.pending.sheet_row) + 1 } else { 1 };
+    fn damaged(self, message: String) {
+        let s = &self.sheet;
         let err = ReadError::XlsxDamaged {
             path: s.path.to_owned(),
             sheet: s.name.to_owned(),
-            row,
+            row: self.first_unread(),
             after: self.last.map(|(r, c)| format!("{}{}", column_name(c), r + 1)),
             message,
         };
+        self.stop(err);
+    }
+
+    /// Reading stops with `err` after the rows finished before are handed on.
+    fn stop(mut self, err: ReadError) {
+        self.stop_in_place(err);
+    }
+
+    /// [`Rows::stop`] without giving up the rows (the caller returns false and drops them).
+    fn stop_in_place(&mut self, err: ReadError) {
+        let s = &mut self.sheet;
         if s.header.is_none() && s.block.len() > 0 {
             let b = s.block.take_text(s.seq, &s.source);
             s.seq += 1;
@@ -249,7 +466,10 @@ impl Rows<'_> {
                 return;
             }
         }
-        self.fail(err);
+        match s.header.take() {
+            Some(h) => drop(h.send(Err(err))),
+            None => drop(s.tx.send(Err(err))),
+        }
     }
 
     /// Reading failed: the error goes where the consumer waits (header or rows).
@@ -443,6 +663,118 @@ mod tests {
         }
     }
 
+    /// The rows read within `limits` before an error, the header's error or the rows' one.
+    fn read_within(path: &Path, limits: &Limits) -> (Vec<String>, String) {
+        let (htx, hrx) = sync_channel(1);
+        let (tx, rx) = sync_channel(1000);
+        read_sheet_within(path, &XlsxOptions::default(), limits, 7, htx, tx);
+        if let Err(e) = hrx.recv().unwrap() {
+            return (Vec::new(), e.to_string());
+        }
+        let mut firsts = Vec::new();
+        for b in rx.iter() {
+            match b {
+                Ok(b) => firsts.extend(
+                    b.raw_rows().into_iter().map(|r| String::from_utf8_lossy(&r.3[0]).into_owned()),
+                ),
+                Err(e) => return (firsts, e.to_string()),
+            }
+        }
+        (firsts, String::new())
+    }
+
+    /// A sheet of 300 rows whose row 12 holds 300 bytes of text (one shared string twice).
+    fn long_row(path: &Path) {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Data").unwrap();
+        ws.write_string(0, 0, "a").unwrap();
+        ws.write_string(0, 1, "b").unwrap();
+        for r in 1..300u32 {
+            ws.write_string(r, 0, format!("row {}", r + 1)).unwrap();
+            let b = if r == 11 { "z".repeat(150) } else { "y".to_owned() };
+            ws.write_string(r, 1, &b).unwrap();
+            if r == 11 {
+                ws.write_string(r, 2, &b).unwrap();
+            }
+        }
+        wb.save(path).unwrap();
+    }
+
+    /// Limits met in the sheet: a row's text (the rows before it are handed on), the sheet's
+    /// size uncompressed (a zip that understates it is refused too), a cell beyond column
+    /// XFD; each error names the sheet, the row and the limit.
+    #[test]
+    fn limits_met_in_the_sheet_name_the_sheet_row_and_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("long.xlsx");
+        long_row(&p);
+        let defaults = Limits::default();
+        let (rows, err) = read_within(&p, &defaults);
+        assert_eq!((rows.len(), err.as_str()), (299, ""));
+
+        let limits = Limits { row_text_bytes: 200, ..defaults };
+        let (rows, err) = read_within(&p, &limits);
+        let before: Vec<String> = (2..12).map(|r| format!("row {r}")).collect();
+        assert_eq!(rows, before);
+        assert!(
+            err.ends_with(r#"long.xlsx, sheet "Data", sheet row 12: the row holds more than 200 bytes of text, the most a row may hold; rows from sheet row 12 on were not read"#),
+            "{err}"
+        );
+
+        // Above the theme's 7 KB, below the sheet's size.
+        let limits = Limits { part_bytes: 16 << 10, ..defaults };
+        let (rows, err) = read_within(&p, &limits);
+        assert!(rows.is_empty());
+        assert!(
+            err.contains(r#"long.xlsx, sheet "Data": xl/worksheets/sheet1.xml declares "#),
+            "{err}"
+        );
+        assert!(
+            err.ends_with(
+                "more than the 16 KiB zcrm reads of one part of a workbook; no row was read"
+            ),
+            "{err}"
+        );
+
+        // The same sheet, its sizes in the zip rewritten to say 100 bytes.
+        let lying = dir.path().join("lying.xlsx");
+        let mut bytes = std::fs::read(&p).unwrap();
+        let name = b"xl/worksheets/sheet1.xml";
+        let mut at = 0;
+        while let Some(k) = bytes[at..].windows(name.len()).position(|w| w == name) {
+            let pos = at + k;
+            let (sig, size) = if bytes[pos - 46..].starts_with(b"PK\x01\x02") {
+                (pos - 46, pos - 46 + 24)
+            } else {
+                (pos - 30, pos - 30 + 22)
+            };
+            assert!(bytes[sig..].starts_with(b"PK"), "a header before the name");
+            bytes[size..size + 4].copy_from_slice(&100u32.to_le_bytes());
+            at = pos + name.len();
+        }
+        std::fs::write(&lying, bytes).unwrap();
+        // The zip crate stops at the declared size: the sheet is refused, by calamine.
+        let (rows, err) = read_within(&lying, &limits);
+        assert!(rows.is_empty());
+        assert!(err.contains("File is larger than its declared uncompressed size"), "{err}");
+
+        let far = dir.path().join("far.xlsx");
+        rewrite_sheets(&p, &far, |xml| {
+            xml.replacen(
+                "</row>",
+                r#"<c r="XFD1" t="inlineStr"><is><t>far</t></is></c><c t="inlineStr"><is><t>beyond</t></is></c></row>"#,
+                1,
+            )
+        });
+        let (rows, err) = read_within(&far, &defaults);
+        assert!(rows.is_empty());
+        assert!(
+            err.ends_with(r#"far.xlsx, sheet "Data", sheet row 1: cell XFE1 lies beyond column XFD, the last of a sheet; rows from sheet row 1 on were not read"#),
+            "{err}"
+        );
+    }
+
     fn workbook(path: &Path, constant_memory: bool) {
         let mut wb = Workbook::new();
         let ws = if constant_memory {
@@ -503,7 +835,7 @@ mod tests {
 
     /// Every kind of cell, in both of rust_xlsxwriter's layouts, with the header found on
     /// its row or later: text as written, numbers without a spurious `.0`, date formats as
-    /// dates, a duration format as a number, booleans, formula results, rich text joined,
+    /// dates (date-time formats with the time), a duration format as a number, booleans, formula results, rich text joined,
     /// gaps filled and a cell beyond the header reported.
     #[test]
     fn cells_of_every_kind_read_through_calamine() {
@@ -525,7 +857,8 @@ mod tests {
                         text(0),
                         ["plain", "0", "2024-03-01", "true", "2", "", "Bold and plain"]
                     );
-                    assert_eq!(text(1)[..3], ["  padded  ", "1.5", "2024-03-02"]);
+                    // A date-time format shows the time, midnight included.
+                    assert_eq!(text(1)[..3], ["  padded  ", "1.5", "2024-03-02 00:00:00"]);
                     assert_eq!(text(2)[2], "45354", "a duration format: a number");
                     assert_eq!(text(4)[0], "<&>\"'");
                     assert_eq!(text(6)[0], "Café ü 🚀");

@@ -154,3 +154,213 @@ fn xlsx_by_name_and_index_with_gaps_numbers_dates_and_booleans() {
     let (h, r) = rows(&p, &o);
     assert_eq!((h.len(), r.len()), (1, 0), "the first sheet by default");
 }
+
+/// The data rows of a date table (label, cell, expected): each cell's text, its row's
+/// problem, and what the table says zcrm must read.
+fn check_date_table(path: &Path) {
+    let (h, r) = rows(path, &SourceOptions::default());
+    assert_eq!(h, ["label", "cell", "expected"], "{}", path.display());
+    assert!(r.len() >= 5, "{}", path.display());
+    let mut wrong = Vec::new();
+    for row in &r {
+        let (label, cell, expected) = (row.cells.get(0), row.cells.get(1), row.cells.get(2));
+        let at = format!("row {} ({label})", row.pos.line);
+        let problem = row.problem.as_deref().unwrap_or("");
+        match expected.strip_prefix("problem: ") {
+            Some(what) => {
+                let cell_ref = format!("Dates!B{}", row.pos.line);
+                if !problem.contains(what) || !problem.contains(&cell_ref) {
+                    wrong.push(format!("{at}: read {cell:?}, problem {problem:?}"));
+                }
+            }
+            None if cell != expected || row.problem.is_some() => {
+                wrong.push(format!("{at}: read {cell:?} (problem {problem:?}), not {expected:?}"));
+            }
+            None => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}:\n{}", path.display(), wrong.join("\n"));
+}
+
+/// The fixtures openpyxl wrote (`tests/fixtures/make_dates.py`): the number format, not the
+/// fraction, says date or date-time; the 1904 date system; serials 0 and 60 (days Excel shows
+/// but that do not exist) reject their row; a float just short of midnight stays on its day.
+#[test]
+fn xlsx_dates_from_openpyxl_follow_the_number_format_and_the_date_system() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    check_date_table(&dir.join("openpyxl_dates.xlsx"));
+    check_date_table(&dir.join("openpyxl_dates_1904.xlsx"));
+}
+
+/// A date table as rust_xlsxwriter writes it; with `date1904` the workbook is switched to
+/// the 1904 date system afterwards (rust_xlsxwriter cannot write it).
+fn xlsxwriter_dates(path: &Path, date1904: bool) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let ymd_hms = "yyyy-mm-dd hh:mm:ss";
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Dates").unwrap();
+    for (c, h) in ["label", "cell", "expected"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    let rows: Vec<(&str, f64, &str, &str)> = if date1904 {
+        vec![
+            ("serial 45000", 45000.0, "yyyy-mm-dd", "2027-03-16"),
+            ("serial 0", 0.0, "yyyy-mm-dd", "1904-01-01"),
+            ("serial 60", 60.0, "yyyy-mm-dd", "1904-03-01"),
+            ("midnight", 44113.0, ymd_hms, "2024-10-10 00:00:00"),
+            ("float error", 45000.99999999, ymd_hms, "2027-03-16 23:59:59"),
+        ]
+    } else {
+        vec![
+            ("midnight", 45575.0, ymd_hms, "2024-10-10 00:00:00"),
+            ("minutes", 45575.0, "dd/mm/yyyy hh:mm", "2024-10-10 00:00:00"),
+            ("date, time in the value", 45575.5, "yyyy-mm-dd", "2024-10-10"),
+            ("time of day", 0.25, "h:mm:ss", "06:00:00"),
+            ("float error", 45000.99999999, ymd_hms, "2023-03-15 23:59:59"),
+            ("serial 60", 60.0, "yyyy-mm-dd", "problem: 1900-02-29"),
+            ("serial 61", 61.0, "yyyy-mm-dd", "1900-03-01"),
+            ("serial 0", 0.0, ymd_hms, "problem: 1900-01-00"),
+        ]
+    };
+    let mut r = 1u32;
+    for (label, serial, fmt, expected) in rows {
+        ws.write_string(r, 0, label).unwrap();
+        let f = Format::new().set_num_format(fmt);
+        ws.write_number_with_format(r, 1, serial, &f).unwrap();
+        ws.write_string(r, 2, expected).unwrap();
+        r += 1;
+    }
+    if !date1904 {
+        let f = Format::new().set_num_format(ymd_hms);
+        let d = ExcelDateTime::from_ymd(2024, 10, 10).unwrap();
+        ws.write_string(r, 0, "a date-time written as one").unwrap();
+        ws.write_datetime_with_format(r, 1, &d, &f).unwrap();
+        ws.write_string(r, 2, "2024-10-10 00:00:00").unwrap();
+    }
+    if !date1904 {
+        wb.save(path).unwrap();
+        return;
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    use std::io::{Read as _, Write as _};
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        if name == "xl/workbook.xml" {
+            let xml = String::from_utf8(data).unwrap();
+            assert!(xml.contains("<workbookPr "), "{xml}");
+            data = xml.replacen("<workbookPr ", "<workbookPr date1904=\"1\" ", 1).into_bytes();
+        }
+        zout.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        zout.write_all(&data).unwrap();
+    }
+    zout.finish().unwrap();
+}
+
+/// The same rules on workbooks rust_xlsxwriter wrote.
+#[test]
+fn xlsx_dates_from_rust_xlsxwriter_follow_the_number_format_and_the_date_system() {
+    let dir = tempfile::tempdir().unwrap();
+    for date1904 in [false, true] {
+        let p = dir.path().join(format!("dates{date1904}.xlsx"));
+        xlsxwriter_dates(&p, date1904);
+        check_date_table(&p);
+    }
+}
+
+/// The rows of a CSV source up to the first error, and that error.
+fn rows_until_error(path: &Path) -> (Vec<Row>, Option<String>) {
+    let mut out = Vec::new();
+    for chunk in open(path, &SourceOptions::default()).unwrap() {
+        match chunk {
+            Ok(c) => out.extend(c.rows),
+            Err(e) => return (out, Some(e.to_string())),
+        }
+    }
+    (out, None)
+}
+
+/// A quote opened on row 3 of 10 and never closed: the two rows before it are read, then an
+/// error names the file and the line where the quote opened; no row swallows the others.
+#[test]
+fn csv_unterminated_quote_names_the_line_where_it_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("open-quote.csv");
+    let mut s = String::from("id,name,note\n");
+    for i in 1..=10 {
+        if i == 3 {
+            s.push_str("3,\"Acme, unclosed,note\n");
+        } else {
+            s.push_str(&format!("{i},name {i},plain\n"));
+        }
+    }
+    std::fs::write(&p, s).unwrap();
+    let (rows, err) = rows_until_error(&p);
+    let merged: Vec<String> = rows
+        .iter()
+        .filter(|r| r.cells.iter().any(|c| c.contains("name 4")))
+        .map(cells)
+        .map(|c| c.join("|"))
+        .collect();
+    assert!(merged.is_empty(), "rows swallowed into a cell: {merged:?}");
+    assert_eq!(rows.iter().map(|r| r.pos.row).collect::<Vec<_>>(), [1, 2]);
+    let err = err.expect("an error for the unclosed quote");
+    assert!(err.contains("open-quote.csv: line 4:"), "{err}");
+    assert!(err.contains("never closed"), "{err}");
+}
+
+/// A quote that is never closed in a long file is stopped at the limit of a quoted cell
+/// (1 MiB), even when a later quote would close it; a big multi-line cell within the limit
+/// is read whole.
+#[test]
+fn csv_quoted_cell_past_the_limit_names_the_line_where_it_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("long.csv");
+    let mut s = String::from("id,name,note\n1,a,b\n2,\"unclosed,x\n");
+    for i in 3..30_000 {
+        s.push_str(&format!("{i},name {i},some plain text to fill the line\n"));
+    }
+    s.push_str("30000,\"quoted\",x\n");
+    std::fs::write(&p, s).unwrap();
+    let (rows, err) = rows_until_error(&p);
+    assert_eq!(rows.len(), 1, "{:?}", rows.iter().map(|r| r.pos).collect::<Vec<_>>());
+    let err = err.expect("an error for the runaway quote");
+    assert!(err.contains("long.csv: line 3:"), "{err}");
+    assert!(err.contains("1 MiB"), "{err}");
+
+    let big = "many lines of a long note\n".repeat(20_000);
+    std::fs::write(&p, format!("id,note\n1,\"{big}\"\n2,after\n")).unwrap();
+    let (rows, err) = rows_until_error(&p);
+    assert_eq!(err, None);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].cells.get(1), big);
+    assert_eq!((rows[1].pos.row, rows[1].pos.line), (2, 20_003));
+}
+
+/// A quote left open on row 2 that a later row's quote closes: the merged record is rejected,
+/// saying where the stray quote is and which lines the record spans; the rows after it read
+/// normally. A quote inside a quoted cell that is not doubled rejects its row too.
+#[test]
+fn csv_quote_closed_by_a_later_row_rejects_the_merged_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pair.csv");
+    std::fs::write(
+        &p,
+        "id,name,note\n1,a,b\n2,\"x,y\n3,a,b\n4,\"q\",z\n5,\"The 5\" screen\",c\n6,a,b\n",
+    )
+    .unwrap();
+    let (rows, err) = rows_until_error(&p);
+    assert_eq!(err, None);
+    let ids: Vec<&str> = rows.iter().map(|r| r.cells.get(0)).collect();
+    assert_eq!(ids, ["1", "2", "5", "6"]);
+    let merged = rows[1].problem.as_deref().expect("the merged record is rejected");
+    assert!(merged.contains("line 5") && merged.contains("lines 3 to 5"), "{merged}");
+    let inner = rows[2].problem.as_deref().expect("an undoubled quote rejects its row");
+    assert!(inner.contains("cell 2") && inner.contains("line 6"), "{inner}");
+    assert!(rows[0].problem.is_none() && rows[3].problem.is_none());
+}
