@@ -208,12 +208,20 @@ fn a_second_run_of_the_same_pipeline_exits_4_at_once_and_sends_nothing() {
     while emu.calls_today_of("insertRecords") == 0 && started.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The first run is frozen (it keeps its lock) so that every call counted is the second's.
+    let signal = |sig: &str| {
+        let ok = Command::new("kill").args([sig, &first.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+    };
+    signal("-STOP");
+    std::thread::sleep(Duration::from_millis(300));
     let calls = emu.calls_today();
     let t = Instant::now();
     let err = expect(&w, &["run", p.to_str().unwrap()], 4);
     assert!(t.elapsed() < Duration::from_secs(5), "at once: {:?}", t.elapsed());
     assert!(err.contains("another zcrm run"), "{err}");
-    assert!(emu.calls_today() <= calls + 2, "the second run sent nothing (the first goes on)");
+    assert_eq!(emu.calls_today(), calls, "the second run sent nothing");
+    signal("-CONT");
     // kill -9 leaves no stale lock: the next run resumes and ends exact.
     let _ = first.kill();
     let _ = first.wait();

@@ -9,6 +9,7 @@ mod examples;
 mod exit_codes;
 mod export_cli;
 mod harness;
+mod hostile;
 mod import_run;
 mod org_state;
 mod validate_cli;

@@ -1,7 +1,9 @@
 //! Deterministic generated data for tests, benchmarks and demos: Leads-like CSV and XLSX
 //! files (25 columns) of any size, streamed to disk, with an optional fraction of rows that
-//! carry one deliberate defect each. The same seed always gives the same bytes.
+//! carry one deliberate defect each. The same seed always gives the same bytes. Also hostile
+//! workbooks (XLSX bombs) for the tests that prove the readers' limits.
 
+pub mod hostile;
 mod leads;
 mod rng;
 

@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceCode};
+use miette::{LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 /// One problem of a pipeline file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +32,83 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// The file's text, named after the file (what miette renders the label in), when the
     /// problem has a place.
-    pub text: Option<NamedSource<Arc<str>>>,
+    pub text: Option<FileText>,
+}
+
+/// A pipeline file's text as miette reads it for one problem: shared (one copy for every
+/// problem of the file) and anchored at the problem's place, whose line is known, so drawing
+/// a problem reads only the lines around it (miette's own sources count lines from the start
+/// of the file for each problem: thousands of problems of a large file took minutes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileText {
+    name: String,
+    text: Arc<str>,
+    /// A byte offset whose 0-based line is `anchor_line`.
+    anchor: usize,
+    anchor_line: usize,
+}
+
+impl FileText {
+    /// The whole text.
+    pub fn inner(&self) -> &Arc<str> {
+        &self.text
+    }
+
+    /// The 0-based line of byte `at`, counted from the anchor.
+    fn line_of(&self, at: usize) -> usize {
+        let b = self.text.as_bytes();
+        if at >= self.anchor {
+            self.anchor_line + b[self.anchor..at].iter().filter(|&&c| c == b'\n').count()
+        } else {
+            self.anchor_line - b[at..self.anchor].iter().filter(|&&c| c == b'\n').count()
+        }
+    }
+}
+
+impl SourceCode for FileText {
+    /// miette's own reading of the span, done on a window of the lines around it (so it is
+    /// exactly miette's result), with offsets and lines moved back to the whole file's.
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let b = self.text.as_bytes();
+        let (offset, len) = (span.offset(), span.len());
+        if offset + len > b.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let line_start = |at: usize| b[..at].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+        let next_line =
+            |at: usize| b[at..].iter().position(|&c| c == b'\n').map_or(b.len(), |i| at + i + 1);
+        let mut start = line_start(offset);
+        for _ in 0..context_lines_before {
+            if start == 0 {
+                break;
+            }
+            start = line_start(start - 1);
+        }
+        let mut end = next_line((offset + len).saturating_sub(1).max(offset).min(b.len()));
+        for _ in 0..=context_lines_after {
+            if end >= b.len() {
+                break;
+            }
+            end = next_line(end);
+        }
+        let window = &b[start..end];
+        let local = SourceSpan::new((offset - start).into(), len);
+        let c = window.read_span(&local, context_lines_before, context_lines_after)?;
+        let first_line = self.line_of(start);
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            c.data(),
+            SourceSpan::new((c.span().offset() + start).into(), c.span().len()),
+            c.line() + first_line,
+            c.column(),
+            c.line_count() + first_line,
+        )))
+    }
 }
 
 /// Line and column (1-based; the column counts characters) of byte `at` in `text`.
@@ -95,7 +171,13 @@ impl Diagnostic {
         let (line, column, snippet, width) = match &span {
             Some(s) => {
                 let (line, column) = line_col(text, s.start);
-                let snippet = text.lines().nth(line - 1).map(str::to_owned);
+                let at = s.start.min(text.len());
+                let from = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                let to = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                // As `text.lines()` has it: no line past the last newline.
+                let line_text = &text[from..to];
+                let snippet = (from < text.len())
+                    .then(|| line_text.strip_suffix('\r').unwrap_or(line_text).to_owned());
                 let width = text
                     .get(s.clone())
                     .map_or(1, |t| t.lines().next().unwrap_or("").chars().count().max(1));
@@ -103,8 +185,12 @@ impl Diagnostic {
             }
             None => (0, 0, None, 0),
         };
-        let named =
-            span.as_ref().map(|_| NamedSource::new(file.display().to_string(), source.shared()));
+        let named = span.as_ref().map(|s| FileText {
+            name: file.display().to_string(),
+            text: source.shared(),
+            anchor: s.start.min(text.len()),
+            anchor_line: line.saturating_sub(1),
+        });
         Self {
             file: file.to_owned(),
             span,
@@ -227,6 +313,28 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+
+    #[test]
+    fn the_anchored_text_reads_spans_as_mietes_own_source_does() {
+        let text: Arc<str> = Arc::from("a = 1\n\n[[steps]]\nname = \"é\"\nmod = 1\nx = 2\n");
+        let whole = miette::NamedSource::new("p.toml", Arc::clone(&text));
+        for at in [0, 4, 6, 7, 17, 30, text.len() - 2] {
+            let d = Diagnostic::at(Path::new("p.toml"), &text, Some(at..at + 1), "x", None);
+            let ours = d.text.as_ref().unwrap_or_else(|| unreachable!());
+            for ctx in [0, 1, 2, 5] {
+                let span = SourceSpan::new(at.into(), 1);
+                let a = ours.read_span(&span, ctx, ctx).map_err(|e| e.to_string());
+                let b = whole.read_span(&span, ctx, ctx).map_err(|e| e.to_string());
+                let (a, b) =
+                    (a.unwrap_or_else(|e| panic!("{e}")), b.unwrap_or_else(|e| panic!("{e}")));
+                assert_eq!(
+                    (a.data(), a.line(), a.column(), a.line_count(), a.span(), a.name()),
+                    (b.data(), b.line(), b.column(), b.line_count(), b.span(), b.name()),
+                    "at {at}, {ctx} lines of context"
+                );
+            }
+        }
+    }
 
     #[test]
     fn lines_and_columns() {

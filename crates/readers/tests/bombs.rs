@@ -3,128 +3,20 @@
 //! process, which must fail with an error naming the sheet, the row and the limit, its peak
 //! memory (VmHWM) under 500 MB.
 //!
-//! A bomb's deflate stream is one compressed copy of its repeated text, repeated: a segment
-//! ended by a sync flush is byte-aligned and refers only to itself, so copies of it are valid
-//! deflate, and the generator costs milliseconds whatever the size uncompressed.
+//! The workbooks come from the project's generator (`zcrm_gen::hostile`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use flate2::{Compress, Compression, FlushCompress};
+use zcrm_gen::hostile::{self, Bomb, MAIN, Part, sheet};
 use zcrm_readers::{SourceOptions, open};
 
-/// A zip entry: stored text, or `head + body × times + tail` deflated.
-enum Part<'a> {
-    Stored(&'a str),
-    Bomb { head: &'a str, body: &'a str, times: u64, tail: &'a str },
-}
-
-/// `input` deflated on its own, ending byte-aligned (or final with `last`).
-fn segment(input: &[u8], last: bool) -> Vec<u8> {
-    let mut c = Compress::new(Compression::best(), false);
-    // Deflate never grows its input by more than a few bytes a block.
-    let mut out = Vec::with_capacity(input.len() + 1024);
-    let flush = if last { FlushCompress::Finish } else { FlushCompress::Sync };
-    c.compress_vec(input, &mut out, flush).unwrap();
-    assert_eq!(c.total_in() as usize, input.len());
-    assert!(out.len() < out.capacity(), "the segment was flushed whole");
-    out
-}
-
-/// The crc and length of `text` repeated `times`.
-fn crc_times(text: &[u8], times: u64) -> crc32fast::Hasher {
-    let mut pow = crc32fast::Hasher::new();
-    pow.update(text);
-    let mut acc = crc32fast::Hasher::new();
-    let mut n = times;
-    while n > 0 {
-        if n & 1 == 1 {
-            acc.combine(&pow);
-        }
-        let twice = pow.clone();
-        pow.combine(&twice);
-        n >>= 1;
-    }
-    acc
-}
-
-/// A zip archive of `parts`, written by hand (stored or deflated entries, no zip64).
-fn zip(parts: &[(&str, Part<'_>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, part) in parts {
-        let (method, crc, size, data): (u16, u32, u64, Vec<u8>) = match part {
-            Part::Stored(text) => {
-                (0, crc32fast::hash(text.as_bytes()), text.len() as u64, text.as_bytes().to_vec())
-            }
-            Part::Bomb { head, body, times, tail } => {
-                let mut crc = crc32fast::Hasher::new();
-                crc.update(head.as_bytes());
-                crc.combine(&crc_times(body.as_bytes(), *times));
-                let mut t = crc32fast::Hasher::new();
-                t.update(tail.as_bytes());
-                crc.combine(&t);
-                // Copies of a segment of 64 KiB of the body, then the rest of the body.
-                let per = (64 << 10) / body.len().max(1) as u64;
-                let chunk = body.repeat(per as usize);
-                let mut data = segment(head.as_bytes(), false);
-                let one = segment(chunk.as_bytes(), false);
-                for _ in 0..times / per {
-                    data.extend_from_slice(&one);
-                }
-                data.extend(segment(body.repeat((times % per) as usize).as_bytes(), false));
-                data.extend(segment(tail.as_bytes(), true));
-                let size = (head.len() + tail.len()) as u64 + body.len() as u64 * times;
-                (8, crc.finalize(), size, data)
-            }
-        };
-        assert!(size < u64::from(u32::MAX), "no zip64 here");
-        let offset = out.len() as u32;
-        let mut fields = Vec::new();
-        fields.extend_from_slice(&20u16.to_le_bytes()); // version needed
-        fields.extend_from_slice(&0u16.to_le_bytes()); // flags
-        fields.extend_from_slice(&method.to_le_bytes());
-        fields.extend_from_slice(&[0, 0, 0x21, 0]); // time, date (1980-01-01)
-        fields.extend_from_slice(&crc.to_le_bytes());
-        fields.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        fields.extend_from_slice(&(size as u32).to_le_bytes());
-        fields.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        fields.extend_from_slice(&0u16.to_le_bytes()); // extra
-        out.extend_from_slice(b"PK\x03\x04");
-        out.extend_from_slice(&fields);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&data);
-        central.extend_from_slice(b"PK\x01\x02");
-        central.extend_from_slice(&20u16.to_le_bytes()); // version made by
-        central.extend_from_slice(&fields);
-        central.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
-        central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-        central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
-    }
-    let cd_offset = out.len() as u32;
-    out.extend_from_slice(&central);
-    out.extend_from_slice(b"PK\x05\x06");
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&(parts.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(parts.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
-    out.extend_from_slice(&cd_offset.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
-}
-
-const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
-
-/// A workbook with one sheet, `Data`, and the given sheet and shared strings.
 fn workbook(path: &Path, sheet: Part<'_>, strings: Option<Part<'_>>) {
-    workbook_with(path, sheet, strings, Vec::new(), Vec::new());
+    hostile::workbook(path, sheet, strings).unwrap();
 }
 
-/// [`workbook`] with more entries before the sheet and after everything.
 fn workbook_with<'a>(
     path: &Path,
     sheet: Part<'a>,
@@ -132,33 +24,7 @@ fn workbook_with<'a>(
     before: Vec<(&'a str, Part<'a>)>,
     after: Vec<(&'a str, Part<'a>)>,
 ) {
-    let rels = r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
-    let types = r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>"#;
-    let book = format!(
-        r#"<?xml version="1.0"?><workbook xmlns="{MAIN}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>"#
-    );
-    let book_rels = r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
-    let mut parts = vec![
-        ("[Content_Types].xml", Part::Stored(types)),
-        ("_rels/.rels", Part::Stored(rels)),
-        ("xl/workbook.xml", Part::Stored(&book)),
-        ("xl/_rels/workbook.xml.rels", Part::Stored(book_rels)),
-    ];
-    parts.extend(before);
-    parts.push(("xl/worksheets/sheet1.xml", sheet));
-    if let Some(s) = strings {
-        parts.push(("xl/sharedStrings.xml", s));
-    }
-    parts.extend(after);
-    let bytes = zip(&parts);
-    std::fs::File::create(path).unwrap().write_all(&bytes).unwrap();
-}
-
-/// A sheet of a header row `a` and the given XML after it.
-fn sheet(rows: &str) -> String {
-    format!(
-        r#"<?xml version="1.0"?><worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row>{rows}</sheetData></worksheet>"#
-    )
+    hostile::workbook_with(path, sheet, strings, before, after).unwrap();
 }
 
 /// Runs this test binary's `child_reads_a_workbook` on `path` in a child process (its
@@ -230,11 +96,7 @@ fn small(path: &Path) {
 fn a_shared_strings_bomb_is_refused_in_flat_memory() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("strings.xlsx");
-    let head = format!(r#"<?xml version="1.0"?><sst xmlns="{MAIN}">"#);
-    let body = "<si/>";
-    let strings = Part::Bomb { head: &head, body, times: 40_000_000, tail: "</sst>" };
-    let s = sheet("");
-    workbook(&p, Part::Stored(&s), Some(strings));
+    hostile::write_bomb(&p, Bomb::SharedStrings).unwrap();
     small(&p);
     let (err, peak) = read_in_child(&p);
     let err = err.expect("an error");
@@ -271,11 +133,7 @@ fn a_shared_strings_table_declaring_a_trillion_strings_is_refused() {
 fn a_one_gigabyte_cell_is_refused_in_flat_memory() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("cell.xlsx");
-    let head = sheet(r#"<row r="2"><c r="B2" t="inlineStr"><is><t>"#);
-    let (head, tail) = head.split_once("</sheetData>").unwrap();
-    let tail = format!("</t></is></c></row></sheetData>{tail}");
-    let cell = Part::Bomb { head, body: "xxxxxxxxxxxxxxxx", times: 1 << 26, tail: &tail };
-    workbook(&p, cell, None);
+    hostile::write_bomb(&p, Bomb::HugeCell).unwrap();
     small(&p);
     let (err, peak) = read_in_child(&p);
     let err = err.expect("an error");
@@ -291,11 +149,7 @@ fn a_one_gigabyte_cell_is_refused_in_flat_memory() {
 fn a_row_of_71_million_cells_is_refused_in_flat_memory() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("row.xlsx");
-    let head = sheet(r#"<row r="2">"#);
-    let (head, tail) = head.split_once("</sheetData>").unwrap();
-    let tail = format!("</row></sheetData>{tail}");
-    let row = Part::Bomb { head, body: "<c/>", times: 71_000_000, tail: &tail };
-    workbook(&p, row, None);
+    hostile::write_bomb(&p, Bomb::HugeRow).unwrap();
     small(&p);
     let (err, peak) = read_in_child(&p);
     let err = err.expect("an error");
