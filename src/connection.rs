@@ -1,5 +1,5 @@
 //! The connection of commands that take no pipeline file: `ZCRM_URL`, `ZCRM_AUTHTOKEN`,
-//! `ZCRM_EDITION`, `ZCRM_LICENSES` (DESIGN.md), plus `ZCRM_DAILY_BUDGET`, `ZCRM_BUDGET_SHARE`,
+//! `ZCRM_EDITION`, `ZCRM_LICENSES` (README), plus `ZCRM_DAILY_BUDGET`, `ZCRM_BUDGET_SHARE`,
 //! `ZCRM_TIMEZONE`, `ZCRM_ORG` and `ZCRM_STATE_DIR`. No URL (or `embedded`) starts the built-in emulator
 //! in-process, with its data in `.zcrm/emulator/`.
 

@@ -176,7 +176,7 @@ fn print(text: &str) -> ExitCode {
     }
 }
 
-/// `zcrm run`: the summary table, then the exit code of DESIGN.md.
+/// `zcrm run`: the summary table, then the exit code the README documents.
 fn run_pipeline(args: &cmd::run::RunArgs, progress: &progress::Progress) -> ExitCode {
     match cmd::run::run(args, progress) {
         Ok(r) => {

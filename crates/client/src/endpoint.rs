@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use crate::ClientError;
 
-/// Zoho CRM data centres (PROTOCOL.md §1.1).
+/// Zoho CRM data centres (docs/protocol.md §1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataCentre {
     /// `https://crm.zoho.com` (US, the default).

@@ -46,7 +46,7 @@ pub struct EmulatorConfig {
     /// Per-minute limits of searchRecords and uploadFile (error 4820).
     pub rate_limits: RateLimits,
     /// searchRecords leaves out records created or modified this recently (the search index
-    /// lags writes, PROTOCOL.md §8 quirk 8); zero: the index is always current.
+    /// lags writes, docs/protocol.md §8 quirk 8); zero: the index is always current.
     pub search_index_lag: Duration,
 }
 

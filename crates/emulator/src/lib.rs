@@ -1,4 +1,4 @@
-//! zcrm-emulator: a faithful, durable Zoho CRM XML API (PROTOCOL.md) on loopback.
+//! zcrm-emulator: a faithful, durable Zoho CRM XML API (docs/protocol.md) on loopback.
 //!
 //! Every byte it reads and writes goes through `zcrm-protocol`. Records, files, call
 //! counters, admin-created tokens and the clock offset live in SQLite under the data folder
@@ -10,7 +10,7 @@
 //! println!("{}/crm/private/xml/Leads/getRecords", emu.url());
 //! ```
 //!
-//! Decisions where PROTOCOL.md leaves a choice:
+//! Decisions where docs/protocol.md leaves a choice:
 //! - Calls with a missing or unknown `authtoken` (4834) cannot be attributed to the org and
 //!   are not counted; every call with a valid token counts, failed ones included (4831, 4600,
 //!   4421 ...). Injected HTTP 500s (`error_rate`) are not counted: nothing is committed.
@@ -24,7 +24,7 @@
 //!   as the newer doc says) answer 4820 on the org clock; refused calls still count against
 //!   the daily budget but take no slot of the window. Limits live in memory, per org.
 //! - `search_index_lag`: searchRecords leaves out records created or modified in the last N
-//!   seconds (PROTOCOL.md §8 quirk 8); getSearchRecords and the other reads are immediate.
+//!   seconds (docs/protocol.md §8 quirk 8); getSearchRecords and the other reads are immediate.
 //! - version 1/2 writes are all-or-nothing: the first bad row fails the call (4401 for a
 //!   missing mandatory field, 4832 for a bad value) and nothing is written.
 

@@ -1,4 +1,4 @@
-//! Per-minute rate limits (PROTOCOL.md §4.9, §4.16, §6 4820): a sliding window of accepted calls
+//! Per-minute rate limits (docs/protocol.md §4.9, §4.16, §6 4820): a sliding window of accepted calls
 //! per method, on the org clock (so tests can advance past a window or a block), optionally
 //! followed by a block once the limit is hit. Kept in memory: a restart forgets them.
 

@@ -10,7 +10,7 @@
 //! [[field]]
 //! module = "Leads"              # a standard or custom module
 //! label = "Legacy Id"
-//! type = "Text"                 # a getFields type (PROTOCOL.md contract decision 6)
+//! type = "Text"                 # a getFields type (docs/protocol.md contract decision 6)
 //! required = false
 //! max_length = 50
 //! picklist = ["A", "B"]         # Pick List / Multi Pick List

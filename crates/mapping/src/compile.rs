@@ -37,7 +37,7 @@ pub struct Mapper {
 }
 
 /// The id columns (`ACCOUNTID`, `SMOWNERID`, ...) a module's lookups accept, with the field
-/// each one stands for (PROTOCOL.md §4.5).
+/// each one stands for (docs/protocol.md §4.5).
 pub(crate) fn id_columns(fields: &ModuleFields) -> Vec<(String, &FieldMeta)> {
     let mut out = Vec::new();
     for (_, f) in fields.fields() {

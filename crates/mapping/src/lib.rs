@@ -6,7 +6,7 @@
 //! into a [`MappedRow`] (typed values in mapping order) or a [`RejectedRow`] listing all of the
 //! row's problems. [`map_blocks`] (a reader's raw blocks, what `zcrm run`, `plan` and `validate`
 //! use) and [`map_chunks`] (decoded chunks) do this in parallel with rayon, keeping source
-//! order, and [`RejectWriter`] writes DESIGN.md's reject file.
+//! order, and [`RejectWriter`] writes the reject file the README describes.
 
 mod coerce;
 mod compile;

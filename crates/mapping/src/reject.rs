@@ -1,4 +1,4 @@
-//! The reject file (DESIGN.md): the source columns as read, then `_row`, `_line`, `_errors`.
+//! The reject file (README): the source columns as read, then `_row`, `_line`, `_errors`.
 //! Other stages (server-side rejects) append to the same file through this writer. Every cell,
 //! the header's too, goes through the formula guard ([`zcrm_protocol::formula_guard`]).
 

@@ -1,4 +1,4 @@
-//! The mapping spec of DESIGN.md's `[steps.map]`, as plain data (no TOML here).
+//! The mapping spec of the README's `[steps.map]`, as plain data (no TOML here).
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! Pipeline files (DESIGN.md): read in two steps — [`raw`] is what serde read (every unknown
+//! Pipeline files (README): read in two steps — [`raw`] is what serde read (every unknown
 //! key and mistyped value reported and left out, values keep their byte spans), then [`load`]
 //! checks it into a typed [`Pipeline`] (and [`load`] the files it names), reporting every
 //! problem at once as [`Diagnostic`]s with file, line and column. Also: [`connect`] (a client for a [`ConnectionSpec`], or the embedded emulator) and

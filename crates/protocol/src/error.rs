@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Whether repeating a failed call can help, as the error table of PROTOCOL.md §6 reads.
+/// Whether repeating a failed call can help, as the error table of docs/protocol.md §6 reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Retry {
@@ -14,7 +14,7 @@ pub enum Retry {
     NextDay,
 }
 
-/// Every error code the XML API documents (PROTOCOL.md §6), plus the undocumented ones seen in
+/// Every error code the XML API documents (docs/protocol.md §6), plus the undocumented ones seen in
 /// recorded responses. Codes not in the table are kept verbatim in [`ApiCode::Other`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]

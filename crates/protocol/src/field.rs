@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// The field types of `getFields` `type=` (PROTOCOL.md contract decision 6).
+/// The field types of `getFields` `type=` (docs/protocol.md contract decision 6).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum FieldType {
     /// `Text`.

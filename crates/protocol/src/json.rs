@@ -1,4 +1,4 @@
-//! The XML→JSON conversion of PROTOCOL.md §3.6, over any response document, so `/json/` paths
+//! The XML→JSON conversion of docs/protocol.md §3.6, over any response document, so `/json/` paths
 //! answer what the real service did: element → key, attributes → keys, text → `content`, one
 //! child → an object, several same-named children → an array, keys in sorted order (as recorded).
 

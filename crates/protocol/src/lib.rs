@@ -1,5 +1,5 @@
 //! The Zoho CRM XML API wire format, typed: modules, `getFields` metadata, field values,
-//! `xmlData` payloads, method parameters, and every response shape of `shared/PROTOCOL.md`,
+//! `xmlData` payloads, method parameters, and every response shape of `docs/protocol.md`,
 //! encoded and decoded with quick-xml. No I/O: `zcrm-client` and `zcrm-emulator` both speak
 //! through this crate, so they agree on every byte.
 //!

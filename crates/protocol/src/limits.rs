@@ -1,5 +1,5 @@
 //! The documented limits: records per call and the daily call budget by edition
-//! (PROTOCOL.md contract decisions 1 and 2, the seed notes' 2013 table).
+//! (docs/protocol.md contract decisions 1 and 2, the seed notes' 2013 table).
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,9 +16,9 @@ pub const SEARCH_CV_DAILY_CAP: u32 = 250;
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
 /// uploadPhoto: the largest photo, in bytes (2 MB).
 pub const MAX_PHOTO_BYTES: u64 = 2 * 1024 * 1024;
-/// searchRecords: calls a minute (PROTOCOL.md §4.9); more → 4820 until the minute has passed.
+/// searchRecords: calls a minute (docs/protocol.md §4.9); more → 4820 until the minute has passed.
 pub const SEARCH_RECORDS_PER_MINUTE: u32 = 60;
-/// uploadFile: calls a minute (the newer of the two docs, PROTOCOL.md §4.16); more → 4820.
+/// uploadFile: calls a minute (the newer of the two docs, docs/protocol.md §4.16); more → 4820.
 pub const UPLOAD_FILE_PER_MINUTE: u32 = 60;
 /// uploadFile: seconds the method stays blocked (4820) after the per-minute limit is hit.
 pub const UPLOAD_FILE_BLOCK_SECS: u64 = 5 * 60;

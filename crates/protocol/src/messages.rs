@@ -1,4 +1,4 @@
-//! The real service's error messages (PROTOCOL.md §3.3–§3.5, §6), verbatim, typos included,
+//! The real service's error messages (docs/protocol.md §3.3–§3.5, §6), verbatim, typos included,
 //! so the emulator answers with them and clients can recognise them.
 
 /// 4834: the message for a missing or unknown authtoken.

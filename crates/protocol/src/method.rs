@@ -8,7 +8,7 @@ use std::str::FromStr;
 pub enum Format {
     /// `/crm/private/xml/...`
     Xml,
-    /// `/crm/private/json/...` (the XML→JSON conversion of PROTOCOL.md §3.6).
+    /// `/crm/private/json/...` (the XML→JSON conversion of docs/protocol.md §3.6).
     Json,
 }
 

@@ -1,4 +1,4 @@
-//! Module names as the API spells them in URLs, and the per-module facts PROTOCOL.md records.
+//! Module names as the API spells them in URLs, and the per-module facts docs/protocol.md records.
 
 use std::fmt;
 use std::str::FromStr;
@@ -145,7 +145,7 @@ impl Module {
         }
     }
 
-    /// The field `duplicateCheck` compares on (PROTOCOL.md §4.5), where the module has one.
+    /// The field `duplicateCheck` compares on (docs/protocol.md §4.5), where the module has one.
     pub fn duplicate_check_field(self) -> Option<&'static str> {
         match self {
             Self::Leads | Self::Contacts => Some("Email"),

@@ -1,4 +1,4 @@
-//! Query parameters of the API methods (PROTOCOL.md §2 and §4), typed both ways:
+//! Query parameters of the API methods (docs/protocol.md §2 and §4), typed both ways:
 //! clients turn them into `name=value` pairs, the emulator reads them back with the same rules.
 
 use std::collections::{BTreeMap, HashMap};

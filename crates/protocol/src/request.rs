@@ -1,4 +1,4 @@
-//! Typed requests: a method, the path module, and its parameters (PROTOCOL.md §4). The client
+//! Typed requests: a method, the path module, and its parameters (docs/protocol.md §4). The client
 //! adds `authtoken` and `scope`; nothing here knows about HTTP.
 
 use crate::error::{EncodeError, ParamError};

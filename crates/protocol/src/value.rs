@@ -201,7 +201,7 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, ValueError> {
         .map_err(|_| ValueError::new(text, "a decimal number within 28 digits"))
 }
 
-/// Prints a decimal the way the service prints line-item numbers (PROTOCOL.md §3.1): as a
+/// Prints a decimal the way the service prints line-item numbers (docs/protocol.md §3.1): as a
 /// double, with trailing zeros dropped but at least one fractional digit (`11` → `11.0`,
 /// `7222.50` → `7222.5`).
 pub fn format_double(d: Decimal) -> String {

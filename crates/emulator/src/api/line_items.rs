@@ -1,4 +1,4 @@
-//! Line items of Quotes, SalesOrders, PurchaseOrders and Invoices (PROTOCOL.md §3.1, §4.5):
+//! Line items of Quotes, SalesOrders, PurchaseOrders and Invoices (docs/protocol.md §3.1, §4.5):
 //! validating the `<product>` entries of a write row, and shaping stored items for a page.
 //!
 //! Each entry needs a `Product Id` of a live Products record; `Quantity` (required),

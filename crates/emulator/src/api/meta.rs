@@ -15,7 +15,7 @@ pub fn get_fields(c: &Call<'_>) -> Result<Reply, Fail> {
 }
 
 /// The contact attributes of a user; the org's users have none, and real answers carry them as
-/// the text `null` (PROTOCOL.md §4.17).
+/// the text `null` (docs/protocol.md §4.17).
 const CONTACT_ATTRIBUTES: [&str; 9] =
     ["phone", "mobile", "fax", "website", "street", "city", "state", "zip", "country"];
 

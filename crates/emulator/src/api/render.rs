@@ -1,7 +1,7 @@
 //! Records to response rows: the id column first, then fields in layout order; ids bare,
 //! everything else CDATA; newFormat=1 omits nulls, newFormat=2 writes `null`; version=1 keeps
 //! the legacy "Campaign Source" of Leads and Contacts. A Boolean (checkbox) field never set
-//! reads back `false`, as Zoho answers (PROTOCOL.md §3.1), in both formats.
+//! reads back `false`, as Zoho answers (docs/protocol.md §3.1), in both formats.
 
 use std::collections::{HashMap, HashSet};
 

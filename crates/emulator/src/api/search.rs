@@ -47,7 +47,7 @@ fn filtered(
 /// The criteria with every field resolved to the name records are stored under: a label (or a
 /// display label, taken as its field's label), an id column, or the module's id field. Any other
 /// name, malformed ones such as `Em|ail` included, is the recorded 4832 "... contains empty
-/// field name" (PROTOCOL.md §4.9), never a silent "no data".
+/// field name" (docs/protocol.md §4.9), never a silent "no data".
 fn resolved(def: &ModuleDef, criteria: Criteria) -> Result<Criteria, Fail> {
     Ok(match criteria {
         Criteria::Atom { field, value } => {

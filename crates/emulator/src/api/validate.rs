@@ -1,4 +1,4 @@
-//! Server-side validation of one xmlData row (PROTOCOL.md contract decision 7): types, formats
+//! Server-side validation of one xmlData row (docs/protocol.md contract decision 7): types, formats
 //! and lengths (4832), lookups that must exist (4832), read-only and system fields silently
 //! ignored, unknown picklist values accepted; then merging into a record with its system fields
 //! and the mandatory check (4891).

@@ -275,7 +275,7 @@ pub fn delete_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail>
 }
 
 /// The 5000 message for several ids: `Record Id(s) : 1;2,Record(s) deleted successfully`, the
-/// form a production client quotes (PROTOCOL.md [TJ] `DeleteRecords.php`).
+/// form a production client quotes (docs/protocol.md [TJ] `DeleteRecords.php`).
 fn delete_list_message(ids: &[RecordId]) -> String {
     let joined = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(";");
     format!("Record Id(s) : {joined},Record(s) deleted successfully")

@@ -177,7 +177,7 @@ impl UploadResult {
     }
 }
 
-/// updateRelatedRecords. The exact XML was not recorded (PROTOCOL.md §4.15 [L]); zcrm's choice:
+/// updateRelatedRecords. The exact XML was not recorded (docs/protocol.md §4.15 [L]); zcrm's choice:
 /// `<response uri><status><code>4800</code></status><success><code>4800</code><message/>
 /// <added-ids>[1, 2]</added-ids><updated-ids>[]</updated-ids></success></response>`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! Response codecs, one file per response shape of PROTOCOL.md §3 and §4: decoders for clients
+//! Response codecs, one file per response shape of docs/protocol.md §3 and §4: decoders for clients
 //! and encoders for the emulator, so both sides share one definition of every byte.
 
 pub mod fields;

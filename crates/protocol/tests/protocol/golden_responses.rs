@@ -1,4 +1,4 @@
-//! Every response shape of PROTOCOL.md, decoded from the fixture files.
+//! Every response shape of docs/protocol.md, decoded from the fixture files.
 
 use zcrm_protocol::response::misc::{
     ConvertResult, ModuleInfo, RelatedUpdateResult, StatusResult, UploadResult, User,

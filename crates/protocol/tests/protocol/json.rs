@@ -1,4 +1,4 @@
-//! The XML→JSON conversion of PROTOCOL.md §3.6.
+//! The XML→JSON conversion of docs/protocol.md §3.6.
 
 use serde_json::json;
 use zcrm_protocol::json::xml_to_json;
