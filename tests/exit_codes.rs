@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use zcrm_emulator::{Emulator, EmulatorConfig, EmulatorHandle, FaultSpec};
 
-use crate::harness::{Workdir, bin};
+use crate::harness::Workdir;
 
 const TOKEN: &str = "e41de41de41de41de41de41de41de41d";
 
@@ -91,10 +91,8 @@ fn the_network_failing_mid_import_is_3_not_2() {
     leads(&w.path().join("leads.csv"), 3_000, 0);
     emu.set_faults(FaultSpec::parse("latency=200ms").unwrap());
     let p = pipeline(&w, emu.url(), "", "");
-    let child = Command::new(bin())
-        .current_dir(w.path())
-        .args(["run", p.to_str().unwrap()])
-        .env("ZCRM_TEST_TOKEN", TOKEN)
+    let child = w
+        .command(&["run", p.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -196,10 +194,8 @@ fn a_second_run_of_the_same_pipeline_exits_4_at_once_and_sends_nothing() {
     leads(&w.path().join("leads.csv"), 2_000, 0);
     emu.set_faults(FaultSpec::parse("latency=150ms").unwrap());
     let p = pipeline(&w, emu.url(), "", "");
-    let mut first = Command::new(bin())
-        .current_dir(w.path())
-        .args(["run", p.to_str().unwrap()])
-        .env("ZCRM_TEST_TOKEN", TOKEN)
+    let mut first = w
+        .command(&["run", p.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -26,8 +26,9 @@ impl Workdir {
         self
     }
 
-    /// Runs `zcrm args...` and returns its output.
-    pub fn run(&self, args: &[&str]) -> Output {
+    /// `zcrm args...` in this folder with this environment (and no other `ZCRM_` variable),
+    /// ready to run or spawn.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin());
         cmd.current_dir(self.path()).args(args);
         for (k, _) in std::env::vars() {
@@ -38,7 +39,12 @@ impl Workdir {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd.output().unwrap()
+        cmd
+    }
+
+    /// Runs `zcrm args...` and returns its output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
     }
 
     /// Runs and requires exit code `code`; returns stdout.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use zcrm_gen::hostile::{Bomb, write_bomb};
 
-use crate::harness::{Workdir, bin};
+use crate::harness::Workdir;
 
 const MAX_PEAK_KB: u64 = 500 << 10;
 
@@ -17,10 +17,8 @@ const MAX_PEAK_KB: u64 = 500 << 10;
 fn run_measured(w: &Workdir, args: &[&str]) -> (Output, u64) {
     // Output goes to files: a pipe nobody reads while the child runs would fill and stall it.
     let (out_path, err_path) = (w.path().join(".stdout"), w.path().join(".stderr"));
-    let mut child = Command::new(bin())
-        .current_dir(w.path())
-        .args(args)
-        .env_remove("ZCRM_URL")
+    let mut child = w
+        .command(args)
         .stdout(Stdio::from(std::fs::File::create(&out_path).unwrap()))
         .stderr(Stdio::from(std::fs::File::create(&err_path).unwrap()))
         .spawn()

@@ -3,7 +3,6 @@
 use zcrm_batcher::journal::RowOutcome;
 use zcrm_batcher::{BatchError, FieldInput, Mode, PendingRow, RejectedRow, run_import};
 use zcrm_emulator::FaultSpec;
-use zcrm_protocol::XmlDataBuilder;
 use zcrm_protocol::params::WriteParams;
 
 use crate::{client, env, journal, leads, legacy_ids, step};
@@ -81,23 +80,7 @@ fn a_payload_left_in_flight_by_a_crash_is_reconciled_not_resent() {
     let mut j = journal(&env);
     // Simulate a crash right after sending the first payload: journal says in flight, the CRM
     // has the rows, the outcome was never recorded.
-    let rows = leads(0, 100);
-    let mut b = XmlDataBuilder::new("Leads", 100);
-    let mut jrows = Vec::new();
-    for r in &rows {
-        let no = b
-            .push_row(r.fields.iter().map(|(l, v)| match v {
-                FieldInput::Text(t) => (l.as_str(), t.as_str()),
-                FieldInput::Lookup { .. } => unreachable!(),
-            }))
-            .unwrap();
-        jrows.push((no, r.row, r.line, r.key.clone()));
-    }
-    let xml = b.finish().unwrap();
-    let sent_at = zcrm_protocol::value::format_datetime(
-        jiff::Timestamp::now().to_zoned_datetime(s.timezone.clone()).datetime(),
-    );
-    j.begin_payload("leads", true, &xml, &sent_at, &jrows).unwrap();
+    let xml = crate::in_flight(&c, &mut j, &s, &leads(0, 100));
     c.insert_records("Leads", xml, &WriteParams::multi_row()).unwrap();
 
     let r = run_import(&c, &mut j, &s, leads(0, 250).into_iter(), &mut no_rejects()).unwrap();

@@ -15,6 +15,7 @@ use zcrm_client::{
     AuthToken, Client, ClientConfig, Endpoint, Ledger, LedgerConfig, RetryPolicy, TransportConfig,
 };
 use zcrm_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use zcrm_protocol::XmlDataBuilder;
 use zcrm_protocol::{BudgetRule, Edition};
 
 /// The emulator's token.
@@ -136,4 +137,34 @@ pub fn legacy_ids(c: &Client) -> std::collections::HashMap<String, u32> {
         page += 1;
     }
     out
+}
+
+/// A payload's rows as the journal keeps them: (row no, source row, line, key).
+pub type JournalRows = Vec<(u32, u64, u64, Option<String>)>;
+
+/// `rows` as one insert payload, and as the journal keeps them.
+pub fn xml_of(rows: &[PendingRow]) -> (String, JournalRows) {
+    let mut b = XmlDataBuilder::new("Leads", 100);
+    let mut jrows = Vec::new();
+    for r in rows {
+        let no = b
+            .push_row(r.fields.iter().map(|(l, v)| match v {
+                FieldInput::Text(t) => (l.as_str(), t.as_str()),
+                FieldInput::Lookup { .. } => unreachable!(),
+            }))
+            .unwrap();
+        jrows.push((no, r.row, r.line, r.key.clone()));
+    }
+    (b.finish().unwrap(), jrows)
+}
+
+/// Journals `rows` as a payload in flight that left now (server time), as a run killed right
+/// after sending would leave it.
+pub fn in_flight(c: &Client, j: &mut Journal, s: &ImportStep, rows: &[PendingRow]) -> String {
+    let (xml, jrows) = xml_of(rows);
+    let sent_at = zcrm_protocol::value::format_datetime(
+        c.server_clock().now_at_least().to_zoned_datetime(s.timezone.clone()).datetime(),
+    );
+    j.begin_payload("leads", true, &xml, &sent_at, &jrows).unwrap();
+    xml
 }

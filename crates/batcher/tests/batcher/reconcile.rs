@@ -3,33 +3,15 @@
 
 use std::collections::HashSet;
 
-use zcrm_batcher::{FieldInput, ImportStep, Journal, Mode, PendingRow, RejectedRow, run_import};
+use zcrm_batcher::{Journal, Mode, PendingRow, RejectedRow, run_import};
 use zcrm_client::Client;
+use zcrm_protocol::RecordId;
 use zcrm_protocol::params::WriteParams;
-use zcrm_protocol::{RecordId, XmlDataBuilder};
 
-use crate::{client, env, journal, leads, legacy_ids, step};
+use crate::{client, env, in_flight, journal, leads, legacy_ids, step, xml_of};
 
 fn no_rejects() -> impl FnMut(RejectedRow) {
     |r| panic!("unexpected reject: {r:?}")
-}
-
-/// A payload's rows as the journal keeps them: (row no, source row, line, key).
-type JournalRows = Vec<(u32, u64, u64, Option<String>)>;
-
-fn xml_of(rows: &[PendingRow]) -> (String, JournalRows) {
-    let mut b = XmlDataBuilder::new("Leads", 100);
-    let mut jrows = Vec::new();
-    for r in rows {
-        let no = b
-            .push_row(r.fields.iter().map(|(l, v)| match v {
-                FieldInput::Text(t) => (l.as_str(), t.as_str()),
-                FieldInput::Lookup { .. } => unreachable!(),
-            }))
-            .unwrap();
-        jrows.push((no, r.row, r.line, r.key.clone()));
-    }
-    (b.finish().unwrap(), jrows)
 }
 
 /// Someone else's records with exactly the values of `rows` (another integration's import of
@@ -44,17 +26,6 @@ fn someone_else_creates(c: &Client, rows: &[PendingRow]) -> HashSet<RecordId> {
             other => panic!("{other:?}"),
         })
         .collect()
-}
-
-/// Journals `rows` as a payload in flight that left now (server time), as a run killed right
-/// after sending would leave it.
-fn in_flight(c: &Client, j: &mut Journal, s: &ImportStep, rows: &[PendingRow]) -> String {
-    let (xml, jrows) = xml_of(rows);
-    let sent_at = zcrm_protocol::value::format_datetime(
-        c.server_clock().now_at_least().to_zoned_datetime(s.timezone.clone()).datetime(),
-    );
-    j.begin_payload("leads", true, &xml, &sent_at, &jrows).unwrap();
-    xml
 }
 
 fn claimed_ids(j: &Journal) -> HashSet<RecordId> {
