@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use zcrm_client::{Client, Endpoint, Ledger};
 use zcrm_emulator::EmulatorHandle;
-use zcrm_pipeline::{ConnectError, ConnectionSpec};
+use zcrm_pipeline::{ConnectionSpec, Pipeline};
 use zcrm_protocol::Edition;
 
 /// Connection settings read from the environment.
@@ -106,13 +106,17 @@ pub struct Connected {
 
 /// Connects as `consumer`: to `ZCRM_URL` with the token of `ZCRM_AUTHTOKEN`, or to the embedded emulator.
 pub fn connect(settings: &Settings, consumer: &str) -> Result<Connected> {
-    let c = zcrm_pipeline::connect(&settings.spec(), &settings.state_dir, consumer).map_err(
-        |e| match e {
-            ConnectError::Client(c) => anyhow::Error::from(c),
-            ConnectError::Emulator(e) => {
-                anyhow::Error::from(e).context("starting the embedded emulator")
-            }
-        },
-    )?;
+    let c = zcrm_connect::connect(&settings.spec(), &settings.state_dir, consumer)?;
     Ok(Connected { client: c.client, _emulator: c.emulator })
+}
+
+/// The name a pipeline spends its budget under: its file's stem.
+pub fn consumer(p: &Pipeline) -> String {
+    p.path.file_stem().map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Module metadata for `p` (its state dir's cache, else its connection), or `None` when the
+/// connection cannot even name its org (then mapping checks wait for a usable file).
+pub fn metadata_for(p: &Pipeline) -> Option<zcrm_connect::CachedMetadata> {
+    zcrm_connect::CachedMetadata::new(&p.connection, &p.state_dir, &consumer(p)).ok()
 }

@@ -62,13 +62,21 @@ fn export_class(e: &zcrm_writers::ExportError) -> Class {
     }
 }
 
-fn validate_class(e: &zcrm_pipeline::ValidateError) -> Class {
+/// A validate error's class; `None` for a metadata failure, whose cause (next in the chain)
+/// says what it is.
+fn validate_class(e: &zcrm_pipeline::ValidateError) -> Option<Class> {
     use zcrm_pipeline::ValidateError as E;
     match e {
-        E::Spec(_) => Class::Usage,
-        E::Client(c) => client_class(c),
-        E::Connect(zcrm_pipeline::ConnectError::Client(c)) => client_class(c),
-        E::Connect(_) | E::Read(_) | E::Reject(_) => Class::LocalIo,
+        E::Spec(_) => Some(Class::Usage),
+        E::Metadata { .. } => None,
+        E::Read(_) | E::Reject(_) => Some(Class::LocalIo),
+    }
+}
+
+fn connect_class(e: &zcrm_connect::ConnectError) -> Class {
+    match e {
+        zcrm_connect::ConnectError::Client(c) => client_class(c),
+        zcrm_connect::ConnectError::Emulator(_) => Class::LocalIo,
     }
 }
 
@@ -84,12 +92,10 @@ fn class_of(e: &(dyn std::error::Error + 'static)) -> Option<Class> {
         return Some(export_class(e));
     }
     if let Some(e) = e.downcast_ref::<zcrm_pipeline::ValidateError>() {
-        return Some(validate_class(e));
+        return validate_class(e);
     }
-    if let Some(zcrm_pipeline::ConnectError::Client(c)) =
-        e.downcast_ref::<zcrm_pipeline::ConnectError>()
-    {
-        return Some(client_class(c));
+    if let Some(e) = e.downcast_ref::<zcrm_connect::ConnectError>() {
+        return Some(connect_class(e));
     }
     if e.is::<zcrm_client::BudgetExhausted>() {
         return Some(Class::Budget);
@@ -99,7 +105,6 @@ fn class_of(e: &(dyn std::error::Error + 'static)) -> Option<Class> {
     }
     if e.is::<zcrm_readers::ReadError>()
         || e.is::<zcrm_mapping::RejectWriterError>()
-        || e.is::<zcrm_pipeline::ConnectError>()
         || e.is::<std::io::Error>()
         || e.is::<zcrm_gen::GenError>()
         || e.is::<zcrm_emulator::EmulatorError>()

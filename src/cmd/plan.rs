@@ -10,14 +10,12 @@ use zcrm_protocol::limits::MAX_READ_ROWS;
 use zcrm_protocol::params::{ReadParams, SelectColumns, Window};
 
 use crate::cmd::run::{Compiled, compile, journal_path};
+use crate::connection::consumer;
 
 /// Runs the command; returns the plan to print.
 pub fn run(path: &std::path::Path) -> Result<String> {
-    let p = zcrm_pipeline::load_checked(path)?;
-    let consumer = path
-        .file_stem()
-        .map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned());
-    let conn = zcrm_pipeline::connect(&p.connection, &p.state_dir, &consumer)?;
+    let p = zcrm_pipeline::load_checked(path, crate::connection::metadata_for)?;
+    let conn = zcrm_connect::connect(&p.connection, &p.state_dir, &consumer(&p))?;
     let client = &conn.client;
     let org = p.connection.org()?;
     let cache = MetadataCache::new(&p.state_dir, &org);

@@ -17,6 +17,7 @@ use zcrm_pipeline::{
 };
 use zcrm_writers::{Codec, ExportSpec, Since, export};
 
+use crate::connection::consumer;
 use crate::progress::Progress;
 
 /// The command's options.
@@ -86,13 +87,9 @@ pub fn journal_path(p: &Pipeline) -> PathBuf {
     p.state_dir.join(format!("journal-{stem}.sqlite"))
 }
 
-fn consumer(p: &Pipeline) -> String {
-    p.path.file_stem().map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned())
-}
-
 /// Runs the pipeline, showing each step's progress on `progress`.
 pub fn run(args: &RunArgs, progress: &Progress) -> Result<RunResult> {
-    let p = zcrm_pipeline::load_checked(&args.pipeline)?;
+    let p = zcrm_pipeline::load_checked(&args.pipeline, crate::connection::metadata_for)?;
     let selected: Vec<&Step> = p
         .steps
         .iter()
@@ -103,7 +100,7 @@ pub fn run(args: &RunArgs, progress: &Progress) -> Result<RunResult> {
     {
         return Err(anyhow!("{}: no step named {unknown:?}", args.pipeline.display()));
     }
-    let conn = zcrm_pipeline::connect(&p.connection, &p.state_dir, &consumer(&p))?;
+    let conn = zcrm_connect::connect(&p.connection, &p.state_dir, &consumer(&p))?;
     let client = &conn.client;
     let org = p.connection.org()?;
     let cache = MetadataCache::new(&p.state_dir, &org);

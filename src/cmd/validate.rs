@@ -64,8 +64,9 @@ fn summary(steps: &[StepSummary]) -> String {
 /// Runs the command, prints, and returns the exit code.
 pub fn main(args: &ValidateArgs) -> ExitCode {
     let run = || -> anyhow::Result<Vec<StepSummary>> {
-        let p = zcrm_pipeline::load_checked(&args.pipeline)?;
-        Ok(zcrm_pipeline::validate(&p, &args.steps)?)
+        let p = zcrm_pipeline::load_checked(&args.pipeline, crate::connection::metadata_for)?;
+        let mut meta = zcrm_connect::CachedMetadata::new(&p.connection, &p.state_dir, "validate")?;
+        Ok(zcrm_pipeline::validate(&p, &args.steps, &mut meta)?)
     };
     match run() {
         Ok(steps) => {

@@ -1,10 +1,12 @@
 //! Pipeline files (README): read in two steps — [`raw`] is what serde read (every unknown
 //! key and mistyped value reported and left out, values keep their byte spans), then [`load`]
 //! checks it into a typed [`Pipeline`] (and [`load`] the files it names), reporting every
-//! problem at once as [`Diagnostic`]s with file, line and column. Also: [`connect`] (a client for a [`ConnectionSpec`], or the embedded emulator) and
-//! [`validate`] (every source row of every import step read, mapped and checked locally).
+//! problem at once as [`Diagnostic`]s with file, line and column. Also [`validate`] (every
+//! source row of every import step read, mapped and checked locally, against module metadata
+//! the caller provides through [`Metadata`]). The crate knows no server: connecting, and
+//! starting the embedded emulator, belong to the front end.
 
-pub mod connect;
+mod connection;
 mod convert;
 pub mod diag;
 mod files;
@@ -13,8 +15,7 @@ pub mod model;
 pub mod raw;
 pub mod validate;
 
-pub use connect::{ConnectError, Connected, connect};
 pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_partial, load_str, unknown_module_hint};
 pub use model::{ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode, Pipeline, Step};
-pub use validate::{StepSummary, ValidateError, load_checked, validate};
+pub use validate::{Metadata, MetadataError, StepSummary, ValidateError, load_checked, validate};

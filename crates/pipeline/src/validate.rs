@@ -4,12 +4,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use zcrm_client::{ClientError, MetadataCache};
 use zcrm_mapping::{CompileOptions, Mapper, RejectWriter, RejectWriterError, map_blocks};
 use zcrm_protocol::ModuleFields;
 use zcrm_readers::{ReadError, RowReader, SourceKind};
 
-use crate::{ConnectError, Diagnostic, Diagnostics, ImportStep, Mode, Pipeline, connect};
+use crate::{Diagnostic, Diagnostics, ImportStep, Mode, Pipeline};
 
 /// What `validate` found for one import step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,12 +39,16 @@ pub enum ValidateError {
     /// The pipeline or its mappings are wrong (exit 2).
     #[error("{0}")]
     Spec(Diagnostics),
-    /// The CRM could not be reached for metadata (exit 3).
-    #[error(transparent)]
-    Connect(#[from] ConnectError),
-    /// A metadata call failed (exit 3, or 75 for the budget).
-    #[error(transparent)]
-    Client(#[from] ClientError),
+    /// A module's metadata could not be had (the cause says why: the CRM, the budget, the
+    /// embedded emulator).
+    #[error("fetching the field metadata of {module}")]
+    Metadata {
+        /// The module.
+        module: String,
+        /// Why.
+        #[source]
+        source: MetadataError,
+    },
     /// A source stopped being readable mid-way.
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -54,29 +57,31 @@ pub enum ValidateError {
     Reject(#[from] RejectWriterError),
 }
 
-/// The metadata of every module the import steps use: from the cache, else one call each.
-fn metadata(p: &Pipeline) -> Result<HashMap<String, ModuleFields>, ValidateError> {
-    let cache = MetadataCache::new(&p.state_dir, &p.connection.org()?);
+/// Why a module's metadata could not be had: whatever the provider's error is (a client
+/// error, a server that did not start), kept whole as the cause.
+pub type MetadataError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Where module metadata comes from (the metadata cache, or the CRM through a client the
+/// front end connected): `validate` and [`load_checked`] ask for each module once.
+pub trait Metadata {
+    /// The fields of `module`.
+    fn fields(&mut self, module: &str) -> Result<ModuleFields, MetadataError>;
+}
+
+/// The metadata of every module the import steps use, asked of `meta` once each.
+fn metadata(
+    p: &Pipeline,
+    meta: &mut dyn Metadata,
+) -> Result<HashMap<String, ModuleFields>, ValidateError> {
     let mut out = HashMap::new();
-    let mut conn = None;
     for step in p.imports() {
-        if out.contains_key(&step.module) {
-            continue;
+        if !out.contains_key(&step.module) {
+            let fields = meta.fields(&step.module).map_err(|source| ValidateError::Metadata {
+                module: step.module.clone(),
+                source,
+            })?;
+            out.insert(step.module.clone(), fields);
         }
-        let fields = match cache.cached(&step.module) {
-            Some(hit) => hit.fields,
-            None => {
-                if conn.is_none() {
-                    conn = Some(connect(&p.connection, &p.state_dir, "validate")?);
-                }
-                let c = conn.as_ref().map(|c| &c.client);
-                match c {
-                    Some(client) => cache.get(client, &step.module, false)?.fields,
-                    None => continue,
-                }
-            }
-        };
-        out.insert(step.module.clone(), fields);
     }
     Ok(out)
 }
@@ -171,14 +176,20 @@ fn run_step(
 
 /// Loads the pipeline at `path` and reports every problem at once: the file's own and, when
 /// it has some, the mapping problems of the import steps that could be read, checked against
-/// their modules' fields (from the metadata cache or, reads only, the CRM; skipped when
-/// neither answers), so one attempt shows the whole list. Nothing is ever written.
-pub fn load_checked(path: &std::path::Path) -> Result<Pipeline, crate::LoadError> {
+/// their modules' fields from the provider `meta_for` gives for the partly read pipeline
+/// (`None`, or a provider that fails: those checks are skipped), so one attempt shows the
+/// whole list. Nothing is ever written.
+pub fn load_checked<M: Metadata>(
+    path: &std::path::Path,
+    meta_for: impl FnOnce(&Pipeline) -> Option<M>,
+) -> Result<Pipeline, crate::LoadError> {
     let (p, mut diags) = crate::load::load_partial(path)?;
     if diags.0.is_empty() {
         return Ok(p);
     }
-    if let Ok(meta) = metadata(&p) {
+    if let Some(mut m) = meta_for(&p)
+        && let Ok(meta) = metadata(&p, &mut m)
+    {
         for step in p.imports() {
             // A missing or unreadable source already has its own problem in the list.
             if !step.source.is_file() {
@@ -195,7 +206,11 @@ pub fn load_checked(path: &std::path::Path) -> Result<Pipeline, crate::LoadError
 
 /// Validates every import step (or those named in `only`): all mapping problems of all steps
 /// are reported together before any row is read; then each step's rows are checked.
-pub fn validate(p: &Pipeline, only: &[String]) -> Result<Vec<StepSummary>, ValidateError> {
+pub fn validate(
+    p: &Pipeline,
+    only: &[String],
+    meta: &mut dyn Metadata,
+) -> Result<Vec<StepSummary>, ValidateError> {
     let mut diags = Vec::new();
     for name in only {
         if !p.steps.iter().any(|s| s.name() == name) {
@@ -211,7 +226,7 @@ pub fn validate(p: &Pipeline, only: &[String]) -> Result<Vec<StepSummary>, Valid
     if !diags.is_empty() {
         return Err(ValidateError::Spec(Diagnostics(diags)));
     }
-    let meta = metadata(p)?;
+    let meta = metadata(p, meta)?;
     let mut ready = Vec::new();
     for step in p.imports().filter(|s| only.is_empty() || only.contains(&s.name)) {
         let Some(fields) = meta.get(&step.module) else { continue };

@@ -25,7 +25,7 @@ fn peak_mb() -> f64 {
 }
 
 fn data_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data");
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -55,6 +55,11 @@ fn pipeline(dir: &Path, source: &Path) -> zcrm_pipeline::Pipeline {
     let p = dir.join("bench.toml");
     std::fs::write(&p, text).unwrap();
     zcrm_pipeline::load(&p).unwrap()
+}
+
+/// The metadata cache of `p`'s state dir (filled by the first validate, outside the measure).
+fn metadata(p: &zcrm_pipeline::Pipeline) -> zcrm_connect::CachedMetadata {
+    zcrm_connect::CachedMetadata::new(&p.connection, &p.state_dir, "bench").unwrap()
 }
 
 fn floor(path: &Path) -> u64 {
@@ -89,7 +94,7 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let p = pipeline(dir.path(), &csv);
     // Fetch (or read the cached) metadata once, outside the measurement.
-    zcrm_pipeline::validate(&p, &[]).unwrap();
+    zcrm_pipeline::validate(&p, &[], &mut metadata(&p)).unwrap();
 
     let mut g = c.benchmark_group(format!("leads-csv-{rows}x25"));
     g.sample_size(10)
@@ -108,7 +113,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("zcrm validate (read + map + validate + rejects)", |b| {
         b.iter(|| {
-            let s = zcrm_pipeline::validate(&p, &[]).unwrap();
+            let s = zcrm_pipeline::validate(&p, &[], &mut metadata(&p)).unwrap();
             assert_eq!(s[0].rows_read, rows);
         });
     });
@@ -117,7 +122,7 @@ fn bench(c: &mut Criterion) {
 
     let xlsx = file("xlsx", 100_000);
     let px = pipeline(dir.path(), &xlsx);
-    zcrm_pipeline::validate(&px, &[]).unwrap();
+    zcrm_pipeline::validate(&px, &[], &mut metadata(&px)).unwrap();
     let mut g = c.benchmark_group("leads-xlsx-100000x25");
     g.sample_size(10)
         .measurement_time(Duration::from_secs(20))
@@ -126,7 +131,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| assert!(xlsx_floor(&xlsx) > 100_000));
     });
     g.bench_function("zcrm validate", |b| {
-        b.iter(|| assert_eq!(zcrm_pipeline::validate(&px, &[]).unwrap()[0].rows_read, 100_000));
+        b.iter(|| {
+            assert_eq!(
+                zcrm_pipeline::validate(&px, &[], &mut metadata(&px)).unwrap()[0].rows_read,
+                100_000
+            )
+        });
     });
     g.finish();
     eprintln!("peak memory after the XLSX validate: {:.0} MB", peak_mb());

@@ -1,17 +1,18 @@
-//! A client for a [`ConnectionSpec`]: the real API with the token from the named variable, or
-//! the embedded emulator started in-process (data next to the state dir, a fixed local token).
+//! The front end's side of a [`ConnectionSpec`]: a [`Client`] for the real API with the token
+//! from the named variable, or for the embedded emulator started in-process (its data next to
+//! the state dir, a fixed local token that never leaves the machine); and module metadata for
+//! a pipeline through the state dir's cache ([`CachedMetadata`]). Kept out of `zcrm-pipeline`
+//! so that the configuration crate never pulls in a server.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use zcrm_client::{
-    AuthToken, Client, ClientConfig, ClientError, Endpoint, Ledger, LedgerConfig, RetryPolicy,
+    AuthToken, Client, ClientConfig, ClientError, Endpoint, MetadataCache, RetryPolicy,
     TransportConfig,
 };
 use zcrm_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
-use zcrm_protocol::BudgetRule;
-
-use crate::ConnectionSpec;
+use zcrm_pipeline::{ConnectionSpec, Metadata, MetadataError};
+use zcrm_protocol::ModuleFields;
 
 /// The token the embedded emulator accepts; it never leaves the machine.
 const EMBEDDED_TOKEN: &str = "zcrm-embedded-emulator-token";
@@ -23,7 +24,7 @@ pub enum ConnectError {
     #[error(transparent)]
     Client(#[from] ClientError),
     /// The embedded emulator did not start.
-    #[error("starting the embedded emulator: {0}")]
+    #[error("starting the embedded emulator")]
     Emulator(#[from] zcrm_emulator::EmulatorError),
 }
 
@@ -38,42 +39,6 @@ pub struct Connected {
 impl std::fmt::Debug for Connected {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connected").field("embedded", &self.emulator.is_some()).finish()
-    }
-}
-
-impl ConnectionSpec {
-    /// The org key of the budget ledger and the metadata cache: `embedded`; or the API host
-    /// with the `org` name the connection gives (`crm.zoho.eu/acme`); or the host with a
-    /// one-way fingerprint of the token (`crm.zoho.eu~3f9c0a1b2c4d`), so two orgs on one data
-    /// centre never share a budget or metadata, and a wrong token misses the cache instead of
-    /// hiding behind it. The token itself is never part of the key.
-    pub fn org(&self) -> Result<String, ClientError> {
-        let Some(u) = &self.url else { return Ok("embedded".to_owned()) };
-        let host = Endpoint::parse(u)?.host().to_owned();
-        Ok(match &self.org {
-            Some(name) => format!("{host}/{name}"),
-            None => format!("{host}~{}", AuthToken::from_env(&self.authtoken_env)?.fingerprint()),
-        })
-    }
-
-    /// The daily budget rule.
-    pub fn rule(&self) -> BudgetRule {
-        match self.daily_budget {
-            Some(n) => BudgetRule::Fixed(n),
-            None => BudgetRule::Edition { edition: self.edition, licenses: self.licenses },
-        }
-    }
-
-    /// Opens the budget ledger in `state_dir` for `consumer`.
-    pub fn ledger(&self, state_dir: &Path, consumer: &str) -> Result<Arc<Ledger>, ClientError> {
-        let cfg = LedgerConfig {
-            org: self.org()?,
-            consumer: consumer.to_owned(),
-            timezone: zcrm_client::budget::timezone(&self.timezone)?,
-            rule: self.rule(),
-            share: self.budget_share,
-        };
-        Ok(Arc::new(Ledger::open(&state_dir.join("budget.sqlite"), cfg)?))
     }
 }
 
@@ -108,4 +73,50 @@ pub fn connect(
         retry: RetryPolicy::default(),
     };
     Ok(Connected { client: Client::new(cfg, spec.ledger(state_dir, consumer)?)?, emulator })
+}
+
+/// Module metadata for a pipeline: the state dir's cache, else one `getFields` call per
+/// module, the connection made at the first need (none when the cache has everything).
+pub struct CachedMetadata {
+    spec: ConnectionSpec,
+    state_dir: PathBuf,
+    consumer: String,
+    cache: MetadataCache,
+    conn: Option<Connected>,
+}
+
+impl std::fmt::Debug for CachedMetadata {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedMetadata").field("connected", &self.conn.is_some()).finish()
+    }
+}
+
+impl CachedMetadata {
+    /// Metadata for the org of `spec`, spending as `consumer` when a call is needed.
+    pub fn new(
+        spec: &ConnectionSpec,
+        state_dir: &Path,
+        consumer: &str,
+    ) -> Result<Self, ClientError> {
+        Ok(Self {
+            cache: MetadataCache::new(state_dir, &spec.org()?),
+            spec: spec.clone(),
+            state_dir: state_dir.to_owned(),
+            consumer: consumer.to_owned(),
+            conn: None,
+        })
+    }
+}
+
+impl Metadata for CachedMetadata {
+    fn fields(&mut self, module: &str) -> Result<ModuleFields, MetadataError> {
+        if let Some(hit) = self.cache.cached(module) {
+            return Ok(hit.fields);
+        }
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            slot => slot.insert(connect(&self.spec, &self.state_dir, &self.consumer)?),
+        };
+        Ok(self.cache.get(&conn.client, module, false)?.fields)
+    }
 }
