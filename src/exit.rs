@@ -47,7 +47,7 @@ fn batch_class(e: &BatchError) -> Class {
         BatchError::Budget { .. } => Class::Budget,
         BatchError::Client(c) => client_class(c),
         BatchError::Locked { .. } => Class::Busy,
-        BatchError::Journal(_) => Class::LocalIo,
+        BatchError::Journal(_) | BatchError::Report { .. } => Class::LocalIo,
         _ => Class::Remote,
     }
 }

@@ -37,6 +37,16 @@ pub enum BatchError {
         /// The journal file.
         journal: std::path::PathBuf,
     },
+    /// A report (the success file) could not be written; the journal still holds every
+    /// outcome, and a rerun writes the report again.
+    #[error("writing {}", path.display())]
+    Report {
+        /// The report.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The journal in the state dir failed.
     #[error("journal: {0}")]
     Journal(String),

@@ -1,6 +1,5 @@
 //! The per-step success file, and the text of server-side refusals in the reject file.
 
-use std::io::Write;
 use std::path::Path;
 
 use zcrm_protocol::formula_guard::guard;
@@ -20,36 +19,33 @@ pub fn server_error_text(code: &str, message: &str) -> String {
 }
 
 /// Writes the success file of `step` from the journal: `_row`, the key column, `_id`, `_action`.
-/// Written to a temporary name and renamed, so a half file never looks whole. The key column's
-/// name and values go through the formula guard ([`zcrm_protocol::formula_guard`]).
+/// Written to a temporary file beside it and renamed, so a half file never looks whole. The
+/// key column's name and values go through the formula guard ([`zcrm_protocol::formula_guard`]).
 pub fn write_success_file(
     journal: &Journal,
     step: &str,
     key_column: &str,
     path: &Path,
 ) -> Result<u64, BatchError> {
-    let io = |e: std::io::Error| BatchError::Journal(format!("{}: {e}", path.display()));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let tmp = path.with_extension("csv.partial");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
-    let quote = |s: &str| {
-        let s = guard(s);
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.into_owned()
-        }
-    };
-    writeln!(out, "_row,{},_id,_action", quote(key_column)).map_err(io)?;
     let rows = journal.successes(step)?;
+    let io = |source: std::io::Error| BatchError::Report { path: path.to_owned(), source };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut out = csv::Writer::from_writer(std::io::BufWriter::new(tmp));
+    let csv_io = |e: csv::Error| io(e.into());
+    out.write_record(["_row", &guard(key_column), "_id", "_action"]).map_err(csv_io)?;
     for (row, key, id, action) in &rows {
-        writeln!(out, "{row},{},{id},{}", quote(key.as_deref().unwrap_or("")), action.as_str())
-            .map_err(io)?;
+        let (row, id) = (row.to_string(), id.to_string());
+        let key = guard(key.as_deref().unwrap_or(""));
+        out.write_record([row.as_str(), &key, id.as_str(), action.as_str()]).map_err(csv_io)?;
     }
-    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
-    file.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)?;
+    let tmp = out
+        .into_inner()
+        .map_err(|e| io(e.into_error().into()))?
+        .into_inner()
+        .map_err(|e| io(e.into_error()))?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(rows.len() as u64)
 }
