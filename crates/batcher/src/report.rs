@@ -42,7 +42,7 @@ pub fn write_success_file(
     }
     let tmp = out
         .into_inner()
-        .map_err(|e| io(e.into_error().into()))?
+        .map_err(|e| io(e.into_error()))?
         .into_inner()
         .map_err(|e| io(e.into_error()))?;
     tmp.as_file().sync_all().map_err(io)?;
