@@ -1,28 +1,34 @@
-//! Files written under a temporary name and renamed only when complete, so an interrupted
-//! export never leaves a half file that looks whole.
+//! Files written under a temporary name beside their destination and renamed only when
+//! complete (tempfile's `persist`), so an interrupted export never leaves a half file that
+//! looks whole; a file never committed is deleted when dropped.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+
+use tempfile::TempPath;
 
 use crate::ExportError;
 
 /// A file being written; [`AtomicFile::commit`] moves it into place, dropping it deletes it.
 #[derive(Debug)]
 pub struct AtomicFile {
-    tmp: PathBuf,
+    tmp: TempPath,
     dest: PathBuf,
-    done: bool,
 }
 
 impl AtomicFile {
-    /// Creates `.<name>.partial` beside `dest` (and any missing folders).
+    /// Creates `.<name>.<random>.partial` beside `dest` (and any missing folders).
     pub fn create(dest: &Path) -> Result<(Self, File), ExportError> {
         let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| ExportError::io(dir, e))?;
         let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.partial"));
-        let file = File::create(&tmp).map_err(|e| ExportError::io(&tmp, e))?;
-        Ok((Self { tmp, dest: dest.to_owned(), done: false }, file))
+        let (file, tmp) = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .map_err(|e| ExportError::io(dir, e))?
+            .into_parts();
+        Ok((Self { tmp, dest: dest.to_owned() }, file))
     }
 
     /// The final path.
@@ -31,19 +37,10 @@ impl AtomicFile {
     }
 
     /// Syncs `file` to disk and renames the temporary file to the destination.
-    pub fn commit(mut self, file: File) -> Result<PathBuf, ExportError> {
+    pub fn commit(self, file: File) -> Result<PathBuf, ExportError> {
         file.sync_all().map_err(|e| ExportError::io(&self.tmp, e))?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.dest).map_err(|e| ExportError::io(&self.dest, e))?;
-        self.done = true;
-        Ok(self.dest.clone())
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        self.tmp.persist(&self.dest).map_err(|e| ExportError::io(&self.dest, e.error))?;
+        Ok(self.dest)
     }
 }

@@ -68,8 +68,8 @@ impl Sink for CsvSink {
 
     fn finish(self: Box<Self>) -> Result<PathBuf, ExportError> {
         let Self { out, file, .. } = *self;
-        let buf = out.into_inner().map_err(|e| ExportError::io(file.dest(), e.error()))?;
-        let handle = buf.into_inner().map_err(|e| ExportError::io(file.dest(), e.error()))?;
+        let buf = out.into_inner().map_err(|e| ExportError::io(file.dest(), e.into_error()))?;
+        let handle = buf.into_inner().map_err(|e| ExportError::io(file.dest(), e.into_error()))?;
         file.commit(handle)
     }
 }

@@ -7,13 +7,14 @@ pub enum ExportError {
     /// The API call failed (budget, network, API error).
     #[error(transparent)]
     Client(#[from] zcrm_client::ClientError),
-    /// The output could not be written.
-    #[error("writing {path}: {reason}")]
+    /// The output could not be written (the cause: an I/O, CSV, Parquet or JSON error).
+    #[error("writing {}", path.display())]
     Io {
         /// The file.
-        path: String,
+        path: std::path::PathBuf,
         /// What failed.
-        reason: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     /// A value could not be stored in its typed column without changing it.
     #[error("record {id}, field {field:?}: {reason}")]
@@ -43,7 +44,10 @@ pub enum ExportError {
 }
 
 impl ExportError {
-    pub(crate) fn io(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
-        Self::Io { path: path.display().to_string(), reason: e.to_string() }
+    pub(crate) fn io(
+        path: &std::path::Path,
+        e: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self::Io { path: path.to_owned(), source: e.into() }
     }
 }
