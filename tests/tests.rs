@@ -13,4 +13,5 @@ mod export_cli;
 mod harness;
 mod import_run;
 mod org_state;
+mod secrets;
 mod validate_cli;
