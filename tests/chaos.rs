@@ -71,6 +71,8 @@ struct Totals {
     valid: u64,
     lost: u64,
     duplicated: u64,
+    /// Valid rows that ended in a reject file.
+    wrongly_rejected: u64,
 }
 
 /// One round's source data and what the CRM must hold after it.
@@ -539,6 +541,7 @@ fn check(t: &mut Totals, w: &Workdir, emu: &EmulatorHandle, data: &Data) -> Vec<
         for r in &rejects {
             let row: usize = r["_row"].parse().unwrap();
             if ok(row - 1) {
+                t.wrongly_rejected += 1;
                 problems.push(format!("{step}: valid row {row} rejected: {}", r["_errors"]));
             }
         }
@@ -579,7 +582,7 @@ fn chaos_soak_kills_and_restarts_end_exact() {
         "chaos soak: seed {seed:#x}, {} rounds, {} runs, {} kills (zcrm), {} emulator restarts, \
          {} faults injected ({} HTTP 500, {} dropped after commit, {} truncated; {} calls delayed), \
          {} API calls, {} exit-3 runs while finishing, {} rows ({} valid), lost {}, duplicated {}, \
-         {:.1} s",
+         valid rows rejected {}, {:.1} s",
         t.rounds,
         t.runs,
         t.kills,
@@ -595,6 +598,7 @@ fn chaos_soak_kills_and_restarts_end_exact() {
         t.valid,
         t.lost,
         t.duplicated,
+        t.wrongly_rejected,
         started.elapsed().as_secs_f64()
     );
     assert!(failures.is_empty(), "chaos: {failures:#?}");
