@@ -1,7 +1,8 @@
 //! A temp working directory and a way to run `zcrm` in it with a clean environment.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// A scratch folder the binary runs in (its `.zcrm/` lands here).
 pub struct Workdir {
@@ -26,8 +27,7 @@ impl Workdir {
         self
     }
 
-    /// `zcrm args...` in this folder with this environment (and no other `ZCRM_` variable),
-    /// ready to run or spawn.
+    /// `zcrm args...` in the folder, with no `ZCRM_*` variable but those set here.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin());
         cmd.current_dir(self.path()).args(args);
@@ -47,6 +47,25 @@ impl Workdir {
         self.command(args).output().unwrap()
     }
 
+    /// Starts `zcrm args...` with its output discarded.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+    }
+
+    /// Runs `zcrm args...` and kills it with SIGKILL (no chance to clean up) after `delay`
+    /// unless it ended before; returns whether the kill hit a live process.
+    pub fn run_killed_after(&self, args: &[&str], delay: Duration) -> bool {
+        let mut child = self.spawn(args);
+        let start = Instant::now();
+        while start.elapsed() < delay {
+            if child.try_wait().unwrap().is_some() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        kill(&mut child)
+    }
+
     /// Runs and requires exit code `code`; returns stdout.
     pub fn expect(&self, args: &[&str], code: i32) -> String {
         let out = self.run(args);
@@ -61,7 +80,17 @@ impl Workdir {
     }
 }
 
-/// The binary under test.
+/// The binary under test: the one cargo built, or `ZCRM_E2E_BIN` (a copy, so that a long soak
+/// keeps testing one build while the tree is rebuilt).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_zcrm"))
+    std::env::var_os("ZCRM_E2E_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_zcrm")), PathBuf::from)
+}
+
+/// SIGKILLs `child` and reaps it; whether it was still running.
+pub fn kill(child: &mut Child) -> bool {
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    alive
 }

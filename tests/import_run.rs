@@ -3,29 +3,15 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use zcrm_emulator::{Emulator, EmulatorConfig, EmulatorHandle, FaultSpec};
+use zcrm_emulator::{EmulatorConfig, EmulatorHandle, FaultSpec};
 
-use crate::harness::{Workdir, bin};
-
-const TOKEN: &str = "c0ffeec0ffeec0ffeec0ffeec0ffeec0";
-
-/// A custom field every module test uses as the source key in the CRM.
-const SCHEMA: &str =
-    "[[field]]\nmodule = \"Leads\"\nlabel = \"Legacy Id\"\ntype = \"Text\"\nmax_length = 40\n";
+use crate::crm::{TOKEN, check_client, legacy_id_field, report};
+use crate::harness::Workdir;
 
 fn emulator(dir: &Path, tweak: impl FnOnce(EmulatorConfig) -> EmulatorConfig) -> EmulatorHandle {
-    let schema = dir.join("schema.toml");
-    std::fs::write(&schema, SCHEMA).unwrap();
-    Emulator::start(tweak(EmulatorConfig {
-        edition: zcrm_protocol::Edition::Enterprise,
-        licenses: 50,
-        schema: Some(schema),
-        ..EmulatorConfig::new(dir.join("emu")).token(TOKEN)
-    }))
-    .unwrap()
+    crate::crm::emulator(dir, &legacy_id_field("Leads"), tweak)
 }
 
 /// `n` leads; every 97th has no last name (rejected locally), every 89th an e-mail the server
@@ -88,58 +74,7 @@ fn workdir() -> Workdir {
 
 /// Legacy Id → how many records carry it.
 fn crm_keys(emu: &EmulatorHandle) -> HashMap<String, u32> {
-    let client = reqwest_free_client(emu);
-    let mut out = HashMap::new();
-    let mut page = 0;
-    loop {
-        let p = zcrm_protocol::params::ReadParams {
-            select: zcrm_protocol::params::SelectColumns::fields("Leads", ["Legacy Id"]),
-            window: zcrm_protocol::params::Window::page(page),
-            ..Default::default()
-        };
-        let n = client
-            .get_records("Leads", &p, |pg| {
-                for r in pg.rows() {
-                    *out.entry(r.text("Legacy Id").unwrap_or_default().to_owned()).or_insert(0) +=
-                        1;
-                }
-                pg.len()
-            })
-            .unwrap();
-        if n < 200 {
-            return out;
-        }
-        page += 1;
-    }
-}
-
-fn reqwest_free_client(emu: &EmulatorHandle) -> zcrm_client::Client {
-    let dir = tempfile::tempdir().unwrap().keep();
-    let ledger = zcrm_client::LedgerConfig {
-        org: "check".into(),
-        consumer: "check".into(),
-        timezone: zcrm_client::budget::timezone("America/Los_Angeles").unwrap(),
-        rule: zcrm_protocol::BudgetRule::Fixed(1_000_000),
-        share: 1.0,
-    };
-    let ledger =
-        std::sync::Arc::new(zcrm_client::Ledger::open(&dir.join("l.sqlite"), ledger).unwrap());
-    let cfg = zcrm_client::ClientConfig {
-        endpoint: zcrm_client::Endpoint::parse(emu.url()).unwrap(),
-        token: zcrm_client::AuthToken::new(TOKEN),
-        transport: zcrm_client::TransportConfig::default(),
-        retry: zcrm_client::RetryPolicy::default(),
-    };
-    zcrm_client::Client::new(cfg, ledger).unwrap()
-}
-
-/// Rows of a CSV report (header excluded), as maps.
-fn report(path: &Path) -> Vec<HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
-    r.records()
-        .map(|rec| h.iter().cloned().zip(rec.unwrap().iter().map(str::to_owned)).collect())
-        .collect()
+    crate::crm::value_counts(emu, "Leads", "Legacy Id")
 }
 
 /// Every source row is in the success file or the reject file, exactly once.
@@ -193,24 +128,8 @@ fn kill_and_rerun(w: &Workdir, p: &Path, kills: usize, seed: u64) {
     for k in 0..kills {
         rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let delay = Duration::from_millis(200 + (rng >> 33) % 2500);
-        let mut child = Command::new(bin())
-            .current_dir(w.path())
-            .args(["run", p.to_str().unwrap()])
-            .env("ZCRM_TEST_TOKEN", TOKEN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while start.elapsed() < delay {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
         // SIGKILL: no chance to clean up.
-        let _ = child.kill();
-        let _ = child.wait();
+        w.run_killed_after(&["run", p.to_str().unwrap()], delay);
         eprintln!("kill {k} after {delay:?}");
     }
 }
@@ -374,7 +293,7 @@ key = "pid"
     assert_eq!(counts["Contacts"], 39, "contact C20 points at A20, which does not exist");
     let rejects = std::fs::read_to_string(w.path().join("out/contacts.rejects.csv")).unwrap();
     assert!(rejects.contains("\"A20\""), "{rejects}");
-    let client = reqwest_free_client(&emu);
+    let client = check_client(&emu);
     let page = client
         .get_records_owned("Potentials", &zcrm_protocol::params::ReadParams::default())
         .unwrap();

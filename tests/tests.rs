@@ -3,8 +3,10 @@
 // Test helpers panic on setup failures; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod chaos;
 mod cli_basics;
 mod cli_output;
+mod crm;
 mod examples;
 mod exit_codes;
 mod export_cli;
@@ -12,4 +14,5 @@ mod harness;
 mod hostile;
 mod import_run;
 mod org_state;
+mod secrets;
 mod validate_cli;

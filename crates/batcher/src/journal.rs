@@ -78,10 +78,9 @@ pub struct StepCounts {
 impl Journal {
     /// Opens (or creates) the journal file.
     pub fn open(path: &Path) -> Result<Self, BatchError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| BatchError::Journal(format!("{}: {e}", dir.display())))?;
-        }
+        // Owner-only, the -wal and -shm files SQLite adds included.
+        zcrm_client::owner_only::prepare_sqlite(path)
+            .map_err(|e| BatchError::Journal(e.to_string()))?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(60))?;
         conn.execute_batch(
@@ -108,19 +107,11 @@ impl Journal {
     /// [`BatchError::Locked`] instead of importing the same rows again. The lock is the
     /// kernel's (`flock`): a killed run never leaves a stale one.
     pub fn open_exclusive(path: &Path) -> Result<Self, BatchError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| BatchError::Journal(format!("{}: {e}", dir.display())))?;
-        }
         let mut lock_path = path.as_os_str().to_owned();
         lock_path.push(".lock");
         let lock_path = std::path::PathBuf::from(lock_path);
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| BatchError::Journal(format!("{}: {e}", lock_path.display())))?;
+        let lock = zcrm_client::owner_only::open(&lock_path)
+            .map_err(|e| BatchError::Journal(e.to_string()))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {

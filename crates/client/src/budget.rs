@@ -155,9 +155,8 @@ impl Ledger {
                 cfg.share
             )));
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(state_err)?;
-        }
+        // Owner-only, the -wal and -shm files SQLite adds included.
+        crate::owner_only::prepare_sqlite(path).map_err(state_err)?;
         let conn = Connection::open(path).map_err(state_err)?;
         conn.busy_timeout(Duration::from_secs(60)).map_err(state_err)?;
         conn.execute_batch(

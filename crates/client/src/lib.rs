@@ -8,6 +8,7 @@ mod client;
 pub mod endpoint;
 mod error;
 pub mod metadata;
+pub mod owner_only;
 pub mod retry;
 pub mod secret;
 pub mod server_clock;

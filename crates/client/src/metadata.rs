@@ -73,10 +73,9 @@ impl MetadataCache {
         let fetched_at = Timestamp::now();
         let xml = fields.encode().map_err(io)?;
         let entry = Entry { fetched_at: fetched_at.to_string(), xml };
-        std::fs::create_dir_all(&self.dir).map_err(io)?;
         let tmp = self.dir.join(format!(".{}.tmp", safe(module)));
-        std::fs::write(&tmp, serde_json::to_vec(&entry).map_err(io)?).map_err(io)?;
-        std::fs::rename(&tmp, self.path(module)).map_err(io)?;
+        let bytes = serde_json::to_vec(&entry).map_err(io)?;
+        crate::owner_only::write_atomic(&self.path(module), &tmp, &bytes).map_err(io)?;
         Ok(CachedFields { fields, fetched_at, from_cache: false })
     }
 }

@@ -107,11 +107,44 @@ pub struct Draw {
     pub truncate: bool,
 }
 
-/// The live fault settings and the draw sequence.
+/// How many faults were injected since the emulator started (kept across [`Faults::set`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct FaultCounts {
+    /// Calls delayed by `latency`.
+    pub delayed: u64,
+    /// HTTP 500s answered (`error_rate`).
+    pub errors: u64,
+    /// Answers dropped after the call committed (`drop_after_commit`).
+    pub drops: u64,
+    /// Bodies cut short (`truncate`).
+    pub truncations: u64,
+}
+
+impl FaultCounts {
+    /// Errors, drops and truncations (delays are not failures).
+    pub fn failures(&self) -> u64 {
+        self.errors + self.drops + self.truncations
+    }
+}
+
+impl std::ops::AddAssign for FaultCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.delayed += o.delayed;
+        self.errors += o.errors;
+        self.drops += o.drops;
+        self.truncations += o.truncations;
+    }
+}
+
+/// The live fault settings, the draw sequence and the counts of what was injected.
 #[derive(Debug, Default)]
 pub struct Faults {
     spec: RwLock<FaultSpec>,
     seq: AtomicU64,
+    delayed: AtomicU64,
+    errors: AtomicU64,
+    drops: AtomicU64,
+    truncations: AtomicU64,
 }
 
 fn splitmix(mut x: u64) -> u64 {
@@ -128,7 +161,7 @@ fn unit(x: u64) -> f64 {
 impl Faults {
     /// Faults with `spec`.
     pub fn new(spec: FaultSpec) -> Self {
-        Self { spec: RwLock::new(spec), seq: AtomicU64::new(0) }
+        Self { spec: RwLock::new(spec), ..Self::default() }
     }
 
     /// The current specification.
@@ -155,7 +188,28 @@ impl Faults {
         let error = unit(splitmix(base ^ 1)) < spec.error_rate;
         let drop = !error && unit(splitmix(base ^ 2)) < spec.drop_after_commit;
         let truncate = !error && !drop && unit(splitmix(base ^ 3)) < spec.truncate;
-        Draw { latency: spec.latency, error, drop, truncate }
+        let draw = Draw { latency: spec.latency, error, drop, truncate };
+        for (hit, counter) in [
+            (!draw.latency.is_zero(), &self.delayed),
+            (error, &self.errors),
+            (drop, &self.drops),
+            (truncate, &self.truncations),
+        ] {
+            if hit {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        draw
+    }
+
+    /// What was injected so far.
+    pub fn counts(&self) -> FaultCounts {
+        FaultCounts {
+            delayed: self.delayed.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            drops: self.drops.load(Ordering::Relaxed),
+            truncations: self.truncations.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -189,5 +243,26 @@ mod tests {
         assert_eq!(da, db);
         let errors = da.iter().filter(|d| d.error).count();
         assert!((60..140).contains(&errors), "{errors}");
+    }
+
+    /// Every injected fault is counted, by kind, across a change of the spec.
+    #[test]
+    fn counts_what_was_injected() {
+        let spec = FaultSpec::parse(
+            "latency=1ms,error_rate=0.1,drop_after_commit=0.1,truncate=0.1,seed=3",
+        )
+        .unwrap();
+        let f = Faults::new(spec);
+        let draws: Vec<_> = (0..500).map(|_| f.draw(true)).collect();
+        f.set(FaultSpec::default());
+        let _ = f.draw(true);
+        let n = |p: fn(&Draw) -> bool| draws.iter().filter(|d| p(d)).count() as u64;
+        let c = f.counts();
+        assert_eq!(c.delayed, 500);
+        assert_eq!(c.errors, n(|d| d.error));
+        assert_eq!(c.drops, n(|d| d.drop));
+        assert_eq!(c.truncations, n(|d| d.truncate));
+        assert!(c.errors > 0 && c.drops > 0 && c.truncations > 0, "{c:?}");
+        assert_eq!(c.failures(), c.errors + c.drops + c.truncations);
     }
 }

@@ -53,7 +53,7 @@ use std::sync::{Arc, RwLock};
 
 pub use config::EmulatorConfig;
 pub use error::EmulatorError;
-pub use faults::FaultSpec;
+pub use faults::{FaultCounts, FaultSpec};
 pub use ratelimit::{RateLimit, RateLimits};
 pub use reqlog::LoggedRequest;
 pub use store::Durability;
@@ -247,6 +247,11 @@ impl EmulatorHandle {
     /// Replaces the injected faults.
     pub fn set_faults(&self, spec: FaultSpec) {
         self.state.faults.set(spec);
+    }
+
+    /// How many faults were injected since this emulator started, by kind.
+    pub fn faults_injected(&self) -> FaultCounts {
+        self.state.faults.counts()
     }
 
     /// Removes every injected fault.

@@ -75,3 +75,12 @@ where
         _ = kill.notified() => {}
     }
 }
+
+#[cfg(test)]
+impl Conn {
+    /// A connection of no socket, and the signal its [`Conn::kill`] gives (tests).
+    pub(crate) fn detached() -> (Self, Arc<Notify>) {
+        let kill = Arc::new(Notify::new());
+        (Self { peer: SocketAddr::from(([127, 0, 0, 1], 9)), kill: kill.clone() }, kill)
+    }
+}

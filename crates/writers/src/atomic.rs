@@ -31,6 +31,17 @@ impl AtomicFile {
         Ok((Self { tmp, dest: dest.to_owned() }, file))
     }
 
+    /// Like [`AtomicFile::create`] for a state file: the temporary file is owner-only (0600),
+    /// and so is the file it becomes, in folders created owner-only (0700).
+    pub fn create_owner_only(dest: &Path) -> Result<(Self, File), ExportError> {
+        let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.partial"));
+        let file = zcrm_client::owner_only::create(&tmp)
+            .map_err(|e| ExportError::io(&e.path, e.source))?;
+        Ok((Self { tmp, dest: dest.to_owned(), done: false }, file))
+    }
+
     /// The final path.
     pub fn dest(&self) -> &Path {
         &self.dest

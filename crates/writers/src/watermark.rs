@@ -43,7 +43,7 @@ pub fn load(path: &Path) -> Result<Watermark, ExportError> {
 
 /// Writes the watermark atomically; called only after the export's files are in place.
 pub fn store(path: &Path, w: &Watermark) -> Result<(), ExportError> {
-    let (file, mut handle) = crate::atomic::AtomicFile::create(path)?;
+    let (file, mut handle) = crate::atomic::AtomicFile::create_owner_only(path)?;
     let text = serde_json::to_vec_pretty(w).map_err(|e| ExportError::io(path, e))?;
     std::io::Write::write_all(&mut handle, &text).map_err(|e| ExportError::io(path, e))?;
     file.commit(handle)?;

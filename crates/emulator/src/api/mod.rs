@@ -11,6 +11,8 @@ mod related;
 mod render;
 mod search;
 mod seed;
+#[cfg(test)]
+mod shutdown_tests;
 mod validate;
 mod write;
 
@@ -233,6 +235,16 @@ async fn handle(
     .await;
     let reply = match joined {
         Ok(r) => r,
+        // The emulator is stopping (its runtime no longer runs blocking work): the call never
+        // ran, and a server going away closes the connection rather than claim an internal
+        // error, which a client must take for the call's answer.
+        Err(e) if e.is_cancelled() => {
+            if let Some(conn) = &conn {
+                conn.kill();
+                return std::future::pending::<Response>().await;
+            }
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
         Err(_) => Reply::Xml(
             encode_error(&uri, &ApiCode::InternalError, messages::INTERNAL_ERROR)
                 .unwrap_or_default(),
