@@ -34,12 +34,19 @@ impl AtomicFile {
     /// Like [`AtomicFile::create`] for a state file: the temporary file is owner-only (0600),
     /// and so is the file it becomes, in folders created owner-only (0700).
     pub fn create_owner_only(dest: &Path) -> Result<(Self, File), ExportError> {
+        use std::os::unix::fs::PermissionsExt as _;
         let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.partial"));
-        let file = zcrm_client::owner_only::create(&tmp)
+        zcrm_client::owner_only::create_dir_all(dir)
             .map_err(|e| ExportError::io(&e.path, e.source))?;
-        Ok((Self { tmp, dest: dest.to_owned(), done: false }, file))
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (file, tmp) = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".partial")
+            .permissions(std::fs::Permissions::from_mode(0o600))
+            .tempfile_in(dir)
+            .map_err(|e| ExportError::io(dir, e))?
+            .into_parts();
+        Ok((Self { tmp, dest: dest.to_owned() }, file))
     }
 
     /// The final path.
