@@ -67,6 +67,7 @@ fn validate(w: &Workdir, code: i32, says: &[&str]) -> String {
         assert!(err.contains(s), "{s:?} missing from:\n{err}");
     }
     assert!(peak < MAX_PEAK_KB, "peak memory {} MB", peak >> 10);
+    eprintln!("zcrm validate: exit {code}, peak memory {} MB", peak >> 10);
     err
 }
 
