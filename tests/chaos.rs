@@ -254,7 +254,6 @@ struct Server {
     faults: FaultSpec,
     injected: FaultCounts,
     restarts: u64,
-    calls: u64,
 }
 
 impl Server {
@@ -267,7 +266,6 @@ impl Server {
             faults: FaultSpec::default(),
             injected: FaultCounts::default(),
             restarts: 0,
-            calls: 0,
         }
     }
 
@@ -423,8 +421,7 @@ fn round(t: &mut Totals, seed: u64, kills: u64) -> (u64, Vec<String>) {
     assert!(done.is_some(), "chaos: seed {seed:#x}: not done after {MAX_FINISHING_RUNS} runs");
     t.faults += server.counts();
     server.emu().clear_faults();
-    server.calls = server.emu().call_counts().iter().map(|c| c.count).sum();
-    t.calls += server.calls;
+    t.calls += server.emu().call_counts().iter().map(|c| c.count).sum::<u64>();
     t.restarts += server.restarts;
     t.rows += data.rows() as u64;
     t.valid += data.valid() as u64;
