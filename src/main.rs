@@ -117,7 +117,7 @@ zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some r
 zcrm emulator --listen 127.0.0.1:4280 --edition enterprise --licenses 20 --tls\n  \
 zcrm emulator --faults latency=50ms,error_rate=0.05,drop_after_commit=0.02,seed=7"
     )]
-    Emulator(zcrm_emulator::cli::EmulatorArgs),
+    Emulator(cmd::emulator::EmulatorArgs),
 }
 
 /// Prints an error on stderr: pipeline-file problems as miette reports (then what the
@@ -241,7 +241,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => return cmd::validate::main(&args),
         Command::Generate(args) => cmd::generate::run(&args),
         Command::Emulator(args) => {
-            zcrm_emulator::cli::run(args).map(|()| String::new()).map_err(anyhow::Error::from)
+            cmd::emulator::run(args).map(|()| String::new()).map_err(anyhow::Error::from)
         }
     };
     match result {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod budget;
+pub mod emulator;
 pub mod export;
 pub mod fields;
 pub mod generate;

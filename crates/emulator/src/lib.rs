@@ -30,7 +30,6 @@
 
 pub mod admin;
 pub mod api;
-pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -45,6 +44,7 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod tls;
+pub mod token;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;

@@ -73,17 +73,7 @@ CREATE TABLE IF NOT EXISTS tokens(token TEXT PRIMARY KEY, created_at INTEGER NOT
 ";
 
 /// How hard each commit is pushed to disk.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Durability {
     /// `synchronous=NORMAL` in WAL mode: every commit survives the process being killed
@@ -92,6 +82,19 @@ pub enum Durability {
     Normal,
     /// `synchronous=FULL`: every commit is fsynced before the call is answered.
     Full,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+
+    /// `normal` or `full` (any case).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "normal" => Ok(Self::Normal),
+            "full" => Ok(Self::Full),
+            other => Err(format!("durability {other:?}: expected normal or full")),
+        }
+    }
 }
 
 /// The SQLite connection, one caller at a time, and the thread that checkpoints its log.

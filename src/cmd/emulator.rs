@@ -1,11 +1,12 @@
-//! `zcrm emulator ...`: the arguments and the blocking runner the root binary calls.
+//! `zcrm emulator ...`: the arguments and the blocking runner (the emulator crate knows no
+//! command line).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use zcrm_protocol::Edition;
 
-use crate::{Durability, Emulator, EmulatorConfig, EmulatorError, FaultSpec};
+use zcrm_emulator::{Durability, Emulator, EmulatorConfig, EmulatorError, FaultSpec};
 
 /// Serve a local Zoho CRM XML API (the emulator) until interrupted.
 #[derive(Debug, Clone, clap::Args)]
@@ -48,12 +49,16 @@ pub struct EmulatorArgs {
     #[arg(long, default_value = "America/Los_Angeles")]
     pub timezone: String,
     /// normal: commits survive the process being killed; full: also an OS crash (slower).
-    #[arg(long, value_enum, default_value = "normal")]
+    #[arg(long, default_value = "normal", value_parser = parse_durability)]
     pub durability: Durability,
     /// searchRecords leaves out records created or modified in the last SECS seconds, as
     /// Zoho's search index lagged writes (getSearchRecords stays immediate).
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub search_index_lag: u64,
+}
+
+fn parse_durability(s: &str) -> Result<Durability, String> {
+    s.parse()
 }
 
 fn parse_faults(s: &str) -> Result<FaultSpec, String> {
@@ -87,19 +92,7 @@ impl EmulatorArgs {
 pub fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
     let mut config = args.config();
     if config.tokens.is_empty() {
-        let path = config.data_dir.join("token");
-        let token = match std::fs::read_to_string(&path) {
-            Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
-            _ => {
-                std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-                    EmulatorError::io(format!("creating {}", config.data_dir.display()), e)
-                })?;
-                let token = generated_token();
-                std::fs::write(&path, format!("{token}\n"))
-                    .map_err(|e| EmulatorError::io(format!("writing {}", path.display()), e))?;
-                token
-            }
-        };
+        let (token, path) = zcrm_emulator::token::load_or_generate(&config.data_dir)?;
         println!("authtoken: in {}", path.display());
         config.tokens.push(token);
     }
@@ -115,21 +108,4 @@ pub fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
     );
     handle.wait();
     Ok(())
-}
-
-fn generated_token() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::new();
-    for i in 0..2u64 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(i);
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0),
-        );
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out
 }
