@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use zcrm_protocol::value::parse_bool_input;
 use zcrm_protocol::formula_guard::unguard;
 
 use jiff::civil::{Date, DateTime};
@@ -363,17 +364,6 @@ pub(crate) fn is_phone(s: &str) -> bool {
     (3..=20).contains(&digits) && main.bytes().all(|b| b.is_ascii_digit() || phone_sep(b))
 }
 
-/// Accepted boolean spellings.
-pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    let is = |w: &str| s.eq_ignore_ascii_case(w);
-    if ["true", "t", "yes", "y", "1"].into_iter().any(is) {
-        Some(true)
-    } else if ["false", "f", "no", "n", "0"].into_iter().any(is) {
-        Some(false)
-    } else {
-        None
-    }
-}
 
 fn looks_numeric(s: &str) -> Option<f64> {
     (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
@@ -675,7 +665,7 @@ impl Plan {
                 Ok(d) => Coerced::Value(Value::DateTime(d)),
                 Err(e) => return Err(("not a date-time", e)),
             },
-            Target::Boolean => match parse_bool(v.trim()) {
+            Target::Boolean => match parse_bool_input(v.trim()) {
                 Some(b) => Coerced::Value(Value::Boolean(b)),
                 None => {
                     return Err((
@@ -850,9 +840,9 @@ mod tests {
 
     #[test]
     fn booleans() {
-        assert_eq!(parse_bool("Yes"), Some(true));
-        assert_eq!(parse_bool("0"), Some(false));
-        assert_eq!(parse_bool("maybe"), None);
+        assert_eq!(parse_bool_input("Yes"), Some(true));
+        assert_eq!(parse_bool_input("0"), Some(false));
+        assert_eq!(parse_bool_input("maybe"), None);
     }
 
     /// The checks as they were written before their fast paths, as an oracle.

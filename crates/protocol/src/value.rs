@@ -179,7 +179,8 @@ impl Value {
     }
 }
 
-fn parse_integer(text: &str) -> Result<i64, ValueError> {
+/// Parses an integer as the API writes it: an optional sign and digits, within 64 bits.
+pub fn parse_integer(text: &str) -> Result<i64, ValueError> {
     let t = text.trim();
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -212,11 +213,25 @@ pub fn format_double(d: Decimal) -> String {
     s
 }
 
-fn parse_bool(text: &str) -> Result<bool, ValueError> {
+/// Parses a boolean as the API writes it: `true` or `false` (any case).
+pub fn parse_bool(text: &str) -> Result<bool, ValueError> {
     match text.trim() {
         t if t.eq_ignore_ascii_case("true") => Ok(true),
         t if t.eq_ignore_ascii_case("false") => Ok(false),
         _ => Err(ValueError::new(text, "a boolean (true or false)")),
+    }
+}
+
+/// Parses a boolean as people write it in a source file: `true/false`, `t/f`, `yes/no`,
+/// `y/n`, `1/0` (any case); `None` for anything else.
+pub fn parse_bool_input(text: &str) -> Option<bool> {
+    let is = |w: &str| text.eq_ignore_ascii_case(w);
+    if ["true", "t", "yes", "y", "1"].into_iter().any(is) {
+        Some(true)
+    } else if ["false", "f", "no", "n", "0"].into_iter().any(is) {
+        Some(false)
+    } else {
+        None
     }
 }
 

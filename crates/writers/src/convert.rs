@@ -4,7 +4,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 use zcrm_protocol::Direction;
-use zcrm_protocol::value::{parse_date, parse_datetime, parse_decimal};
+use zcrm_protocol::value::{parse_bool, parse_date, parse_datetime, parse_decimal, parse_integer};
 
 /// A value that does not fit its column, with the reason.
 pub type Conv<T> = Result<Option<T>, String>;
@@ -27,9 +27,7 @@ pub fn id(t: &str) -> Conv<i64> {
 
 /// An integer.
 pub fn integer(t: &str) -> Conv<i64> {
-    nonempty(t)
-        .map(|t| t.parse::<i64>().map_err(|_| format!("{t:?} is not an integer")))
-        .transpose()
+    nonempty(t).map(|t| parse_integer(t).map_err(|e| e.to_string())).transpose()
 }
 
 /// A decimal as the mantissa at `scale`; refuses anything that would be rounded.
@@ -47,12 +45,7 @@ pub fn decimal(t: &str, scale: i8) -> Conv<i128> {
 
 /// A boolean.
 pub fn boolean(t: &str) -> Conv<bool> {
-    match nonempty(t) {
-        None => Ok(None),
-        Some(t) if t.eq_ignore_ascii_case("true") => Ok(Some(true)),
-        Some(t) if t.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(t) => Err(format!("{t:?} is not a boolean")),
-    }
+    nonempty(t).map(|t| parse_bool(t).map_err(|e| e.to_string())).transpose()
 }
 
 const EPOCH: Date = Date::constant(1970, 1, 1);
