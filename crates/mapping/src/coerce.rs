@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use zcrm_protocol::value::parse_bool_input;
 use zcrm_protocol::formula_guard::unguard;
+use zcrm_protocol::value::parse_bool_input;
 
 use jiff::civil::{Date, DateTime};
 use zcrm_protocol::value::{parse_date, parse_datetime, parse_decimal};
@@ -363,7 +363,6 @@ pub(crate) fn is_phone(s: &str) -> bool {
     let digits = main.bytes().filter(u8::is_ascii_digit).count();
     (3..=20).contains(&digits) && main.bytes().all(|b| b.is_ascii_digit() || phone_sep(b))
 }
-
 
 fn looks_numeric(s: &str) -> Option<f64> {
     (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
