@@ -188,7 +188,7 @@ impl<'a> Scan<'a> {
         while let Some(rest) = chunk.get(i..).filter(|r| !r.is_empty()) {
             let at = self.off + i as u64;
             match self.state {
-                State::Text => match rest.iter().position(|&b| b == b'<') {
+                State::Text => match memchr::memchr(b'<', rest) {
                     None => i = chunk.len(),
                     Some(k) => {
                         self.token_end(at + k as u64)?;
@@ -215,9 +215,9 @@ impl<'a> Scan<'a> {
                 }
                 State::Tag => {
                     let end = if self.quote == 0 {
-                        rest.iter().position(|&b| matches!(b, b'>' | b'"' | b'\''))
+                        memchr::memchr3(b'>', b'"', b'\'', rest)
                     } else {
-                        rest.iter().position(|&b| b == self.quote)
+                        memchr::memchr(self.quote, rest)
                     };
                     let Some(k) = end else {
                         self.keep(rest);
@@ -255,7 +255,7 @@ impl<'a> Scan<'a> {
                     }
                 }
                 State::Comment | State::CData | State::Pi => {
-                    match rest.iter().position(|&b| b == b'>') {
+                    match memchr::memchr(b'>', rest) {
                         None => {
                             self.push_tail(rest);
                             i = chunk.len();
