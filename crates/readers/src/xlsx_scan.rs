@@ -254,29 +254,27 @@ impl<'a> Scan<'a> {
                         i -= 1;
                     }
                 }
-                State::Comment | State::CData | State::Pi => {
-                    match memchr::memchr(b'>', rest) {
-                        None => {
-                            self.push_tail(rest);
-                            i = chunk.len();
-                        }
-                        Some(k) => {
-                            self.push_tail(rest.get(..k).unwrap_or_default());
-                            i += k + 1;
-                            let done = match self.state {
-                                State::Comment => self.tail == *b"--",
-                                State::CData => self.tail == *b"]]",
-                                _ => self.tail[1] == b'?',
-                            };
-                            if done {
-                                self.token_end(at + k as u64 + 1)?;
-                                self.text_from(at + k as u64 + 1);
-                            } else {
-                                self.push_tail(b">");
-                            }
+                State::Comment | State::CData | State::Pi => match memchr::memchr(b'>', rest) {
+                    None => {
+                        self.push_tail(rest);
+                        i = chunk.len();
+                    }
+                    Some(k) => {
+                        self.push_tail(rest.get(..k).unwrap_or_default());
+                        i += k + 1;
+                        let done = match self.state {
+                            State::Comment => self.tail == *b"--",
+                            State::CData => self.tail == *b"]]",
+                            _ => self.tail[1] == b'?',
+                        };
+                        if done {
+                            self.token_end(at + k as u64 + 1)?;
+                            self.text_from(at + k as u64 + 1);
+                        } else {
+                            self.push_tail(b">");
                         }
                     }
-                }
+                },
                 State::Decl => {
                     let b = rest.first().copied().unwrap_or(0);
                     i += 1;
