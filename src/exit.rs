@@ -47,7 +47,11 @@ fn batch_class(e: &BatchError) -> Class {
         BatchError::Budget { .. } => Class::Budget,
         BatchError::Client(c) => client_class(c),
         BatchError::Locked { .. } => Class::Busy,
-        BatchError::Journal(_) | BatchError::Report { .. } => Class::LocalIo,
+        BatchError::Journal(_)
+        | BatchError::JournalFile(_)
+        | BatchError::Lock { .. }
+        | BatchError::StoredPayload { .. }
+        | BatchError::Report { .. } => Class::LocalIo,
         _ => Class::Remote,
     }
 }
@@ -150,7 +154,8 @@ mod tests {
 
     #[test]
     fn the_budget_and_a_held_journal_win_wherever_they_are_in_the_chain() {
-        let budget = anyhow::Error::new(BatchError::Journal("x".into())).context("step a");
+        let lock = BatchError::Lock { path: "j.lock".into(), source: std::io::Error::other("x") };
+        let budget = anyhow::Error::new(lock).context("step a");
         assert_eq!(classify(&budget), Class::LocalIo);
         let locked = anyhow::Error::new(BatchError::Locked { journal: "j".into() });
         assert_eq!(code_for(classify(&locked), true), BUSY);

@@ -47,16 +47,39 @@ pub enum BatchError {
         #[source]
         source: std::io::Error,
     },
-    /// The journal in the state dir failed.
-    #[error("journal: {0}")]
-    Journal(String),
-    /// The step is misconfigured.
+    /// The journal's database failed.
+    #[error("the journal failed")]
+    Journal(#[from] rusqlite::Error),
+    /// A journal file (the database or its lock) could not be made owner-only or opened.
+    #[error("the journal's files")]
+    JournalFile(#[from] zcrm_client::owner_only::StateFileError),
+    /// The journal's lock file could not be locked (other than being held).
+    #[error("locking {}", path.display())]
+    Lock {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The xmlData the journal kept for an in-flight payload does not decode.
+    #[error("the xmlData the journal kept for payload {seq} of step {step}")]
+    StoredPayload {
+        /// The step.
+        step: String,
+        /// The payload.
+        seq: i64,
+        /// Why.
+        #[source]
+        source: zcrm_protocol::DecodeError,
+    },
+    /// A payload could not be encoded.
+    #[error("encoding a payload")]
+    Encode(#[source] zcrm_protocol::EncodeError),
+    /// The write senders stopped, or answered for a payload not in flight: a defect of zcrm.
+    #[error("internal: {0}")]
+    Internal(String),
+    /// The server answered in a form the call did not ask for.
     #[error("{0}")]
-    Config(String),
-}
-
-impl From<rusqlite::Error> for BatchError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Journal(e.to_string())
-    }
+    Unexpected(String),
 }

@@ -551,7 +551,7 @@ impl Run<'_> {
         if sent.is_empty() {
             return Ok(());
         }
-        let xml = b.finish().map_err(|e| BatchError::Config(e.to_string()))?;
+        let xml = b.finish().map_err(BatchError::Encode)?;
         let journal_rows: Vec<(u32, u64, u64, Option<String>)> =
             sent.iter().map(|(no, _, r)| (*no, r.row, r.line, r.key.clone())).collect();
         // Only plain inserts need reconciliation; updates and duplicate-checked inserts repeat safely.
@@ -564,7 +564,7 @@ impl Run<'_> {
         )?;
         if let Err(job) = self.senders.send(Job { seq, insert, dup, xml }) {
             self.journal.abort_payload(&self.step.name, job.seq)?;
-            return Err(BatchError::Journal("the write senders stopped".into()));
+            return Err(BatchError::Internal("the write senders stopped".into()));
         }
         self.report.writes += 1;
         self.outstanding.push(Outstanding { seq, rows: sent, insert, dup, claims });
@@ -616,10 +616,10 @@ impl Run<'_> {
     /// in flight are still waited for and recorded before the error is returned.
     fn complete_one(&mut self, reject: &mut dyn FnMut(RejectedRow)) -> Result<(), BatchError> {
         let Some((seq, result)) = self.senders.next_done() else {
-            return Err(BatchError::Journal("the write senders stopped".into()));
+            return Err(BatchError::Internal("the write senders stopped".into()));
         };
         let Some(at) = self.outstanding.iter().position(|o| o.seq == seq) else {
-            return Err(BatchError::Journal(format!(
+            return Err(BatchError::Internal(format!(
                 "an answer for payload {seq}, which is not in flight"
             )));
         };
@@ -696,7 +696,7 @@ impl Run<'_> {
                 self.journal.complete_payload(&self.step.name, seq, &outcome, "ok")?;
                 Ok(())
             }
-            Ok(WriteResponse::Single { .. }) => Err(BatchError::Config(
+            Ok(WriteResponse::Single { .. }) => Err(BatchError::Unexpected(
                 "the server answered a version=4 write in the single-record form".into(),
             )),
             Err(ClientError::InDoubt { reason, .. }) => {

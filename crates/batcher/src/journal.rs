@@ -79,8 +79,7 @@ impl Journal {
     /// Opens (or creates) the journal file.
     pub fn open(path: &Path) -> Result<Self, BatchError> {
         // Owner-only, the -wal and -shm files SQLite adds included.
-        zcrm_client::owner_only::prepare_sqlite(path)
-            .map_err(|e| BatchError::Journal(e.to_string()))?;
+        zcrm_client::owner_only::prepare_sqlite(path)?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(60))?;
         conn.execute_batch(
@@ -110,15 +109,14 @@ impl Journal {
         let mut lock_path = path.as_os_str().to_owned();
         lock_path.push(".lock");
         let lock_path = std::path::PathBuf::from(lock_path);
-        let lock = zcrm_client::owner_only::open(&lock_path)
-            .map_err(|e| BatchError::Journal(e.to_string()))?;
+        let lock = zcrm_client::owner_only::open(&lock_path)?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(BatchError::Locked { journal: path.to_owned() });
             }
             Err(std::fs::TryLockError::Error(e)) => {
-                return Err(BatchError::Journal(format!("locking {}: {e}", lock_path.display())));
+                return Err(BatchError::Lock { path: lock_path, source: e });
             }
         }
         let mut journal = Self::open(path)?;

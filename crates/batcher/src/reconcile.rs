@@ -81,8 +81,11 @@ pub fn reconcile(
         journal.complete_payload(step, payload.seq, &outcome, "reconciled: idempotent, resent")?;
         return Ok(result);
     }
-    let doc = decode_xml_data(&payload.xml_data)
-        .map_err(|e| BatchError::Journal(format!("stored xmlData: {e}")))?;
+    let doc = decode_xml_data(&payload.xml_data).map_err(|source| BatchError::StoredPayload {
+        step: step.to_owned(),
+        seq: payload.seq,
+        source,
+    })?;
     let mut labels: Vec<String> = Vec::new();
     for r in &doc.rows {
         for (l, _) in &r.fields {
