@@ -9,17 +9,17 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use zcrm_client::{Client, Endpoint, Ledger};
 use zcrm_emulator::EmulatorHandle;
-use zcrm_pipeline::{ConnectionSpec, Pipeline};
+use zcrm_pipeline::ConnectionSpec;
 use zcrm_protocol::Edition;
 
 /// Connection settings read from the environment.
 pub struct Settings {
     /// `ZCRM_URL`, unless embedded.
-    pub url: Option<String>,
+    pub url: Option<Endpoint>,
     /// `ZCRM_BUDGET_SHARE` (default 1.0 for ad hoc commands).
     pub share: f64,
     /// `ZCRM_TIMEZONE`.
-    pub timezone: String,
+    pub timezone: jiff::tz::TimeZone,
     /// `ZCRM_STATE_DIR` (default `.zcrm/state`).
     pub state_dir: PathBuf,
     edition: Edition,
@@ -50,16 +50,18 @@ impl Settings {
         if !(share > 0.0 && share <= 1.0) {
             bail!("ZCRM_BUDGET_SHARE must be in (0, 1], not {share}");
         }
-        let url = env("ZCRM_URL").filter(|u| !u.eq_ignore_ascii_case("embedded"));
         // Checked here so the message names the variable; it never repeats a secret in the URL.
-        if let Some(u) = &url {
-            Endpoint::parse(u).map_err(anyhow::Error::from).context("ZCRM_URL")?;
-        }
+        let url = env("ZCRM_URL")
+            .filter(|u| !u.eq_ignore_ascii_case("embedded"))
+            .map(|u| Endpoint::parse(&u).map_err(anyhow::Error::from).context("ZCRM_URL"))
+            .transpose()?;
+        let timezone = env("ZCRM_TIMEZONE")
+            .unwrap_or_else(|| zcrm_protocol::limits::DEFAULT_ORG_TIMEZONE.to_owned());
+        let timezone = zcrm_client::budget::timezone(&timezone).context("ZCRM_TIMEZONE")?;
         Ok(Self {
             url,
             share,
-            timezone: env("ZCRM_TIMEZONE")
-                .unwrap_or_else(|| zcrm_protocol::limits::DEFAULT_ORG_TIMEZONE.to_owned()),
+            timezone,
             state_dir: env("ZCRM_STATE_DIR")
                 .map_or_else(|| PathBuf::from(".zcrm/state"), PathBuf::from),
             edition,
@@ -108,15 +110,4 @@ pub struct Connected {
 pub fn connect(settings: &Settings, consumer: &str) -> Result<Connected> {
     let c = zcrm_connect::connect(&settings.spec(), &settings.state_dir, consumer)?;
     Ok(Connected { client: c.client, _emulator: c.emulator })
-}
-
-/// The name a pipeline spends its budget under: its file's stem.
-pub fn consumer(p: &Pipeline) -> String {
-    p.path.file_stem().map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned())
-}
-
-/// Module metadata for `p` (its state dir's cache, else its connection), or `None` when the
-/// connection cannot even name its org (then mapping checks wait for a usable file).
-pub fn metadata_for(p: &Pipeline) -> Option<zcrm_connect::CachedMetadata> {
-    zcrm_connect::CachedMetadata::new(&p.connection, &p.state_dir, &consumer(p)).ok()
 }

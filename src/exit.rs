@@ -84,8 +84,45 @@ fn connect_class(e: &zcrm_connect::ConnectError) -> Class {
     }
 }
 
+/// An engine error as the front end reports it: a variant that only carries another crate's
+/// error is unwrapped, so the chain holds that error itself (its diagnostics are rendered, its
+/// class read) exactly as when the binary called that crate directly.
+pub fn engine_error(e: zcrm_engine::EngineError) -> anyhow::Error {
+    use zcrm_engine::EngineError as E;
+    match e {
+        E::Load(x) => x.into(),
+        E::Connect(x) => x.into(),
+        E::Client(x) => x.into(),
+        E::Batch(x) => x.into(),
+        E::Reject(x) => x.into(),
+        E::Read(x) => (*x).into(),
+        E::Validate(x) => x.into(),
+        E::ExportModule(x) => x.into(),
+        other => other.into(),
+    }
+}
+
+/// An engine error's class; `None` for a step's context (its cause, next in the chain, says
+/// what it is). Variants that wrap another crate's error are unwrapped by [`engine_error`].
+fn engine_class(e: &zcrm_engine::EngineError) -> Option<Class> {
+    use zcrm_engine::EngineError as E;
+    match e {
+        E::Load(_) | E::UnknownStep { .. } | E::Invalid { .. } => Some(Class::Usage),
+        E::Connect(c) => Some(connect_class(c)),
+        E::Client(c) => Some(client_class(c)),
+        E::Batch(b) => Some(batch_class(b)),
+        E::Reject(_) | E::Read(_) | E::Fingerprint { .. } => Some(Class::LocalIo),
+        E::Validate(v) => validate_class(v),
+        E::ExportModule(x) => Some(export_class(x)),
+        _ => None,
+    }
+}
+
 /// The class of one error of the chain, if it is one of zcrm's typed errors.
 fn class_of(e: &(dyn std::error::Error + 'static)) -> Option<Class> {
+    if let Some(e) = e.downcast_ref::<zcrm_engine::EngineError>() {
+        return engine_class(e);
+    }
     if let Some(e) = e.downcast_ref::<ClientError>() {
         return Some(client_class(e));
     }

@@ -181,7 +181,7 @@ fn run_pipeline(args: &cmd::run::RunArgs, progress: &progress::Progress) -> Exit
     match cmd::run::run(args, progress) {
         Ok(r) => {
             let code = match &r.stopped {
-                Some(cmd::run::Stop::Budget(msg)) => {
+                Some(zcrm_engine::Stop::Budget(msg)) => {
                     eprintln!("zcrm: {msg}");
                     exit::BUDGET
                 }

@@ -68,8 +68,14 @@ impl Progress {
         }
     }
 
-    /// The progress of import step `step`.
-    pub fn import<'a>(&'a self, step: &str, ledger: &'a Ledger) -> ImportProgress<'a> {
+    /// The progress of import step `step`; `total` holds the source's row count once a
+    /// counting pass knows it (`u64::MAX` until then: the bar is a spinner without ETA).
+    pub fn import<'a>(
+        &'a self,
+        step: &str,
+        ledger: &'a Ledger,
+        total: Arc<AtomicU64>,
+    ) -> ImportProgress<'a> {
         let bar = self.bars.as_ref().map(|m| {
             let bar = m.add(ProgressBar::new_spinner());
             bar.set_style(import_style(false));
@@ -83,7 +89,7 @@ impl Progress {
             ledger: Figures::new(ledger),
             name: step.to_owned(),
             bar,
-            total: Arc::new(AtomicU64::new(UNKNOWN)),
+            total,
             bar_has_total: Cell::new(false),
             read: Cell::new(0),
             payloads: Cell::new(0),
@@ -201,6 +207,53 @@ impl<'a> Figures<'a> {
     }
 }
 
+impl zcrm_engine::Observer for Progress {
+    fn note(&self, text: &str) {
+        Progress::note(self, text);
+    }
+
+    fn import<'a>(
+        &'a self,
+        step: &str,
+        ledger: &'a Ledger,
+        total: Arc<AtomicU64>,
+    ) -> Box<dyn zcrm_engine::ImportObserver + 'a> {
+        Box::new(Progress::import(self, step, ledger, total))
+    }
+
+    fn export<'a>(
+        &'a self,
+        name: &str,
+        ledger: &'a Ledger,
+    ) -> Box<dyn zcrm_engine::ExportObserver + 'a> {
+        Box::new(Progress::export(self, name, ledger))
+    }
+}
+
+impl zcrm_engine::ImportObserver for ImportProgress<'_> {
+    fn rows_read(&self, n: u64) {
+        ImportProgress::rows_read(self, n);
+    }
+    fn written(&self, report: &StepReport) {
+        ImportProgress::written(self, report);
+    }
+    fn finish(&self) {
+        ImportProgress::finish(self);
+    }
+    fn stop(&self) {
+        ImportProgress::stop(self);
+    }
+}
+
+impl zcrm_engine::ExportObserver for ExportProgress<'_> {
+    fn page(&self, pages: u64, records: u64) {
+        ExportProgress::page(self, pages, records);
+    }
+    fn finish(&self) {
+        ExportProgress::finish(self);
+    }
+}
+
 /// An import step's bar or lines: rows read, payloads sent, calls of today's budget, rate, ETA.
 pub struct ImportProgress<'a> {
     out: &'a Progress,
@@ -216,12 +269,6 @@ pub struct ImportProgress<'a> {
 }
 
 impl ImportProgress<'_> {
-    /// Where a counting thread stores the source's row count once it knows it: until then
-    /// the bar is a spinner and no ETA is shown.
-    pub fn total_slot(&self) -> Arc<AtomicU64> {
-        self.total.clone()
-    }
-
     fn total(&self) -> Option<u64> {
         Some(self.total.load(Ordering::Relaxed)).filter(|&t| t != UNKNOWN)
     }

@@ -11,7 +11,12 @@ pub fn run(json: bool) -> Result<String> {
     if json {
         return Ok(serde_json::to_string_pretty(&s)?);
     }
-    let mut out = format!("org {} — day {} (org time zone {})\n", s.org, s.day, settings.timezone);
+    let mut out = format!(
+        "org {} — day {} (org time zone {})\n",
+        s.org,
+        s.day,
+        settings.timezone.iana_name().unwrap_or("UTC")
+    );
     out.push_str(&format!(
         "  calls spent today     {:>7}  (by zcrm through this state dir)\n",
         s.spent

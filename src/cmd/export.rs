@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use zcrm_client::MetadataCache;
-use zcrm_writers::{Codec, ExportSpec, OutputFormat, Since, export};
+use zcrm_writers::{Codec, ExportSpec, OutputFormat, Since};
 
 use crate::connection::{Settings, connect};
 use crate::progress::Progress;
@@ -59,9 +59,7 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
     };
     let conn = connect(&settings, "export")?;
     let org = settings.org()?;
-    let fields = MetadataCache::new(&settings.state_dir, &org)
-        .get(&conn.client, &args.module, false)?
-        .fields;
+    let cache = MetadataCache::new(&settings.state_dir, &org);
     let spec = ExportSpec {
         module: args.module.clone(),
         to: args.to.clone(),
@@ -75,13 +73,9 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
         timezone: settings.timezone.clone(),
     };
     let started = std::time::Instant::now();
-    let ledger = conn.client.ledger();
-    let shown = progress.export(&spec.module, ledger);
-    let summary = export(&conn.client, &fields, &spec, |p| shown.page(p.pages.into(), p.records))?;
-    // The per-page figures trail by the pages still converting: the summary's are final.
-    shown.page(summary.pages.into(), summary.records);
-    shown.finish();
-    let status = ledger.status()?;
+    let summary = zcrm_engine::export_module(&conn.client, &cache, &spec, progress)
+        .map_err(crate::exit::engine_error)?;
+    let status = conn.client.ledger().status()?;
     let mut out = format!(
         "exported {} records of {} in {} pages ({:.1}s)\n",
         summary.records,

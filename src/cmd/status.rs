@@ -8,14 +8,11 @@ use anyhow::Result;
 use zcrm_batcher::Journal;
 use zcrm_pipeline::Step;
 
-use crate::cmd::run::journal_path;
+use zcrm_engine::{consumer, journal_path};
 
 /// Runs the command; returns the text to print.
 pub fn run(path: &std::path::Path) -> Result<String> {
     let p = zcrm_pipeline::load(path)?;
-    let consumer = path
-        .file_stem()
-        .map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned());
     let journal = Journal::open(&journal_path(&p))?;
     let mut out = String::from(
         "step              created  updated  matched  rejected  in flight  payloads\n",
@@ -41,7 +38,7 @@ pub fn run(path: &std::path::Path) -> Result<String> {
         out.push_str("\nsources (the journal belongs to the file whose bytes it fingerprinted):\n");
         out.push_str(&sources);
     }
-    let ledger = p.connection.ledger(&p.state_dir, &consumer)?;
+    let ledger = p.connection.ledger(&p.state_dir, &consumer(&p))?;
     let b = ledger.status()?;
     out.push_str(&format!(
         "\ncalls today: {} by this pipeline, {} in all, of {} (share limit {}); the day turns at {}\n",

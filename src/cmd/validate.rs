@@ -63,12 +63,7 @@ fn summary(steps: &[StepSummary]) -> String {
 
 /// Runs the command, prints, and returns the exit code.
 pub fn main(args: &ValidateArgs) -> ExitCode {
-    let run = || -> anyhow::Result<Vec<StepSummary>> {
-        let p = zcrm_pipeline::load_checked(&args.pipeline, crate::connection::metadata_for)?;
-        let mut meta = zcrm_connect::CachedMetadata::new(&p.connection, &p.state_dir, "validate")?;
-        Ok(zcrm_pipeline::validate(&p, &args.steps, &mut meta)?)
-    };
-    match run() {
+    match zcrm_engine::validate(&args.pipeline, &args.steps).map_err(crate::exit::engine_error) {
         Ok(steps) => {
             let text = summary(&steps);
             let code = if steps.iter().any(|s| s.rejected > 0) { 1 } else { 0 };

@@ -49,7 +49,7 @@ pub fn connect(
     consumer: &str,
 ) -> Result<Connected, ConnectError> {
     let (endpoint, token, emulator) = match &spec.url {
-        Some(url) => (Endpoint::parse(url)?, AuthToken::from_env(&spec.authtoken_env)?, None),
+        Some(url) => (url.clone(), AuthToken::from_env(&spec.authtoken_env)?, None),
         None => {
             let data = state_dir
                 .parent()
@@ -59,7 +59,7 @@ pub fn connect(
                 edition: spec.edition,
                 licenses: spec.licenses,
                 daily_budget: spec.daily_budget,
-                timezone: spec.timezone.clone(),
+                timezone: spec.timezone.iana_name().unwrap_or("UTC").to_owned(),
                 ..EmulatorConfig::new(data).token(EMBEDDED_TOKEN)
             };
             let emu = Emulator::start(cfg)?;

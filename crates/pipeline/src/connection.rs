@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use zcrm_client::{AuthToken, ClientError, Endpoint, Ledger, LedgerConfig};
+use zcrm_client::{AuthToken, ClientError, Ledger, LedgerConfig};
 use zcrm_protocol::BudgetRule;
 
 use crate::ConnectionSpec;
@@ -18,7 +18,7 @@ impl ConnectionSpec {
     /// hiding behind it. The token itself is never part of the key.
     pub fn org(&self) -> Result<String, ClientError> {
         let Some(u) = &self.url else { return Ok("embedded".to_owned()) };
-        let host = Endpoint::parse(u)?.host().to_owned();
+        let host = u.host().to_owned();
         Ok(match &self.org {
             Some(name) => format!("{host}/{name}"),
             None => format!("{host}~{}", AuthToken::from_env(&self.authtoken_env)?.fingerprint()),
@@ -38,7 +38,7 @@ impl ConnectionSpec {
         let cfg = LedgerConfig {
             org: self.org()?,
             consumer: consumer.to_owned(),
-            timezone: zcrm_client::budget::timezone(&self.timezone)?,
+            timezone: self.timezone.clone(),
             rule: self.rule(),
             share: self.budget_share,
         };

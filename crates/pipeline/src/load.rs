@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use toml::Spanned;
 use zcrm_mapping::{MapSpec, PicklistMode};
+use zcrm_protocol::value::Since;
 use zcrm_protocol::{Edition, Module};
 use zcrm_readers::{CsvOptions, Encoding, SheetRef, SourceKind, SourceOptions, XlsxOptions};
 
@@ -198,7 +199,7 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
         let url = u.get_ref().trim();
         if !url.eq_ignore_ascii_case("embedded") {
             match zcrm_client::Endpoint::parse(url) {
-                Ok(_) => spec.url = Some(url.to_owned()),
+                Ok(endpoint) => spec.url = Some(endpoint),
                 Err(e) => {
                     let hint = "use https://crm.zoho.com (or .eu, .com.cn), or \"embedded\"";
                     let d = Diagnostic::at(
@@ -268,7 +269,7 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
     }
     if let Some(t) = &c.timezone {
         match zcrm_client::budget::timezone(t.get_ref()) {
-            Ok(_) => spec.timezone = t.get_ref().clone(),
+            Ok(tz) => spec.timezone = tz,
             Err(_) => cx.error(
                 Some(t.span()),
                 format!("unknown time zone {:?}", t.get_ref()),
@@ -511,30 +512,33 @@ fn import_step(
     }
     opts.csv = csv;
     opts.xlsx = xlsx;
-    let mode = match &r.mode {
-        Some(md) => match Mode::parse(md.get_ref()) {
-            Some(x) => x,
+    let match_on = r.match_on.as_ref().map(|m| m.get_ref().clone());
+    let mode = match r.mode.as_ref().map(|md| (md, md.get_ref().as_str())) {
+        None | Some((_, "insert")) => Mode::Insert,
+        Some((md, kind @ ("update" | "upsert"))) => match match_on {
+            Some(match_on) if kind == "update" => Mode::Update { match_on },
+            Some(match_on) => Mode::Upsert { match_on },
             None => {
                 cx.error(
                     Some(md.span()),
-                    format!("unknown mode {:?}", md.get_ref()),
-                    Some("use insert, update or upsert".to_owned()),
+                    format!("mode {kind} needs `match_on`"),
+                    Some(
+                        "match_on names the CRM field that identifies a record, e.g. \"Email\""
+                            .to_owned(),
+                    ),
                 );
                 Mode::Insert
             }
         },
-        None => Mode::Insert,
+        Some((md, other)) => {
+            cx.error(
+                Some(md.span()),
+                format!("unknown mode {other:?}"),
+                Some("use insert, update or upsert".to_owned()),
+            );
+            Mode::Insert
+        }
     };
-    if matches!(mode, Mode::Upsert | Mode::Update) && r.match_on.is_none() {
-        let at = r.mode.as_ref().map(Spanned::span);
-        cx.error(
-            at,
-            format!("mode {mode:?} needs `match_on`").to_lowercase(),
-            Some(
-                "match_on names the CRM field that identifies a record, e.g. \"Email\"".to_owned(),
-            ),
-        );
-    }
     let picklist = match &r.picklist {
         Some(p) => PicklistMode::parse(p.get_ref()).unwrap_or_else(|| {
             cx.error(
@@ -621,7 +625,6 @@ fn import_step(
         source: source?,
         source_options: opts,
         mode,
-        match_on: r.match_on.as_ref().map(|m| m.get_ref().clone()),
         key: r.key.as_ref().map(|k| k.get_ref().clone()),
         rejects,
         success,
@@ -699,20 +702,16 @@ fn export_step(
         cx.file(step.clone(), Role::ExportFile, &dest, Some(to.span()));
         cx.file(step, Role::DeletedFile, &deleted, Some(to.span()));
     }
-    if let Some(s) = &r.since
-        && zcrm_protocol::value::Since::parse(s.get_ref()).is_none()
-    {
-        cx.error(
-            Some(s.span()),
-            format!("since {:?} is not a starting point", s.get_ref()),
-            Some("use \"last-run\", \"all\", or a time in the org's zone: \"2026-01-31\" or \"2026-01-31 08:00:00\"".to_owned()),
-        );
-    }
-    Some(ExportStep {
-        name,
-        module: module?,
-        to: dest,
-        columns,
-        since: r.since.as_ref().map(|s| s.get_ref().clone()),
-    })
+    let since = match &r.since {
+        None => Since::All,
+        Some(s) => Since::parse(s.get_ref()).unwrap_or_else(|| {
+            cx.error(
+                Some(s.span()),
+                format!("since {:?} is not a starting point", s.get_ref()),
+                Some("use \"last-run\", \"all\", or a time in the org's zone: \"2026-01-31\" or \"2026-01-31 08:00:00\"".to_owned()),
+            );
+            Since::All
+        }),
+    };
+    Some(ExportStep { name, module: module?, to: dest, columns, since })
 }

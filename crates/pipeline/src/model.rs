@@ -4,15 +4,18 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use jiff::tz::TimeZone;
+use zcrm_client::Endpoint;
 use zcrm_mapping::{MapSpec, PicklistMode};
 use zcrm_protocol::Edition;
+use zcrm_protocol::value::Since;
 use zcrm_readers::SourceOptions;
 
 /// How to reach the CRM, and how much of its budget to spend.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionSpec {
-    /// The API base URL; `None` is the embedded emulator.
-    pub url: Option<String>,
+    /// The API's address; `None` is the embedded emulator.
+    pub url: Option<Endpoint>,
     /// The name of the environment variable holding the token.
     pub authtoken_env: String,
     /// The edition (sets the daily budget unless `daily_budget`).
@@ -21,8 +24,8 @@ pub struct ConnectionSpec {
     pub licenses: u32,
     /// The share of a day's budget this pipeline may spend, in (0, 1].
     pub budget_share: f64,
-    /// Where the budget day turns.
-    pub timezone: String,
+    /// The org's time zone: where the budget day turns, and how the CRM's times read.
+    pub timezone: TimeZone,
     /// An explicit daily budget instead of the edition rule.
     pub daily_budget: Option<u32>,
     /// Rows per write call (1..=200).
@@ -46,7 +49,8 @@ impl Default for ConnectionSpec {
             edition: Edition::Free,
             licenses: 1,
             budget_share: 1.0,
-            timezone: zcrm_protocol::limits::DEFAULT_ORG_TIMEZONE.to_owned(),
+            timezone: TimeZone::get(zcrm_protocol::limits::DEFAULT_ORG_TIMEZONE)
+                .unwrap_or(TimeZone::UTC),
             daily_budget: None,
             write_batch: zcrm_protocol::limits::DEFAULT_WRITE_ROWS,
             writes_in_flight: DEFAULT_WRITES_IN_FLIGHT,
@@ -55,27 +59,38 @@ impl Default for ConnectionSpec {
     }
 }
 
-/// How an import writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How an import writes, with the field that finds existing records where it needs one (the
+/// loader refuses `update` and `upsert` without `match_on`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Mode {
-    /// insertRecords.
+    /// Create every row.
     #[default]
     Insert,
-    /// updateRecords (by `match_on`).
-    Update,
+    /// Update the record whose `match_on` field has the row's value.
+    Update {
+        /// The CRM field that identifies a record.
+        match_on: String,
+    },
     /// Update what matches `match_on`, insert the rest.
-    Upsert,
+    Upsert {
+        /// The CRM field that identifies a record.
+        match_on: String,
+    },
 }
 
 impl Mode {
-    /// Parses `insert`, `update` or `upsert`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "insert" => Some(Self::Insert),
-            "update" => Some(Self::Update),
-            "upsert" => Some(Self::Upsert),
-            _ => None,
+    /// The field that finds existing records (`None` for inserts).
+    pub fn match_on(&self) -> Option<&str> {
+        match self {
+            Self::Insert => None,
+            Self::Update { match_on } | Self::Upsert { match_on } => Some(match_on),
         }
+    }
+
+    /// Whether rows must carry every mandatory field (not for updates, which keep the
+    /// record's other values).
+    pub fn needs_mandatory(&self) -> bool {
+        !matches!(self, Self::Update { .. })
     }
 }
 
@@ -105,10 +120,8 @@ pub struct ImportStep {
     pub source: PathBuf,
     /// Reader options (sheet, header row, CSV delimiter, quote, encoding).
     pub source_options: SourceOptions,
-    /// Insert, update or upsert.
+    /// Insert, update or upsert (with its `match_on`).
     pub mode: Mode,
-    /// The CRM field that identifies a record (update and upsert).
-    pub match_on: Option<String>,
     /// The source column that identifies a row across steps and reruns.
     pub key: Option<String>,
     /// The reject file.
@@ -133,7 +146,7 @@ pub enum ExportColumns {
 }
 
 /// An export step (kept for the runner of a later issue; `validate` skips it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportStep {
     /// `name`.
     pub name: String,
@@ -143,8 +156,8 @@ pub struct ExportStep {
     pub to: PathBuf,
     /// The columns.
     pub columns: ExportColumns,
-    /// `since` (e.g. `last-run`), verbatim.
-    pub since: Option<String>,
+    /// Where the export starts (`since`; every record when absent).
+    pub since: Since,
 }
 
 /// A step of any kind.

@@ -8,7 +8,7 @@ use zcrm_mapping::{CompileOptions, Mapper, RejectWriter, RejectWriterError, map_
 use zcrm_protocol::ModuleFields;
 use zcrm_readers::{ReadError, RowReader, SourceKind};
 
-use crate::{Diagnostic, Diagnostics, ImportStep, Mode, Pipeline};
+use crate::{Diagnostic, Diagnostics, ImportStep, Pipeline};
 
 /// What `validate` found for one import step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +86,11 @@ fn metadata(
     Ok(out)
 }
 
-fn open_and_compile(
+/// Opens `step`'s source and compiles its mapping against `fields` (the module's metadata):
+/// the reader (positioned after the header) and the mapper, or `None` with the problems
+/// (a source that cannot be opened, every mapping mistake) added to `diags`, each placed in
+/// the pipeline file. `validate`, `run` and `plan` all prepare a step through here.
+pub fn compile_step(
     p: &Pipeline,
     step: &ImportStep,
     fields: &ModuleFields,
@@ -107,7 +111,7 @@ fn open_and_compile(
     };
     let lookup_steps = p.imports().map(|s| s.name.clone()).collect();
     let opts = CompileOptions {
-        require_mandatory: step.mode != Mode::Update,
+        require_mandatory: step.mode.needs_mandatory(),
         picklist: step.picklist,
         key: step.key.clone().map(|k| (k, step.spans.key.clone())),
         lookup_steps,
@@ -196,7 +200,7 @@ pub fn load_checked<M: Metadata>(
                 continue;
             }
             if let Some(fields) = meta.get(&step.module) {
-                let _ = open_and_compile(&p, step, fields, &mut diags.0);
+                let _ = compile_step(&p, step, fields, &mut diags.0);
             }
         }
     }
@@ -230,7 +234,7 @@ pub fn validate(
     let mut ready = Vec::new();
     for step in p.imports().filter(|s| only.is_empty() || only.contains(&s.name)) {
         let Some(fields) = meta.get(&step.module) else { continue };
-        if let Some(x) = open_and_compile(p, step, fields, &mut diags) {
+        if let Some(x) = compile_step(p, step, fields, &mut diags) {
             ready.push((step, x));
         }
     }

@@ -121,7 +121,7 @@ fn parquet_sink(dir: &std::path::Path, meta: &ModuleFields, codec: Codec) -> Box
     columns::add_seen_ids(&mut cols, ["SMOWNERID"]);
     let info = FileInfo {
         module: "Leads",
-        timezone: "America/Los_Angeles",
+        timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
         exported_at: "2026-01-01T00:00:00Z",
         since: None,
     };

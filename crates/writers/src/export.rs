@@ -88,8 +88,8 @@ pub struct ExportSpec {
     pub state_dir: PathBuf,
     /// The org key (watermarks are per org).
     pub org: String,
-    /// The org's IANA time zone.
-    pub timezone: String,
+    /// The org's time zone.
+    pub timezone: TimeZone,
 }
 
 /// Progress, once after each page is fetched.
@@ -160,8 +160,7 @@ pub fn export(
     spec: &ExportSpec,
     mut progress: impl FnMut(Progress),
 ) -> Result<ExportSummary, ExportError> {
-    let tz = TimeZone::get(&spec.timezone)
-        .map_err(|e| ExportError::Usage(format!("time zone {:?}: {e}", spec.timezone)))?;
+    let tz = spec.timezone.clone();
     let started = jiff::Timestamp::now();
     let id_field = spec
         .module
@@ -402,8 +401,12 @@ fn open_sink(
 ) -> Result<Box<dyn Sink>, ExportError> {
     Ok(match spec.format {
         OutputFormat::Parquet => {
-            let info =
-                FileInfo { module: &spec.module, timezone: &spec.timezone, exported_at, since };
+            let info = FileInfo {
+                module: &spec.module,
+                timezone: spec.timezone.clone(),
+                exported_at,
+                since,
+            };
             Box::new(ParquetSink::create(dest, cols, &info, spec.codec)?)
         }
         OutputFormat::Csv => Box::new(CsvSink::create(dest, cols, spec.guard_formulas)?),

@@ -217,8 +217,8 @@ const WRITER_QUEUE: usize = 4;
 pub struct FileInfo<'a> {
     /// The module exported.
     pub module: &'a str,
-    /// The org's IANA time zone (date-time columns carry it too).
-    pub timezone: &'a str,
+    /// The org's time zone (date-time columns carry its IANA name too).
+    pub timezone: TimeZone,
     /// When the export started (RFC 3339).
     pub exported_at: &'a str,
     /// The `lastModifiedTime` the export started from, for incremental parts.
@@ -233,13 +233,13 @@ impl ParquetSink {
         info: &FileInfo<'_>,
         codec: Codec,
     ) -> Result<Self, ExportError> {
-        let tz = TimeZone::get(info.timezone)
-            .map_err(|e| ExportError::Usage(format!("time zone {:?}: {e}", info.timezone)))?;
-        let schema = Arc::new(schema(&cols, info.timezone));
+        let tz = info.timezone.clone();
+        let tz_name = tz.iana_name().unwrap_or("UTC").to_owned();
+        let schema = Arc::new(schema(&cols, &tz_name));
         let mut kv = vec![
             KeyValue::new("zcrm.module".to_owned(), info.module.to_owned()),
             KeyValue::new("zcrm.exported_at".to_owned(), info.exported_at.to_owned()),
-            KeyValue::new("zcrm.timezone".to_owned(), info.timezone.to_owned()),
+            KeyValue::new("zcrm.timezone".to_owned(), tz_name.clone()),
         ];
         if let Some(s) = info.since {
             kv.push(KeyValue::new("zcrm.since".to_owned(), s.to_owned()));
@@ -267,8 +267,7 @@ impl ParquetSink {
                 writer.into_inner().map_err(|e| e.to_string())
             })
             .map_err(|e| ExportError::io(dest, e))?;
-        let converter =
-            Arc::new(BatchConverter { cols, schema, tz, tz_name: info.timezone.into() });
+        let converter = Arc::new(BatchConverter { cols, schema, tz, tz_name: tz_name.into() });
         Ok(Self { tx: Some(tx), writer: Some(thread), file, converter })
     }
 

@@ -50,7 +50,7 @@ fn spec(env: &Env, to: &std::path::Path) -> ExportSpec {
         guard_formulas: true,
         state_dir: env.dir.path().join("state"),
         org: "test".into(),
-        timezone: "America/Los_Angeles".into(),
+        timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
     }
 }
 

@@ -41,7 +41,12 @@ pub fn page(rows: &[Vec<(String, Option<String>, bool)>]) -> String {
 
 /// The footer metadata.
 pub fn info() -> FileInfo<'static> {
-    FileInfo { module: "Leads", timezone: TZ, exported_at: "2026-01-01T00:00:00Z", since: None }
+    FileInfo {
+        module: "Leads",
+        timezone: jiff::tz::TimeZone::get(TZ).unwrap(),
+        exported_at: "2026-01-01T00:00:00Z",
+        since: None,
+    }
 }
 
 /// Writes `body` through a sink made by `make` and returns the file.

@@ -172,7 +172,7 @@ pub fn spec(env: &Env, to: &Path, since: Since) -> ExportSpec {
         guard_formulas: true,
         state_dir: env.dir.path().join("state"),
         org: "test".into(),
-        timezone: "America/Los_Angeles".into(),
+        timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
     }
 }
 

@@ -1,0 +1,129 @@
+//! Why a run, a plan or a preparation stopped. Every cause is kept whole (`#[source]`), so the
+//! front end can walk the chain to decide an exit code and print each reason once.
+
+use std::path::PathBuf;
+
+use zcrm_batcher::BatchError;
+use zcrm_client::ClientError;
+use zcrm_connect::ConnectError;
+use zcrm_mapping::RejectWriterError;
+use zcrm_pipeline::{Diagnostics, LoadError};
+use zcrm_readers::ReadError;
+use zcrm_writers::ExportError;
+
+/// A run that could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The pipeline file cannot be read or is wrong.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A step was asked for by name that the pipeline does not have.
+    #[error("{}: no step named {name:?}", path.display())]
+    UnknownStep {
+        /// The pipeline file.
+        path: PathBuf,
+        /// The name asked for.
+        name: String,
+    },
+    /// Mapping or source problems of the steps, all of them, found before anything was sent.
+    #[error("{}: nothing was sent", path.display())]
+    Invalid {
+        /// The pipeline file.
+        path: PathBuf,
+        /// Every problem, placed in the file.
+        #[source]
+        source: Diagnostics,
+    },
+    /// The connection could not be made.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// The CRM, the network, the budget ledger or the metadata cache.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The journal or the batcher outside a step's sending (opening, resetting, reports).
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    /// A reject file could not be created or finished.
+    #[error(transparent)]
+    Reject(#[from] RejectWriterError),
+    /// A source could not be read.
+    #[error(transparent)]
+    Read(Box<ReadError>),
+    /// A step's module metadata could not be had.
+    #[error("step {step}")]
+    Metadata {
+        /// The step.
+        step: String,
+        /// Why.
+        #[source]
+        source: ClientError,
+    },
+    /// A step's source could not be fingerprinted (read whole before the first send).
+    #[error("step {step}: reading {}", path.display())]
+    Fingerprint {
+        /// The step.
+        step: String,
+        /// The source.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A rejected row could not be written to its reject file: the step stopped.
+    #[error(
+        "step {step}: a rejected row could not be written to its reject file, so the step stopped (the journal keeps every outcome; rerun to finish the step and rewrite the reports)"
+    )]
+    RejectStopped {
+        /// The step.
+        step: String,
+        /// Why.
+        #[source]
+        source: RejectWriterError,
+    },
+    /// A source failed part-way: the rows before were sent, a rerun resumes.
+    #[error(
+        "step {step}: reading {} stopped after {rows} rows (the rows before were sent; rerun to resume)",
+        path.display()
+    )]
+    SourceStopped {
+        /// The step.
+        step: String,
+        /// The source.
+        path: PathBuf,
+        /// Rows read before it failed.
+        rows: u64,
+        /// Why.
+        #[source]
+        source: Box<ReadError>,
+    },
+    /// An import step's sending failed.
+    #[error("step {step}")]
+    Import {
+        /// The step.
+        step: String,
+        /// Why.
+        #[source]
+        source: BatchError,
+    },
+    /// An export step failed.
+    #[error("step {step}")]
+    Export {
+        /// The step.
+        step: String,
+        /// Why.
+        #[source]
+        source: ExportError,
+    },
+    /// `validate` could not finish.
+    #[error(transparent)]
+    Validate(#[from] zcrm_pipeline::ValidateError),
+    /// An ad hoc export failed.
+    #[error(transparent)]
+    ExportModule(#[from] ExportError),
+}
+
+impl From<ReadError> for EngineError {
+    fn from(e: ReadError) -> Self {
+        Self::Read(Box::new(e))
+    }
+}

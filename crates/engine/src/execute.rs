@@ -1,0 +1,123 @@
+//! A prepared pipeline run step by step, with the journal's resume semantics.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::error::EngineError;
+use crate::export::run_export;
+use crate::import::{StepEnd, run_import};
+use crate::observer::Observer;
+use crate::prepare::{Prepared, PreparedStep, compile_import};
+
+/// How to run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Read, map and count everything, but send no write call (exports are skipped).
+    pub dry_run: bool,
+    /// Forget the journal of the steps run and start over (records already created stay).
+    pub restart: bool,
+    /// When today's budget share is spent, sleep until the day turns and go on.
+    pub wait_for_budget: bool,
+}
+
+/// One step's line in the summary.
+#[derive(Debug, Clone, Default)]
+pub struct StepSummary {
+    /// Step name.
+    pub name: String,
+    /// What the step did.
+    pub kind: &'static str,
+    /// Source rows read (imports) or records written (exports).
+    pub rows: u64,
+    /// Rows in the CRM after this run (created or matched, over all runs).
+    pub created: u64,
+    /// Rows updated (over all runs).
+    pub updated: u64,
+    /// Rows in the reject file.
+    pub rejected: u64,
+    /// Calls this step spent in this run.
+    pub calls: u64,
+    /// Seconds.
+    pub elapsed: f64,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// Things the user should know that are not errors.
+    pub notes: Vec<String>,
+}
+
+/// Why a run ended early without failing.
+#[derive(Debug, Clone)]
+pub enum Stop {
+    /// Today's budget share is spent (a rerun resumes): the message to show.
+    Budget(String),
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    /// Per step, in order.
+    pub steps: Vec<StepSummary>,
+    /// Set when the run stopped for the budget.
+    pub stopped: Option<Stop>,
+}
+
+/// Runs every prepared step in order, telling `observer` what happens.
+pub fn execute(
+    prepared: Prepared,
+    opts: RunOptions,
+    observer: &dyn Observer,
+) -> Result<RunResult, EngineError> {
+    let Prepared { pipeline: p, connected, org, cache, mut journal, steps } = prepared;
+    let client = &connected.client;
+    let mut result = RunResult::default();
+    for step in steps {
+        let started = Instant::now();
+        let spent_before = client.ledger().status()?.spent_by_consumer;
+        let mut summary = match step {
+            PreparedStep::Import(c) => {
+                let name = c.step.name.clone();
+                if opts.restart {
+                    journal.reset_step(&name)?;
+                }
+                let mut compiled = Some(*c);
+                loop {
+                    // A step waiting for the budget is prepared again (its source reopened):
+                    // the rows it sent are in the journal and are skipped.
+                    let c = match compiled.take() {
+                        Some(c) => c,
+                        None => compile_import(&p, &name, client, &cache)?,
+                    };
+                    match run_import(c, client, &mut journal, opts.dry_run, observer) {
+                        Ok(summary) => break summary,
+                        Err(StepEnd::Budget(msg, resets_at)) if opts.wait_for_budget => {
+                            let wait = (resets_at - jiff::Timestamp::now()).as_secs().max(1) as u64;
+                            observer.note(&format!(
+                                "{msg}\nwaiting {wait}s for the budget day to turn (--wait-for-budget)"
+                            ));
+                            std::thread::sleep(std::time::Duration::from_secs(wait + 5));
+                        }
+                        Err(StepEnd::Budget(msg, _)) => {
+                            result.stopped = Some(Stop::Budget(msg));
+                            break StepSummary { name, kind: "import", ..StepSummary::default() };
+                        }
+                        Err(StepEnd::Failed(e)) => return Err(e),
+                    }
+                }
+            }
+            PreparedStep::Export(e) if opts.dry_run => StepSummary {
+                name: e.name.clone(),
+                kind: "export (dry run)",
+                ..StepSummary::default()
+            },
+            PreparedStep::Export(e) => run_export(&p, &e, client, &cache, &org, observer)?,
+        };
+        summary.calls =
+            client.ledger().status()?.spent_by_consumer.saturating_sub(spent_before).into();
+        summary.elapsed = started.elapsed().as_secs_f64();
+        result.steps.push(summary);
+        if result.stopped.is_some() {
+            break;
+        }
+    }
+    Ok(result)
+}

@@ -1,0 +1,262 @@
+//! One import step: the source read and mapped on rayon while the batcher sends, rejected rows
+//! written as they come, then the CRM's refusals and the success file once the step ends.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use zcrm_batcher::{BatchError, FieldInput, Journal, PendingRow, StepReport};
+use zcrm_client::Client;
+use zcrm_mapping::{MappedChunk, MappedRow, MappedValue, RejectWriter, RejectWriterError};
+use zcrm_pipeline::ImportStep;
+use zcrm_readers::ReadError;
+
+use crate::error::EngineError;
+use crate::execute::StepSummary;
+use crate::observer::Observer;
+use crate::prepare::CompiledImport;
+
+/// Why an import step ended without finishing.
+pub(crate) enum StepEnd {
+    /// Today's budget share is spent: the message, and when the budget day turns.
+    Budget(String, jiff::Timestamp),
+    /// Anything else.
+    Failed(EngineError),
+}
+
+impl<E: Into<EngineError>> From<E> for StepEnd {
+    fn from(e: E) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+/// The value of "not counted yet" in the total handed to the observer.
+const UNKNOWN: u64 = u64::MAX;
+
+/// Runs one compiled import step (a dry run maps and counts but sends nothing).
+pub(crate) fn run_import(
+    c: CompiledImport,
+    client: &Client,
+    journal: &mut Journal,
+    dry_run: bool,
+    observer: &dyn Observer,
+) -> Result<StepSummary, StepEnd> {
+    let CompiledImport { step: s, reader, headers, mapper, batch, .. } = c;
+    // A changed source file (a recurring sync's new extract) starts the step over; the same
+    // file resumes where the last run stopped.
+    let content = zcrm_batcher::source::content_fingerprint(&s.source).map_err(|source| {
+        EngineError::Fingerprint { step: s.name.clone(), path: s.source.clone(), source }
+    })?;
+    let legacy = zcrm_batcher::source::legacy_fingerprint(&s.source).ok();
+    if journal.check_source(&s.name, &content, legacy.as_deref())? {
+        observer.note(&format!(
+            "step {}: {} changed since the last run: starting the step over",
+            s.name,
+            s.source.display()
+        ));
+    }
+    let rejects = RefCell::new(RejectWriter::create(&s.rejects, &headers)?);
+    let mut summary =
+        StepSummary { name: s.name.clone(), kind: "import", ..StepSummary::default() };
+    let total = Arc::new(AtomicU64::new(UNKNOWN));
+    let shown = observer.import(&s.name, client.ledger(), total.clone());
+    let mut rows_read = 0u64;
+    let counted = AtomicBool::new(false);
+    let report_error: RefCell<Option<RejectWriterError>> = RefCell::new(None);
+    let (outcome, read_error) = std::thread::scope(|scope| {
+        // The ETA needs the source's row count: a second, cheap pass over the file counts
+        // them while the first is sent (a dry run has no time to save, so it does not).
+        if !dry_run {
+            let (total, stop, s) = (total.clone(), &counted, &s);
+            scope.spawn(move || {
+                if let Some(n) = count_rows(s, stop) {
+                    total.store(n, Ordering::Relaxed);
+                }
+            });
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<MappedChunk, ReadError>>(4);
+        let mapper = &mapper;
+        scope.spawn(move || {
+            let r = zcrm_mapping::map_blocks(reader.blocks(), mapper, true, |chunk| {
+                tx.send(Ok(chunk)).map_err(|_| ReadError::Stopped { path: PathBuf::new() })
+            });
+            if let Err(e) = r {
+                let _ = tx.send(Err(e));
+            }
+        });
+        let mut read_error: Option<ReadError> = None;
+        let rows = rx.iter().map_while(|c| match c {
+            Ok(c) => Some(c),
+            Err(e) => {
+                read_error = Some(e);
+                None
+            }
+        });
+        let shown = &*shown;
+        let report_failed = &report_error;
+        let rows = rows.flat_map(|chunk| {
+            rows_read += chunk.rows_read as u64;
+            let mut w = rejects.borrow_mut();
+            for r in &chunk.rejected {
+                if let Err(e) = w.write(r) {
+                    report_failed.borrow_mut().get_or_insert(e);
+                }
+            }
+            // Rejected rows count as read when their chunk arrives, valid ones as the
+            // batcher takes them: the figure moves with the payloads.
+            shown.rows_read(chunk.rows_read.saturating_sub(chunk.rows.len()) as u64);
+            chunk.rows.into_iter().map(move |r| {
+                shown.rows_read(1);
+                pending(r)
+            })
+        });
+        // A reject row that cannot be written stops the step: nothing more is offered to the
+        // batcher (rows not journalled are read again by the rerun that rewrites the reports).
+        let rows = rows.take_while(|_| report_failed.borrow().is_none());
+        let outcome = if dry_run {
+            let n = rows.count() as u64;
+            Ok(StepReport { rows: n, ..StepReport::default() })
+        } else {
+            zcrm_batcher::run_import_with_progress(
+                client,
+                journal,
+                &batch,
+                rows,
+                &mut |r| {
+                    let written = rejects.borrow_mut().write_parts(
+                        r.source.iter().map(String::as_str),
+                        r.row,
+                        r.line,
+                        &r.errors.join(" | "),
+                    );
+                    if let Err(e) = written {
+                        report_failed.borrow_mut().get_or_insert(e);
+                    }
+                },
+                &mut |report| shown.written(report),
+            )
+        };
+        counted.store(true, Ordering::Relaxed);
+        (outcome, read_error)
+    });
+    if let Some(source) = report_error.into_inner() {
+        shown.stop();
+        return Err(EngineError::RejectStopped { step: s.name.clone(), source }.into());
+    }
+    // A source that fails part-way (an I/O error, a corrupt sheet) must not end the step as if
+    // it were complete: what was sent is in the journal, and a rerun resumes after the fix.
+    let outcome: Result<StepReport, BatchError> = match (outcome, read_error) {
+        (Ok(_), Some(source)) => {
+            shown.stop();
+            finish_reports(journal, &s, rejects.into_inner(), &mut summary)?;
+            return Err(EngineError::SourceStopped {
+                step: s.name.clone(),
+                path: s.source.clone(),
+                rows: rows_read,
+                source: Box::new(source),
+            }
+            .into());
+        }
+        (outcome, _) => outcome,
+    };
+    if outcome.is_ok() {
+        // Every row was read: the count is exact whether or not the counting pass finished.
+        total.store(rows_read, Ordering::Relaxed);
+        shown.finish();
+    } else {
+        shown.stop();
+    }
+    summary.rows = rows_read;
+    match outcome {
+        Ok(_) => {}
+        Err(BatchError::Budget { source, rows_left }) => {
+            finish_reports(journal, &s, rejects.into_inner(), &mut summary)?;
+            let msg = format!(
+                "step {}: {}; {rows_left} row(s) left — rerun to continue (or use --wait-for-budget)",
+                s.name, source
+            );
+            return Err(StepEnd::Budget(msg, source.resets_at.timestamp()));
+        }
+        Err(source) => {
+            return Err(EngineError::Import { step: s.name.clone(), source }.into());
+        }
+    }
+    finish_reports(journal, &s, rejects.into_inner(), &mut summary)?;
+    Ok(summary)
+}
+
+/// A mapped row as the batcher takes it: lookups stay keys until the batcher resolves them.
+fn pending(row: MappedRow) -> PendingRow {
+    PendingRow {
+        row: row.pos.row,
+        line: row.pos.line,
+        key: row.key,
+        source: row.source.iter().map(str::to_owned).collect(),
+        fields: row
+            .fields
+            .into_iter()
+            .map(|(label, v)| {
+                let input = match v {
+                    MappedValue::Lookup { step, key } => FieldInput::Lookup { step, key },
+                    other => FieldInput::Text(other.wire_text().unwrap_or_default()),
+                };
+                (label.to_string(), input)
+            })
+            .collect(),
+    }
+}
+
+/// The rows of the step's source, counted by a reader of its own; none when reading fails
+/// or `stop` is set first (the step ended before the count did).
+fn count_rows(s: &ImportStep, stop: &AtomicBool) -> Option<u64> {
+    // Raw blocks: rows are split but never decoded or copied into owned cells.
+    let reader = zcrm_readers::open(&s.source, &s.source_options).ok()?.blocks();
+    let mut n = 0u64;
+    for block in reader {
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        n += block.ok()?.len() as u64;
+    }
+    Some(n)
+}
+
+/// Appends the server's refusals to the reject file and writes the success file.
+fn finish_reports(
+    journal: &Journal,
+    s: &ImportStep,
+    mut rejects: RejectWriter,
+    summary: &mut StepSummary,
+) -> Result<(), EngineError> {
+    for r in journal.server_rejects(&s.name)? {
+        rejects.write_parts(
+            r.source.iter().map(String::as_str),
+            r.row,
+            r.line,
+            &r.errors.join(" | "),
+        )?;
+    }
+    summary.rejected = rejects.finish()?;
+    let key = s.key.clone().unwrap_or_else(|| "_key".to_owned());
+    zcrm_batcher::report::write_success_file(journal, &s.name, &key, &s.success)?;
+    let (repeated, first) = journal.repeated_keys(&s.name, 3)?;
+    if repeated > 0 {
+        let shown: Vec<String> = first
+            .iter()
+            .map(|(k, rows)| {
+                let rows: Vec<String> = rows.iter().map(u64::to_string).collect();
+                format!("{k:?} (rows {})", rows.join(", "))
+            })
+            .collect();
+        summary.notes.push(format!(
+            "{repeated} key(s) of column {key:?} belong to more than one record, e.g. {}: lookups to them from later steps are rejected as ambiguous",
+            shown.join(", ")
+        ));
+    }
+    let counts = journal.counts(&s.name)?;
+    summary.created = counts.created + counts.matched;
+    summary.updated = counts.updated;
+    summary.files = vec![s.success.clone(), s.rejects.clone()];
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! What a run would send and spend, per step and per day, without sending anything.
+
+use std::path::PathBuf;
+
+use jiff::civil::Date;
+use zcrm_batcher::MatchStrategy;
+use zcrm_batcher::plan::{StepPlan, schedule};
+use zcrm_client::{BudgetStatus, Client};
+use zcrm_protocol::limits::MAX_READ_ROWS;
+use zcrm_protocol::params::{ReadParams, SelectColumns, Window};
+use zcrm_readers::ReadError;
+
+use crate::error::EngineError;
+use crate::prepare::{CompiledImport, Prepared, PreparedStep};
+
+/// A pipeline's plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The pipeline file.
+    pub path: PathBuf,
+    /// Rows per write call.
+    pub write_batch: u32,
+    /// Per step, in order.
+    pub steps: Vec<PlannedStep>,
+    /// Calls the import steps need.
+    pub import_calls: u64,
+    /// Today's budget as the ledger has it.
+    pub budget: BudgetStatus,
+    /// The import calls spread over days: what is left today, then the share each day.
+    pub days: Vec<(Date, u64)>,
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone)]
+pub enum PlannedStep {
+    /// An import.
+    Import {
+        /// The step.
+        name: String,
+        /// Source rows.
+        rows: u64,
+        /// Rows that pass the local checks.
+        valid: u64,
+        /// Rows the journal already has.
+        done: u64,
+        /// The calls, payloads and rows still to send.
+        calls: StepPlan,
+        /// How existing records are matched, in words.
+        how: String,
+    },
+    /// An export (paged reads: the count depends on the module's size when it runs).
+    Export {
+        /// The step.
+        name: String,
+        /// The module.
+        module: String,
+        /// The destination.
+        to: PathBuf,
+    },
+}
+
+/// Plans every prepared step: each import step's source is read and mapped (nothing is
+/// sent); an upsert that matches through an index counts the module's records (one read per
+/// 200).
+pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
+    let Prepared { pipeline: p, connected, journal, steps, .. } = prepared;
+    let client = &connected.client;
+    let batch = p.connection.write_batch;
+    let mut out = Vec::new();
+    let mut total = 0u64;
+    for step in steps {
+        match step {
+            PreparedStep::Import(c) => {
+                let CompiledImport { step: s, reader, mapper, batch: bs, fetched_metadata, .. } =
+                    *c;
+                let (mut rows, mut valid, mut to_send) = (0u64, 0u64, 0u64);
+                let known = journal.known_rows(&s.name)?;
+                zcrm_mapping::map_blocks(
+                    reader.blocks(),
+                    &mapper,
+                    true,
+                    |c| -> Result<(), ReadError> {
+                        rows += c.rows_read as u64;
+                        valid += c.valid as u64;
+                        to_send +=
+                            c.rows.iter().filter(|r| !known.contains(&r.pos.row)).count() as u64;
+                        Ok(())
+                    },
+                )?;
+                let in_flight = journal.in_flight(&s.name)?.len() as u64;
+                let match_on = s.mode.match_on().unwrap_or_default();
+                let (reads, how) = match bs.strategy() {
+                    MatchStrategy::None => (in_flight, "insert".to_owned()),
+                    MatchStrategy::DuplicateCheck => (
+                        in_flight,
+                        format!("upsert with duplicateCheck=2 on {match_on:?}: no reads"),
+                    ),
+                    MatchStrategy::Index if to_send == 0 => {
+                        (in_flight, "upsert: nothing to send".to_owned())
+                    }
+                    MatchStrategy::Index => {
+                        let existing = count_records(client, &s.module)?;
+                        let index = existing.div_ceil(u64::from(MAX_READ_ROWS)).max(1);
+                        (
+                            index + in_flight,
+                            format!(
+                                "upsert: index of {existing} existing records = {index} read(s), vs {to_send} searches one row at a time"
+                            ),
+                        )
+                    }
+                };
+                let calls = StepPlan::new(to_send, batch, reads, u64::from(fetched_metadata));
+                total += calls.calls();
+                out.push(PlannedStep::Import {
+                    name: s.name,
+                    rows,
+                    valid,
+                    done: known.len() as u64,
+                    calls,
+                    how,
+                });
+            }
+            PreparedStep::Export(e) => {
+                out.push(PlannedStep::Export { name: e.name, module: e.module, to: e.to });
+            }
+        }
+    }
+    let ledger = client.ledger();
+    let budget = ledger.status()?;
+    let (today, _) = ledger.day();
+    let days = schedule(total, u64::from(budget.remaining), u64::from(budget.share_limit), today);
+    Ok(Plan { path: p.path, write_batch: batch, steps: out, import_calls: total, budget, days })
+}
+
+/// Counts the module's records by paging ids only (one read per 200 records).
+fn count_records(client: &Client, module: &str) -> Result<u64, EngineError> {
+    let id_field = module
+        .parse::<zcrm_protocol::Module>()
+        .map(|m| m.id_field().into_owned())
+        .unwrap_or_default();
+    let mut n = 0u64;
+    let mut page = 0;
+    loop {
+        let params = ReadParams {
+            select: SelectColumns::fields(module, [id_field.clone()]),
+            window: Window::page(page),
+            ..ReadParams::default()
+        };
+        let got = client.get_records(module, &params, |p| p.len())?;
+        n += got as u64;
+        if got < MAX_READ_ROWS as usize {
+            return Ok(n);
+        }
+        page += 1;
+    }
+}

@@ -1,0 +1,15 @@
+//! Where a pipeline keeps its state: the names are decided here, once.
+
+use std::path::PathBuf;
+
+use zcrm_pipeline::Pipeline;
+
+/// The name a pipeline spends its budget under: its file's stem.
+pub fn consumer(p: &Pipeline) -> String {
+    p.path.file_stem().map_or_else(|| "pipeline".to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
+/// The pipeline's journal: `journal-<file stem>.sqlite` in its state dir.
+pub fn journal_path(p: &Pipeline) -> PathBuf {
+    p.state_dir.join(format!("journal-{}.sqlite", consumer(p)))
+}
