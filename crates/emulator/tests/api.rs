@@ -8,6 +8,7 @@ mod api {
     mod documented;
     mod errors_and_limits;
     mod export;
+    mod golden;
     pub mod harness;
     mod kill;
     mod line_items;
