@@ -15,5 +15,6 @@ mod api {
     mod methods;
     mod rate_and_lag;
     mod reads;
+    mod schema_file;
     mod writes;
 }
