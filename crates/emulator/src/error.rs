@@ -24,6 +24,15 @@ pub enum EmulatorError {
         /// What is wrong.
         reason: String,
     },
+    /// A standard module's embedded schema file is invalid (a defect of the emulator; the
+    /// golden tests keep it from shipping).
+    #[error("built-in schema file {file}: {reason}")]
+    StandardSchema {
+        /// The file, under `crates/emulator/schema/`.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A configuration value is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),

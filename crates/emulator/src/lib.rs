@@ -80,7 +80,7 @@ impl Emulator {
             .map_err(|e| EmulatorError::Config(format!("time zone {:?}: {e}", config.timezone)))?;
         let schema = match &config.schema {
             Some(p) => schema::Schema::with_file(p)?,
-            None => schema::Schema::standard(),
+            None => schema::Schema::standard()?,
         };
         let store = store::Store::open(&config.data_dir, config.durability)?;
         let (offset, stored_tokens) = store.read(|c| -> Result<_, rusqlite::Error> {

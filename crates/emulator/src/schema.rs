@@ -1,5 +1,6 @@
-//! Module and field definitions the emulator serves: the standard modules (see
-//! [`crate::schema_std`]), system fields, and custom fields and modules from a TOML file.
+//! Module and field definitions the emulator serves: the standard modules (data files read
+//! through [`crate::schema_file`], see [`crate::schema_std`]), system fields, and custom fields
+//! and modules from a TOML file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -145,6 +146,15 @@ impl ModuleDef {
         self.fields.iter().find(|f| f.id_column() == Some(column))
     }
 
+    /// The owner field's label: `<singular> Owner`, `<name> Owner` for a custom module.
+    pub fn owner_label(&self) -> String {
+        if self.module.is_custom() {
+            format!("{} Owner", self.module.api_name())
+        } else {
+            format!("{} Owner", self.singular)
+        }
+    }
+
     /// The field `duplicateCheck` compares on.
     pub fn duplicate_field(&self) -> Option<&str> {
         self.module.duplicate_check_field().filter(|f| self.field(f).is_some())
@@ -207,13 +217,22 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// The standard modules and users.
-    pub fn standard() -> Self {
-        let modules = crate::schema_std::standard_modules()
-            .into_iter()
-            .map(|m| (m.module.api_name().into_owned(), m))
-            .collect();
-        Self { modules, users: crate::schema_std::standard_users() }
+    /// The standard modules (the embedded files of [`crate::schema_std`]) and users.
+    pub fn standard() -> Result<Self, EmulatorError> {
+        use crate::schema_file::{Origin, declare, fill, parse};
+        let mut s = Self { modules: BTreeMap::new(), users: crate::schema_std::standard_users() };
+        let broken = |file: &'static str| {
+            move |reason| EmulatorError::StandardSchema { file: file.to_owned(), reason }
+        };
+        let mut declared = Vec::new();
+        for (file, text) in crate::schema_std::MODULE_FILES {
+            let d = parse(text).and_then(|f| declare(&mut s, f, Origin::Standard));
+            declared.push((file, d.map_err(broken(file))?));
+        }
+        for (file, d) in declared {
+            fill(&mut s, d).map_err(broken(file))?;
+        }
+        Ok(s)
     }
 
     /// The standard schema extended by a TOML schema file.
@@ -222,7 +241,7 @@ impl Schema {
             what: format!("reading {}", path.display()),
             source: e,
         })?;
-        let mut s = Self::standard();
+        let mut s = Self::standard()?;
         s.extend_toml(&text)
             .map_err(|reason| EmulatorError::Schema { path: path.display().to_string(), reason })?;
         Ok(s)
@@ -245,8 +264,7 @@ impl Schema {
 
     /// Adds the custom modules and fields of a schema file's text.
     pub fn extend_toml(&mut self, text: &str) -> Result<(), String> {
-        let file: crate::schema_file::SchemaFile =
-            toml::from_str(text).map_err(|e| e.to_string())?;
-        crate::schema_file::apply(self, file)
+        let file = crate::schema_file::parse(text)?;
+        crate::schema_file::apply(self, file, crate::schema_file::Origin::User)
     }
 }

@@ -8,11 +8,13 @@ mod api {
     mod documented;
     mod errors_and_limits;
     mod export;
+    mod golden;
     pub mod harness;
     mod kill;
     mod line_items;
     mod methods;
     mod rate_and_lag;
     mod reads;
+    mod schema_file;
     mod writes;
 }

@@ -23,7 +23,7 @@ fn state(dir: &std::path::Path) -> Arc<State> {
         log: reqlog::RequestLog::new(100),
         tokens: RwLock::new(HashSet::from(["t0k3n".to_owned()])),
         rate: ratelimit::RateLimiter::default(),
-        schema: schema::Schema::standard(),
+        schema: schema::Schema::standard().unwrap(),
         store: store::Store::open(dir, store::Durability::Normal).unwrap(),
         cfg,
     })

@@ -175,14 +175,7 @@ pub fn merge(
     }
     let user = c.user;
     let user_id = user.id.to_string();
-    let owner_label = format!(
-        "{} Owner",
-        if def.module.is_custom() {
-            def.module.api_name().into_owned()
-        } else {
-            def.singular.clone()
-        }
-    );
+    let owner_label = def.owner_label();
     if !matches!(map.get("SMOWNERID"), Some(Some(_))) {
         map.insert("SMOWNERID", Some(&user_id));
         map.insert(&owner_label, Some(&user.name));
