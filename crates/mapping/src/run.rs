@@ -6,7 +6,7 @@ use std::sync::mpsc;
 
 use zcrm_readers::{Block, Chunk, RawBlock, ReadError};
 
-use crate::coerce::Outcome;
+use crate::row::Outcome;
 use crate::{MappedChunk, Mapper};
 
 impl Mapper {
