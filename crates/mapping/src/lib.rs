@@ -13,6 +13,7 @@ mod compile;
 mod error;
 mod output;
 mod reject;
+mod row;
 mod run;
 mod spec;
 mod template;

@@ -365,6 +365,16 @@ impl RawBlock {
         self.seq
     }
 
+    /// Where the rows come from.
+    pub fn source(&self) -> &Arc<SourceInfo> {
+        &self.source
+    }
+
+    /// The position of the block's first row (`None` for an empty block).
+    pub fn first_pos(&self) -> Option<RowPos> {
+        self.pos.first().copied()
+    }
+
     /// Decodes the cells' text: one UTF-8 check for the whole block when it is valid (cells
     /// then stay where they are);
     /// rows with invalid bytes get a problem naming the cell and the record's byte offset

@@ -106,4 +106,22 @@ pub enum ReadError {
         /// The file.
         path: PathBuf,
     },
+    /// Decoding or mapping a block of rows failed unexpectedly (its worker thread panicked):
+    /// the blocks before it were handed on, its rows and the rest were not.
+    #[error(
+        "{path}{}: the rows{} were not processed: {cause}",
+        sheet.as_deref().map_or_else(String::new, |s| format!(", sheet {s:?}")),
+        row.map_or_else(String::new, |r| format!(" from row {r} on"))
+    )]
+    Worker {
+        /// The file.
+        path: PathBuf,
+        /// The sheet, for XLSX.
+        sheet: Option<String>,
+        /// The block's first row (1-based data record number).
+        row: Option<u64>,
+        /// What the worker reported.
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
 }

@@ -13,7 +13,6 @@ use zcrm_protocol::response::records::{OutField, encode_records_page};
 use zcrm_protocol::{FieldMeta, FieldType, ModuleFields, RecordsPage, Section};
 use zcrm_writers::ExportError;
 use zcrm_writers::columns;
-use zcrm_writers::ordered::Ordered;
 use zcrm_writers::pages::{ConvertedPage, convert_page};
 use zcrm_writers::parquet_sink::{Codec, FileInfo, ParquetSink};
 use zcrm_writers::sink::Sink;
@@ -155,24 +154,25 @@ fn export_pages_with(
 fn export_pages_parallel(pages: &[String], dir: &std::path::Path, meta: &ModuleFields) -> u64 {
     let mut sink = parquet_sink(dir, meta, Codec::Zstd);
     let conv = sink.batch_converter().unwrap();
-    let mut pool: Ordered<Result<ConvertedPage, ExportError>> = Ordered::for_pool();
     let mut n = 0u64;
     let write = |done: Result<Result<ConvertedPage, ExportError>, _>, sink: &mut Box<dyn Sink>| {
         let page = done.unwrap().unwrap();
         let keep = vec![true; page.keys.len()];
         sink.write_batch(page.batch.unwrap(), &keep).unwrap() as u64
     };
-    for i in 0..PAGES {
-        // The body arrives owned, as from the network.
-        let body = pages[i % DISTINCT_PAGES].as_bytes().to_vec();
-        let conv = conv.clone();
-        if let Some(done) = pool.submit(move || convert_page(&conv, "LEADID", &body)) {
+    zcrm_ordered::scope(zcrm_ordered::pool_window(), |pool| {
+        for i in 0..PAGES {
+            // The body arrives owned, as from the network.
+            let body = pages[i % DISTINCT_PAGES].as_bytes().to_vec();
+            let conv = conv.clone();
+            if let Some(done) = pool.submit(move || convert_page(&conv, "LEADID", &body)) {
+                n += write(done, &mut sink);
+            }
+        }
+        while let Some(done) = pool.oldest() {
             n += write(done, &mut sink);
         }
-    }
-    while let Some(done) = pool.oldest() {
-        n += write(done, &mut sink);
-    }
+    });
     sink.finish().unwrap();
     n
 }

@@ -30,11 +30,11 @@ use zcrm_protocol::{Module, ModuleFields, RecordsPage};
 use crate::ExportError;
 use crate::columns::{self, ExportColumn};
 use crate::csv_sink::CsvSink;
-use crate::ordered::{JobFailed, Ordered};
 use crate::pages::{ConvertedPage, convert_page};
 use crate::parquet_sink::{Codec, FileInfo, ParquetSink};
 use crate::sink::Sink;
 use crate::watermark::{self, Watermark};
+use zcrm_ordered::{JobFailed, Ordered};
 
 use crate::pages::MODIFIED;
 
@@ -239,7 +239,6 @@ pub fn export(
             next_since: &next_since,
             boundary: &mut boundary,
         },
-        converting: Ordered::for_pool(),
         summary: ExportSummary { since: since_text.clone(), ..ExportSummary::default() },
     };
     pager.pages_from(0, &mut progress)?;
@@ -313,7 +312,7 @@ pub fn export(
 pub const MAX_REREAD_PASSES: u32 = 5;
 
 /// One export's paging state: the request, the sink (opened at the first page, which names
-/// the columns), the rows written and the pages being converted.
+/// the columns) and the rows written.
 struct Pager<'a, 'r> {
     client: &'a Client,
     spec: &'a ExportSpec,
@@ -325,9 +324,11 @@ struct Pager<'a, 'r> {
     since_text: Option<&'a str>,
     sink: Option<Box<dyn Sink>>,
     rows: RowTracker<'r>,
-    converting: Ordered<(u32, Result<ConvertedPage, ExportError>)>,
     summary: ExportSummary,
 }
+
+/// A page converted on rayon's threads: its number, and its batch or why not.
+type Converted = (u32, Result<ConvertedPage, ExportError>);
 
 impl Pager<'_, '_> {
     /// Fetches pages `first`, `first + 1`, ... up to the last one and writes the rows not
@@ -336,6 +337,19 @@ impl Pager<'_, '_> {
     fn pages_from(
         &mut self,
         first: u32,
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<(), ExportError> {
+        zcrm_ordered::scope(zcrm_ordered::pool_window(), |converting| {
+            self.fetch_pages(first, converting, progress)
+        })
+    }
+
+    /// [`Pager::pages_from`], with `converting` holding the pages on rayon's threads (at most
+    /// its window at a time, written in page order).
+    fn fetch_pages(
+        &mut self,
+        first: u32,
+        converting: &mut Ordered<'_, '_, Converted>,
         progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExportError> {
         let mut page_no = first;
@@ -364,7 +378,7 @@ impl Pager<'_, '_> {
                 Some(conv) => {
                     let id = self.id_field.clone();
                     let job = move || (page_no, convert_page(&conv, &id, &body));
-                    if let Some(done) = self.converting.submit(job) {
+                    if let Some(done) = converting.submit(job) {
                         write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
                     }
                 }
@@ -383,7 +397,7 @@ impl Pager<'_, '_> {
             }
             page_no += 1;
         }
-        while let Some(done) = self.converting.oldest() {
+        while let Some(done) = converting.oldest() {
             if let Some(out) = self.sink.as_mut() {
                 write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
             }
@@ -470,7 +484,7 @@ impl RowTracker<'_> {
 
 /// Writes a converted page's kept rows.
 fn write_converted(
-    done: Result<(u32, Result<ConvertedPage, ExportError>), JobFailed>,
+    done: Result<Converted, JobFailed>,
     rows: &mut RowTracker<'_>,
     sink: &mut dyn Sink,
     summary: &mut ExportSummary,
@@ -482,4 +496,45 @@ fn write_converted(
         summary.records += sink.write_batch(batch, &keep)? as u64;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes nothing: a page that reaches it is a failure of the test.
+    struct NoSink;
+
+    impl Sink for NoSink {
+        fn write_page(&mut self, _: &RecordsPage<'_>, _: &[bool]) -> Result<usize, ExportError> {
+            panic!("no page may be written");
+        }
+        fn finish(self: Box<Self>) -> Result<PathBuf, ExportError> {
+            panic!("not finished here");
+        }
+    }
+
+    /// A page whose conversion panics stops the export with an error (a page is never
+    /// skipped, and the export does not wait for a result that will not come).
+    #[test]
+    fn a_panicking_conversion_is_an_error_not_a_skipped_page() {
+        let unchanged = std::collections::HashMap::new();
+        let mut boundary = Vec::new();
+        let mut rows = RowTracker {
+            written: Vec::new(),
+            pages: Vec::new(),
+            unchanged: &unchanged,
+            next_since: "",
+            boundary: &mut boundary,
+        };
+        let mut summary = ExportSummary::default();
+        let r = zcrm_ordered::scope(2, |converting| {
+            assert!(converting.submit(|| -> Converted { panic!("boom in page 3") }).is_none());
+            let done = converting.oldest().expect("one job outstanding");
+            write_converted(done, &mut rows, &mut NoSink, &mut summary)
+        });
+        let err = r.expect_err("the panic is an error");
+        assert!(matches!(&err, ExportError::Usage(m) if m.contains("boom in page 3")), "{err:?}");
+        assert_eq!(summary.records, 0);
+    }
 }

@@ -9,7 +9,6 @@ pub mod csv_sink;
 mod deleted;
 mod error;
 pub mod export;
-pub mod ordered;
 pub mod pages;
 pub mod parquet_sink;
 pub mod sink;
