@@ -5,11 +5,11 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::tz::TimeZone;
 use tracing::{info, warn};
-use zcrm_client::{Client, ClientError};
+use zcrm_client::{ClientError, CrmApi, WriteKind};
 use zcrm_protocol::params::{ApiVersion, ReadParams, SelectColumns, Sort, Window};
 use zcrm_protocol::value::format_datetime;
 use zcrm_protocol::{
-    ApiCode, Direction, ModuleFields, RecordId, RowOutcome as ApiRow, WriteResponse, XmlDataBuilder,
+    ApiCode, Direction, ModuleFields, RecordId, RowOutcome as ApiRow, WriteResponse,
 };
 
 use crate::error::BatchError;
@@ -140,7 +140,7 @@ struct Outstanding {
 /// The running state of a step.
 struct Run<'a> {
     progress: &'a mut dyn FnMut(&StepReport),
-    client: &'a Client,
+    client: &'a dyn CrmApi,
     journal: &'a mut Journal,
     step: &'a ImportStep,
     report: StepReport,
@@ -171,7 +171,7 @@ pub const MAX_IN_DOUBT_STREAK: u32 = 5;
 /// skipped; lookup failures go to `reject`. Stops with [`BatchError::Budget`] when the budget
 /// share is spent (everything done so far is recorded; a rerun continues).
 pub fn run_import(
-    client: &Client,
+    client: &dyn CrmApi,
     journal: &mut Journal,
     step: &ImportStep,
     rows: impl Iterator<Item = PendingRow>,
@@ -187,7 +187,7 @@ pub fn run_import(
 /// `step.in_flight` write calls run at once on sender threads, and every outcome is recorded
 /// on the calling thread as it arrives.
 pub fn run_import_with_progress(
-    client: &Client,
+    client: &dyn CrmApi,
     journal: &mut Journal,
     step: &ImportStep,
     rows: impl Iterator<Item = PendingRow>,
@@ -397,9 +397,9 @@ impl Run<'_> {
                 ..ReadParams::default()
             };
             let fields = &self.step.fields;
-            let (n, pairs) = self
-                .client
-                .get_records(&self.step.module, &params, |p| {
+            let mut got = (0, Vec::new());
+            self.client
+                .read(&self.step.module, &params, &mut |p| {
                     let pairs: Vec<(String, RecordId)> = p
                         .rows()
                         .filter_map(|r| {
@@ -409,9 +409,10 @@ impl Run<'_> {
                             ))
                         })
                         .collect();
-                    (p.len(), pairs)
+                    got = (p.len(), pairs);
                 })
                 .map_err(BatchError::Client)?;
+            let (n, pairs) = got;
             self.report.reads += 1;
             for (k, id) in pairs {
                 match self.index.entry(k) {
@@ -520,11 +521,11 @@ impl Run<'_> {
                 return Err(e);
             }
         }
-        let mut b = XmlDataBuilder::new(&self.step.module, self.step.write_batch);
+        let mut b = self.client.payload(&self.step.module, self.step.write_batch);
         let mut sent: Vec<(u32, Option<RecordId>, PendingRow)> = Vec::new();
         for (id, row) in rows {
             let id_text = id.map(|i| i.to_string());
-            let fields = id_text.iter().map(|t| ("Id", t.as_str())).chain(
+            let mut fields = id_text.iter().map(|t| ("Id", t.as_str())).chain(
                 row.fields.iter().filter(|(l, _)| l != "Id").map(|(l, v)| {
                     (
                         l.as_str(),
@@ -535,7 +536,7 @@ impl Run<'_> {
                     )
                 }),
             );
-            match b.push_row(fields) {
+            match b.push_row(&mut fields) {
                 Ok(no) => sent.push((no, id, row)),
                 Err(e) => {
                     self.report.lookup_rejected += 1;
@@ -562,7 +563,12 @@ impl Run<'_> {
             &self.now(),
             &journal_rows,
         )?;
-        if let Err(job) = self.senders.send(Job { seq, insert, dup, xml }) {
+        let kind = match (insert, dup) {
+            (true, false) => WriteKind::Insert,
+            (true, true) => WriteKind::InsertOrUpdateDuplicate,
+            (false, _) => WriteKind::Update,
+        };
+        if let Err(job) = self.senders.send(Job { seq, kind, payload: xml }) {
             self.journal.abort_payload(&self.step.name, job.seq)?;
             return Err(BatchError::Internal("the write senders stopped".into()));
         }

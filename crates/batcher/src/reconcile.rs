@@ -16,10 +16,10 @@ use std::collections::HashMap;
 
 use jiff::civil::DateTime;
 use tracing::warn;
-use zcrm_client::Client;
+use zcrm_client::CrmApi;
 use zcrm_protocol::params::{ApiVersion, ReadParams, SelectColumns, Sort, Window};
 use zcrm_protocol::value::parse_datetime;
-use zcrm_protocol::{Direction, ModuleFields, RecordId, decode_xml_data};
+use zcrm_protocol::{Direction, ModuleFields, RecordId};
 
 use crate::error::BatchError;
 use crate::fingerprint;
@@ -65,7 +65,7 @@ pub fn call_end(
 /// Reconciles one in-flight payload of `step` in `module` whose call ended by `until` (see
 /// [`call_end`]; `None`: no end is known, only the start bounds the window).
 pub fn reconcile(
-    client: &Client,
+    client: &dyn CrmApi,
     journal: &mut Journal,
     step: &str,
     module: &str,
@@ -81,10 +81,8 @@ pub fn reconcile(
         journal.complete_payload(step, payload.seq, &outcome, "reconciled: idempotent, resent")?;
         return Ok(result);
     }
-    let doc = decode_xml_data(&payload.xml_data).map_err(|source| BatchError::StoredPayload {
-        step: step.to_owned(),
-        seq: payload.seq,
-        source,
+    let doc = client.decode_payload(&payload.xml_data).map_err(|source| {
+        BatchError::StoredPayload { step: step.to_owned(), seq: payload.seq, source }
     })?;
     let mut labels: Vec<String> = Vec::new();
     for r in &doc.rows {
@@ -117,8 +115,9 @@ pub fn reconcile(
             version: ApiVersion::V2,
             ..ReadParams::default()
         };
-        let (n, found) = client
-            .get_records(module, &params, |p| {
+        let mut got = (0, Vec::new());
+        client
+            .read(module, &params, &mut |p| {
                 let rows: Vec<(Option<RecordId>, String)> = p
                     .rows()
                     .filter(|r| in_window(r.text(created)))
@@ -134,9 +133,10 @@ pub fn reconcile(
                         )
                     })
                     .collect();
-                (p.len(), rows)
+                got = (p.len(), rows);
             })
             .map_err(BatchError::Client)?;
+        let (n, found) = got;
         result.reads += 1;
         for (id, fp) in found {
             if let Some(id) = id

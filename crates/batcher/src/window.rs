@@ -8,9 +8,8 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::Scope;
 
-use zcrm_client::{Client, ClientError};
+use zcrm_client::{ClientError, CrmApi, WriteKind};
 use zcrm_protocol::WriteResponse;
-use zcrm_protocol::params::{DuplicateCheck, WriteParams};
 
 /// The most write calls a step keeps in flight at once.
 pub const MAX_IN_FLIGHT: u32 = 8;
@@ -20,12 +19,10 @@ pub const MAX_IN_FLIGHT: u32 = 8;
 pub(crate) struct Job {
     /// The payload's journal sequence number.
     pub seq: i64,
-    /// `insertRecords` (else `updateRecords`).
-    pub insert: bool,
-    /// `duplicateCheck=2` (insert or update the record with the same duplicate-check value).
-    pub dup: bool,
-    /// The xmlData.
-    pub xml: String,
+    /// How the call treats its rows.
+    pub kind: WriteKind,
+    /// The payload, in the dialect's encoding.
+    pub payload: String,
 }
 
 /// A finished write call: the payload's sequence number and what the CRM answered.
@@ -43,7 +40,7 @@ impl Senders {
     /// Starts `capacity` sender threads in `scope` that call `client` for `module`.
     pub fn start<'scope>(
         scope: &'scope Scope<'scope, '_>,
-        client: &'scope Client,
+        client: &'scope dyn CrmApi,
         module: &'scope str,
         capacity: u32,
     ) -> Self {
@@ -58,8 +55,8 @@ impl Senders {
                 loop {
                     // The lock is held only while waiting for the next job, never during a call.
                     let next = queue.lock().map(|q| q.recv());
-                    let Ok(Ok(Job { seq, insert, dup, xml })) = next else { break };
-                    let result = call(client, module, insert, dup, xml);
+                    let Ok(Ok(Job { seq, kind, payload })) = next else { break };
+                    let result = client.write(module, kind, payload);
                     if report.send((seq, result)).is_err() {
                         break;
                     }
@@ -91,23 +88,5 @@ impl Senders {
 impl Drop for Senders {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-fn call(
-    client: &Client,
-    module: &str,
-    insert: bool,
-    dup: bool,
-    xml: String,
-) -> Result<WriteResponse, ClientError> {
-    let params = WriteParams {
-        duplicate_check: dup.then_some(DuplicateCheck::Update),
-        ..WriteParams::multi_row()
-    };
-    if insert {
-        client.insert_records(module, xml, &params)
-    } else {
-        client.update_records(module, None, xml, &params)
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use zcrm_protocol::ModuleFields;
 
-use crate::{Client, ClientError};
+use crate::{ClientError, CrmApi};
 
 /// Cached metadata and where it came from.
 #[derive(Debug, Clone)]
@@ -62,14 +62,14 @@ impl MetadataCache {
     /// The fields of `module`: from the cache unless `refresh`, else one getFields call.
     pub fn get(
         &self,
-        client: &Client,
+        client: &dyn CrmApi,
         module: &str,
         refresh: bool,
     ) -> Result<CachedFields, ClientError> {
         if !refresh && let Some(hit) = self.cached(module) {
             return Ok(hit);
         }
-        let fields = client.get_fields(module)?;
+        let fields = client.fields(module)?;
         let fetched_at = Timestamp::now();
         let xml = fields.encode().map_err(io)?;
         let entry = Entry { fetched_at: fetched_at.to_string(), xml };

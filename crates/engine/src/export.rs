@@ -1,6 +1,6 @@
 //! Exports: a module to typed Parquet or CSV, as a pipeline step or on its own.
 
-use zcrm_client::{Client, MetadataCache};
+use zcrm_client::{CrmApi, MetadataCache};
 use zcrm_pipeline::{ExportColumns, ExportStep, Pipeline};
 use zcrm_protocol::ModuleFields;
 use zcrm_writers::{Codec, ExportError, ExportSpec, ExportSummary};
@@ -12,7 +12,7 @@ use crate::observer::Observer;
 /// Exports `spec.module` (its metadata from the cache, else one call), telling `observer`
 /// each page; the summary the writers return.
 pub fn export_module(
-    client: &Client,
+    client: &dyn CrmApi,
     cache: &MetadataCache,
     spec: &ExportSpec,
     observer: &dyn Observer,
@@ -23,7 +23,7 @@ pub fn export_module(
 
 /// The export of `spec`, shown to `observer` under `name`.
 fn observed(
-    client: &Client,
+    client: &dyn CrmApi,
     fields: &ModuleFields,
     spec: &ExportSpec,
     name: &str,
@@ -41,7 +41,7 @@ fn observed(
 pub(crate) fn run_export(
     p: &Pipeline,
     e: &ExportStep,
-    client: &Client,
+    client: &dyn CrmApi,
     cache: &MetadataCache,
     org: &str,
     observer: &dyn Observer,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use zcrm_batcher::{BatchError, FieldInput, Journal, PendingRow, StepReport};
-use zcrm_client::Client;
+use zcrm_client::CrmApi;
 use zcrm_mapping::{MappedChunk, MappedRow, MappedValue, RejectWriter, RejectWriterError};
 use zcrm_pipeline::ImportStep;
 use zcrm_readers::ReadError;
@@ -37,7 +37,7 @@ const UNKNOWN: u64 = u64::MAX;
 /// Runs one compiled import step (a dry run maps and counts but sends nothing).
 pub(crate) fn run_import(
     c: CompiledImport,
-    client: &Client,
+    client: &dyn CrmApi,
     journal: &mut Journal,
     dry_run: bool,
     observer: &dyn Observer,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use jiff::civil::Date;
 use zcrm_batcher::MatchStrategy;
 use zcrm_batcher::plan::{StepPlan, schedule};
-use zcrm_client::{BudgetStatus, Client};
+use zcrm_client::{BudgetStatus, CrmApi};
 use zcrm_protocol::limits::MAX_READ_ROWS;
 use zcrm_protocol::params::{ReadParams, SelectColumns, Window};
 use zcrm_readers::ReadError;
@@ -133,7 +133,7 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
 }
 
 /// Counts the module's records by paging ids only (one read per 200 records).
-fn count_records(client: &Client, module: &str) -> Result<u64, EngineError> {
+fn count_records(client: &dyn CrmApi, module: &str) -> Result<u64, EngineError> {
     let id_field = module
         .parse::<zcrm_protocol::Module>()
         .map(|m| m.id_field().into_owned())
@@ -146,7 +146,8 @@ fn count_records(client: &Client, module: &str) -> Result<u64, EngineError> {
             window: Window::page(page),
             ..ReadParams::default()
         };
-        let got = client.get_records(module, &params, |p| p.len())?;
+        let mut got = 0;
+        client.read(module, &params, &mut |p| got = p.len())?;
         n += got as u64;
         if got < MAX_READ_ROWS as usize {
             return Ok(n);

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use zcrm_batcher::{ImportStep as BatchStep, Journal, Mode as BatchMode};
-use zcrm_client::{Client, MetadataCache};
+use zcrm_client::{CrmApi, MetadataCache};
 use zcrm_connect::{CachedMetadata, Connected};
 use zcrm_mapping::Mapper;
 use zcrm_pipeline::{Diagnostic, Diagnostics, ExportStep, ImportStep, Mode, Pipeline, Step};
@@ -141,7 +141,7 @@ fn batch_mode(mode: &Mode) -> BatchMode {
 fn compile(
     p: &Pipeline,
     s: &ImportStep,
-    client: &Client,
+    client: &dyn CrmApi,
     cache: &MetadataCache,
     problems: &mut Vec<Diagnostic>,
 ) -> Result<Option<CompiledImport>, EngineError> {
@@ -171,7 +171,7 @@ fn compile(
 pub(crate) fn compile_import(
     p: &Pipeline,
     name: &str,
-    client: &Client,
+    client: &dyn CrmApi,
     cache: &MetadataCache,
 ) -> Result<CompiledImport, EngineError> {
     let unknown = || EngineError::UnknownStep { path: p.path.clone(), name: name.to_owned() };

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use jiff::civil::DateTime;
-use zcrm_client::Client;
+use zcrm_client::CrmApi;
 use zcrm_protocol::limits::MAX_READ_ROWS;
 use zcrm_protocol::params::Window;
 
@@ -17,14 +17,14 @@ use crate::export::ExportSpec;
 /// The ids of `module`'s records deleted after `since` (all in the recycle bin when `None`),
 /// 200 a call.
 pub fn fetch_deleted(
-    client: &Client,
+    client: &dyn CrmApi,
     module: &str,
     since: Option<DateTime>,
 ) -> Result<Vec<u64>, ExportError> {
     let mut ids = Vec::new();
     let mut page = 0;
     loop {
-        let batch = client.get_deleted_record_ids(module, Window::page(page), since)?;
+        let batch = client.deleted_ids(module, Window::page(page), since)?;
         let n = batch.len();
         ids.extend(batch.into_iter().map(|id| id.0));
         if n < MAX_READ_ROWS as usize {

@@ -21,11 +21,11 @@ use std::path::{Path, PathBuf};
 
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
-use zcrm_client::Client;
+use zcrm_client::CrmApi;
 use zcrm_protocol::limits::MAX_READ_ROWS;
 use zcrm_protocol::params::{ApiVersion, NewFormat, ReadParams, SelectColumns, Sort, Window};
 use zcrm_protocol::value::{format_datetime, parse_datetime};
-use zcrm_protocol::{Module, ModuleFields, RecordsPage};
+use zcrm_protocol::{Module, ModuleFields};
 
 use crate::ExportError;
 use crate::columns::{self, ExportColumn};
@@ -155,7 +155,7 @@ fn is_folder(p: &Path) -> bool {
 
 /// Runs the export. `fields` is the module's metadata (from the cache or one getFields call).
 pub fn export(
-    client: &Client,
+    client: &dyn CrmApi,
     fields: &ModuleFields,
     spec: &ExportSpec,
     mut progress: impl FnMut(Progress),
@@ -314,7 +314,7 @@ pub const MAX_REREAD_PASSES: u32 = 5;
 /// One export's paging state: the request, the sink (opened at the first page, which names
 /// the columns) and the rows written.
 struct Pager<'a, 'r> {
-    client: &'a Client,
+    client: &'a dyn CrmApi,
     spec: &'a ExportSpec,
     params: ReadParams,
     id_field: String,
@@ -355,13 +355,13 @@ impl Pager<'_, '_> {
         let mut page_no = first;
         loop {
             self.params.window = Window::page(page_no);
-            let (body, upper) = self.client.get_records_body(&self.spec.module, &self.params)?;
+            let (body, upper) = self.client.read_body(&self.spec.module, &self.params)?;
             self.summary.pages += 1;
             if upper == 0 {
                 break;
             }
             if self.sink.is_none() {
-                let page = RecordsPage::decode(&body)?;
+                let page = self.client.decode_page(&body)?;
                 if self.spec.columns.is_none() {
                     columns::add_seen_ids(&mut self.cols, page.labels.iter().map(|l| &**l));
                 }
@@ -383,7 +383,7 @@ impl Pager<'_, '_> {
                     }
                 }
                 None => {
-                    let page = RecordsPage::decode(&body)?;
+                    let page = self.client.decode_page(&body)?;
                     let id_field = &self.id_field;
                     let keys = page.rows().map(|r| (r.id(id_field).map(|i| i.0), r.text(MODIFIED)));
                     let keep = self.rows.keep(page_no, keys, &mut self.summary);
@@ -506,7 +506,11 @@ mod tests {
     struct NoSink;
 
     impl Sink for NoSink {
-        fn write_page(&mut self, _: &RecordsPage<'_>, _: &[bool]) -> Result<usize, ExportError> {
+        fn write_page(
+            &mut self,
+            _: &zcrm_protocol::RecordsPage<'_>,
+            _: &[bool],
+        ) -> Result<usize, ExportError> {
             panic!("no page may be written");
         }
         fn finish(self: Box<Self>) -> Result<PathBuf, ExportError> {

@@ -1,0 +1,318 @@
+//! The API seam: everything zcrm's stages ask of the CRM, whatever the wire dialect.
+//!
+//! The batcher, the writers and the engine hold a `&dyn CrmApi` and never a concrete client:
+//! a dialect decides how a call is encoded, sent, retried and charged, and answers in the
+//! types the stages read. [`Client`] (Zoho's XML API) is the first implementation; a second
+//! dialect is a new implementation of this trait, not a fork of the stages.
+//!
+//! Every method says what it costs through [`CrmApi::cost`], in the dialect's own unit (one
+//! call of the daily budget on the XML API); the dialect charges its ledger before sending.
+
+use std::time::Duration;
+
+use zcrm_protocol::params::{DuplicateCheck, ReadParams, UserType, Window, WriteParams};
+use zcrm_protocol::response::misc::{
+    ConvertResult, ModuleInfo, RelatedUpdateResult, StatusResult, UploadResult, User,
+};
+use zcrm_protocol::xmldata::{XmlData, decode_xml_data};
+
+use zcrm_protocol::{
+    DecodeError, EncodeError, ModuleFields, RecordId, RecordsPage, ResponseError, WriteResponse,
+    XmlDataBuilder,
+};
+
+use crate::budget::Ledger;
+use crate::retry::RetryPolicy;
+use crate::server_clock::ServerClock;
+use crate::transport::FilePart;
+use crate::{Client, ClientError};
+
+/// The wire dialects zcrm speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Zoho's XML API (`/crm/private/xml/...`, an authtoken, a daily call budget).
+    Xml,
+}
+
+/// A kind of call, for [`CrmApi::cost`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// A module's field metadata.
+    Metadata,
+    /// One page of records.
+    Read,
+    /// One page of deleted record ids.
+    DeletedIds,
+    /// A write of `rows` records.
+    Write {
+        /// Records in the payload.
+        rows: u32,
+    },
+    /// A delete.
+    Delete,
+    /// Users or modules.
+    Settings,
+    /// Related records (read or update).
+    Related,
+    /// A lead conversion.
+    Convert,
+    /// A file upload.
+    File,
+}
+
+/// How a write call treats its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// Create every row.
+    Insert,
+    /// Create each row, or update the record that has its duplicate-check value.
+    InsertOrUpdateDuplicate,
+    /// Update the records the rows name by `Id`.
+    Update,
+}
+
+/// One write payload in the dialect's encoding, built row by row.
+pub trait PayloadBuilder {
+    /// Adds a row of `(field label, value)`; its number in the payload (answers refer to
+    /// rows by it), or why it cannot be encoded (the row is rejected, the payload goes on).
+    fn push_row<'s>(
+        &mut self,
+        fields: &mut dyn Iterator<Item = (&'s str, &'s str)>,
+    ) -> Result<u32, EncodeError>;
+    /// The encoded payload: what the journal keeps and the write call sends.
+    fn finish(self: Box<Self>) -> Result<String, EncodeError>;
+}
+
+/// The CRM as zcrm's stages see it.
+pub trait CrmApi: Sync {
+    /// The dialect.
+    fn dialect(&self) -> Dialect;
+    /// What a call of `kind` costs, in the unit of the dialect's ledger.
+    fn cost(&self, kind: CallKind) -> u32;
+    /// The ledger every call is charged to before it is sent.
+    fn ledger(&self) -> &Ledger;
+    /// The server's clock, as its answers state it.
+    fn server_clock(&self) -> &ServerClock;
+    /// The longest a call may take, answer included.
+    fn call_deadline(&self) -> Duration;
+    /// How failed calls are retried (and in-doubt writes backed off).
+    fn retry_policy(&self) -> RetryPolicy;
+
+    /// The fields of `module`.
+    fn fields(&self, module: &str) -> Result<ModuleFields, ClientError>;
+    /// One page of records, handed to `page` while the answer is alive (no copy of values).
+    fn read(
+        &self,
+        module: &str,
+        params: &ReadParams,
+        page: &mut dyn FnMut(RecordsPage<'_>),
+    ) -> Result<(), ClientError>;
+    /// One page of records as the answer's bytes, to decode later with [`CrmApi::decode_page`]
+    /// (on another thread), and an upper bound of its rows.
+    fn read_body(&self, module: &str, params: &ReadParams)
+    -> Result<(Vec<u8>, usize), ClientError>;
+    /// Decodes a page [`CrmApi::read_body`] returned.
+    fn decode_page<'a>(&self, body: &'a [u8]) -> Result<RecordsPage<'a>, ResponseError>;
+    /// One page of the ids of records deleted (since a time, when given).
+    fn deleted_ids(
+        &self,
+        module: &str,
+        window: Window,
+        since: Option<jiff::civil::DateTime>,
+    ) -> Result<Vec<RecordId>, ClientError>;
+
+    /// A new write payload for `module`, of at most `max_rows` rows.
+    fn payload(&self, module: &str, max_rows: u32) -> Box<dyn PayloadBuilder>;
+    /// The rows of a payload [`CrmApi::payload`] built (reconciliation compares them with
+    /// what the CRM holds).
+    fn decode_payload(&self, payload: &str) -> Result<XmlData, DecodeError>;
+    /// Sends a write payload. An unknown outcome is [`ClientError::InDoubt`], never retried.
+    fn write(
+        &self,
+        module: &str,
+        kind: WriteKind,
+        payload: String,
+    ) -> Result<WriteResponse, ClientError>;
+    /// Deletes one record.
+    fn delete(&self, module: &str, id: RecordId) -> Result<StatusResult, ClientError>;
+
+    /// The org's users.
+    fn users(&self, kind: UserType) -> Result<Vec<User>, ClientError>;
+    /// The org's modules.
+    fn modules(&self) -> Result<Vec<ModuleInfo>, ClientError>;
+    /// Records of `module` related to record `id` of `parent_module`.
+    fn related(
+        &self,
+        module: &str,
+        parent_module: &str,
+        id: RecordId,
+        params: &ReadParams,
+    ) -> Result<RecordsPage<'static>, ClientError>;
+    /// Relates records of `related_module` (a payload of their ids and relation fields) to
+    /// record `id` of `module`.
+    fn relate(
+        &self,
+        module: &str,
+        id: RecordId,
+        related_module: &str,
+        payload: String,
+    ) -> Result<RelatedUpdateResult, ClientError>;
+    /// Converts a lead (a payload of the conversion's options and the new potential).
+    fn convert_lead(&self, lead: RecordId, payload: String) -> Result<ConvertResult, ClientError>;
+    /// Attaches a file to a record.
+    fn attach(
+        &self,
+        module: &str,
+        id: RecordId,
+        file: &FilePart<'_>,
+    ) -> Result<UploadResult, ClientError>;
+}
+
+/// The XML dialect's payload: an `xmlData` document.
+struct XmlPayload(XmlDataBuilder);
+
+impl PayloadBuilder for XmlPayload {
+    fn push_row<'s>(
+        &mut self,
+        fields: &mut dyn Iterator<Item = (&'s str, &'s str)>,
+    ) -> Result<u32, EncodeError> {
+        self.0.push_row(fields)
+    }
+
+    fn finish(self: Box<Self>) -> Result<String, EncodeError> {
+        self.0.finish()
+    }
+}
+
+impl CrmApi for Client {
+    fn dialect(&self) -> Dialect {
+        Dialect::Xml
+    }
+
+    /// Every XML call is one call of the daily budget, whatever it carries.
+    fn cost(&self, _: CallKind) -> u32 {
+        1
+    }
+
+    fn ledger(&self) -> &Ledger {
+        Client::ledger(self)
+    }
+
+    fn server_clock(&self) -> &ServerClock {
+        Client::server_clock(self)
+    }
+
+    fn call_deadline(&self) -> Duration {
+        Client::call_deadline(self)
+    }
+
+    fn retry_policy(&self) -> RetryPolicy {
+        Client::retry_policy(self)
+    }
+
+    fn fields(&self, module: &str) -> Result<ModuleFields, ClientError> {
+        self.get_fields(module)
+    }
+
+    fn read(
+        &self,
+        module: &str,
+        params: &ReadParams,
+        page: &mut dyn FnMut(RecordsPage<'_>),
+    ) -> Result<(), ClientError> {
+        self.get_records(module, params, page)
+    }
+
+    fn read_body(
+        &self,
+        module: &str,
+        params: &ReadParams,
+    ) -> Result<(Vec<u8>, usize), ClientError> {
+        self.get_records_body(module, params)
+    }
+
+    fn decode_page<'a>(&self, body: &'a [u8]) -> Result<RecordsPage<'a>, ResponseError> {
+        RecordsPage::decode(body)
+    }
+
+    fn deleted_ids(
+        &self,
+        module: &str,
+        window: Window,
+        since: Option<jiff::civil::DateTime>,
+    ) -> Result<Vec<RecordId>, ClientError> {
+        self.get_deleted_record_ids(module, window, since)
+    }
+
+    fn payload(&self, module: &str, max_rows: u32) -> Box<dyn PayloadBuilder> {
+        Box::new(XmlPayload(XmlDataBuilder::new(module, max_rows)))
+    }
+
+    fn decode_payload(&self, payload: &str) -> Result<XmlData, DecodeError> {
+        decode_xml_data(payload)
+    }
+
+    fn write(
+        &self,
+        module: &str,
+        kind: WriteKind,
+        payload: String,
+    ) -> Result<WriteResponse, ClientError> {
+        let params = WriteParams {
+            duplicate_check: (kind == WriteKind::InsertOrUpdateDuplicate)
+                .then_some(DuplicateCheck::Update),
+            ..WriteParams::multi_row()
+        };
+        match kind {
+            WriteKind::Insert | WriteKind::InsertOrUpdateDuplicate => {
+                self.insert_records(module, payload, &params)
+            }
+            WriteKind::Update => self.update_records(module, None, payload, &params),
+        }
+    }
+
+    fn delete(&self, module: &str, id: RecordId) -> Result<StatusResult, ClientError> {
+        self.delete_record(module, id)
+    }
+
+    fn users(&self, kind: UserType) -> Result<Vec<User>, ClientError> {
+        self.get_users(kind)
+    }
+
+    fn modules(&self) -> Result<Vec<ModuleInfo>, ClientError> {
+        self.get_modules(true)
+    }
+
+    fn related(
+        &self,
+        module: &str,
+        parent_module: &str,
+        id: RecordId,
+        params: &ReadParams,
+    ) -> Result<RecordsPage<'static>, ClientError> {
+        self.get_related_records(module, parent_module, id, params)
+    }
+
+    fn relate(
+        &self,
+        module: &str,
+        id: RecordId,
+        related_module: &str,
+        payload: String,
+    ) -> Result<RelatedUpdateResult, ClientError> {
+        self.update_related_records(module, id, related_module, payload)
+    }
+
+    fn convert_lead(&self, lead: RecordId, payload: String) -> Result<ConvertResult, ClientError> {
+        Client::convert_lead(self, lead, payload)
+    }
+
+    fn attach(
+        &self,
+        module: &str,
+        id: RecordId,
+        file: &FilePart<'_>,
+    ) -> Result<UploadResult, ClientError> {
+        self.upload_file(module, id, file)
+    }
+}
