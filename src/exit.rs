@@ -3,7 +3,7 @@
 //! whether this process had already sent a write call, gives the code the README promises.
 
 use zcrm_batcher::BatchError;
-use zcrm_client::ClientError;
+use zcrm_client::{ClientError, ErrorClass};
 
 /// Done.
 pub const OK: u8 = 0;
@@ -34,11 +34,11 @@ pub enum Class {
 }
 
 fn client_class(e: &ClientError) -> Class {
-    match e {
-        ClientError::Budget(_) => Class::Budget,
-        ClientError::Config(_) | ClientError::InsecureUrl { .. } => Class::Usage,
-        ClientError::State(_) => Class::LocalIo,
-        _ => Class::Remote,
+    match e.class() {
+        ErrorClass::Budget => Class::Budget,
+        ErrorClass::Usage => Class::Usage,
+        ErrorClass::LocalIo => Class::LocalIo,
+        ErrorClass::Remote => Class::Remote,
     }
 }
 

@@ -9,8 +9,8 @@
 //! Commits use WAL with `synchronous=NORMAL`: a killed process loses nothing; a power cut may
 //! forget the last few reservations, and then the server's 4421 is the backstop.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use jiff::civil::Date;
@@ -107,6 +107,7 @@ type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 /// The persistent ledger.
 pub struct Ledger {
     conn: Mutex<Connection>,
+    path: PathBuf,
     cfg: LedgerConfig,
     clock: Clock,
 }
@@ -117,8 +118,9 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
-fn state_err(e: impl std::fmt::Display) -> ClientError {
-    ClientError::State(format!("budget ledger: {e}"))
+/// Maps SQLite's errors on the ledger `path`.
+fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> ClientError + '_ {
+    |source| ClientError::Ledger { path: path.to_owned(), source }
 }
 
 /// The rehearsal knob: `ZCRM_CLOCK_OFFSET_SECS` shifts zcrm's clock (and so the budget day)
@@ -128,37 +130,35 @@ pub const CLOCK_OFFSET_ENV: &str = "ZCRM_CLOCK_OFFSET_SECS";
 
 fn clock_offset() -> Result<Option<jiff::SignedDuration>, ClientError> {
     match std::env::var(CLOCK_OFFSET_ENV) {
-        Ok(v) if !v.trim().is_empty() => {
-            v.trim().parse::<i64>().map(|s| Some(jiff::SignedDuration::from_secs(s))).map_err(
-                |_| {
-                    ClientError::Config(format!(
-                        "{CLOCK_OFFSET_ENV} must be a number of seconds, not {v:?}"
-                    ))
-                },
-            )
-        }
+        Ok(v) if !v.trim().is_empty() => parse_clock_offset(&v).map(Some),
         _ => Ok(None),
     }
 }
 
+/// The value of [`CLOCK_OFFSET_ENV`]: a whole number of seconds.
+fn parse_clock_offset(v: &str) -> Result<jiff::SignedDuration, ClientError> {
+    v.trim()
+        .parse::<i64>()
+        .map(jiff::SignedDuration::from_secs)
+        .map_err(|source| ClientError::ClockOffset { value: v.to_owned(), source })
+}
+
 /// Parses a time zone name (`America/Los_Angeles`).
 pub fn timezone(name: &str) -> Result<TimeZone, ClientError> {
-    TimeZone::get(name).map_err(|e| ClientError::Config(format!("unknown time zone {name:?}: {e}")))
+    TimeZone::get(name)
+        .map_err(|source| ClientError::UnknownTimeZone { name: name.to_owned(), source })
 }
 
 impl Ledger {
     /// Opens (or creates) the ledger file `path`.
     pub fn open(path: &Path, cfg: LedgerConfig) -> Result<Self, ClientError> {
         if !(cfg.share > 0.0 && cfg.share <= 1.0) {
-            return Err(ClientError::Config(format!(
-                "budget_share {} must be in (0, 1]",
-                cfg.share
-            )));
+            return Err(ClientError::BudgetShare { share: cfg.share });
         }
         // Owner-only, the -wal and -shm files SQLite adds included.
-        crate::owner_only::prepare_sqlite(path).map_err(state_err)?;
-        let conn = Connection::open(path).map_err(state_err)?;
-        conn.busy_timeout(Duration::from_secs(60)).map_err(state_err)?;
+        crate::owner_only::prepare_sqlite(path).map_err(ClientError::LedgerFile)?;
+        let conn = Connection::open(path).map_err(sql(path))?;
+        conn.busy_timeout(Duration::from_secs(60)).map_err(sql(path))?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
              PRAGMA synchronous=NORMAL;
@@ -168,8 +168,13 @@ impl Ledger {
              CREATE TABLE IF NOT EXISTS server_limit (
                  org TEXT NOT NULL, day TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (org, day));",
         )
-        .map_err(state_err)?;
-        let ledger = Self { conn: Mutex::new(conn), cfg, clock: Arc::new(Timestamp::now) };
+        .map_err(sql(path))?;
+        let ledger = Self {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+            cfg,
+            clock: Arc::new(Timestamp::now),
+        };
         Ok(match clock_offset()? {
             Some(offset) => ledger.with_clock(move || {
                 Timestamp::now().saturating_add(offset).unwrap_or_else(|_| Timestamp::now())
@@ -187,6 +192,11 @@ impl Ledger {
     /// The configuration.
     pub fn config(&self) -> &LedgerConfig {
         &self.cfg
+    }
+
+    /// The ledger's connection.
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>, ClientError> {
+        self.conn.lock().map_err(|_| ClientError::LedgerPoisoned { path: self.path.clone() })
     }
 
     /// Now, in the org's time zone, by the ledger's clock (shifted by the rehearsal offset).
@@ -211,11 +221,12 @@ impl Ledger {
     pub fn reserve(&self, class: MethodClass) -> Result<(), ClientError> {
         let (day, resets_at) = self.day();
         let day_s = day.to_string();
-        let mut conn = self.conn.lock().map_err(|_| state_err("lock poisoned"))?;
-        let tx =
-            conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(state_err)?;
-        let counts =
-            Counts::read(&tx, &self.cfg.org, &day_s, &self.cfg.consumer).map_err(state_err)?;
+        let mut conn = self.conn()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql(&self.path))?;
+        let counts = Counts::read(&tx, &self.cfg.org, &day_s, &self.cfg.consumer)
+            .map_err(sql(&self.path))?;
         let budget = self.cfg.rule.daily_budget();
         let stop = |what, spent, limit| {
             Err(ClientError::Budget(BudgetExhausted {
@@ -245,22 +256,22 @@ impl Ledger {
         .and_then(|mut st| {
             st.execute(params![self.cfg.org, day_s, self.cfg.consumer, class_name(class)])
         })
-        .map_err(state_err)?;
-        tx.commit().map_err(state_err)?;
+        .map_err(sql(&self.path))?;
+        tx.commit().map_err(sql(&self.path))?;
         Ok(())
     }
 
     /// Records that the server answered 4421 today: every consumer stops until the day turns.
     pub fn mark_server_limit(&self) -> Result<BudgetExhausted, ClientError> {
         let (day, resets_at) = self.day();
-        let conn = self.conn.lock().map_err(|_| state_err("lock poisoned"))?;
+        let conn = self.conn()?;
         conn.execute(
             "INSERT OR IGNORE INTO server_limit (org, day, at) VALUES (?1, ?2, ?3)",
             params![self.cfg.org, day.to_string(), self.now().to_string()],
         )
-        .map_err(state_err)?;
+        .map_err(sql(&self.path))?;
         let counts = Counts::read(&conn, &self.cfg.org, &day.to_string(), &self.cfg.consumer)
-            .map_err(state_err)?;
+            .map_err(sql(&self.path))?;
         Ok(BudgetExhausted {
             what: BudgetLimit::ServerLimit,
             spent: counts.org,
@@ -273,9 +284,9 @@ impl Ledger {
     /// Where the budget stands today.
     pub fn status(&self) -> Result<BudgetStatus, ClientError> {
         let (day, resets_at) = self.day();
-        let conn = self.conn.lock().map_err(|_| state_err("lock poisoned"))?;
+        let conn = self.conn()?;
         let c = Counts::read(&conn, &self.cfg.org, &day.to_string(), &self.cfg.consumer)
-            .map_err(state_err)?;
+            .map_err(sql(&self.path))?;
         let budget = self.cfg.rule.daily_budget();
         let share = self.share_limit();
         let remaining = if c.server_limit {
@@ -335,5 +346,26 @@ impl Counts {
                 .optional()?
                 .is_some(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_clock_offset_that_is_not_a_number_keeps_the_parse_error() {
+        assert_eq!(parse_clock_offset(" 86400 ").unwrap(), jiff::SignedDuration::from_secs(86400));
+        let e = parse_clock_offset("1d").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "configuration: ZCRM_CLOCK_OFFSET_SECS must be a number of seconds, not \"1d\""
+        );
+        assert!(e.source().is_some_and(|s| s.is::<std::num::ParseIntError>()));
+        assert_eq!(e.class(), crate::ErrorClass::Usage);
     }
 }

@@ -187,7 +187,7 @@ impl Client {
     }
 
     fn build<T>(r: Result<T, zcrm_protocol::request::RequestError>) -> Result<T, ClientError> {
-        r.map_err(|e| ClientError::Config(e.to_string()))
+        r.map_err(|source| ClientError::InvalidRequest { source })
     }
 
     /// getFields: the module's field metadata.

@@ -59,7 +59,7 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// Where the token belongs, for the messages that refuse one in the URL.
-const TOKEN_HOME: &str = "the authtoken goes in the environment variable named by the pipeline's \
+pub(crate) const TOKEN_HOME: &str = "the authtoken goes in the environment variable named by the pipeline's \
 `authtoken_env` (ZCRM_AUTHTOKEN unless it says otherwise), never in the URL";
 
 /// Refuses `@` (credentials), `?` (a query string) and `#` (a fragment) anywhere in a base URL,
@@ -75,7 +75,7 @@ fn secret_free(url: &str) -> Result<(), ClientError> {
     } else {
         return Ok(());
     };
-    Err(ClientError::Config(format!("the URL {what}: {TOKEN_HOME} (the URL is not repeated here)")))
+    Err(ClientError::UrlWithSecret { what })
 }
 
 impl Endpoint {
@@ -90,9 +90,8 @@ impl Endpoint {
             return Self::parse(dc.base_url());
         }
         secret_free(url)?;
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-            ClientError::Config(format!("{url:?} is not a URL (expected https://host)"))
-        })?;
+        let (scheme, rest) =
+            url.split_once("://").ok_or_else(|| ClientError::NotAUrl { url: url.to_owned() })?;
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
         let host = if authority.starts_with('[') {
@@ -101,15 +100,16 @@ impl Endpoint {
             authority.split(':').next().unwrap_or_default().to_owned()
         };
         if host.is_empty() {
-            return Err(ClientError::Config(format!("{url:?} has no host")));
+            return Err(ClientError::NoHost { url: url.to_owned() });
         }
         match scheme.to_ascii_lowercase().as_str() {
             "https" => Ok(Self { base: url.to_owned(), host, https: true }),
             "http" if is_loopback(&host) => Ok(Self { base: url.to_owned(), host, https: false }),
             "http" => Err(ClientError::InsecureUrl { url: url.to_owned() }),
-            other => {
-                Err(ClientError::Config(format!("unsupported URL scheme {other:?} in {url:?}")))
-            }
+            other => Err(ClientError::UnsupportedScheme {
+                scheme: other.to_owned(),
+                url: url.to_owned(),
+            }),
         }
     }
 

@@ -1,14 +1,103 @@
 //! What can go wrong talking to the API, each case saying what the caller can do about it.
+//!
+//! A variant with a cause keeps it as its `source()`; its message also shows the cause's text
+//! (as it always did), so a report that prints the whole chain leaves out the repetition.
 
-use zcrm_protocol::{ApiError, DecodeError, Method};
+use std::path::PathBuf;
+
+use zcrm_protocol::request::RequestError;
+use zcrm_protocol::{ApiError, DecodeError, EncodeError, Method};
+
+use crate::owner_only::StateFileError;
 
 /// A client failure. No variant ever carries the auth token.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// The configuration is unusable (bad URL, missing token variable, unreadable CA file).
-    #[error("configuration: {0}")]
-    Config(String),
+    /// The base URL holds credentials, a query string or a fragment (where tokens get pasted).
+    /// The URL itself is not kept.
+    #[error(
+        "configuration: the URL {what}: {home} (the URL is not repeated here)",
+        home = crate::endpoint::TOKEN_HOME
+    )]
+    UrlWithSecret {
+        /// What the URL holds and why that is refused, without repeating any of it.
+        what: &'static str,
+    },
+    /// The base URL has no `scheme://`.
+    #[error("configuration: {url:?} is not a URL (expected https://host)")]
+    NotAUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// The base URL has no host.
+    #[error("configuration: {url:?} has no host")]
+    NoHost {
+        /// The URL given.
+        url: String,
+    },
+    /// The base URL's scheme is neither `https` nor `http`.
+    #[error("configuration: unsupported URL scheme {scheme:?} in {url:?}")]
+    UnsupportedScheme {
+        /// The scheme, lower-cased.
+        scheme: String,
+        /// The URL given.
+        url: String,
+    },
+    /// The environment variable that should hold the token is unset or blank.
+    #[error(
+        "configuration: the environment variable {var} that should hold the Zoho authtoken is not set"
+    )]
+    MissingToken {
+        /// The variable's name.
+        var: String,
+    },
+    /// A time zone name that is not in the time zone database.
+    #[error("configuration: unknown time zone {name:?}: {source}")]
+    UnknownTimeZone {
+        /// The name given.
+        name: String,
+        /// Why jiff refused it.
+        #[source]
+        source: jiff::Error,
+    },
+    /// `budget_share` outside (0, 1].
+    #[error("configuration: budget_share {share} must be in (0, 1]")]
+    BudgetShare {
+        /// The share given.
+        share: f64,
+    },
+    /// The rehearsal clock offset ([`crate::budget::CLOCK_OFFSET_ENV`]) is not a whole number of
+    /// seconds.
+    #[error("configuration: {var} must be a number of seconds, not {value:?}", var = crate::budget::CLOCK_OFFSET_ENV)]
+    ClockOffset {
+        /// The variable's value.
+        value: String,
+        /// Why it is not a number.
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    /// The extra CA certificate (`TransportConfig::ca_cert_pem`) is not valid PEM.
+    #[error("configuration: the CA certificate is not valid PEM: {source}")]
+    CaCertificate {
+        /// What reqwest reported.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The HTTP client could not be built.
+    #[error("configuration: HTTP client: {source}")]
+    HttpClient {
+        /// What reqwest reported.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The caller asked for a request the API's rules forbid (checked before anything is sent).
+    #[error("configuration: {source}")]
+    InvalidRequest {
+        /// The rule broken.
+        #[source]
+        source: RequestError,
+    },
     /// An `http://` URL to a host that is not loopback: the token would travel in clear text.
     #[error(
         "refusing to send the authtoken over plain HTTP to {url}: use https:// (plain http is allowed only for loopback addresses such as the emulator)"
@@ -73,14 +162,146 @@ pub enum ClientError {
         /// The decoding error.
         source: DecodeError,
     },
-    /// The ledger or the metadata cache in the state dir failed.
-    #[error("state dir: {0}")]
-    State(String),
+    /// The budget ledger's file or folder could not be created or narrowed to its owner.
+    #[error("state dir: budget ledger: {0}")]
+    LedgerFile(#[source] StateFileError),
+    /// SQLite failed on the budget ledger.
+    #[error("state dir: budget ledger: {source}")]
+    Ledger {
+        /// The ledger file.
+        path: PathBuf,
+        /// What SQLite reported.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A thread panicked while holding the ledger's connection.
+    #[error("state dir: budget ledger: lock poisoned")]
+    LedgerPoisoned {
+        /// The ledger file.
+        path: PathBuf,
+    },
+    /// Fetched metadata could not be encoded for the metadata cache.
+    #[error("state dir: metadata cache: {source}")]
+    MetadataEncode {
+        /// The cache file it was meant for.
+        path: PathBuf,
+        /// What the encoder reported.
+        #[source]
+        source: EncodeError,
+    },
+    /// A metadata cache entry could not be serialised.
+    #[error("state dir: metadata cache: {source}")]
+    MetadataJson {
+        /// The cache file it was meant for.
+        path: PathBuf,
+        /// What serde_json reported.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A metadata cache file could not be written (it names the file).
+    #[error("state dir: metadata cache: {0}")]
+    MetadataFile(#[source] StateFileError),
+}
+
+/// What kind of failure a [`ClientError`] is, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The configuration or the caller's request is wrong: fix it and rerun.
+    Usage,
+    /// The CRM or the network.
+    Remote,
+    /// The day's call budget.
+    Budget,
+    /// A file in the state dir (the budget ledger, the metadata cache).
+    LocalIo,
 }
 
 impl ClientError {
     /// Whether the error means "stop for today" (budget spent).
     pub fn is_budget(&self) -> bool {
         matches!(self, Self::Budget(_))
+    }
+
+    /// What kind of failure this is.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::UrlWithSecret { .. }
+            | Self::NotAUrl { .. }
+            | Self::NoHost { .. }
+            | Self::UnsupportedScheme { .. }
+            | Self::InsecureUrl { .. }
+            | Self::MissingToken { .. }
+            | Self::UnknownTimeZone { .. }
+            | Self::BudgetShare { .. }
+            | Self::ClockOffset { .. }
+            | Self::CaCertificate { .. }
+            | Self::HttpClient { .. }
+            | Self::InvalidRequest { .. } => ErrorClass::Usage,
+            Self::Budget(_) => ErrorClass::Budget,
+            Self::LedgerFile(_)
+            | Self::Ledger { .. }
+            | Self::LedgerPoisoned { .. }
+            | Self::MetadataEncode { .. }
+            | Self::MetadataJson { .. }
+            | Self::MetadataFile(_) => ErrorClass::LocalIo,
+            Self::Api { .. }
+            | Self::Transport { .. }
+            | Self::InDoubt { .. }
+            | Self::Redirected { .. }
+            | Self::Decode { .. } => ErrorClass::Remote,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// The causes no function of this crate can be made to hit from a test keep their source
+    /// and their message too.
+    #[test]
+    fn state_and_client_errors_keep_their_source_and_their_message() {
+        let path = PathBuf::from("state/metadata/org/Leads.json");
+        let json = serde_json::from_str::<u8>("x").unwrap_err();
+        let want = format!("state dir: metadata cache: {json}");
+        let e = ClientError::MetadataJson { path: path.clone(), source: json };
+        assert_eq!(e.to_string(), want);
+        assert!(e.source().is_some_and(|s| s.is::<serde_json::Error>()));
+
+        let enc = EncodeError::InvalidXmlChar { field: "Company".into(), code: 0, position: 3 };
+        let want = format!("state dir: metadata cache: {enc}");
+        let e = ClientError::MetadataEncode { path: path.clone(), source: enc };
+        assert_eq!(e.to_string(), want);
+        assert!(e.source().is_some_and(|s| s.is::<EncodeError>()));
+
+        let e = ClientError::LedgerPoisoned { path };
+        assert_eq!(e.to_string(), "state dir: budget ledger: lock poisoned");
+        assert_eq!(e.class(), ErrorClass::LocalIo);
+
+        let http = reqwest::blocking::Client::new().get("not a url").build().unwrap_err();
+        let want = format!("configuration: HTTP client: {http}");
+        let e = ClientError::HttpClient { source: http };
+        assert_eq!(e.to_string(), want);
+        assert!(e.source().is_some_and(|s| s.is::<reqwest::Error>()));
+        assert_eq!(e.class(), ErrorClass::Usage);
+    }
+
+    /// The classes the binary's exit codes were built on: configuration is usage, the state
+    /// dir is local I/O.
+    #[test]
+    fn configuration_is_usage_and_the_state_dir_is_local_io() {
+        let io = || StateFileError { path: "s".into(), source: std::io::Error::other("x") };
+        assert_eq!(ClientError::MissingToken { var: "V".into() }.class(), ErrorClass::Usage);
+        assert_eq!(ClientError::InsecureUrl { url: "http://x".into() }.class(), ErrorClass::Usage);
+        assert_eq!(ClientError::BudgetShare { share: 2.0 }.class(), ErrorClass::Usage);
+        assert_eq!(ClientError::LedgerFile(io()).class(), ErrorClass::LocalIo);
+        assert_eq!(ClientError::MetadataFile(io()).class(), ErrorClass::LocalIo);
+        let transport =
+            ClientError::Transport { method: Method::GetFields, attempts: 1, reason: "x".into() };
+        assert_eq!(transport.class(), ErrorClass::Remote);
     }
 }

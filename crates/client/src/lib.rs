@@ -19,7 +19,7 @@ pub use api::{CallKind, CrmApi, Dialect, PayloadBuilder, WriteKind};
 pub use budget::{BudgetExhausted, BudgetLimit, BudgetStatus, Ledger, LedgerConfig};
 pub use client::{Client, ClientConfig, write_sent};
 pub use endpoint::{DataCentre, Endpoint};
-pub use error::ClientError;
+pub use error::{ClientError, ErrorClass};
 pub use metadata::{CachedFields, MetadataCache};
 pub use retry::RetryPolicy;
 pub use secret::AuthToken;

@@ -31,10 +31,6 @@ pub struct MetadataCache {
     dir: PathBuf,
 }
 
-fn io(e: impl std::fmt::Display) -> ClientError {
-    ClientError::State(format!("metadata cache: {e}"))
-}
-
 fn safe(name: &str) -> String {
     name.chars()
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
@@ -71,11 +67,15 @@ impl MetadataCache {
         }
         let fields = client.fields(module)?;
         let fetched_at = Timestamp::now();
-        let xml = fields.encode().map_err(io)?;
+        let path = self.path(module);
+        let xml = fields
+            .encode()
+            .map_err(|source| ClientError::MetadataEncode { path: path.clone(), source })?;
         let entry = Entry { fetched_at: fetched_at.to_string(), xml };
         let tmp = self.dir.join(format!(".{}.tmp", safe(module)));
-        let bytes = serde_json::to_vec(&entry).map_err(io)?;
-        crate::owner_only::write_atomic(&self.path(module), &tmp, &bytes).map_err(io)?;
+        let bytes = serde_json::to_vec(&entry)
+            .map_err(|source| ClientError::MetadataJson { path: path.clone(), source })?;
+        crate::owner_only::write_atomic(&path, &tmp, &bytes).map_err(ClientError::MetadataFile)?;
         Ok(CachedFields { fields, fetched_at, from_cache: false })
     }
 }

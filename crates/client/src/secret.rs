@@ -20,9 +20,8 @@ impl AuthToken {
     pub fn from_env(var: &str) -> Result<Self, crate::ClientError> {
         match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(Self(v.trim().to_owned())),
-            _ => Err(crate::ClientError::Config(format!(
-                "the environment variable {var} that should hold the Zoho authtoken is not set"
-            ))),
+            // Not `VarError`: its `NotUnicode` case holds the variable's value, the token.
+            _ => Err(crate::ClientError::MissingToken { var: var.to_owned() }),
         }
     }
 

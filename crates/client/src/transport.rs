@@ -88,12 +88,11 @@ impl Transport {
             .user_agent(concat!("zcrm/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(8);
         if let Some(pem) = &cfg.ca_cert_pem {
-            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
-                ClientError::Config(format!("the CA certificate is not valid PEM: {e}"))
-            })?;
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|source| ClientError::CaCertificate { source })?;
             b = b.add_root_certificate(cert);
         }
-        let http = b.build().map_err(|e| ClientError::Config(format!("HTTP client: {e}")))?;
+        let http = b.build().map_err(|source| ClientError::HttpClient { source })?;
         Ok(Self {
             http,
             endpoint,

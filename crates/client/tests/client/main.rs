@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod budget;
+mod errors;
 mod hostile;
 mod methods;
 mod policy;

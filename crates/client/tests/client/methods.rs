@@ -120,7 +120,7 @@ fn api_errors_are_typed_and_not_retried() {
         },
     );
     // The client checks the window itself: nothing is sent.
-    assert!(matches!(err, Err(ClientError::Config(_))), "{err:?}");
+    assert!(matches!(err, Err(ClientError::InvalidRequest { .. })), "{err:?}");
     assert_eq!(env.emu.calls_today(), before);
 
     let err = c.get_fields("NoSuchModule").unwrap_err();
