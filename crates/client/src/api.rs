@@ -17,8 +17,8 @@ use zcrm_protocol::response::misc::{
 use zcrm_protocol::xmldata::{XmlData, decode_xml_data};
 
 use zcrm_protocol::{
-    DecodeError, EncodeError, ModuleFields, RecordId, RecordsPage, ResponseError, WriteResponse,
-    XmlDataBuilder,
+    DecodeError, EncodeError, Method, ModuleFields, RecordId, RecordsPage, ResponseError,
+    WriteResponse, XmlDataBuilder,
 };
 
 use crate::budget::Ledger;
@@ -58,6 +58,33 @@ pub enum CallKind {
     Convert,
     /// A file upload.
     File,
+}
+
+/// The kind of an XML API call of `method` carrying `rows` records (for writes).
+pub fn call_kind(method: Method, rows: u32) -> CallKind {
+    use Method as M;
+    match method {
+        M::GetFields => CallKind::Metadata,
+        M::GetDeletedRecordIds => CallKind::DeletedIds,
+        M::InsertRecords | M::UpdateRecords => CallKind::Write { rows },
+        M::DeleteRecords => CallKind::Delete,
+        M::GetUsers | M::GetModules => CallKind::Settings,
+        M::GetRelatedRecords | M::UpdateRelatedRecords => CallKind::Related,
+        M::ConvertLead => CallKind::Convert,
+        M::UploadFile
+        | M::DownloadFile
+        | M::DeleteFile
+        | M::UploadPhoto
+        | M::DownloadPhoto
+        | M::DeletePhoto => CallKind::File,
+        M::GetRecords
+        | M::GetMyRecords
+        | M::GetRecordById
+        | M::SearchRecords
+        | M::GetSearchRecords
+        | M::GetSearchRecordsByPdc
+        | M::GetCvRecords => CallKind::Read,
+    }
 }
 
 /// How a write call treats its rows.

@@ -217,8 +217,9 @@ impl Ledger {
         ((f64::from(budget) * self.cfg.share).floor() as u32).min(budget)
     }
 
-    /// Reserves one call of `class`; fails, counting nothing, if any limit is reached.
-    pub fn reserve(&self, class: MethodClass) -> Result<(), ClientError> {
+    /// Reserves one call of `class` costing `units` of the budget (its dialect says how many:
+    /// one per call on the XML API); fails, counting nothing, if it would pass any limit.
+    pub fn reserve(&self, class: MethodClass, units: u32) -> Result<(), ClientError> {
         let (day, resets_at) = self.day();
         let day_s = day.to_string();
         let mut conn = self.conn()?;
@@ -240,21 +241,22 @@ impl Ledger {
         if counts.server_limit {
             return stop(BudgetLimit::ServerLimit, counts.org, budget);
         }
-        if counts.org >= budget {
+        let units = units.max(1);
+        if counts.org.saturating_add(units) > budget {
             return stop(BudgetLimit::Org, counts.org, budget);
         }
-        if counts.consumer >= self.share_limit() {
+        if counts.consumer.saturating_add(units) > self.share_limit() {
             return stop(BudgetLimit::Share, counts.consumer, self.share_limit());
         }
         if class == MethodClass::SearchCv && counts.search_cv >= SEARCH_CV_DAILY_CAP {
             return stop(BudgetLimit::SearchCv, counts.search_cv, SEARCH_CV_DAILY_CAP);
         }
         tx.prepare_cached(
-            "INSERT INTO calls (org, day, consumer, class, n) VALUES (?1, ?2, ?3, ?4, 1)
-             ON CONFLICT (org, day, consumer, class) DO UPDATE SET n = n + 1",
+            "INSERT INTO calls (org, day, consumer, class, n) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (org, day, consumer, class) DO UPDATE SET n = n + ?5",
         )
         .and_then(|mut st| {
-            st.execute(params![self.cfg.org, day_s, self.cfg.consumer, class_name(class)])
+            st.execute(params![self.cfg.org, day_s, self.cfg.consumer, class_name(class), units])
         })
         .map_err(sql(&self.path))?;
         tx.commit().map_err(sql(&self.path))?;

@@ -106,7 +106,9 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.ledger.reserve(method.class())?;
+            let units =
+                crate::CrmApi::cost(self, crate::api::call_kind(method, req.xml_rows() as u32));
+            self.ledger.reserve(method.class(), units)?;
             debug!(%method, module = %req.module, attempt, "sending");
             if is_write {
                 WRITE_SENT.store(true, std::sync::atomic::Ordering::SeqCst);

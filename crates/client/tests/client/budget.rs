@@ -61,12 +61,12 @@ fn search_and_cv_calls_have_their_own_cap() {
     let l =
         Ledger::open(&dir.path().join("l.sqlite"), cfg(BudgetRule::Fixed(10_000), "a")).unwrap();
     for _ in 0..250 {
-        l.reserve(MethodClass::SearchCv).unwrap();
+        l.reserve(MethodClass::SearchCv, 1).unwrap();
     }
     assert!(
-        matches!(l.reserve(MethodClass::SearchCv), Err(ClientError::Budget(b)) if b.what == BudgetLimit::SearchCv)
+        matches!(l.reserve(MethodClass::SearchCv, 1), Err(ClientError::Budget(b)) if b.what == BudgetLimit::SearchCv)
     );
-    l.reserve(MethodClass::General).unwrap();
+    l.reserve(MethodClass::General, 1).unwrap();
     assert_eq!(l.status().unwrap().spent, 251);
 }
 
@@ -79,13 +79,29 @@ fn the_day_turns_at_midnight_in_the_org_time_zone() {
     let l = Ledger::open(&dir.path().join("l.sqlite"), cfg(BudgetRule::Fixed(2), "a"))
         .unwrap()
         .with_clock(move || *clock.lock().unwrap());
-    l.reserve(MethodClass::General).unwrap();
-    l.reserve(MethodClass::General).unwrap();
-    let Err(ClientError::Budget(b)) = l.reserve(MethodClass::General) else { panic!() };
+    l.reserve(MethodClass::General, 1).unwrap();
+    l.reserve(MethodClass::General, 1).unwrap();
+    let Err(ClientError::Budget(b)) = l.reserve(MethodClass::General, 1) else { panic!() };
     assert_eq!(b.day.to_string(), "2026-03-06", "23:59:59 in Los Angeles");
     assert_eq!(b.resets_at.timestamp().to_string(), "2026-03-07T08:00:00Z");
     *now.lock().unwrap() = "2026-03-07T08:00:00Z".parse().unwrap();
-    l.reserve(MethodClass::General).unwrap();
+    l.reserve(MethodClass::General, 1).unwrap();
+}
+
+#[test]
+fn a_call_costing_several_units_is_charged_them_and_refused_when_they_do_not_fit() {
+    // A dialect that charges per record (credits) reserves several units for one call: they
+    // are counted together, and a call whose units would pass the share is refused whole.
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite"), cfg(BudgetRule::Fixed(25), "a")).unwrap();
+    l.reserve(MethodClass::General, 10).unwrap();
+    l.reserve(MethodClass::General, 10).unwrap();
+    assert_eq!(l.status().unwrap().spent, 20);
+    let Err(ClientError::Budget(b)) = l.reserve(MethodClass::General, 10) else { panic!() };
+    assert_eq!((b.spent, b.limit), (20, 25));
+    assert_eq!(l.status().unwrap().spent, 20, "a refused call counts nothing");
+    l.reserve(MethodClass::General, 5).unwrap();
+    assert_eq!(l.status().unwrap().spent, 25);
 }
 
 fn cfg(rule: BudgetRule, consumer: &str) -> LedgerConfig {
@@ -112,7 +128,7 @@ fn racer_child() {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     let mut ok = 0;
-    while l.reserve(MethodClass::General).is_ok() {
+    while l.reserve(MethodClass::General, 1).is_ok() {
         ok += 1;
         // A real client spends time on each call; without a pause the first child to wake
         // could take the whole budget before the others are scheduled (seen on 2 cores).
