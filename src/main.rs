@@ -210,17 +210,32 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
     tracing_subscriber::EnvFilter::builder().parse_lossy(directives)
 }
 
+/// Installs the log lines on stderr (text or JSON, filtered by [`log_filter`]) and, when steps
+/// show bars, the layer that draws them: log lines are then written above the bars.
+fn init_logs(format: LogFormat, bars: bool) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let bars = bars.then(progress::bars_layer);
+    let writer = match &bars {
+        Some(bars) => BoxMakeWriter::new(bars.inner().get_stderr_writer()),
+        None => BoxMakeWriter::new(std::io::stderr),
+    };
+    let logs = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(writer);
+    let logs = match format {
+        LogFormat::Text => logs.boxed(),
+        LogFormat::Json => logs.json().boxed(),
+    };
+    tracing_subscriber::registry().with(bars).with(logs.with_filter(log_filter())).init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let progress = progress::Progress::from_env(matches!(cli.log_format, LogFormat::Json));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(log_filter())
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(progress.log_writer());
-    match cli.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().init(),
-    }
+    init_logs(cli.log_format, progress.bars());
     let result = match cli.command {
         Command::Fields { module, json, refresh } => cmd::fields::run(&module, json, refresh),
         Command::Budget { json } => cmd::budget::run(json),

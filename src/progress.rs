@@ -1,8 +1,9 @@
-//! The progress of a run on stderr: on a terminal, one bar per step (indicatif) drawn below
-//! the log lines, which are routed through [`Progress::log_writer`] so the two never
-//! interleave; without a terminal (or with `--log-format json`), a plain `info` log line with
-//! the same figures every few seconds (`ZCRM_PROGRESS_SECS`, default 5) and one when a step
-//! ends. stdout is never touched.
+//! The progress of a run on stderr: on a terminal, one bar per step, drawn by
+//! `tracing-indicatif` for the step's span ([`bars_layer`]), with log lines printed above the
+//! bars by its writer; without a terminal (or with `--log-format json`), a plain `info` log line
+//! with the same figures every few seconds (`ZCRM_PROGRESS_SECS`, default 5) and one when a step
+//! ends. Imports and exports share one [`StepProgress`]; only their [`Kind`] differs. stdout is
+//! never touched.
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
@@ -11,7 +12,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use indicatif::{ProgressState, ProgressStyle};
+use tracing::Span;
+use tracing_indicatif::span_ext::IndicatifSpanExt as _;
+use tracing_indicatif::{IndicatifLayer, TickSettings};
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::{Filtered, Targets};
+use tracing_subscriber::registry::LookupSpan;
 use zcrm_batcher::StepReport;
 use zcrm_client::budget::{BudgetStatus, Ledger};
 
@@ -20,6 +27,17 @@ pub const TARGET: &str = "zcrm::progress";
 
 /// The variable that sets the seconds between plain progress lines.
 pub const EVERY_ENV: &str = "ZCRM_PROGRESS_SECS";
+
+/// The target of the spans that carry a step's bar: only [`bars_layer`] listens to it (outside
+/// `zcrm::progress`, which `ZCRM_LOG` may silence without hiding the bars).
+const BAR_TARGET: &str = "zcrm::bar";
+
+/// How often the spinners turn.
+const TICK: Duration = Duration::from_millis(120);
+
+/// How often a bar takes the rows read (it is redrawn at 20 Hz anyway); payloads and pages
+/// update it at once.
+const BAR_EVERY: Duration = Duration::from_millis(50);
 
 /// How often the ledger is read for the "calls of today's budget" figure.
 const LEDGER_EVERY: Duration = Duration::from_millis(250);
@@ -30,9 +48,24 @@ const UNKNOWN: u64 = u64::MAX;
 /// Where progress goes: bars on a terminal, log lines otherwise.
 #[derive(Debug)]
 pub struct Progress {
-    bars: Option<MultiProgress>,
+    bars: bool,
     json: bool,
     every: Duration,
+}
+
+/// The tracing layer that draws a bar for each step's span, filtered to those spans (a static
+/// filter: other log lines cost nothing more). Pass `.inner().get_stderr_writer()` to the log
+/// lines' layer so that they print above the bars.
+pub fn bars_layer<S>() -> Filtered<IndicatifLayer<S>, Targets, S>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    IndicatifLayer::new()
+        .with_tick_settings(TickSettings {
+            default_tick_interval: Some(TICK),
+            ..Default::default()
+        })
+        .with_filter(Targets::new().with_target(BAR_TARGET, tracing::Level::INFO))
 }
 
 impl Progress {
@@ -48,111 +81,309 @@ impl Progress {
         Self::new(bars, json_logs, every)
     }
 
-    /// Bars (`bars`), or plain lines every `every`, as JSON fields too when `json`.
+    /// Bars (`bars`: drawn by [`bars_layer`], which the log setup installs), or plain lines
+    /// every `every`, as JSON fields too when `json`.
     pub fn new(bars: bool, json: bool, every: Duration) -> Self {
-        let bars = bars.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Self { bars, json, every }
     }
 
-    /// The writer for tracing's log lines: above the bars, never through them.
-    pub fn log_writer(&self) -> LogWriter {
-        LogWriter { bars: self.bars.clone() }
+    /// Whether steps show bars (and the log setup must install [`bars_layer`]).
+    pub fn bars(&self) -> bool {
+        self.bars
     }
 
     /// Prints `text` on stderr (above the bars).
     pub fn note(&self, text: &str) {
-        let print = || eprintln!("{text}");
-        match &self.bars {
-            Some(m) => m.suspend(print),
-            None => print(),
-        }
+        let line = format!("{text}\n");
+        let _ = match tracing_indicatif::writer::get_indicatif_stderr_writer() {
+            Some(mut above_bars) => above_bars.write_all(line.as_bytes()),
+            None => std::io::stderr().write_all(line.as_bytes()),
+        };
     }
 
-    /// The progress of import step `step`; `total` holds the source's row count once a
-    /// counting pass knows it (`u64::MAX` until then: the bar is a spinner without ETA).
-    pub fn import<'a>(
+    /// The progress of a step of `kind` named `name`; `total` holds the count to reach once it
+    /// is known (`u64::MAX` until then), none when there is no total.
+    fn step<'a>(
         &'a self,
-        step: &str,
+        kind: Kind,
+        name: &str,
         ledger: &'a Ledger,
-        total: Arc<AtomicU64>,
-    ) -> ImportProgress<'a> {
-        let bar = self.bars.as_ref().map(|m| {
-            let bar = m.add(ProgressBar::new_spinner());
-            bar.set_style(import_style(false));
-            bar.set_prefix(step.to_owned());
-            bar.set_message("starting");
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
+        total: Option<Arc<AtomicU64>>,
+    ) -> StepProgress<'a> {
+        let bar = self.bars.then(|| {
+            let span = tracing::info_span!(target: BAR_TARGET, "step");
+            span.pb_set_style(&kind.style(name, false));
+            span.pb_set_message("starting");
+            span.pb_start();
+            Bar { span, has_total: false, drawn: Instant::now() }
         });
-        ImportProgress {
+        StepProgress {
             out: self,
-            ledger: Figures::new(ledger),
-            name: step.to_owned(),
-            bar,
-            total,
-            bar_has_total: Cell::new(false),
-            read: Cell::new(0),
-            payloads: Cell::new(0),
-            pace: Pace::new(),
-            finished: Cell::new(false),
-        }
-    }
-
-    /// The progress of an export of `name` (a step, or the module of `zcrm export`).
-    pub fn export<'a>(&'a self, name: &str, ledger: &'a Ledger) -> ExportProgress<'a> {
-        let bar = self.bars.as_ref().map(|m| {
-            let bar = m.add(ProgressBar::new_spinner());
-            bar.set_style(export_style());
-            bar.set_prefix(name.to_owned());
-            bar.set_message("starting");
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        ExportProgress {
-            out: self,
-            ledger: Figures::new(ledger),
+            kind,
             name: name.to_owned(),
-            bar,
-            pages: Cell::new(0),
-            records: Cell::new(0),
+            spend: Spend::new(ledger),
+            total,
+            items: Cell::new(0),
+            batches: Cell::new(0),
+            bar: RefCell::new(bar),
             pace: Pace::new(),
             finished: Cell::new(false),
-        }
-    }
-
-    fn due(&self, last: Instant, now: Instant) -> bool {
-        now.duration_since(last) >= self.every
-    }
-
-    /// Shows a step's line: in place of its bar on a terminal (the last figures stay above the
-    /// bars still running), through `json` with `--log-format json`, else as a plain log line.
-    fn show(&self, bar: Option<&ProgressBar>, text: &str, json: impl FnOnce()) {
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-            self.note(text);
-        } else if self.json {
-            json();
-        } else {
-            tracing::info!(target: TARGET, "{text}");
         }
     }
 }
 
-/// The common end of a line: `, calls 42/5000 today (4958 left), 850 rows/s`, and on a step's
-/// last line (`secs` given) ` average, 2m 03s`.
-fn push_tail(
-    t: &mut String,
-    calls: Option<&BudgetStatus>,
-    rate: f64,
-    unit: &str,
-    secs: Option<f64>,
-) {
-    if let Some(c) = calls {
-        let _ = write!(t, ", {}", calls_text(c));
+impl zcrm_engine::Observer for Progress {
+    fn note(&self, text: &str) {
+        Progress::note(self, text);
     }
-    let _ = write!(t, ", {}", rate_text(rate, unit));
-    if let Some(secs) = secs {
-        let _ = write!(t, " average, {}", human_duration(secs));
+
+    /// An import step: rows read (of the source's rows once `total` knows them), payloads.
+    fn import<'a>(
+        &'a self,
+        step: &str,
+        ledger: &'a Ledger,
+        total: Arc<AtomicU64>,
+    ) -> Box<dyn zcrm_engine::ImportObserver + 'a> {
+        Box::new(self.step(Kind::Import, step, ledger, Some(total)))
+    }
+
+    /// An export (a step, or the module of `zcrm export`): records, pages; no known total.
+    fn export<'a>(
+        &'a self,
+        name: &str,
+        ledger: &'a Ledger,
+    ) -> Box<dyn zcrm_engine::ExportObserver + 'a> {
+        Box::new(self.step(Kind::Export, name, ledger, None))
+    }
+}
+
+/// What differs between an import step and an export: what they count and how it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Rows read (of the source's rows once counted), payloads sent.
+    Import,
+    /// Records written, pages fetched; no known total.
+    Export,
+}
+
+impl Kind {
+    /// What the bar's position and the rate count.
+    fn item(self) -> &'static str {
+        match self {
+            Self::Import => "row",
+            Self::Export => "record",
+        }
+    }
+
+    /// [`Kind::item`], plural.
+    fn items(self) -> &'static str {
+        match self {
+            Self::Import => "rows",
+            Self::Export => "records",
+        }
+    }
+
+    /// What one call moves.
+    fn batch(self) -> &'static str {
+        match self {
+            Self::Import => "payload",
+            Self::Export => "page",
+        }
+    }
+
+    /// A spinner until the total is known, then a bar with an ETA; `name` is the `{step}`.
+    fn style(self, name: &str, total_known: bool) -> ProgressStyle {
+        let template = if total_known {
+            "{step:.bold} [{bar:28.cyan/blue}] {pos}/{len} {items} · {msg} · {rate} · eta {eta_text}"
+        } else {
+            "{spinner:.cyan} {step:.bold} {pos} {items} · {msg} · {rate}"
+        };
+        let items = self.items();
+        let name = name.to_owned();
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_spinner())
+            .progress_chars("=> ")
+            .with_key("step", move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&name);
+            })
+            .with_key("items", move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(items);
+            })
+            .with_key("rate", move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&rate_text(s.per_sec(), items));
+            })
+            .with_key("eta_text", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let eta = s.len().and_then(|total| eta_secs(s.pos(), total, s.per_sec()));
+                let _ = w.write_str(&eta.map_or_else(|| "--".to_owned(), human_duration));
+            })
+    }
+}
+
+/// A step's bar: its span (closing it clears the bar), whether it shows the total yet, and
+/// when it last took the figures.
+struct Bar {
+    span: Span,
+    has_total: bool,
+    drawn: Instant,
+}
+
+/// A step's bar or plain lines: items (rows, records) of a total when known, batches
+/// (payloads, pages), calls of today's budget, rate, ETA.
+pub struct StepProgress<'a> {
+    out: &'a Progress,
+    kind: Kind,
+    name: String,
+    spend: Spend<'a>,
+    total: Option<Arc<AtomicU64>>,
+    items: Cell<u64>,
+    batches: Cell<u64>,
+    bar: RefCell<Option<Bar>>,
+    pace: Pace,
+    finished: Cell<bool>,
+}
+
+impl zcrm_engine::ImportObserver for StepProgress<'_> {
+    fn rows_read(&self, n: u64) {
+        self.items.set(self.items.get() + n);
+        self.moved(false);
+    }
+
+    fn written(&self, report: &StepReport) {
+        self.batches.set(report.writes);
+        self.moved(true);
+    }
+
+    fn finish(&self) {
+        self.end(End::Done);
+    }
+
+    fn stop(&self) {
+        self.end(End::Stopped);
+    }
+}
+
+impl zcrm_engine::ExportObserver for StepProgress<'_> {
+    fn page(&self, pages: u64, records: u64) {
+        self.batches.set(pages);
+        self.items.set(records);
+        self.moved(true);
+    }
+
+    fn finish(&self) {
+        self.end(End::Done);
+    }
+}
+
+/// Dropped without `finish`: the step stopped early (the budget, an error).
+impl Drop for StepProgress<'_> {
+    fn drop(&mut self) {
+        self.end(End::Stopped);
+    }
+}
+
+impl StepProgress<'_> {
+    fn total(&self) -> Option<u64> {
+        let total = self.total.as_ref()?.load(Ordering::Relaxed);
+        (total != UNKNOWN).then_some(total)
+    }
+
+    /// The figures moved: the bar takes them (a new batch at once, rows at most every
+    /// [`BAR_EVERY`]), or a plain line when one is due.
+    fn moved(&self, batch: bool) {
+        let mut bar = self.bar.borrow_mut();
+        let Some(bar) = bar.as_mut() else {
+            if Instant::now().duration_since(self.pace.last.get().0) >= self.out.every {
+                self.line(None);
+            }
+            return;
+        };
+        let now = Instant::now();
+        if !batch && now.duration_since(bar.drawn) < BAR_EVERY {
+            return;
+        }
+        bar.drawn = now;
+        if !bar.has_total
+            && let Some(total) = self.total()
+        {
+            bar.span.pb_set_length(total);
+            bar.span.pb_set_style(&self.kind.style(&self.name, true));
+            bar.has_total = true;
+        }
+        bar.span.pb_set_position(self.items.get());
+        if batch {
+            let mut m = count(self.batches.get(), self.kind.batch());
+            if let Some(c) = self.spend.calls(false) {
+                let _ = write!(m, " · {}", calls_text(&c));
+            }
+            bar.span.pb_set_message(&m);
+        }
+    }
+
+    /// The step is over: its bar cleared, then a last line with the totals, the average rate
+    /// and the time taken (printed above the other bars on a terminal).
+    fn end(&self, how: End) {
+        if !self.finished.replace(true) {
+            drop(self.bar.borrow_mut().take());
+            self.line(Some(how));
+        }
+    }
+
+    /// One progress line; the rate is that since the previous line (the average over the step
+    /// on the last one).
+    fn line(&self, end: Option<End>) {
+        let rate = self.pace.rate(self.items.get(), end.is_some());
+        let f = Line {
+            kind: self.kind,
+            items: self.items.get(),
+            total: self.total(),
+            batches: self.batches.get(),
+            calls: self.spend.calls(true),
+            rate,
+            end: end.map(|how| (how, self.pace.elapsed())),
+        };
+        let text = format!("{}: {}", self.name, f.text());
+        if self.out.bars {
+            self.out.note(&text);
+        } else if !self.out.json {
+            tracing::info!(target: TARGET, "{text}");
+        } else {
+            let calls = f.calls.as_ref();
+            let (done, stopped) = (end.is_some(), end == Some(End::Stopped));
+            let (calls_today, budget) = (calls.map(|c| c.spent), calls.map(|c| c.budget));
+            let calls_left = calls.map(|c| c.remaining);
+            match self.kind {
+                Kind::Import => tracing::info!(
+                    target: TARGET,
+                    step = %self.name,
+                    kind = "import",
+                    done,
+                    stopped,
+                    rows_read = f.items,
+                    rows_total = f.total,
+                    payloads = f.batches,
+                    calls_today,
+                    budget,
+                    calls_left,
+                    rows_per_sec = round1(rate),
+                    eta_secs = f.eta().map(|s| s.round() as u64),
+                    "{text}"
+                ),
+                Kind::Export => tracing::info!(
+                    target: TARGET,
+                    step = %self.name,
+                    kind = "export",
+                    done,
+                    stopped,
+                    pages = f.batches,
+                    records = f.items,
+                    calls_today,
+                    budget,
+                    calls_left,
+                    records_per_sec = round1(rate),
+                    "{text}"
+                ),
+            }
+        }
     }
 }
 
@@ -184,12 +415,12 @@ impl Pace {
 }
 
 /// Calls spent today from the ledger, read at most every [`LEDGER_EVERY`].
-struct Figures<'a> {
+struct Spend<'a> {
     ledger: &'a Ledger,
     status: RefCell<Option<(Instant, BudgetStatus)>>,
 }
 
-impl<'a> Figures<'a> {
+impl<'a> Spend<'a> {
     fn new(ledger: &'a Ledger) -> Self {
         Self { ledger, status: RefCell::new(None) }
     }
@@ -204,262 +435,6 @@ impl<'a> Figures<'a> {
             *cached = Some((Instant::now(), s));
         }
         cached.as_ref().map(|(_, s)| s.clone())
-    }
-}
-
-impl zcrm_engine::Observer for Progress {
-    fn note(&self, text: &str) {
-        Progress::note(self, text);
-    }
-
-    fn import<'a>(
-        &'a self,
-        step: &str,
-        ledger: &'a Ledger,
-        total: Arc<AtomicU64>,
-    ) -> Box<dyn zcrm_engine::ImportObserver + 'a> {
-        Box::new(Progress::import(self, step, ledger, total))
-    }
-
-    fn export<'a>(
-        &'a self,
-        name: &str,
-        ledger: &'a Ledger,
-    ) -> Box<dyn zcrm_engine::ExportObserver + 'a> {
-        Box::new(Progress::export(self, name, ledger))
-    }
-}
-
-impl zcrm_engine::ImportObserver for ImportProgress<'_> {
-    fn rows_read(&self, n: u64) {
-        ImportProgress::rows_read(self, n);
-    }
-    fn written(&self, report: &StepReport) {
-        ImportProgress::written(self, report);
-    }
-    fn finish(&self) {
-        ImportProgress::finish(self);
-    }
-    fn stop(&self) {
-        ImportProgress::stop(self);
-    }
-}
-
-impl zcrm_engine::ExportObserver for ExportProgress<'_> {
-    fn page(&self, pages: u64, records: u64) {
-        ExportProgress::page(self, pages, records);
-    }
-    fn finish(&self) {
-        ExportProgress::finish(self);
-    }
-}
-
-/// An import step's bar or lines: rows read, payloads sent, calls of today's budget, rate, ETA.
-pub struct ImportProgress<'a> {
-    out: &'a Progress,
-    ledger: Figures<'a>,
-    name: String,
-    bar: Option<ProgressBar>,
-    total: Arc<AtomicU64>,
-    bar_has_total: Cell<bool>,
-    read: Cell<u64>,
-    payloads: Cell<u64>,
-    pace: Pace,
-    finished: Cell<bool>,
-}
-
-impl ImportProgress<'_> {
-    fn total(&self) -> Option<u64> {
-        Some(self.total.load(Ordering::Relaxed)).filter(|&t| t != UNKNOWN)
-    }
-
-    /// `n` more source rows read (and handed on to be sent or rejected).
-    pub fn rows_read(&self, n: u64) {
-        self.read.set(self.read.get() + n);
-        if let Some(bar) = &self.bar {
-            self.show_total(bar);
-            bar.set_position(self.read.get());
-        } else {
-            self.maybe_line();
-        }
-    }
-
-    /// The batcher's running totals after a write call.
-    pub fn written(&self, report: &StepReport) {
-        self.payloads.set(report.writes);
-        if let Some(bar) = &self.bar {
-            self.show_total(bar);
-            bar.set_message(self.message());
-        } else {
-            self.maybe_line();
-        }
-    }
-
-    /// The step is over: a last line with the totals, the average rate and the time taken
-    /// (in place of the bar, on a terminal).
-    pub fn finish(&self) {
-        self.end(End::Done);
-    }
-
-    /// The step stopped early (the budget, an error): the same last line, saying so.
-    pub fn stop(&self) {
-        self.end(End::Stopped);
-    }
-
-    fn end(&self, how: End) {
-        if !self.finished.replace(true) {
-            self.line(Some(how));
-        }
-    }
-
-    /// Switches the spinner to a bar with an ETA once the source's rows are counted.
-    fn show_total(&self, bar: &ProgressBar) {
-        if !self.bar_has_total.get()
-            && let Some(total) = self.total()
-        {
-            bar.set_length(total);
-            bar.set_style(import_style(true));
-            self.bar_has_total.set(true);
-        }
-    }
-
-    fn message(&self) -> String {
-        let mut m = count(self.payloads.get(), "payload");
-        if let Some(c) = self.ledger.calls(false) {
-            let _ = write!(m, " · {}", calls_text(&c));
-        }
-        m
-    }
-
-    fn maybe_line(&self) {
-        let now = Instant::now();
-        if self.out.due(self.pace.last.get().0, now) {
-            self.line(None);
-        }
-    }
-
-    /// One plain progress line; the rate is that since the previous line (the average over
-    /// the step on the last one).
-    fn line(&self, end: Option<End>) {
-        let rate = self.pace.rate(self.read.get(), end.is_some());
-        let f = ImportFigures {
-            rows: self.read.get(),
-            total: self.total(),
-            payloads: self.payloads.get(),
-            calls: self.ledger.calls(true),
-            rate,
-            end: end.map(|how| (how, self.pace.elapsed())),
-        };
-        let text = format!("{}: {}", self.name, f.text());
-        self.out.show(self.bar.as_ref(), &text, || {
-            tracing::info!(
-                target: TARGET,
-                step = %self.name,
-                kind = "import",
-                done = end.is_some(),
-                stopped = end == Some(End::Stopped),
-                rows_read = f.rows,
-                rows_total = f.total,
-                payloads = f.payloads,
-                calls_today = f.calls.as_ref().map(|c| c.spent),
-                budget = f.calls.as_ref().map(|c| c.budget),
-                calls_left = f.calls.as_ref().map(|c| c.remaining),
-                rows_per_sec = round1(rate),
-                eta_secs = f.eta().map(|s| s.round() as u64),
-                "{text}"
-            );
-        });
-    }
-}
-
-/// Dropped without [`ImportProgress::finish`]: the step stopped early.
-impl Drop for ImportProgress<'_> {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// An export's spinner or lines: pages fetched, records, calls of today's budget, rate.
-pub struct ExportProgress<'a> {
-    out: &'a Progress,
-    ledger: Figures<'a>,
-    name: String,
-    bar: Option<ProgressBar>,
-    pages: Cell<u64>,
-    records: Cell<u64>,
-    pace: Pace,
-    finished: Cell<bool>,
-}
-
-impl ExportProgress<'_> {
-    /// A page was fetched and written: the running totals.
-    pub fn page(&self, pages: u64, records: u64) {
-        self.pages.set(pages);
-        self.records.set(records);
-        match &self.bar {
-            Some(bar) => {
-                bar.set_position(records);
-                bar.set_message(self.message());
-            }
-            None => {
-                if self.out.due(self.pace.last.get().0, Instant::now()) {
-                    self.line(None);
-                }
-            }
-        }
-    }
-
-    /// The export is over: a last line with the totals (in place of the spinner).
-    pub fn finish(&self) {
-        if !self.finished.replace(true) {
-            self.line(Some(End::Done));
-        }
-    }
-
-    fn message(&self) -> String {
-        let mut m = count(self.pages.get(), "page");
-        if let Some(c) = self.ledger.calls(false) {
-            let _ = write!(m, " · {}", calls_text(&c));
-        }
-        m
-    }
-
-    fn line(&self, end: Option<End>) {
-        let rate = self.pace.rate(self.records.get(), end.is_some());
-        let calls = self.ledger.calls(true);
-        let mut text = format!(
-            "{}: {}{}, {}",
-            self.name,
-            end.map_or("", End::label),
-            count(self.pages.get(), "page"),
-            count(self.records.get(), "record")
-        );
-        push_tail(&mut text, calls.as_ref(), rate, "records", end.map(|_| self.pace.elapsed()));
-        self.out.show(self.bar.as_ref(), &text, || {
-            tracing::info!(
-                target: TARGET,
-                step = %self.name,
-                kind = "export",
-                done = end.is_some(),
-                stopped = end == Some(End::Stopped),
-                pages = self.pages.get(),
-                records = self.records.get(),
-                calls_today = calls.as_ref().map(|c| c.spent),
-                budget = calls.as_ref().map(|c| c.budget),
-                calls_left = calls.as_ref().map(|c| c.remaining),
-                records_per_sec = round1(rate),
-                "{text}"
-            );
-        });
-    }
-}
-
-/// Dropped without [`ExportProgress::finish`]: the export failed.
-impl Drop for ExportProgress<'_> {
-    fn drop(&mut self) {
-        if !self.finished.replace(true) {
-            self.line(Some(End::Stopped));
-        }
     }
 }
 
@@ -481,44 +456,57 @@ impl End {
     }
 }
 
-/// The figures of one plain import line.
-#[derive(Debug, Clone, Default)]
-struct ImportFigures {
-    rows: u64,
+/// The figures of one progress line.
+#[derive(Debug, Clone)]
+struct Line {
+    kind: Kind,
+    /// Rows read, records written.
+    items: u64,
+    /// The rows to read, once known.
     total: Option<u64>,
-    payloads: u64,
+    /// Payloads sent, pages fetched.
+    batches: u64,
     calls: Option<BudgetStatus>,
-    /// Rows per second.
+    /// Items per second.
     rate: f64,
     /// Set on the step's last line: how it ended and its duration in seconds.
     end: Option<(End, f64)>,
 }
 
-impl ImportFigures {
+impl Line {
     fn eta(&self) -> Option<f64> {
         if self.end.is_some() {
             return None;
         }
-        eta_secs(self.rows, self.total?, self.rate)
+        eta_secs(self.items, self.total?, self.rate)
     }
 
-    /// `4000 of 20000 rows (20%), 40 payloads, calls 42/5000 today (4958 left), 850 rows/s, eta 19s`
+    /// `4000 of 20000 rows (20%), 40 payloads, calls 42/5000 today (4958 left), 850 rows/s, eta 19s`;
+    /// `3 pages, 520 records, calls 45/5000 today (4955 left), 850 records/s`
     fn text(&self) -> String {
         let mut t = String::new();
         if let Some((how, _)) = self.end {
             t.push_str(how.label());
         }
-        match self.total {
+        let items = match self.total {
             Some(total) if total > 0 && self.end.is_none() => {
-                let pct = (self.rows.min(total) as f64 / total as f64 * 100.0).floor();
-                let _ = write!(t, "{} of {total} rows ({pct}%)", self.rows);
+                let pct = (self.items.min(total) as f64 / total as f64 * 100.0).floor();
+                format!("{} of {total} {} ({pct}%)", self.items, self.kind.items())
             }
-            _ => {
-                let _ = write!(t, "{} rows", self.rows);
-            }
+            _ => count(self.items, self.kind.item()),
+        };
+        let batches = count(self.batches, self.kind.batch());
+        let _ = match self.kind {
+            Kind::Import => write!(t, "{items}, {batches}"),
+            Kind::Export => write!(t, "{batches}, {items}"),
+        };
+        if let Some(c) = &self.calls {
+            let _ = write!(t, ", {}", calls_text(c));
         }
-        let _ = write!(t, ", {}", count(self.payloads, "payload"));
-        push_tail(&mut t, self.calls.as_ref(), self.rate, "rows", self.end.map(|(_, secs)| secs));
+        let _ = write!(t, ", {}", rate_text(self.rate, self.kind.items()));
+        if let Some((_, secs)) = self.end {
+            let _ = write!(t, " average, {}", human_duration(secs));
+        }
         if let Some(eta) = self.eta() {
             let _ = write!(t, ", eta {}", human_duration(eta));
         }
@@ -583,88 +571,6 @@ fn human_duration(secs: f64) -> String {
     }
 }
 
-fn style(template: &str) -> ProgressStyle {
-    ProgressStyle::with_template(template)
-        .unwrap_or_else(|_| ProgressStyle::default_spinner())
-        .progress_chars("=> ")
-}
-
-fn rate_key(unit: &'static str) -> impl Fn(&ProgressState, &mut dyn std::fmt::Write) + Clone {
-    move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-        let _ = w.write_str(&rate_text(s.per_sec(), unit));
-    }
-}
-
-fn eta_key(s: &ProgressState, w: &mut dyn std::fmt::Write) {
-    let eta = s.len().and_then(|total| eta_secs(s.pos(), total, s.per_sec()));
-    let _ = w.write_str(&eta.map_or_else(|| "--".to_owned(), human_duration));
-}
-
-/// A spinner until the source's rows are counted, then a bar with an ETA.
-fn import_style(total_known: bool) -> ProgressStyle {
-    let template = if total_known {
-        "{prefix:.bold} [{bar:28.cyan/blue}] {pos}/{len} rows · {msg} · {rate} · eta {eta_text}"
-    } else {
-        "{spinner:.cyan} {prefix:.bold} {pos} rows · {msg} · {rate}"
-    };
-    style(template).with_key("rate", rate_key("rows")).with_key("eta_text", eta_key)
-}
-
-/// Exports have no known total: a spinner with the counts.
-fn export_style() -> ProgressStyle {
-    style("{spinner:.cyan} {prefix:.bold} {pos} records · {msg} · {rate}")
-        .with_key("rate", rate_key("records"))
-}
-
-/// A [`tracing_subscriber::fmt::MakeWriter`] that writes each log line to stderr above the
-/// progress bars (suspending them for the write).
-#[derive(Debug, Clone)]
-pub struct LogWriter {
-    bars: Option<MultiProgress>,
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
-    type Writer = LogLine;
-
-    fn make_writer(&'a self) -> LogLine {
-        LogLine { bars: self.bars.clone(), buf: Vec::new() }
-    }
-}
-
-/// One log event, buffered and written when dropped.
-#[derive(Debug)]
-pub struct LogLine {
-    bars: Option<MultiProgress>,
-    buf: Vec<u8>,
-}
-
-impl std::io::Write for LogLine {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(b);
-        Ok(b.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for LogLine {
-    fn drop(&mut self) {
-        if self.buf.is_empty() {
-            return;
-        }
-        let write = || {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(&self.buf).and_then(|()| err.flush());
-        };
-        match &self.bars {
-            Some(m) => m.suspend(write),
-            None => write(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,10 +616,11 @@ mod tests {
 
     #[test]
     fn import_lines_with_and_without_a_known_total() {
-        let mut f = ImportFigures {
-            rows: 4000,
+        let mut f = Line {
+            kind: Kind::Import,
+            items: 4000,
             total: Some(20000),
-            payloads: 40,
+            batches: 40,
             calls: Some(budget()),
             rate: 850.0,
             end: None,
@@ -736,16 +643,55 @@ mod tests {
     }
 
     #[test]
-    fn bar_templates_parse() {
-        assert!(ProgressStyle::with_template(
-            "{prefix:.bold} [{bar:28.cyan/blue}] {pos}/{len} rows · {msg} · {rate} · eta {eta_text}"
-        )
-        .is_ok());
-        assert!(
-            ProgressStyle::with_template(
-                "{spinner:.cyan} {prefix:.bold} {pos} rows · {msg} · {rate}"
-            )
-            .is_ok()
+    fn export_lines_count_pages_then_records() {
+        let mut f = Line {
+            kind: Kind::Export,
+            items: 520,
+            total: None,
+            batches: 3,
+            calls: Some(budget()),
+            rate: 2.46,
+            end: None,
+        };
+        assert_eq!(
+            f.text(),
+            "3 pages, 520 records, calls 42/5000 today (2460 left), 2.5 records/s"
         );
+        (f.batches, f.items, f.calls, f.end) = (1, 1, None, Some((End::Done, 12.0)));
+        assert_eq!(f.text(), "done: 1 page, 1 record, 2.5 records/s average, 12s");
+        f.end = Some((End::Stopped, 0.5));
+        assert_eq!(f.text(), "stopped: 1 page, 1 record, 2.5 records/s average, 0.5s");
+    }
+
+    /// What a bar of `kind` shows at `pos` (of `len`), with `msg`.
+    fn drawn(kind: Kind, len: Option<u64>, pos: u64, msg: &str) -> String {
+        let term = indicatif::InMemoryTerm::new(2, 160);
+        let bar = indicatif::ProgressBar::with_draw_target(
+            len,
+            indicatif::ProgressDrawTarget::term_like(Box::new(term.clone())),
+        );
+        bar.set_style(kind.style("leads", len.is_some()));
+        bar.set_message(msg.to_owned());
+        bar.set_position(pos);
+        bar.tick();
+        term.contents().trim_end().to_owned()
+    }
+
+    #[test]
+    fn bars_show_the_step_the_counts_and_the_batches() {
+        // The rate (and so the ETA) depends on the clock: the parts before it are exact.
+        let parts = |s: &str| s.split(" · ").map(str::to_owned).collect::<Vec<_>>();
+        let spinner = parts(&drawn(Kind::Import, None, 40, "starting"));
+        assert!(spinner[0].ends_with(" leads 40 rows"), "{spinner:?}");
+        assert_eq!(spinner[1], "starting");
+        assert!(spinner[2].ends_with(" rows/s") && spinner.len() == 3, "{spinner:?}");
+        let bar = parts(&drawn(Kind::Import, Some(100), 40, "1 payload"));
+        assert_eq!(bar[0], format!("leads [{:<28}] 40/100 rows", "=".repeat(11) + ">"));
+        assert_eq!(bar[1], "1 payload");
+        assert!(bar[2].ends_with(" rows/s") && bar[3].starts_with("eta "), "{bar:?}");
+        let export = parts(&drawn(Kind::Export, None, 520, "3 pages"));
+        assert!(export[0].ends_with(" leads 520 records"), "{export:?}");
+        assert_eq!(export[1], "3 pages");
+        assert!(export[2].ends_with(" records/s") && export.len() == 3, "{export:?}");
     }
 }
