@@ -10,12 +10,14 @@
 # Used to show that a refactor leaves exit codes, reports and call counts unchanged.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+old_bin="$(realpath "$1")"
+new_bin="$(realpath "$2")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 norm() {
     sed -E 's/[0-9]+\.[0-9]+s/Xs/g; s/20[0-9]{2}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+[^ ]*/TIME/g;
-            s/day 20[0-9-]+/day D/; s/  [0-9]{4}-[0-9]{2}-[0-9]{2}:/  DAY:/; s/turns at .*/turns at T/'
+            s/day 20[0-9-]+/day D/; s/[0-9]+ (rows|records)\/s average/N \1\/s average/; s/  [0-9]{4}-[0-9]{2}-[0-9]{2}:/  DAY:/; s/turns at .*/turns at T/'
 }
 
 one() {
@@ -33,14 +35,14 @@ one() {
         done
     done
     echo "== files"
-    find out exports -type f 2>/dev/null | sort | while read -r f; do
+    { find out exports -type f 2>/dev/null || true; } | sort | while read -r f; do
         case "$f" in
-            *.parquet) echo "$f $(wc -c < "$f" | tr -d ' ') bytes (parquet: size only)" ;;
+            *.parquet) echo "$f (parquet: its rows are in the export lines above; the footer holds the export time)" ;;
             *) echo "$f $(norm < "$f" | sort | md5sum | cut -c1-12)" ;;
         esac
     done
 }
 
-one "$(realpath "$1")" "$work/old" > "$work/old.txt"
-one "$(realpath "$2")" "$work/new" > "$work/new.txt"
+(one "$old_bin" "$work/old") > "$work/old.txt"
+(one "$new_bin" "$work/new") > "$work/new.txt"
 diff "$work/old.txt" "$work/new.txt"

@@ -7,11 +7,18 @@ use zcrm_protocol::{Direction, ModuleFields, Value};
 pub fn normalise(fields: &ModuleFields, label: &str, text: &str, direction: Direction) -> String {
     let Some(meta) = fields.field(label) else { return text.trim().to_owned() };
     match Value::parse(&meta.field_type, text, direction) {
-        Ok(Value::Decimal(d)) => d.normalize().to_string(),
-        Ok(v) => {
-            v.to_text(Direction::Output).map_or_else(|_| text.trim().to_owned(), |t| t.into_owned())
-        }
+        Ok(v) => canonical(&v).unwrap_or_else(|| text.trim().to_owned()),
         Err(_) => text.trim().to_owned(),
+    }
+}
+
+/// The comparable form of a typed value (what [`normalise`] gives for its text in either
+/// direction): decimals without trailing zeros, everything else in the API's output form.
+/// `None` for a value no text form carries (a multi-select item holding `;`).
+pub fn canonical(v: &Value) -> Option<String> {
+    match v {
+        Value::Decimal(d) => Some(d.normalize().to_string()),
+        v => v.to_text(Direction::Output).ok().map(|t| t.into_owned()),
     }
 }
 
@@ -22,10 +29,14 @@ pub fn of(
     get: impl Fn(&str) -> Option<String>,
     direction: Direction,
 ) -> String {
+    of_canonical(labels, |l| get(l).map(|t| normalise(fields, l, &t, direction)))
+}
+
+/// [`of`] for values already in their [`canonical`] form (as the journal keeps them).
+pub fn of_canonical(labels: &[String], get: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::new();
     for l in labels {
-        let v = get(l).map(|t| normalise(fields, l, &t, direction)).unwrap_or_default();
-        out.push_str(&v);
+        out.push_str(&get(l).unwrap_or_default());
         out.push('\u{1f}');
     }
     out

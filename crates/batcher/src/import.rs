@@ -9,12 +9,12 @@ use zcrm_client::{ClientError, CrmApi, WriteKind};
 use zcrm_protocol::params::{ApiVersion, ReadParams, SelectColumns, Sort, Window};
 use zcrm_protocol::value::format_datetime;
 use zcrm_protocol::{
-    ApiCode, Direction, ModuleFields, RecordId, RowOutcome as ApiRow, WriteResponse,
+    ApiCode, Direction, ModuleFields, RecordId, RowOutcome as ApiRow, Value, WriteResponse,
 };
 
 use crate::error::BatchError;
 use crate::fingerprint;
-use crate::journal::{Journal, KeyIds, RowOutcome};
+use crate::journal::{Journal, KeyIds, RowOutcome, SentValues};
 use crate::reconcile::{call_end, reconcile};
 use crate::row::{Action, FieldInput, PendingRow, RejectedRow};
 use crate::window::{Job, Senders};
@@ -282,6 +282,7 @@ impl Run<'_> {
                     let m = m.clone();
                     let value =
                         row.fields.iter().find(|(l, _)| *l == m).and_then(|(_, v)| match v {
+                            FieldInput::Value(v) => fingerprint::canonical(v),
                             FieldInput::Text(t) => Some(fingerprint::normalise(
                                 &self.step.fields,
                                 &m,
@@ -448,7 +449,7 @@ impl Run<'_> {
         for (label, value) in &mut row.fields {
             if let FieldInput::Lookup { step, key } = value {
                 match self.journal.id_for_key(step, key)? {
-                    KeyIds::One(id) => *value = FieldInput::Text(id.to_string()),
+                    KeyIds::One(id) => *value = FieldInput::Value(Value::Id(id)),
                     KeyIds::None => errors.push(format!(
                         "{label}: no CRM Id for key {key:?} in step {step:?} (that row was rejected or is not imported yet)"
                     )),
@@ -523,20 +524,24 @@ impl Run<'_> {
         }
         let mut b = self.client.payload(&self.step.module, self.step.write_batch);
         let mut sent: Vec<(u32, Option<RecordId>, PendingRow)> = Vec::new();
+        // Plain inserts are the payloads reconciliation may have to find again: the journal
+        // keeps each row's values in their comparable form.
+        let keep_values = insert && !dup;
+        let mut values: Vec<Option<SentValues>> = Vec::new();
         for (id, row) in rows {
-            let id_text = id.map(|i| i.to_string());
-            let mut fields = id_text.iter().map(|t| ("Id", t.as_str())).chain(
-                row.fields.iter().filter(|(l, _)| l != "Id").map(|(l, v)| {
-                    (
-                        l.as_str(),
-                        match v {
-                            FieldInput::Text(t) => t.as_str(),
-                            FieldInput::Lookup { .. } => "",
-                        },
-                    )
-                }),
-            );
-            match b.push_row(&mut fields) {
+            let unresolved = Value::Text(String::new());
+            let fields: Vec<(&str, std::borrow::Cow<'_, Value>)> = id
+                .map(|i| ("Id", std::borrow::Cow::Owned(Value::Id(i))))
+                .into_iter()
+                .chain(row.fields.iter().filter(|(l, _)| l != "Id").map(|(l, v)| {
+                    (l.as_str(), v.value().unwrap_or(std::borrow::Cow::Borrowed(&unresolved)))
+                }))
+                .collect();
+            let pushed = b.push_row(&mut fields.iter().map(|(l, v)| (*l, v.as_ref())));
+            if pushed.is_ok() && keep_values {
+                values.push(Some(self.comparable(&row)));
+            }
+            match pushed {
                 Ok(no) => sent.push((no, id, row)),
                 Err(e) => {
                     self.report.lookup_rejected += 1;
@@ -556,12 +561,13 @@ impl Run<'_> {
         let journal_rows: Vec<(u32, u64, u64, Option<String>)> =
             sent.iter().map(|(no, _, r)| (*no, r.row, r.line, r.key.clone())).collect();
         // Only plain inserts need reconciliation; updates and duplicate-checked inserts repeat safely.
-        let seq = self.journal.begin_payload(
+        let seq = self.journal.begin_payload_with_values(
             &self.step.name,
             insert && !dup,
             &xml,
             &self.now(),
             &journal_rows,
+            &values,
         )?;
         let kind = match (insert, dup) {
             (true, false) => WriteKind::Insert,
@@ -575,6 +581,26 @@ impl Run<'_> {
         self.report.writes += 1;
         self.outstanding.push(Outstanding { seq, rows: sent, insert, dup, claims });
         Ok(())
+    }
+
+    /// A row's values in their comparable form, as the journal keeps them for reconciliation:
+    /// typed values directly, text read as its field's type (so `10.50` compares with the
+    /// CRM's `10.5`).
+    fn comparable(&self, row: &PendingRow) -> SentValues {
+        row.fields
+            .iter()
+            .filter(|(l, _)| l != "Id")
+            .map(|(l, v)| {
+                let c = match v {
+                    FieldInput::Value(v) => fingerprint::canonical(v).unwrap_or_default(),
+                    FieldInput::Text(t) => {
+                        fingerprint::normalise(&self.step.fields, l, t, Direction::Input)
+                    }
+                    FieldInput::Lookup { .. } => String::new(),
+                };
+                (l.clone(), c)
+            })
+            .collect()
     }
 
     /// What a payload of `rows` claims: the records it updates, or the duplicate-check values
@@ -597,12 +623,12 @@ impl Run<'_> {
         rows.iter()
             .filter_map(|(id, row)| match (id, dup_field) {
                 (Some(id), _) => Some(format!("id:{id}")),
-                (None, Some(f)) => {
-                    row.fields.iter().find(|(l, _)| l == f).and_then(|(_, v)| match v {
-                        FieldInput::Text(t) => Some(format!("dup:{}", t.trim().to_lowercase())),
-                        FieldInput::Lookup { .. } => None,
-                    })
-                }
+                (None, Some(f)) => row
+                    .fields
+                    .iter()
+                    .find(|(l, _)| l == f)
+                    .and_then(|(_, v)| v.input_text())
+                    .map(|t| format!("dup:{}", t.trim().to_lowercase())),
                 (None, None) => None,
             })
             .collect()
@@ -793,7 +819,7 @@ impl Run<'_> {
 
 fn row_id(row: &PendingRow) -> Option<RecordId> {
     row.fields.iter().find(|(l, _)| l == "Id").and_then(|(_, v)| match v {
-        FieldInput::Text(t) => t.trim().parse().ok(),
-        FieldInput::Lookup { .. } => None,
+        FieldInput::Value(Value::Id(id)) => Some(*id),
+        other => other.input_text()?.trim().parse().ok(),
     })
 }

@@ -54,9 +54,17 @@ pub struct InFlight {
     pub sent_at: String,
     /// `(row no inside the payload, source row)`.
     pub rows: Vec<(u32, u64)>,
+    /// Per row (in the order of `rows`), the values it sent in their comparable form
+    /// (`fingerprint::canonical`), as `(field label, value)`: what reconciliation compares
+    /// with the CRM's records. `None` for rows journalled without them (journals written
+    /// before they were kept): reconciliation then reads the values back from `xml_data`.
+    pub sent: Vec<Option<SentValues>>,
     /// Whether the payload was an insert (else an idempotent update/upsert).
     pub insert: bool,
 }
+
+/// The values a row sent, `(field label, comparable form)`, in the order they were sent.
+pub type SentValues = Vec<(String, String)>;
 
 /// Counts of a step's rows in the journal.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -98,6 +106,14 @@ impl Journal {
              CREATE TABLE IF NOT EXISTS sources (step TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS rows_by_id ON rows (crm_id);",
         )?;
+        // Journals from before rows kept the values they sent gain the column (NULL: those
+        // rows are reconciled from the payload's text, as before).
+        let has_sent: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('rows') WHERE name = 'sent'")?
+            .exists([])?;
+        if !has_sent {
+            conn.execute_batch("ALTER TABLE rows ADD COLUMN sent TEXT")?;
+        }
         Ok(Self { conn, _lock: None })
     }
 
@@ -280,6 +296,21 @@ impl Journal {
         sent_at: &str,
         rows: &[(u32, u64, u64, Option<String>)],
     ) -> Result<i64, BatchError> {
+        self.begin_payload_with_values(step, insert, xml_data, sent_at, rows, &[])
+    }
+
+    /// [`Journal::begin_payload`] that also keeps, per row (in the order of `rows`; missing
+    /// entries are `None`), the values it sends in their comparable form, so that
+    /// reconciliation never has to read the payload's text back.
+    pub fn begin_payload_with_values(
+        &mut self,
+        step: &str,
+        insert: bool,
+        xml_data: &str,
+        sent_at: &str,
+        rows: &[(u32, u64, u64, Option<String>)],
+        values: &[Option<SentValues>],
+    ) -> Result<i64, BatchError> {
         // The one commit that must reach the disk before the payload leaves.
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         let tx = self.conn.transaction()?;
@@ -292,10 +323,16 @@ impl Journal {
         .execute(params![step, seq, if insert { "insert" } else { "idempotent" }, rows.len() as i64, sent_at, xml_data])?;
         {
             let mut st = tx.prepare_cached(
-                "INSERT OR REPLACE INTO rows (step, row, line, key, payload, no, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'in_flight')",
+                "INSERT OR REPLACE INTO rows (step, row, line, key, payload, no, state, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'in_flight', ?7)",
             )?;
-            for (no, row, line, key) in rows {
-                st.execute(params![step, *row as i64, *line as i64, key, seq, no])?;
+            for (i, (no, row, line, key)) in rows.iter().enumerate() {
+                let sent = values
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(|e| BatchError::Internal(format!("encoding sent values: {e}")))?;
+                st.execute(params![step, *row as i64, *line as i64, key, seq, no, sent])?;
             }
         }
         tx.commit()?;
@@ -372,13 +409,25 @@ impl Journal {
             .collect::<Result<Vec<_>, _>>()?;
         let mut out = Vec::new();
         for (seq, xml_data, sent_at, kind) in heads {
-            let mut rs = self.conn.prepare_cached("SELECT no, row FROM rows WHERE step = ?1 AND payload = ?2 AND state = 'in_flight' ORDER BY no")?;
-            let rows = rs
+            let mut rs = self.conn.prepare_cached("SELECT no, row, sent FROM rows WHERE step = ?1 AND payload = ?2 AND state = 'in_flight' ORDER BY no")?;
+            let found = rs
                 .query_map(params![step, seq], |r| {
-                    Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)? as u64))
+                    Ok((
+                        r.get::<_, u32>(0)?,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
-            out.push(InFlight { seq, xml_data, sent_at, rows, insert: kind == "insert" });
+            let mut rows = Vec::with_capacity(found.len());
+            let mut sent = Vec::with_capacity(found.len());
+            for (no, row, values) in found {
+                rows.push((no, row));
+                // A value list that does not read back is treated as absent: the row is then
+                // reconciled from the payload's text.
+                sent.push(values.and_then(|v| serde_json::from_str::<SentValues>(&v).ok()));
+            }
+            out.push(InFlight { seq, xml_data, sent_at, rows, sent, insert: kind == "insert" });
         }
         Ok(out)
     }

@@ -18,5 +18,5 @@ pub use error::BatchError;
 pub use import::{
     ImportStep, MatchStrategy, Mode, StepReport, run_import, run_import_with_progress,
 };
-pub use journal::{Journal, KeyIds, StepCounts};
+pub use journal::{Journal, KeyIds, SentValues, StepCounts};
 pub use row::{Action, FieldInput, PendingRow, RejectedRow};

@@ -23,7 +23,7 @@ use zcrm_protocol::{Direction, ModuleFields, RecordId};
 
 use crate::error::BatchError;
 use crate::fingerprint;
-use crate::journal::{InFlight, Journal, RowOutcome};
+use crate::journal::{InFlight, Journal, RowOutcome, SentValues};
 use crate::row::Action;
 
 /// The slack added to the end of a call's window: the server stamps records with whole
@@ -81,17 +81,7 @@ pub fn reconcile(
         journal.complete_payload(step, payload.seq, &outcome, "reconciled: idempotent, resent")?;
         return Ok(result);
     }
-    let doc = client.decode_payload(&payload.xml_data).map_err(|source| {
-        BatchError::StoredPayload { step: step.to_owned(), seq: payload.seq, source }
-    })?;
-    let mut labels: Vec<String> = Vec::new();
-    for r in &doc.rows {
-        for (l, _) in &r.fields {
-            if !labels.contains(l) {
-                labels.push(l.clone());
-            }
-        }
-    }
+    let (labels, sent) = sent_fingerprints(client, step, fields, payload)?;
     let id_field = module
         .parse::<zcrm_protocol::Module>()
         .map(|m| m.id_field().into_owned())
@@ -153,19 +143,6 @@ pub fn reconcile(
     // The sent rows' fingerprints, and how many rows share each: more candidates than rows
     // means someone else created the same values in the window too, and nothing tells which
     // records are this payload's.
-    let sent: Vec<Option<String>> = payload
-        .rows
-        .iter()
-        .map(|(no, _)| {
-            let r = doc.rows.iter().find(|r| r.no == *no)?;
-            Some(fingerprint::of(
-                fields,
-                &labels,
-                |l| r.get(l).map(str::to_owned),
-                Direction::Input,
-            ))
-        })
-        .collect();
     let mut rows_per_fp: HashMap<&str, usize> = HashMap::new();
     for fp in sent.iter().flatten() {
         *rows_per_fp.entry(fp).or_default() += 1;
@@ -203,4 +180,60 @@ pub fn reconcile(
         &format!("reconciled: {} found, {} to resend", result.found, result.resend),
     )?;
     Ok(result)
+}
+
+/// The labels a payload sent (in the order first seen) and each row's fingerprint over them
+/// (in the order of `payload.rows`; `None` for a row the payload does not hold). From the
+/// values the journal kept for each row when it has them; else (journals written before
+/// they were kept) from the payload's text, read back through the dialect.
+fn sent_fingerprints(
+    client: &dyn CrmApi,
+    step: &str,
+    fields: &ModuleFields,
+    payload: &InFlight,
+) -> Result<(Vec<String>, Vec<Option<String>>), BatchError> {
+    let kept: Option<Vec<&SentValues>> = (payload.sent.len() == payload.rows.len())
+        .then(|| payload.sent.iter().map(Option::as_ref).collect())
+        .flatten();
+    if let Some(rows) = kept {
+        let mut labels: Vec<String> = Vec::new();
+        for (l, _) in rows.iter().flat_map(|r| r.iter()) {
+            if !labels.contains(l) {
+                labels.push(l.clone());
+            }
+        }
+        let fps = rows
+            .iter()
+            .map(|r| {
+                let get = |l: &str| r.iter().find(|(k, _)| k == l).map(|(_, v)| v.clone());
+                Some(fingerprint::of_canonical(&labels, get))
+            })
+            .collect();
+        return Ok((labels, fps));
+    }
+    let doc = client.decode_payload(&payload.xml_data).map_err(|source| {
+        BatchError::StoredPayload { step: step.to_owned(), seq: payload.seq, source }
+    })?;
+    let mut labels: Vec<String> = Vec::new();
+    for r in &doc.rows {
+        for (l, _) in &r.fields {
+            if !labels.contains(l) {
+                labels.push(l.clone());
+            }
+        }
+    }
+    let fps = payload
+        .rows
+        .iter()
+        .map(|(no, _)| {
+            let r = doc.rows.iter().find(|r| r.no == *no)?;
+            Some(fingerprint::of(
+                fields,
+                &labels,
+                |l| r.get(l).map(str::to_owned),
+                Direction::Input,
+            ))
+        })
+        .collect();
+    Ok((labels, fps))
 }

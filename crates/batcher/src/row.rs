@@ -1,10 +1,14 @@
-//! What the batcher consumes: validated rows with their source position, key and field values
-//! in the API's input forms, lookups still to resolve through the journal.
+//! What the batcher consumes: validated rows with their source position, key and typed field
+//! values, lookups still to resolve through the journal.
+
+use zcrm_protocol::Value;
 
 /// A field value ready to send, or a reference to another step's record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldInput {
-    /// The text sent in the FL (already in the API's input form).
+    /// A typed value (what the mapping stage hands on): the dialect renders it.
+    Value(Value),
+    /// Text already in the API's input form, sent as it is (for callers without types).
     Text(String),
     /// The CRM Id the step `step` recorded for the source key `key`.
     Lookup {
@@ -13,6 +17,27 @@ pub enum FieldInput {
         /// The referenced row's key in that step.
         key: String,
     },
+}
+
+impl FieldInput {
+    /// The value as a typed value (`Text` as text); `None` for an unresolved lookup.
+    pub fn value(&self) -> Option<std::borrow::Cow<'_, Value>> {
+        match self {
+            Self::Value(v) => Some(std::borrow::Cow::Borrowed(v)),
+            Self::Text(t) => Some(std::borrow::Cow::Owned(Value::Text(t.clone()))),
+            Self::Lookup { .. } => None,
+        }
+    }
+
+    /// The text the XML dialect sends (the API's input form); `None` for an unresolved
+    /// lookup or a value no text carries.
+    pub fn input_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            Self::Value(v) => v.to_text(zcrm_protocol::Direction::Input).ok(),
+            Self::Text(t) => Some(std::borrow::Cow::Borrowed(t)),
+            Self::Lookup { .. } => None,
+        }
+    }
 }
 
 /// One valid source row.

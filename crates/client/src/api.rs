@@ -15,10 +15,9 @@ use zcrm_protocol::response::misc::{
     ConvertResult, ModuleInfo, RelatedUpdateResult, StatusResult, UploadResult, User,
 };
 use zcrm_protocol::xmldata::{XmlData, decode_xml_data};
-
 use zcrm_protocol::{
-    DecodeError, EncodeError, Method, ModuleFields, RecordId, RecordsPage, ResponseError,
-    WriteResponse, XmlDataBuilder,
+    DecodeError, Direction, EncodeError, Method, ModuleFields, RecordId, RecordsPage,
+    ResponseError, Value, WriteResponse, XmlDataBuilder,
 };
 
 use crate::budget::Ledger;
@@ -100,11 +99,12 @@ pub enum WriteKind {
 
 /// One write payload in the dialect's encoding, built row by row.
 pub trait PayloadBuilder {
-    /// Adds a row of `(field label, value)`; its number in the payload (answers refer to
-    /// rows by it), or why it cannot be encoded (the row is rejected, the payload goes on).
+    /// Adds a row of `(field label, typed value)`, each value rendered in the dialect's own
+    /// form; the row's number in the payload (answers refer to rows by it), or why it cannot be
+    /// encoded (the row is rejected, the payload goes on).
     fn push_row<'s>(
         &mut self,
-        fields: &mut dyn Iterator<Item = (&'s str, &'s str)>,
+        fields: &mut dyn Iterator<Item = (&'s str, &'s Value)>,
     ) -> Result<u32, EncodeError>;
     /// The encoded payload: what the journal keeps and the write call sends.
     fn finish(self: Box<Self>) -> Result<String, EncodeError>;
@@ -201,9 +201,13 @@ struct XmlPayload(XmlDataBuilder);
 impl PayloadBuilder for XmlPayload {
     fn push_row<'s>(
         &mut self,
-        fields: &mut dyn Iterator<Item = (&'s str, &'s str)>,
+        fields: &mut dyn Iterator<Item = (&'s str, &'s Value)>,
     ) -> Result<u32, EncodeError> {
-        self.0.push_row(fields)
+        // The XML API reads every value as text in its input form (dates as MM/dd/yyyy).
+        let texts = fields
+            .map(|(label, v)| Ok((label, v.to_text(Direction::Input)?)))
+            .collect::<Result<Vec<_>, EncodeError>>()?;
+        self.0.push_row(texts.iter().map(|(l, t)| (*l, t.as_ref())))
     }
 
     fn finish(self: Box<Self>) -> Result<String, EncodeError> {

@@ -186,7 +186,8 @@ pub(crate) fn run_import(
     Ok(summary)
 }
 
-/// A mapped row as the batcher takes it: lookups stay keys until the batcher resolves them.
+/// A mapped row as the batcher takes it: typed values (the dialect renders them), lookups
+/// still keys until the batcher resolves them.
 fn pending(row: MappedRow) -> PendingRow {
     PendingRow {
         row: row.pos.row,
@@ -199,7 +200,7 @@ fn pending(row: MappedRow) -> PendingRow {
             .map(|(label, v)| {
                 let input = match v {
                     MappedValue::Lookup { step, key } => FieldInput::Lookup { step, key },
-                    other => FieldInput::Text(other.wire_text().unwrap_or_default()),
+                    MappedValue::Value(v) => FieldInput::Value(v),
                 };
                 (label.to_string(), input)
             })

@@ -150,7 +150,7 @@ pub fn xml_of(rows: &[PendingRow]) -> (String, JournalRows) {
         let no = b
             .push_row(r.fields.iter().map(|(l, v)| match v {
                 FieldInput::Text(t) => (l.as_str(), t.as_str()),
-                FieldInput::Lookup { .. } => unreachable!(),
+                _ => unreachable!("typed values and lookups are not used here"),
             }))
             .unwrap();
         jrows.push((no, r.row, r.line, r.key.clone()));

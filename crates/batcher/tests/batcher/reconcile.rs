@@ -130,3 +130,119 @@ fn a_server_failing_every_write_stops_the_step_after_a_few_calls() {
     assert_eq!(r.created, 2_000);
     assert!(legacy_ids(&c).values().all(|n| *n == 1));
 }
+
+/// Lead rows as the engine hands them on: typed values, not text.
+fn typed_leads(first: u64, n: u64) -> Vec<PendingRow> {
+    use zcrm_batcher::FieldInput::Value as V;
+    use zcrm_protocol::Value;
+    (first..first + n)
+        .map(|i| PendingRow {
+            row: i + 1,
+            line: i + 2,
+            key: Some(format!("T{i}")),
+            source: vec![format!("T{i}")],
+            fields: vec![
+                ("Last Name".into(), V(Value::Text(format!("Typed {i}")))),
+                ("Company".into(), V(Value::Text("Typed Co".into()))),
+                ("Legacy Id".into(), V(Value::Text(format!("T{i}")))),
+                ("Annual Revenue".into(), V(Value::Decimal(format!("{i}.50").parse().unwrap()))),
+                ("No of Employees".into(), V(Value::Integer(i as i64 + 1))),
+                ("Email Opt Out".into(), V(Value::Boolean(i % 2 == 0))),
+            ],
+        })
+        .collect()
+}
+
+#[test]
+fn typed_rows_in_doubt_are_found_again_from_the_values_the_journal_kept() {
+    // Every write's answer is lost after the CRM committed it: the one payload is in doubt,
+    // and reconciliation must recognise its 40 records (decimals `N.50` read back as `N.5`)
+    // from the typed values the journal kept, sending nothing twice.
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let s = step(&c, "leads", "Leads", Mode::Insert, 100);
+    let mut j = journal(&env);
+    env.emu.set_faults(
+        zcrm_emulator::FaultSpec::parse("drop_after_commit=1,only=writes,seed=5").unwrap(),
+    );
+    let r = run_import(&c, &mut j, &s, typed_leads(0, 40).into_iter(), &mut no_rejects()).unwrap();
+    env.emu.clear_faults();
+    assert_eq!((r.writes, r.reconciled), (1, 40), "{r:?}");
+    let ids = legacy_ids(&c);
+    assert_eq!(ids.len(), 40);
+    assert!(ids.values().all(|n| *n == 1), "no row twice");
+}
+
+#[test]
+fn a_payload_journalled_with_its_values_is_reconciled_without_reading_its_text() {
+    // A run killed right after sending: the journal holds the payload in flight with each
+    // row's values. Reconciliation compares those values, never the payload's text (here
+    // deliberately unreadable): before the journal kept values it had to decode the text.
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let s = step(&c, "leads", "Leads", Mode::Insert, 100);
+    let mut j = journal(&env);
+    let rows = leads(0, 30);
+    let (xml, jrows) = xml_of(&rows);
+    let values: Vec<Option<zcrm_batcher::SentValues>> = rows
+        .iter()
+        .map(|r| {
+            Some(
+                r.fields
+                    .iter()
+                    .map(|(l, v)| {
+                        let zcrm_batcher::FieldInput::Text(t) = v else { unreachable!() };
+                        let meta = s.fields.field(l).unwrap();
+                        let v = zcrm_protocol::Value::parse(
+                            &meta.field_type,
+                            t,
+                            zcrm_protocol::Direction::Input,
+                        )
+                        .unwrap();
+                        (l.clone(), zcrm_batcher::fingerprint::canonical(&v).unwrap())
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let sent_at = zcrm_protocol::value::format_datetime(
+        c.server_clock().now_at_least().to_zoned_datetime(s.timezone.clone()).datetime(),
+    );
+    j.begin_payload_with_values("leads", true, "<not xml", &sent_at, &jrows, &values).unwrap();
+    c.insert_records("Leads", xml, &WriteParams::multi_row()).unwrap();
+
+    let r = run_import(&c, &mut j, &s, rows.into_iter(), &mut no_rejects()).unwrap();
+    assert_eq!((r.reconciled, r.writes), (30, 0), "{r:?}");
+    let ids = legacy_ids(&c);
+    assert_eq!(ids.len(), 30);
+    assert!(ids.values().all(|n| *n == 1), "no row twice");
+}
+
+#[test]
+fn a_journal_from_before_values_were_kept_is_upgraded_and_reconciled_from_the_payload() {
+    // The rows table of an older journal has no `sent` column: opening it adds the column,
+    // and its in-flight payload is reconciled from the payload's text as before.
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let s = step(&c, "leads", "Leads", Mode::Insert, 100);
+    let path = env.dir.path().join("state/journal.sqlite");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE payloads (step TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL,
+                 kind TEXT NOT NULL, rows INTEGER NOT NULL, sent_at TEXT NOT NULL, xml_data TEXT,
+                 result TEXT, PRIMARY KEY (step, seq));
+             CREATE TABLE rows (step TEXT NOT NULL, row INTEGER NOT NULL, line INTEGER NOT NULL,
+                 key TEXT, payload INTEGER, no INTEGER, state TEXT NOT NULL, crm_id INTEGER,
+                 code TEXT, message TEXT, source TEXT, PRIMARY KEY (step, row));",
+        )
+        .unwrap();
+    }
+    let mut j = Journal::open(&path).unwrap();
+    let xml = in_flight(&c, &mut j, &s, &leads(0, 20));
+    c.insert_records("Leads", xml, &WriteParams::multi_row()).unwrap();
+    let r = run_import(&c, &mut j, &s, leads(0, 20).into_iter(), &mut no_rejects()).unwrap();
+    assert_eq!((r.reconciled, r.writes), (20, 0), "{r:?}");
+    assert!(legacy_ids(&c).values().all(|n| *n == 1), "no row twice");
+}
