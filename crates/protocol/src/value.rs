@@ -181,12 +181,30 @@ impl Value {
 
 /// Parses an integer as the API writes it: an optional sign and digits, within 64 bits.
 pub fn parse_integer(text: &str) -> Result<i64, ValueError> {
+    parse_whole(text).map_err(|e| match e {
+        WholeError::NotWhole => ValueError::new(text, "an integer"),
+        WholeError::OutOfRange => ValueError::new(text, "an integer in the 64-bit range"),
+    })
+}
+
+/// Why text is not a 64-bit integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WholeError {
+    /// Not an optional sign and digits.
+    NotWhole,
+    /// Digits beyond the 64-bit range.
+    OutOfRange,
+}
+
+/// [`parse_integer`], saying which way the text fails (for messages that tell a typo from a
+/// number too large).
+pub fn parse_whole(text: &str) -> Result<i64, WholeError> {
     let t = text.trim();
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ValueError::new(text, "an integer"));
+        return Err(WholeError::NotWhole);
     }
-    t.parse::<i64>().map_err(|_| ValueError::new(text, "an integer in the 64-bit range"))
+    t.parse::<i64>().map_err(|_| WholeError::OutOfRange)
 }
 
 /// Parses a plain decimal (`-12.50`): no exponent, no thousands separators, at most 28 digits.

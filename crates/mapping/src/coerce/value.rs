@@ -126,22 +126,18 @@ impl Plan {
                 }
                 Coerced::Text(text)
             }
-            Target::Integer { min, max } => {
-                let t = v.trim();
-                let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
-                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            Target::Integer { min, max } => match zcrm_protocol::value::parse_whole(v) {
+                Ok(n) if (*min..=*max).contains(&n) => Coerced::Value(Value::Integer(n)),
+                Err(zcrm_protocol::value::WholeError::NotWhole) => {
                     return Err(("not an integer", format!("{v:?} is not a whole number")));
                 }
-                match t.parse::<i64>() {
-                    Ok(n) if (*min..=*max).contains(&n) => Coerced::Value(Value::Integer(n)),
-                    _ => {
-                        return Err((
-                            "integer out of range",
-                            format!("{v} is outside the field's range {min}..{max}"),
-                        ));
-                    }
+                _ => {
+                    return Err((
+                        "integer out of range",
+                        format!("{v} is outside the field's range {min}..{max}"),
+                    ));
                 }
-            }
+            },
             Target::Decimal => match parse_decimal(v) {
                 Ok(d) => Coerced::Value(Value::Decimal(d)),
                 Err(_) => {
