@@ -18,6 +18,7 @@ pub mod module;
 pub mod params;
 pub mod request;
 pub mod response;
+pub mod rest_limits;
 pub mod suggest;
 pub mod value;
 pub mod xml;
