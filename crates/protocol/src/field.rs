@@ -148,7 +148,7 @@ impl fmt::Display for FieldType {
 impl serde::Serialize for FieldMeta {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("FieldMeta", 10)?;
+        let mut st = s.serialize_struct("FieldMeta", 11)?;
         st.serialize_field("label", &self.label)?;
         st.serialize_field("display_label", &self.display_label)?;
         st.serialize_field("type", self.field_type.as_str())?;
@@ -159,6 +159,10 @@ impl serde::Serialize for FieldMeta {
         st.serialize_field("picklist", &self.picklist)?;
         st.serialize_field("lookup_module", &self.lookup_module)?;
         st.serialize_field("default_format", &self.default_format)?;
+        match &self.api_name {
+            Some(name) => st.serialize_field("api_name", name)?,
+            None => st.skip_field("api_name")?,
+        }
         st.end()
     }
 }
@@ -186,6 +190,9 @@ pub struct FieldMeta {
     pub lookup_module: Option<String>,
     /// `fval`: the display format of a default value, when given (seen on Currency).
     pub default_format: Option<String>,
+    /// The REST API's name of the field (v8 `api_name`, e.g. `Last_Name`); `None` from the XML
+    /// API, which names fields by label.
+    pub api_name: Option<String>,
 }
 
 impl FieldMeta {
@@ -203,6 +210,7 @@ impl FieldMeta {
             picklist: Vec::new(),
             lookup_module: None,
             default_format: None,
+            api_name: None,
         }
     }
 }

@@ -33,6 +33,7 @@ fn field(fl: &Element) -> Result<FieldMeta, ResponseError> {
         picklist: fl.elements().filter(|e| e.name == "val").map(Element::text).collect(),
         lookup_module: fl.attr("lm").map(str::to_owned),
         default_format: fl.attr("fval").map(str::to_owned),
+        api_name: None,
         label,
     })
 }
