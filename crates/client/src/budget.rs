@@ -24,7 +24,7 @@ use crate::ClientError;
 
 /// The budget is spent: nothing more can be sent until `resets_at`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{what}: {spent} of {limit} calls used on {day}; the budget resets at {resets_at}")]
+#[error("{}", self.describe())]
 pub struct BudgetExhausted {
     /// Which limit stopped the call.
     pub what: BudgetLimit,
@@ -34,8 +34,51 @@ pub struct BudgetExhausted {
     pub limit: u32,
     /// The org's day (in its time zone).
     pub day: Date,
-    /// When the day turns over (the next midnight in the org's time zone).
+    /// When the day turns over (the next midnight in the org's time zone), or, for credits
+    /// over a rolling 24 hours, when the oldest charge of the window frees up.
     pub resets_at: ZonedDateTime,
+    /// Whether the budget is credits over a rolling 24 hours (the REST API).
+    pub rolling: bool,
+}
+
+impl BudgetExhausted {
+    fn describe(&self) -> String {
+        let (spent, limit, resets_at) = (self.spent, self.limit, &self.resets_at);
+        if self.rolling {
+            let what = match self.what {
+                BudgetLimit::Org => "the org's API credits for the last 24 hours are spent",
+                BudgetLimit::Share => {
+                    "this pipeline's share of the org's API credits for the last 24 hours is spent"
+                }
+                BudgetLimit::ServerLimit => {
+                    "Zoho answered 429 TOO_MANY_REQUESTS (the credits for the last 24 hours are spent)"
+                }
+                BudgetLimit::SearchCv => "the search cap is reached",
+            };
+            format!(
+                "{what}: {spent} of {limit} credits used in the last 24 hours; credits free up from {resets_at}"
+            )
+        } else {
+            let what = self.what;
+            format!(
+                "{what}: {spent} of {limit} calls used on {}; the budget resets at {resets_at}",
+                self.day
+            )
+        }
+    }
+}
+
+/// The seconds of a rolling budget window.
+pub const ROLLING_WINDOW_SECS: i64 = 86_400;
+
+/// How long a REST org that answered "credits exhausted" is left alone before zcrm tries again
+/// (Zoho says nothing of when credits free up; the ledger's own window may know better).
+pub const SERVER_LIMIT_BACKOFF_SECS: i64 = 600;
+
+/// What the counts cover: an org day (calls), or the charges since a time (credits).
+enum Period {
+    Day(String),
+    Since(i64),
 }
 
 /// The limit that stopped a call.
@@ -166,7 +209,11 @@ impl Ledger {
                  org TEXT NOT NULL, day TEXT NOT NULL, consumer TEXT NOT NULL, class TEXT NOT NULL,
                  n INTEGER NOT NULL, PRIMARY KEY (org, day, consumer, class));
              CREATE TABLE IF NOT EXISTS server_limit (
-                 org TEXT NOT NULL, day TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (org, day));",
+                 org TEXT NOT NULL, day TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (org, day));
+             CREATE TABLE IF NOT EXISTS charges (
+                 org TEXT NOT NULL, consumer TEXT NOT NULL, class TEXT NOT NULL,
+                 at INTEGER NOT NULL, n INTEGER NOT NULL);
+             CREATE INDEX IF NOT EXISTS charges_by_org ON charges (org, at);",
         )
         .map_err(sql(path))?;
         let ledger = Self {
@@ -211,6 +258,30 @@ impl Ledger {
         (now.date(), resets)
     }
 
+    /// What the budget counts now: today's calls, or the credits of the last 24 hours.
+    fn period(&self) -> Period {
+        if self.cfg.rule.rolling() {
+            Period::Since((self.clock)().as_second() - ROLLING_WINDOW_SECS)
+        } else {
+            Period::Day(self.day().0.to_string())
+        }
+    }
+
+    /// When the budget next grows: the next org day, or when the oldest charge of the
+    /// rolling window frees up (now when there is none).
+    fn resets_at(&self, conn: &Connection, period: &Period) -> Result<ZonedDateTime, ClientError> {
+        let Period::Since(since) = period else { return Ok(self.day().1) };
+        let oldest: Option<i64> = conn
+            .prepare_cached("SELECT MIN(at) FROM charges WHERE org = ?1 AND at > ?2")
+            .and_then(|mut st| st.query_row(params![self.cfg.org, since], |r| r.get(0)))
+            .map_err(sql(&self.path))?;
+        let at = oldest.map_or_else(
+            || (self.clock)(),
+            |t| Timestamp::from_second(t + ROLLING_WINDOW_SECS).unwrap_or_else(|_| (self.clock)()),
+        );
+        Ok(at.to_zoned_datetime(self.cfg.timezone.clone()))
+    }
+
     /// This consumer's daily limit.
     pub fn share_limit(&self) -> u32 {
         let budget = self.cfg.rule.daily_budget();
@@ -220,13 +291,15 @@ impl Ledger {
     /// Reserves one call of `class` costing `units` of the budget (its dialect says how many:
     /// one per call on the XML API); fails, counting nothing, if it would pass any limit.
     pub fn reserve(&self, class: MethodClass, units: u32) -> Result<(), ClientError> {
-        let (day, resets_at) = self.day();
+        let day = self.day().0;
         let day_s = day.to_string();
+        let period = self.period();
+        let rolling = self.cfg.rule.rolling();
         let mut conn = self.conn()?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql(&self.path))?;
-        let counts = Counts::read(&tx, &self.cfg.org, &day_s, &self.cfg.consumer)
+        let counts = Counts::read(&tx, &self.cfg.org, &period, &self.cfg.consumer)
             .map_err(sql(&self.path))?;
         let budget = self.cfg.rule.daily_budget();
         let stop = |what, spent, limit| {
@@ -235,7 +308,8 @@ impl Ledger {
                 spent,
                 limit,
                 day,
-                resets_at: resets_at.clone(),
+                resets_at: self.resets_at(&tx, &period)?,
+                rolling,
             }))
         };
         if counts.server_limit {
@@ -248,8 +322,24 @@ impl Ledger {
         if counts.consumer.saturating_add(units) > self.share_limit() {
             return stop(BudgetLimit::Share, counts.consumer, self.share_limit());
         }
-        if class == MethodClass::SearchCv && counts.search_cv >= SEARCH_CV_DAILY_CAP {
+        if !rolling && class == MethodClass::SearchCv && counts.search_cv >= SEARCH_CV_DAILY_CAP {
             return stop(BudgetLimit::SearchCv, counts.search_cv, SEARCH_CV_DAILY_CAP);
+        }
+        if let Period::Since(since) = period {
+            let now = (self.clock)().as_second();
+            tx.prepare_cached(
+                "INSERT INTO charges (org, consumer, class, at, n) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![self.cfg.org, self.cfg.consumer, class_name(class), now, units])
+            })
+            .and_then(|_| {
+                tx.prepare_cached("DELETE FROM charges WHERE org = ?1 AND at <= ?2")?
+                    .execute(params![self.cfg.org, since])
+            })
+            .map_err(sql(&self.path))?;
+            tx.commit().map_err(sql(&self.path))?;
+            return Ok(());
         }
         tx.prepare_cached(
             "INSERT INTO calls (org, day, consumer, class, n) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -264,31 +354,55 @@ impl Ledger {
     }
 
     /// Records that the server answered 4421 today: every consumer stops until the day turns.
+    ///
+    /// On a rolling budget (the REST API, whose 429 does not say when credits free up) nothing
+    /// is recorded: the error says to try again in [`SERVER_LIMIT_BACKOFF_SECS`].
     pub fn mark_server_limit(&self) -> Result<BudgetExhausted, ClientError> {
         let (day, resets_at) = self.day();
+        if self.cfg.rule.rolling() {
+            let period = self.period();
+            let conn = self.conn()?;
+            let counts = Counts::read(&conn, &self.cfg.org, &period, &self.cfg.consumer)
+                .map_err(sql(&self.path))?;
+            let later = (self.clock)()
+                .checked_add(jiff::SignedDuration::from_secs(SERVER_LIMIT_BACKOFF_SECS))
+                .unwrap_or_else(|_| (self.clock)());
+            return Ok(BudgetExhausted {
+                what: BudgetLimit::ServerLimit,
+                spent: counts.org,
+                limit: self.cfg.rule.daily_budget(),
+                day,
+                resets_at: later.to_zoned_datetime(self.cfg.timezone.clone()),
+                rolling: true,
+            });
+        }
         let conn = self.conn()?;
         conn.execute(
             "INSERT OR IGNORE INTO server_limit (org, day, at) VALUES (?1, ?2, ?3)",
             params![self.cfg.org, day.to_string(), self.now().to_string()],
         )
         .map_err(sql(&self.path))?;
-        let counts = Counts::read(&conn, &self.cfg.org, &day.to_string(), &self.cfg.consumer)
-            .map_err(sql(&self.path))?;
+        let counts =
+            Counts::read(&conn, &self.cfg.org, &Period::Day(day.to_string()), &self.cfg.consumer)
+                .map_err(sql(&self.path))?;
         Ok(BudgetExhausted {
             what: BudgetLimit::ServerLimit,
             spent: counts.org,
             limit: self.cfg.rule.daily_budget(),
             day,
             resets_at,
+            rolling: false,
         })
     }
 
     /// Where the budget stands today.
     pub fn status(&self) -> Result<BudgetStatus, ClientError> {
-        let (day, resets_at) = self.day();
+        let day = self.day().0;
+        let period = self.period();
         let conn = self.conn()?;
-        let c = Counts::read(&conn, &self.cfg.org, &day.to_string(), &self.cfg.consumer)
+        let c = Counts::read(&conn, &self.cfg.org, &period, &self.cfg.consumer)
             .map_err(sql(&self.path))?;
+        let resets_at = self.resets_at(&conn, &period)?;
         let budget = self.cfg.rule.daily_budget();
         let share = self.share_limit();
         let remaining = if c.server_limit {
@@ -326,11 +440,33 @@ struct Counts {
 }
 
 impl Counts {
-    fn read(conn: &Connection, org: &str, day: &str, consumer: &str) -> rusqlite::Result<Self> {
+    fn read(
+        conn: &Connection,
+        org: &str,
+        period: &Period,
+        consumer: &str,
+    ) -> rusqlite::Result<Self> {
         let sum = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<u32> {
             conn.prepare_cached(sql)?
                 .query_row(p, |r| r.get::<_, Option<u32>>(0))
                 .map(Option::unwrap_or_default)
+        };
+        let day = match period {
+            Period::Day(day) => day,
+            Period::Since(since) => {
+                return Ok(Self {
+                    org: sum(
+                        "SELECT SUM(n) FROM charges WHERE org = ?1 AND at > ?2",
+                        &[&org, since],
+                    )?,
+                    consumer: sum(
+                        "SELECT SUM(n) FROM charges WHERE org = ?1 AND at > ?2 AND consumer = ?3",
+                        &[&org, since, &consumer],
+                    )?,
+                    search_cv: 0,
+                    server_limit: false,
+                });
+            }
         };
         Ok(Self {
             org: sum("SELECT SUM(n) FROM calls WHERE org = ?1 AND day = ?2", &[&org, &day])?,

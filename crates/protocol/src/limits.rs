@@ -105,15 +105,35 @@ pub enum BudgetRule {
     },
     /// `daily_budget = N`: orgs that bought more calls, or the 2017 table.
     Fixed(u32),
+    /// The REST API's credits per rolling 24 hours for the edition and licences
+    /// ([`crate::rest_limits::daily_credits`]).
+    Credits {
+        /// The edition.
+        edition: Edition,
+        /// User licences.
+        licenses: u32,
+    },
+    /// `daily_credits = N`: a REST org's credits per rolling 24 hours (add-ons bought).
+    FixedCredits(u32),
 }
 
 impl BudgetRule {
-    /// Calls a day for all methods together.
+    /// The budget of a day (calls) or of a rolling 24 hours (credits), for all methods together.
     pub fn daily_budget(self) -> u32 {
         match self {
             Self::Edition { edition, licenses } => edition.daily_budget(licenses),
-            Self::Fixed(n) => n,
+            Self::Fixed(n) | Self::FixedCredits(n) => n,
+            Self::Credits { edition, licenses } => {
+                u32::try_from(crate::rest_limits::daily_credits(edition, licenses))
+                    .unwrap_or(u32::MAX)
+            }
         }
+    }
+
+    /// Whether the budget is credits over a rolling 24 hours (the REST API) rather than calls
+    /// per org day (the XML API).
+    pub fn rolling(self) -> bool {
+        matches!(self, Self::Credits { .. } | Self::FixedCredits(_))
     }
 }
 

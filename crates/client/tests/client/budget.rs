@@ -194,3 +194,52 @@ impl SpawnPiped for Command {
             .unwrap()
     }
 }
+
+#[test]
+fn credits_roll_over_24_hours_and_free_up_as_the_oldest_charges_age() {
+    // A REST org: credits, not calls, over a rolling 24 hours rather than per org day.
+    let dir = tempfile::tempdir().unwrap();
+    let now =
+        Arc::new(std::sync::Mutex::new("2026-03-07T10:00:00Z".parse::<jiff::Timestamp>().unwrap()));
+    let clock = now.clone();
+    let l = Ledger::open(&dir.path().join("l.sqlite"), cfg(BudgetRule::FixedCredits(25), "a"))
+        .unwrap()
+        .with_clock(move || *clock.lock().unwrap());
+    let at = |t: &str| *now.lock().unwrap() = t.parse().unwrap();
+    l.reserve(MethodClass::General, 10).unwrap();
+    at("2026-03-07T20:00:00Z");
+    l.reserve(MethodClass::General, 10).unwrap();
+    // Past midnight in the org's zone nothing frees up: the window is 24 hours, not a day.
+    at("2026-03-08T09:00:00Z");
+    let Err(ClientError::Budget(b)) = l.reserve(MethodClass::General, 10) else { panic!() };
+    assert!(b.rolling);
+    assert_eq!((b.spent, b.limit), (20, 25));
+    assert_eq!(
+        b.resets_at.timestamp().to_string(),
+        "2026-03-08T10:00:00Z",
+        "the first charge frees up"
+    );
+    let text = b.to_string();
+    assert!(text.contains("credits used in the last 24 hours"), "{text}");
+    assert!(!text.contains("calls used on"), "{text}");
+    assert_eq!(l.status().unwrap().spent, 20);
+    // A cheap call still fits where the expensive one did not.
+    l.reserve(MethodClass::General, 5).unwrap();
+    at("2026-03-08T10:00:01Z");
+    l.reserve(MethodClass::General, 10).unwrap();
+    let s = l.status().unwrap();
+    assert_eq!(s.spent, 25, "10 at 20:00, 5 at 09:00 and 10 now: the 10:00 charge has aged out");
+    assert_eq!(s.remaining, 0);
+    // 20:00Z on the day Los Angeles moves to summer time.
+    assert_eq!(s.resets_at, "2026-03-08T13:00:00-07:00[America/Los_Angeles]");
+}
+
+#[test]
+fn the_edition_formula_gives_a_rest_org_its_credits() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = BudgetRule::Credits { edition: zcrm_protocol::Edition::Enterprise, licenses: 40 };
+    let l = Ledger::open(&dir.path().join("l.sqlite"), cfg(rule, "a")).unwrap();
+    assert_eq!(l.status().unwrap().budget, 90_000);
+    l.reserve(MethodClass::General, 10).unwrap();
+    assert_eq!(l.status().unwrap().spent, 10);
+}
