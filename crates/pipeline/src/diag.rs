@@ -204,6 +204,20 @@ impl Diagnostic {
         }
     }
 
+    /// The same problem drawn from `text` instead (the file's text with its secrets masked,
+    /// byte for byte as long): a problem shown without text stays so.
+    pub fn retext(&mut self, text: &Arc<str>) {
+        if self.text.is_some() {
+            *self = Self::at(
+                &self.file,
+                text,
+                self.span.clone(),
+                self.message.clone(),
+                self.hint.clone(),
+            );
+        }
+    }
+
     /// The same problem without the file's text: the place (`file:line:column`) stays, the
     /// line is not shown. For problems whose line holds a secret (a token pasted into a URL).
     pub fn without_text(mut self) -> Self {

@@ -17,7 +17,9 @@ pub mod validate;
 
 pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_partial, load_str, unknown_module_hint};
-pub use model::{ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode, Pipeline, Step};
+pub use model::{
+    Api, ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode, OAuthEnv, Pipeline, Step,
+};
 pub use validate::{
     Metadata, MetadataError, StepSummary, ValidateError, compile_step, load_checked, validate,
 };

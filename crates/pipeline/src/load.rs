@@ -18,8 +18,8 @@ use crate::files::{self, Role, StepFile};
 use crate::model::ImportSpans;
 use crate::raw::{RawPipeline, RawStep};
 use crate::{
-    ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportStep, ImportStep, Mode, Pipeline,
-    Step,
+    Api, ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportStep, ImportStep, Mode,
+    Pipeline, Step,
 };
 
 /// A pipeline file that cannot be used.
@@ -48,9 +48,43 @@ struct Ctx<'a> {
     files: Vec<StepFile>,
     /// Whether the checks look at the file system.
     on_disk: bool,
+    /// Values that look like secrets (a token where a variable name goes, a URL with
+    /// credentials): masked in the text every problem draws from.
+    secrets: Vec<Range<usize>>,
 }
 
 impl Ctx<'_> {
+    /// A problem with a value that may be a secret: its line is not shown, and the value is
+    /// masked in the lines other problems show around theirs.
+    fn secret(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
+        let d = Diagnostic::at(self.file, &self.text, Some(span.clone()), message, hint);
+        self.diags.push(d.without_text());
+        self.secrets.push(span);
+    }
+
+    /// Masks the secrets found in the text (each byte of their values becomes `*`, so every
+    /// place stays where it was) and redraws the problems from the masked text.
+    fn mask_secrets(&mut self) {
+        if self.secrets.is_empty() {
+            return;
+        }
+        let mut bytes = self.text.as_bytes().to_vec();
+        for s in &self.secrets {
+            let (start, end) = (s.start.min(bytes.len()), s.end.min(bytes.len()));
+            for b in &mut bytes[start..end] {
+                if *b != b'\n' && *b != b'"' {
+                    *b = b'*';
+                }
+            }
+        }
+        // Only whole values were replaced by ASCII, so the text is still UTF-8.
+        let masked: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+        for d in &mut self.diags {
+            d.retext(&masked);
+        }
+        self.text = masked;
+    }
+
     fn error(
         &mut self,
         span: Option<Range<usize>>,
@@ -154,6 +188,7 @@ fn check_partial(
         diags: Vec::new(),
         files: Vec::new(),
         on_disk,
+        secrets: Vec::new(),
     };
     cx.file(("", None), Role::Pipeline, &normalize(path), None);
     let (raw, problems) = crate::raw::parse(text);
@@ -185,6 +220,7 @@ fn check_partial(
     if raw.steps.is_empty() {
         cx.error(None, "the pipeline has no steps", Some("add a [[steps]] table".to_owned()));
     }
+    cx.mask_secrets();
     cx.diags.sort_by_key(|d| (d.line == 0, d.line, d.column));
     Ok((
         Pipeline { path: path.to_owned(), text: cx.text, connection, state_dir, steps },
@@ -201,28 +237,23 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
             match zcrm_client::Endpoint::parse(url) {
                 Ok(endpoint) => spec.url = Some(endpoint),
                 Err(e) => {
-                    let hint = "use https://crm.zoho.com (or .eu, .com.cn), or \"embedded\"";
-                    let d = Diagnostic::at(
-                        cx.file,
-                        &cx.text,
-                        Some(u.span()),
-                        e.to_string(),
-                        Some(hint.to_owned()),
+                    let hint = Some(
+                        "use https://crm.zoho.com (or .eu, .com.cn), or \"embedded\"".to_owned(),
                     );
                     // What follows `@`, `?` or `#` is likely a token: the line is not shown.
-                    let secret = url.contains(['@', '?', '#']);
-                    cx.diags.push(if secret { d.without_text() } else { d });
+                    if url.contains(['@', '?', '#']) {
+                        cx.secret(u.span(), e.to_string(), hint);
+                    } else {
+                        cx.error(Some(u.span()), e.to_string(), hint);
+                    }
                 }
             }
         }
     }
-    if let Some(t) = &c.authtoken_env {
-        let name = t.get_ref();
-        if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
-            cx.error(Some(t.span()), format!("authtoken_env {name:?} is not a variable name"), Some("authtoken_env holds the NAME of the variable with the token (e.g. \"ZCRM_AUTHTOKEN\"), never the token".to_owned()));
-        } else {
-            spec.authtoken_env = name.clone();
-        }
+    if let Some(t) = &c.authtoken_env
+        && let Some(name) = variable_name(cx, "authtoken_env", t)
+    {
+        spec.authtoken_env = name;
     }
     if let Some(o) = &c.org {
         let name = o.get_ref().trim();
@@ -308,7 +339,87 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
             ),
         }
     }
+    dialect(cx, c, &mut spec);
     spec
+}
+
+/// `api` and the keys that belong to one dialect only: OAuth variables and credits for v8,
+/// the authtoken and a daily call budget for XML.
+fn dialect(cx: &mut Ctx<'_>, c: &crate::raw::RawConnection, spec: &mut ConnectionSpec) {
+    if let Some(a) = &c.api {
+        match Api::parse(a.get_ref()) {
+            Some(api) => spec.api = api,
+            None => cx.error(
+                Some(a.span()),
+                format!("unknown api {:?}", a.get_ref()),
+                Some("use \"xml\" (Zoho's legacy XML API) or \"v8\" (the REST API every org speaks today)".to_owned()),
+            ),
+        }
+    }
+    let v8 = spec.api == Api::V8;
+    let only = |cx: &mut Ctx<'_>, key: &str, at: Option<Range<usize>>, needs: &str| {
+        cx.error(at, format!("{key} applies to api = {needs:?} only"), None);
+    };
+    for (key, raw, slot) in [
+        ("client_id_env", &c.client_id_env, &mut spec.oauth.client_id),
+        ("client_secret_env", &c.client_secret_env, &mut spec.oauth.client_secret),
+        ("refresh_token_env", &c.refresh_token_env, &mut spec.oauth.refresh_token),
+    ] {
+        let Some(v) = raw else { continue };
+        if !v8 {
+            only(cx, key, Some(v.span()), "v8");
+        } else if let Some(name) = variable_name(cx, key, v) {
+            *slot = name;
+        }
+    }
+    if let Some(d) = &c.daily_credits {
+        match u32::try_from(*d.get_ref()) {
+            Ok(n) if n >= 1 && v8 => spec.daily_credits = Some(n),
+            Ok(n) if n >= 1 => only(cx, "daily_credits", Some(d.span()), "v8"),
+            _ => cx.error(
+                Some(d.span()),
+                format!("daily_credits must be at least 1, not {}", d.get_ref()),
+                None,
+            ),
+        }
+    }
+    if v8 {
+        if let Some(t) = &c.authtoken_env {
+            cx.error(
+                Some(t.span()),
+                "authtoken_env applies to api = \"xml\" only",
+                Some(
+                    "a v8 connection names client_id_env, client_secret_env and refresh_token_env"
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(d) = &c.daily_budget {
+            cx.error(
+                Some(d.span()),
+                "daily_budget counts XML calls; a v8 org has credits",
+                Some("use daily_credits = N (credits per rolling 24 hours)".to_owned()),
+            );
+        }
+    }
+}
+
+/// The name of an environment variable given for `key` (letters, digits and `_`), or `None`
+/// with a problem reported (the value might be the secret itself: it is never repeated).
+fn variable_name(cx: &mut Ctx<'_>, key: &str, v: &Spanned<String>) -> Option<String> {
+    let name = v.get_ref();
+    if !name.is_empty() && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+        return Some(name.clone());
+    }
+    let example = if key == "authtoken_env" { "ZCRM_AUTHTOKEN" } else { "ZOHO_CLIENT_SECRET" };
+    cx.secret(
+        v.span(),
+        format!("{key} is not a variable name"),
+        Some(format!(
+            "{key} holds the NAME of the variable with the secret (e.g. \"{example}\"), never the secret"
+        )),
+    );
+    None
 }
 
 fn single_byte(cx: &mut Ctx<'_>, v: &Spanned<String>, what: &str) -> Option<u8> {

@@ -11,6 +11,49 @@ use zcrm_protocol::Edition;
 use zcrm_protocol::value::Since;
 use zcrm_readers::SourceOptions;
 
+/// The wire dialect of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Api {
+    /// Zoho's legacy XML API (an authtoken; calls per org day).
+    #[default]
+    Xml,
+    /// Zoho's REST API v8 (OAuth 2.0; credits per rolling 24 hours).
+    V8,
+}
+
+impl Api {
+    /// Parses `xml` or `v8` (any case).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "xml" => Some(Self::Xml),
+            "v8" => Some(Self::V8),
+            _ => None,
+        }
+    }
+}
+
+/// The names of the variables that hold a v8 connection's OAuth credentials (never the
+/// credentials themselves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthEnv {
+    /// The client id's variable.
+    pub client_id: String,
+    /// The client secret's variable.
+    pub client_secret: String,
+    /// The refresh token's variable.
+    pub refresh_token: String,
+}
+
+impl Default for OAuthEnv {
+    fn default() -> Self {
+        Self {
+            client_id: "ZCRM_CLIENT_ID".to_owned(),
+            client_secret: "ZCRM_CLIENT_SECRET".to_owned(),
+            refresh_token: "ZCRM_REFRESH_TOKEN".to_owned(),
+        }
+    }
+}
+
 /// How to reach the CRM, and how much of its budget to spend.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionSpec {
@@ -35,6 +78,12 @@ pub struct ConnectionSpec {
     /// A name for the org (`org = "..."`): with the host, it keys the budget ledger and the
     /// metadata cache instead of a fingerprint of the token.
     pub org: Option<String>,
+    /// The wire dialect (`api`).
+    pub api: Api,
+    /// Where a v8 connection's OAuth credentials are (`*_env`).
+    pub oauth: OAuthEnv,
+    /// An explicit number of credits per rolling 24 hours instead of the edition formula (v8).
+    pub daily_credits: Option<u32>,
 }
 
 /// Write calls a step keeps in flight unless the pipeline says otherwise: enough to keep the
@@ -55,6 +104,9 @@ impl Default for ConnectionSpec {
             write_batch: zcrm_protocol::limits::DEFAULT_WRITE_ROWS,
             writes_in_flight: DEFAULT_WRITES_IN_FLIGHT,
             org: None,
+            api: Api::Xml,
+            oauth: OAuthEnv::default(),
+            daily_credits: None,
         }
     }
 }

@@ -47,6 +47,16 @@ pub struct RawConnection {
     pub writes_in_flight: Option<Spanned<i64>>,
     /// `org`: a name for the org, keying the budget ledger and the metadata cache.
     pub org: Option<Spanned<String>>,
+    /// `api`: `xml` (default) or `v8`.
+    pub api: Option<Spanned<String>>,
+    /// `client_id_env`: the variable holding the OAuth client id (v8).
+    pub client_id_env: Option<Spanned<String>>,
+    /// `client_secret_env`: the variable holding the OAuth client secret (v8).
+    pub client_secret_env: Option<Spanned<String>>,
+    /// `refresh_token_env`: the variable holding the OAuth refresh token (v8).
+    pub refresh_token_env: Option<Spanned<String>>,
+    /// `daily_credits`: credits per rolling 24 hours instead of the edition formula (v8).
+    pub daily_credits: Option<Spanned<i64>>,
 }
 
 /// `[state]`.
@@ -186,6 +196,11 @@ pub mod schema {
         ("write_batch", Int),
         ("writes_in_flight", Int),
         ("org", Str),
+        ("api", Str),
+        ("client_id_env", Str),
+        ("client_secret_env", Str),
+        ("refresh_token_env", Str),
+        ("daily_credits", Int),
     ];
     /// `[state]`.
     pub const STATE: &[(&str, Kind)] = &[("dir", Str)];

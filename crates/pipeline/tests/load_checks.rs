@@ -316,3 +316,67 @@ fn an_export_since_that_is_no_time_is_a_problem_at_load() {
         assert!(zcrm_pipeline::load_str(Path::new("p.toml"), &text).is_ok(), "{ok}");
     }
 }
+
+#[test]
+fn a_v8_connection_names_its_oauth_variables_and_counts_credits() {
+    let text = format!(
+        "[connection]\napi = \"v8\"\nclient_id_env = \"ZOHO_CLIENT_ID\"\nclient_secret_env = \"ZOHO_CLIENT_SECRET\"\nrefresh_token_env = \"ZOHO_REFRESH_TOKEN\"\nedition = \"enterprise\"\nlicenses = 40\nbudget_share = 0.5\n{EXPORT_STEP}"
+    );
+    let p = load_str(Path::new("p.toml"), &text).unwrap();
+    let c = &p.connection;
+    assert_eq!(c.api, zcrm_pipeline::Api::V8);
+    assert_eq!(c.oauth.client_id, "ZOHO_CLIENT_ID");
+    assert_eq!(c.oauth.client_secret, "ZOHO_CLIENT_SECRET");
+    assert_eq!(c.oauth.refresh_token, "ZOHO_REFRESH_TOKEN");
+    assert!(c.rule().rolling());
+    assert_eq!(c.rule().daily_budget(), 90_000, "50,000 + 40 × 1,000 credits");
+    assert_eq!(c.org().unwrap(), "embedded~v8", "no url: the embedded emulator's v8 face");
+
+    let text = format!("[connection]\napi = \"V8\"\ndaily_credits = 250000\n{EXPORT_STEP}");
+    let p = load_str(Path::new("p.toml"), &text).unwrap();
+    assert_eq!(p.connection.rule(), zcrm_protocol::BudgetRule::FixedCredits(250_000));
+    // The XML default is unchanged: calls per org day.
+    let p = load_str(Path::new("p.toml"), EXPORT_STEP).unwrap();
+    assert_eq!(p.connection.api, zcrm_pipeline::Api::Xml);
+    assert!(!p.connection.rule().rolling());
+}
+
+#[test]
+fn keys_of_the_other_dialect_are_refused_and_a_secret_given_as_a_name_is_not_repeated() {
+    let text = format!(
+        "[connection]\napi = \"v8\"\nauthtoken_env = \"ZCRM_AUTHTOKEN\"\ndaily_budget = 5000\nclient_secret_env = \"1000.abcdef-s3cr3t\"\n{EXPORT_STEP}"
+    );
+    let d = problems(Path::new("p.toml"), &text);
+    let shown = rendered(&d);
+    assert_eq!(d.len(), 3, "{shown}");
+    assert!(shown.contains("authtoken_env applies to api = \"xml\" only"), "{shown}");
+    assert!(shown.contains("daily_credits"), "says what a v8 org has instead: {shown}");
+    assert!(shown.contains("client_secret_env is not a variable name"), "{shown}");
+    assert!(!shown.contains("s3cr3t"), "the secret is shown: {shown}");
+
+    let text = format!(
+        "[connection]\nclient_id_env = \"ZOHO_CLIENT_ID\"\ndaily_credits = 10\napi = \"v9\"\n{EXPORT_STEP}"
+    );
+    let d = problems(Path::new("p.toml"), &text);
+    let shown = rendered(&d);
+    assert_eq!(d.len(), 3, "{shown}");
+    assert!(shown.contains("unknown api \"v9\""), "{shown}");
+    assert!(shown.contains("client_id_env applies to api = \"v8\" only"), "{shown}");
+    assert!(shown.contains("daily_credits applies to api = \"v8\" only"), "{shown}");
+}
+
+#[test]
+fn a_secret_never_shows_in_the_context_lines_of_other_problems() {
+    // A token pasted where a variable name goes, and a token in a URL: their own problems
+    // hide their lines, and so must the problems on the lines around them.
+    let text = format!(
+        "[connection]\nedition = \"platinum\"\nauthtoken_env = \"9f8e7d6c5b4a-t0ken\"\nlicenses = 0\nurl = \"https://crm.zoho.com/?authtoken=s3cr3t\"\nbudget_share = 7\n{EXPORT_STEP}"
+    );
+    let d = problems(Path::new("p.toml"), &text);
+    let shown = rendered(&d);
+    assert_eq!(d.len(), 5, "{shown}");
+    assert!(!shown.contains("t0ken"), "the token is shown: {shown}");
+    assert!(!shown.contains("s3cr3t"), "the URL's token is shown: {shown}");
+    assert!(shown.contains("authtoken_env is not a variable name"), "{shown}");
+    assert!(shown.contains("licenses must be at least 1"), "{shown}");
+}
