@@ -1,5 +1,7 @@
 //! The connection of commands that take no pipeline file: `ZCRM_URL`, `ZCRM_AUTHTOKEN`,
 //! `ZCRM_EDITION`, `ZCRM_LICENSES` (README), plus `ZCRM_DAILY_BUDGET`, `ZCRM_BUDGET_SHARE`,
+//! for the REST API `ZCRM_API=v8` with `ZCRM_CLIENT_ID`, `ZCRM_CLIENT_SECRET`,
+//! `ZCRM_REFRESH_TOKEN` and `ZCRM_DAILY_CREDITS`,
 //! `ZCRM_TIMEZONE`, `ZCRM_ORG` and `ZCRM_STATE_DIR`. No URL (or `embedded`) starts the built-in emulator
 //! in-process, with its data in `.zcrm/emulator/`.
 
@@ -9,7 +11,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use zcrm_client::{Client, Endpoint, Ledger};
 use zcrm_emulator::EmulatorHandle;
-use zcrm_pipeline::ConnectionSpec;
+use zcrm_pipeline::{Api, ConnectionSpec, OAuthEnv};
 use zcrm_protocol::Edition;
 
 /// Connection settings read from the environment.
@@ -26,6 +28,8 @@ pub struct Settings {
     licenses: u32,
     daily_budget: Option<u32>,
     org: Option<String>,
+    api: Api,
+    daily_credits: Option<u32>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -44,6 +48,17 @@ impl Settings {
             .map(|v| v.parse())
             .transpose()
             .context("ZCRM_DAILY_BUDGET must be a number")?;
+        let api = match env("ZCRM_API") {
+            None => Api::Xml,
+            Some(a) => match Api::parse(&a) {
+                Some(api) => api,
+                None => bail!("ZCRM_API must be xml or v8, not {a:?}"),
+            },
+        };
+        let daily_credits: Option<u32> = env("ZCRM_DAILY_CREDITS")
+            .map(|v| v.parse())
+            .transpose()
+            .context("ZCRM_DAILY_CREDITS must be a number")?;
         let share: f64 = env("ZCRM_BUDGET_SHARE")
             .map_or(Ok(1.0), |v| v.parse())
             .context("ZCRM_BUDGET_SHARE must be a number")?;
@@ -68,6 +83,8 @@ impl Settings {
             licenses,
             daily_budget,
             org: env("ZCRM_ORG").map(|o| o.trim().to_owned()),
+            api,
+            daily_credits,
         })
     }
 
@@ -84,6 +101,9 @@ impl Settings {
             write_batch: zcrm_protocol::limits::DEFAULT_WRITE_ROWS,
             writes_in_flight: zcrm_pipeline::model::DEFAULT_WRITES_IN_FLIGHT,
             org: self.org.clone(),
+            api: self.api,
+            oauth: OAuthEnv::default(),
+            daily_credits: self.daily_credits,
         }
     }
 
