@@ -15,9 +15,11 @@ pub fn run(path: &std::path::Path) -> Result<String> {
     out.push_str("step              rows   valid  done  to send  payloads  reads  calls  how\n");
     for step in &plan.steps {
         match step {
-            PlannedStep::Import { name, rows, valid, done, calls, how } => {
+            PlannedStep::Import { name, rows, valid, done, calls, cost, how } => {
+                let credits =
+                    if plan.credits { format!("  ({cost} credits)") } else { String::new() };
                 out.push_str(&format!(
-                    "{:<16} {:>6}  {:>6}  {:>4}  {:>7}  {:>8}  {:>5}  {:>5}  {how}\n",
+                    "{:<16} {:>6}  {:>6}  {:>4}  {:>7}  {:>8}  {:>5}  {:>5}  {how}{credits}\n",
                     name,
                     rows,
                     valid,
@@ -39,13 +41,32 @@ pub fn run(path: &std::path::Path) -> Result<String> {
         }
     }
     let b = &plan.budget;
-    out.push_str(&format!(
-        "\nimport calls: {}; daily budget {} (share limit {}), spent today {}, left today {}\n",
-        plan.import_calls, b.budget, b.share_limit, b.spent_by_consumer, b.remaining
-    ));
-    out.push_str(&format!("days needed: {}\n", plan.days.len().max(1)));
-    for (day, calls) in &plan.days {
-        out.push_str(&format!("  {day}: {calls} call(s)\n"));
+    if plan.credits {
+        out.push_str(&format!(
+            "\nimport calls: {} costing {} credits; {} credits per rolling 24 hours (share limit {}), spent in the last 24 hours {}, left now {}\n",
+            plan.import_calls, plan.import_cost, b.budget, b.share_limit, b.spent_by_consumer, b.remaining
+        ));
+        let windows = plan.days.len().max(1);
+        out.push_str(&format!(
+            "time needed: {} (credits free up 24 hours after they are spent)\n",
+            if windows == 1 {
+                "within the credits left now".to_owned()
+            } else {
+                format!("about {} hours", (windows - 1) * 24)
+            }
+        ));
+        for (day, credits) in &plan.days {
+            out.push_str(&format!("  from {day}: {credits} credit(s)\n"));
+        }
+    } else {
+        out.push_str(&format!(
+            "\nimport calls: {}; daily budget {} (share limit {}), spent today {}, left today {}\n",
+            plan.import_calls, b.budget, b.share_limit, b.spent_by_consumer, b.remaining
+        ));
+        out.push_str(&format!("days needed: {}\n", plan.days.len().max(1)));
+        for (day, calls) in &plan.days {
+            out.push_str(&format!("  {day}: {calls} call(s)\n"));
+        }
     }
     Ok(out)
 }

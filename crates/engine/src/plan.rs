@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use jiff::civil::Date;
 use zcrm_batcher::MatchStrategy;
 use zcrm_batcher::plan::{StepPlan, schedule};
-use zcrm_client::{BudgetStatus, CrmApi};
+use zcrm_client::{BudgetStatus, CallKind, CrmApi};
 use zcrm_protocol::limits::MAX_READ_ROWS;
 use zcrm_protocol::params::{ReadParams, SelectColumns, Window};
 use zcrm_readers::ReadError;
@@ -24,9 +24,14 @@ pub struct Plan {
     pub steps: Vec<PlannedStep>,
     /// Calls the import steps need.
     pub import_calls: u64,
+    /// What those calls cost in the dialect's unit (calls on XML, credits on v8).
+    pub import_cost: u64,
+    /// Whether the budget is credits over a rolling 24 hours (v8) rather than calls per day.
+    pub credits: bool,
     /// Today's budget as the ledger has it.
     pub budget: BudgetStatus,
-    /// The import calls spread over days: what is left today, then the share each day.
+    /// The import cost spread over days: what is left now, then the share each day (on v8,
+    /// each further day is the next 24 hours of the rolling window).
     pub days: Vec<(Date, u64)>,
 }
 
@@ -45,6 +50,8 @@ pub enum PlannedStep {
         done: u64,
         /// The calls, payloads and rows still to send.
         calls: StepPlan,
+        /// What the calls cost in the dialect's unit.
+        cost: u64,
         /// How existing records are matched, in words.
         how: String,
     },
@@ -68,6 +75,7 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
     let batch = p.connection.write_batch;
     let mut out = Vec::new();
     let mut total = 0u64;
+    let mut total_cost = 0u64;
     for step in steps {
         match step {
             PreparedStep::Import(c) => {
@@ -110,13 +118,16 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
                     }
                 };
                 let calls = StepPlan::new(to_send, batch, reads, u64::from(fetched_metadata));
+                let cost = cost_of(client, &calls, batch);
                 total += calls.calls();
+                total_cost += cost;
                 out.push(PlannedStep::Import {
                     name: s.name,
                     rows,
                     valid,
                     done: known.len() as u64,
                     calls,
+                    cost,
                     how,
                 });
             }
@@ -128,8 +139,35 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
     let ledger = client.ledger();
     let budget = ledger.status()?;
     let (today, _) = ledger.day();
-    let days = schedule(total, u64::from(budget.remaining), u64::from(budget.share_limit), today);
-    Ok(Plan { path: p.path, write_batch: batch, steps: out, import_calls: total, budget, days })
+    let days =
+        schedule(total_cost, u64::from(budget.remaining), u64::from(budget.share_limit), today);
+    Ok(Plan {
+        path: p.path,
+        write_batch: batch,
+        steps: out,
+        import_calls: total,
+        import_cost: total_cost,
+        credits: ledger.config().rule.rolling(),
+        budget,
+        days,
+    })
+}
+
+/// What a step's calls cost in the dialect's unit: every payload full but the last, each read
+/// and metadata call at its own price.
+fn cost_of(client: &dyn CrmApi, plan: &StepPlan, batch: u32) -> u64 {
+    let batch = u64::from(batch.max(1));
+    let last = plan.rows - plan.rows.saturating_sub(1) / batch * batch;
+    let write = |rows: u64| {
+        u64::from(client.cost(CallKind::Write { rows: u32::try_from(rows).unwrap_or(u32::MAX) }))
+    };
+    let writes = match plan.payloads {
+        0 => 0,
+        n => (n - 1) * write(batch) + write(last),
+    };
+    writes
+        + plan.reads * u64::from(client.cost(CallKind::Read))
+        + plan.metadata * u64::from(client.cost(CallKind::Metadata))
 }
 
 /// Counts the module's records by paging ids only (one read per 200 records).

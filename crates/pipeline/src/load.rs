@@ -394,6 +394,19 @@ fn dialect(cx: &mut Ctx<'_>, c: &crate::raw::RawConnection, spec: &mut Connectio
                 ),
             );
         }
+        if let Some(w) = &c.write_batch
+            && spec.write_batch > zcrm_protocol::rest_limits::MAX_WRITE_RECORDS
+        {
+            cx.error(
+                Some(w.span()),
+                format!(
+                    "write_batch of {} rows: a v8 write call carries at most {} records",
+                    spec.write_batch,
+                    zcrm_protocol::rest_limits::MAX_WRITE_RECORDS
+                ),
+                None,
+            );
+        }
         if let Some(d) = &c.daily_budget {
             cx.error(
                 Some(d.span()),
