@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use zcrm_client::{Client, Endpoint, Ledger};
+use zcrm_client::{CrmApi, Endpoint, Ledger};
 use zcrm_emulator::EmulatorHandle;
 use zcrm_pipeline::{Api, ConnectionSpec, OAuthEnv};
 use zcrm_protocol::Edition;
@@ -120,8 +120,8 @@ impl Settings {
 
 /// A connected client, and the embedded emulator when one was started (kept alive with it).
 pub struct Connected {
-    /// The client.
-    pub client: Client,
+    /// The client, in the connection's dialect.
+    pub client: Box<dyn CrmApi>,
     /// The in-process emulator, if the connection is embedded (kept running while this lives).
     pub _emulator: Option<EmulatorHandle>,
 }

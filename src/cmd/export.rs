@@ -73,7 +73,7 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
         timezone: settings.timezone.clone(),
     };
     let started = std::time::Instant::now();
-    let summary = zcrm_engine::export_module(&conn.client, &cache, &spec, progress)
+    let summary = zcrm_engine::export_module(&*conn.client, &cache, &spec, progress)
         .map_err(crate::exit::engine_error)?;
     let status = conn.client.ledger().status()?;
     let mut out = format!(

@@ -15,7 +15,7 @@ pub fn run(module: &str, json: bool, refresh: bool) -> Result<String> {
         (false, Some(hit)) => hit,
         _ => {
             let conn = connect(&settings, "cli")?;
-            cache.get(&conn.client, module, true)?
+            cache.get(&*conn.client, module, true)?
         }
     };
     if json {

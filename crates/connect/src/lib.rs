@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use zcrm_client::{
-    AuthToken, Client, ClientConfig, ClientError, Endpoint, MetadataCache, RetryPolicy,
+    AuthToken, Client, ClientConfig, ClientError, CrmApi, Endpoint, MetadataCache, RetryPolicy,
     TransportConfig,
 };
 use zcrm_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
@@ -30,8 +30,8 @@ pub enum ConnectError {
 
 /// A connected client, and the embedded emulator when one was started (kept alive with it).
 pub struct Connected {
-    /// The client.
-    pub client: Client,
+    /// The client, in the connection's dialect.
+    pub client: Box<dyn CrmApi>,
     /// The in-process emulator, if the connection is embedded (kept running while this lives).
     pub emulator: Option<EmulatorHandle>,
 }
@@ -72,7 +72,8 @@ pub fn connect(
         transport: TransportConfig::default(),
         retry: RetryPolicy::default(),
     };
-    Ok(Connected { client: Client::new(cfg, spec.ledger(state_dir, consumer)?)?, emulator })
+    let client = Client::new(cfg, spec.ledger(state_dir, consumer)?)?;
+    Ok(Connected { client: Box::new(client), emulator })
 }
 
 /// Module metadata for a pipeline: the state dir's cache, else one `getFields` call per
@@ -117,6 +118,6 @@ impl Metadata for CachedMetadata {
             Some(c) => c,
             slot => slot.insert(connect(&self.spec, &self.state_dir, &self.consumer)?),
         };
-        Ok(self.cache.get(&conn.client, module, false)?.fields)
+        Ok(self.cache.get(&*conn.client, module, false)?.fields)
     }
 }

@@ -68,7 +68,7 @@ pub fn execute(
     observer: &dyn Observer,
 ) -> Result<RunResult, EngineError> {
     let Prepared { pipeline: p, connected, org, cache, mut journal, steps } = prepared;
-    let client = &connected.client;
+    let client = &*connected.client;
     let mut result = RunResult::default();
     for step in steps {
         let started = Instant::now();

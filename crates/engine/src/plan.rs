@@ -71,7 +71,7 @@ pub enum PlannedStep {
 /// 200).
 pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
     let Prepared { pipeline: p, connected, journal, steps, .. } = prepared;
-    let client = &connected.client;
+    let client = &*connected.client;
     let batch = p.connection.write_batch;
     let mut out = Vec::new();
     let mut total = 0u64;

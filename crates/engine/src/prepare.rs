@@ -112,7 +112,7 @@ pub fn prepare(
     for step in p.steps.iter().filter(|s| only.is_empty() || only.iter().any(|n| n == s.name())) {
         match step {
             Step::Import(s) => {
-                if let Some(c) = compile(&p, s, &connected.client, &cache, &mut problems)? {
+                if let Some(c) = compile(&p, s, &*connected.client, &cache, &mut problems)? {
                     steps.push(PreparedStep::Import(Box::new(c)));
                 }
             }
