@@ -122,9 +122,12 @@ impl Mapper {
                 None => match ids.iter().find(|(id, _)| id == name) {
                     Some((_, f)) => (*f, true),
                     None => {
+                        // Labels and, where the API names fields too (v8), their API names.
                         let candidates = fields
                             .fields()
-                            .map(|(_, f)| f.label.as_str())
+                            .flat_map(|(_, f)| {
+                                std::iter::once(f.label.as_str()).chain(f.api_name.as_deref())
+                            })
                             .chain(ids.iter().map(|(id, _)| id.as_str()));
                         let hint = did_you_mean(name, candidates).map_or_else(
                             || format!("`zcrm fields {}` lists the module's fields", fields.module),

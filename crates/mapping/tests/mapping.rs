@@ -441,3 +441,31 @@ proptest! {
         prop_assert_eq!(got.len(), 1);
     }
 }
+
+#[test]
+fn fields_resolve_by_api_name_where_the_metadata_has_them_and_hints_offer_both() {
+    // Metadata from the REST API names each field twice: its label and its API name.
+    let mut m = module();
+    for f in &mut m.sections[0].fields {
+        f.api_name = Some(f.label.replace(' ', "_"));
+    }
+    let mut s = spec();
+    for e in &mut s.entries {
+        if e.field == "Deal Name" {
+            e.field = "Deal_Name".into();
+        }
+    }
+    let mapper = Mapper::compile(&s, &m, &headers(), &opts());
+    assert!(mapper.is_ok(), "Deal_Name resolves to the Deal Name field: {:?}", mapper.err());
+
+    s.entries.push(entry("Closing_Dat", col("close")));
+    let errs = Mapper::compile(&s, &m, &headers(), &opts()).unwrap_err();
+    let all: Vec<String> = errs.iter().map(|e| e.hint.clone().unwrap_or_default()).collect();
+    assert!(all.iter().any(|h| h == "did you mean `Closing_Date`?"), "{all:?}");
+    // Labels and API names of one field are one field: mapping both is mapping it twice.
+    let mut twice = spec();
+    twice.entries.push(entry("Follow_Up", col("follow")));
+    let errs = Mapper::compile(&twice, &m, &headers(), &opts()).unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].message.contains("`Follow_Up` is mapped twice"), "{errs:?}");
+}

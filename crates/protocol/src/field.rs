@@ -241,13 +241,15 @@ impl ModuleFields {
         self.sections.iter().flat_map(|s| s.fields.iter().map(move |f| (s, f)))
     }
 
-    /// The field with this label (exact), or else with this display label.
+    /// The field with this label (exact), or else with this display label, or else with this
+    /// API name (the REST API's, when the metadata came from it).
     pub fn field(&self, name: &str) -> Option<&FieldMeta> {
-        let mut fields = self.sections.iter().flat_map(|s| s.fields.iter());
+        let fields = self.sections.iter().flat_map(|s| s.fields.iter());
         fields
             .clone()
             .find(|f| f.label == name)
-            .or_else(|| fields.find(|f| f.display_label == name))
+            .or_else(|| fields.clone().find(|f| f.display_label == name))
+            .or_else(|| fields.clone().find(|f| f.api_name.as_deref() == Some(name)))
     }
 
     /// The lookup fields (type `Lookup` or `OwnerLookup`).
