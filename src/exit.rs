@@ -107,7 +107,9 @@ pub fn engine_error(e: zcrm_engine::EngineError) -> anyhow::Error {
 fn engine_class(e: &zcrm_engine::EngineError) -> Option<Class> {
     use zcrm_engine::EngineError as E;
     match e {
-        E::Load(_) | E::UnknownStep { .. } | E::Invalid { .. } => Some(Class::Usage),
+        E::Load(_) | E::UnknownStep { .. } | E::Invalid { .. } | E::UndoInFlight { .. } => {
+            Some(Class::Usage)
+        }
         E::Connect(c) => Some(connect_class(c)),
         E::Client(c) => Some(client_class(c)),
         E::Batch(b) => Some(batch_class(b)),

@@ -97,6 +97,9 @@ zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some r
         /// The pipeline file.
         pipeline: std::path::PathBuf,
     },
+    /// Delete the records a pipeline's runs created (from its journal), newest step first.
+    #[command(after_long_help = cmd::undo::EXAMPLES)]
+    Undo(cmd::undo::UndoArgs),
     /// Read, map and check every source row of a pipeline's import steps; write reject files.
     #[command(after_long_help = cmd::validate::EXAMPLES)]
     Validate(cmd::validate::ValidateArgs),
@@ -254,6 +257,7 @@ fn main() -> ExitCode {
         Command::Status { pipeline } => cmd::status::run(&pipeline),
         Command::Run(args) => return run_pipeline(&args, &progress),
         Command::Validate(args) => return cmd::validate::main(&args),
+        Command::Undo(args) => return cmd::undo::main(&args, &progress),
         Command::Generate(args) => cmd::generate::run(&args),
         Command::Emulator(args) => {
             cmd::emulator::run(args).map(|()| String::new()).map_err(anyhow::Error::from)

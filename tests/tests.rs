@@ -15,4 +15,5 @@ mod hostile;
 mod import_run;
 mod org_state;
 mod secrets;
+mod undo;
 mod validate_cli;

@@ -193,6 +193,20 @@ impl Journal {
         Ok(())
     }
 
+    /// Forgets source rows `rows` of `step` (their records were deleted by an undo): a later
+    /// run imports them again.
+    pub fn forget_rows(&mut self, step: &str, rows: &[u64]) -> Result<(), BatchError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached("DELETE FROM rows WHERE step = ?1 AND row = ?2")?;
+            for row in rows {
+                st.execute(params![step, *row as i64])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Whether source row `row` of `step` is finished (in the CRM, or refused by the server), or
     /// part of an in-flight payload.
     pub fn row_state(&self, step: &str, row: u64) -> Result<Option<String>, BatchError> {

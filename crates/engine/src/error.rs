@@ -114,6 +114,27 @@ pub enum EngineError {
         #[source]
         source: ExportError,
     },
+    /// An undo found a payload whose outcome was never recorded.
+    #[error(
+        "step {step}: {payloads} payload(s) were sent by a run that did not record their outcome; run the pipeline again to settle them before undoing it"
+    )]
+    UndoInFlight {
+        /// The step.
+        step: String,
+        /// In-flight payloads.
+        payloads: usize,
+    },
+    /// A record could not be deleted.
+    #[error("undo {step}: deleting record {id}")]
+    Undo {
+        /// The step.
+        step: String,
+        /// The record.
+        id: zcrm_protocol::RecordId,
+        /// Why.
+        #[source]
+        source: ClientError,
+    },
     /// `validate` could not finish.
     #[error(transparent)]
     Validate(#[from] zcrm_pipeline::ValidateError),

@@ -7,7 +7,8 @@
 //! - [`execute`] runs the prepared steps one at a time, telling an [`Observer`] what happens
 //!   (the binary draws bars and log lines from it).
 //! - [`plan`] counts what a run would send and spend, without sending anything; [`validate`]
-//!   checks every row locally and writes the reject files.
+//!   checks every row locally and writes the reject files; [`undo`] deletes what the runs
+//!   created.
 //!
 //! A new step kind is a module here (its preparation in [`prepare`], its execution in
 //! [`execute`]); a new wire dialect lives behind the client's API seam and needs nothing here.
@@ -20,6 +21,7 @@ mod observer;
 mod plan;
 mod prepare;
 mod state;
+mod undo;
 mod validate;
 
 pub use error::EngineError;
@@ -29,4 +31,5 @@ pub use observer::{ExportObserver, ImportObserver, Observer, Silent};
 pub use plan::{Plan, PlannedStep, plan};
 pub use prepare::{CompiledImport, JournalAccess, Prepared, PreparedStep, prepare};
 pub use state::{consumer, journal_path};
+pub use undo::{UndoPlan, UndoResult, UndoStep, undo};
 pub use validate::validate;
