@@ -54,7 +54,9 @@ pub enum ClientError {
     },
     /// The environment variable that should hold an OAuth secret (client id, client secret,
     /// refresh token) is unset or blank. Only the variable's name is kept.
-    #[error("configuration: the environment variable {var} that should hold a Zoho OAuth credential is not set")]
+    #[error(
+        "configuration: the environment variable {var} that should hold a Zoho OAuth credential is not set"
+    )]
     MissingSecret {
         /// The variable's name.
         var: String,

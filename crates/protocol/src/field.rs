@@ -253,9 +253,8 @@ impl ModuleFields {
     /// The field with this label, else this `api_name` (the REST API's name), else this
     /// display label: a pipeline may name a field either way.
     pub fn by_name(&self, name: &str) -> Option<&FieldMeta> {
-        self.field(name).or_else(|| {
-            self.fields().map(|(_, f)| f).find(|f| f.api_name.as_deref() == Some(name))
-        })
+        self.field(name)
+            .or_else(|| self.fields().map(|(_, f)| f).find(|f| f.api_name.as_deref() == Some(name)))
     }
 
     /// The lookup fields (type `Lookup` or `OwnerLookup`).

@@ -8,8 +8,11 @@ use zcrm_protocol::response::misc::{
 };
 use zcrm_protocol::rest_limits::{CONVERT_CREDITS, write_credits};
 use zcrm_protocol::xmldata::XmlData;
-use zcrm_protocol::{DecodeError, Method, ModuleFields, RecordId, RecordsPage, ResponseError, WriteResponse};
+use zcrm_protocol::{
+    DecodeError, Method, ModuleFields, RecordId, RecordsPage, ResponseError, WriteResponse,
+};
 
+use crate::ClientError;
 use crate::api::{CallKind, CrmApi, Dialect, PayloadBuilder, WriteKind};
 use crate::budget::Ledger;
 use crate::rest::client::{API_PREFIX, Body, Call, RestClient};
@@ -20,7 +23,6 @@ use crate::rest::results::write_response;
 use crate::retry::RetryPolicy;
 use crate::server_clock::ServerClock;
 use crate::transport::FilePart;
-use crate::ClientError;
 
 /// The records of a v8 payload.
 fn payload_rows(payload: &str) -> Option<usize> {
@@ -79,8 +81,8 @@ impl CrmApi for RestClient {
         params: &ReadParams,
         page: &mut dyn FnMut(RecordsPage<'_>),
     ) -> Result<(), ClientError> {
-        let (schema, parts, _) = self.list(module, params)?;
-        page(self.read_page(&schema, &parts)?);
+        let l = self.list(module, params)?;
+        page(self.read_page(&l.schema, &l.parts)?);
         Ok(())
     }
 
@@ -91,8 +93,8 @@ impl CrmApi for RestClient {
         module: &str,
         params: &ReadParams,
     ) -> Result<(Vec<u8>, usize), ClientError> {
-        let (schema, parts, rows) = self.list(module, params)?;
-        Ok((records::envelope(&schema.fields.module, &parts), rows))
+        let l = self.list(module, params)?;
+        Ok((records::envelope(&l.schema.fields.module, &l.parts), l.rows))
     }
 
     fn decode_page<'a>(&self, body: &'a [u8]) -> Result<RecordsPage<'a>, ResponseError> {
@@ -119,7 +121,10 @@ impl CrmApi for RestClient {
             Ok(schema) => Box::new(JsonPayload::new(schema, self.tz.clone(), max_rows)),
             Err(e) => {
                 tracing::warn!(module, error = %e, "no metadata for a v8 payload");
-                let empty = ModuleFields { module: names::legacy_module(module).to_owned(), sections: Vec::new() };
+                let empty = ModuleFields {
+                    module: names::legacy_module(module).to_owned(),
+                    sections: Vec::new(),
+                };
                 Box::new(JsonPayload::new(
                     std::sync::Arc::new(crate::rest::fields::Schema::new(empty)),
                     self.tz.clone(),
@@ -132,7 +137,8 @@ impl CrmApi for RestClient {
     /// Not available: the journal keeps each row's values for reconciliation on this dialect.
     fn decode_payload(&self, _payload: &str) -> Result<XmlData, DecodeError> {
         Err(DecodeError::Shape(
-            "a v8 payload is JSON, not xmlData; reconciliation reads the values the journal kept".into(),
+            "a v8 payload is JSON, not xmlData; reconciliation reads the values the journal kept"
+                .into(),
         ))
     }
 
@@ -176,7 +182,9 @@ impl CrmApi for RestClient {
             module,
             rows,
         };
-        self.call(&call, |a| write_response(a.status, &a.body, kind, rows, schema.as_deref(), &self.tz))
+        self.call(&call, |a| {
+            write_response(a.status, &a.body, kind, rows, schema.as_deref(), &self.tz)
+        })
     }
 
     fn delete(&self, module: &str, id: RecordId) -> Result<StatusResult, ClientError> {

@@ -92,8 +92,11 @@ fn length_is_chars(t: &FieldType) -> bool {
 /// Decodes a `settings/fields` answer for `module` (the XML API's name: `Potentials`, not
 /// `Deals`). Every field lands in one section, `Fields`.
 pub fn decode_fields(module: &str, body: &[u8]) -> Result<ModuleFields, serde_json::Error> {
-    let answer: Answer =
-        if body.iter().all(u8::is_ascii_whitespace) { Answer { fields: Vec::new() } } else { serde_json::from_slice(body)? };
+    let answer: Answer = if body.iter().all(u8::is_ascii_whitespace) {
+        Answer { fields: Vec::new() }
+    } else {
+        serde_json::from_slice(body)?
+    };
     let fields = answer
         .fields
         .into_iter()

@@ -27,7 +27,8 @@ pub fn legacy_module(name: &str) -> &str {
 /// The record-id column of `module` in the XML dialect's pages (`LEADID`), or `ID` for a
 /// module the XML API did not know.
 pub fn id_label(module: &str) -> String {
-    Module::from_str(legacy_module(module)).map_or_else(|_| "ID".to_owned(), |m| m.id_field().into_owned())
+    Module::from_str(legacy_module(module))
+        .map_or_else(|_| "ID".to_owned(), |m| m.id_field().into_owned())
 }
 
 /// The field `/upsert` matches on (`duplicate_check_fields`): the module's system

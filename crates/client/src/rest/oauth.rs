@@ -159,9 +159,8 @@ pub fn parse_token_response(
     body: &[u8],
     redact: &dyn Fn(&str) -> String,
 ) -> Result<TokenGrant, OAuthError> {
-    let raw: RawGrant = serde_json::from_slice(body).map_err(|e| OAuthError::BadAnswer {
-        reason: format!("not a JSON token answer ({e})"),
-    })?;
+    let raw: RawGrant = serde_json::from_slice(body)
+        .map_err(|e| OAuthError::BadAnswer { reason: format!("not a JSON token answer ({e})") })?;
     if let Some(error) = raw.error {
         return Err(match error.as_str() {
             "invalid_code" => OAuthError::InvalidCode,
@@ -208,7 +207,9 @@ pub(crate) fn token_call(
             Ok(answer) if answer.status < 500 => {
                 return parse_token_response(&answer.body, redact).map_err(|e| match e {
                     OAuthError::BadAnswer { reason } if answer.status != 200 => {
-                        OAuthError::BadAnswer { reason: format!("HTTP {}: {reason}", answer.status) }
+                        OAuthError::BadAnswer {
+                            reason: format!("HTTP {}: {reason}", answer.status),
+                        }
                     }
                     e => e,
                 });
@@ -269,8 +270,14 @@ pub fn exchange_grant_code(
         form.push(("redirect_uri", uri));
     }
     let redact = |t: &str| code.redact(&client_secret.redact(t));
-    let grant = token_call(&t, accounts, &form, RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }, &redact)
-        .map_err(ClientError::OAuth)?;
+    let grant = token_call(
+        &t,
+        accounts,
+        &form,
+        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() },
+        &redact,
+    )
+    .map_err(ClientError::OAuth)?;
     if grant.refresh_token.is_none() {
         return Err(ClientError::OAuth(OAuthError::BadAnswer {
             reason: "no refresh_token in the answer (was the code generated for offline access?)"
@@ -316,7 +323,10 @@ mod tests {
         let p = |b: &str| parse_token_response(b.as_bytes(), &|t| t.replace("s3cr3t", "[r]"));
         assert_eq!(p(r#"{"error":"invalid_code"}"#), Err(OAuthError::InvalidCode));
         assert_eq!(p(r#"{"error":"invalid_client"}"#), Err(OAuthError::InvalidClient));
-        assert_eq!(p(r#"{"error":"unsupported_grant_type"}"#), Err(OAuthError::UnsupportedGrantType));
+        assert_eq!(
+            p(r#"{"error":"unsupported_grant_type"}"#),
+            Err(OAuthError::UnsupportedGrantType)
+        );
         assert_eq!(
             p(r#"{"error":"Access Denied","message":"too many s3cr3t"}"#),
             Err(OAuthError::AccessDenied { message: "too many [r]".into() })
@@ -325,7 +335,10 @@ mod tests {
         assert!(matches!(p("<html>"), Err(OAuthError::BadAnswer { .. })));
         assert!(matches!(p(r#"{"token_type":"Bearer"}"#), Err(OAuthError::BadAnswer { .. })));
         assert_eq!(OAuthError::InvalidClient.class(), crate::ErrorClass::Usage);
-        assert_eq!(OAuthError::AccessDenied { message: String::new() }.class(), crate::ErrorClass::Remote);
+        assert_eq!(
+            OAuthError::AccessDenied { message: String::new() }.class(),
+            crate::ErrorClass::Remote
+        );
     }
 
     #[test]

@@ -97,20 +97,20 @@ fn text(v: &Json) -> String {
     }
 }
 
-impl RestClient {
-    fn simple<'a>(
-        &self,
-        method: Method,
-        http: reqwest::Method,
-        path: String,
-        query: Vec<(&'static str, String)>,
-        body: Body<'a>,
-        kind: CallKind,
-        module: &'a str,
-    ) -> Call<'a> {
-        Call { method, http, path, query, if_modified_since: None, body, kind, module, rows: 1 }
-    }
+/// A call without `If-Modified-Since` carrying one record.
+fn simple<'a>(
+    method: Method,
+    http: reqwest::Method,
+    path: String,
+    query: Vec<(&'static str, String)>,
+    body: Body<'a>,
+    kind: CallKind,
+    module: &'a str,
+) -> Call<'a> {
+    Call { method, http, path, query, if_modified_since: None, body, kind, module, rows: 1 }
+}
 
+impl RestClient {
     /// `GET /crm/v8/users?type=`, every page.
     pub(crate) fn get_users(&self, kind: UserType) -> Result<Vec<User>, ClientError> {
         #[derive(serde::Deserialize)]
@@ -122,7 +122,7 @@ impl RestClient {
         }
         let mut out = Vec::new();
         for page in 1.. {
-            let call = self.simple(
+            let call = simple(
                 Method::GetUsers,
                 reqwest::Method::GET,
                 format!("{API_PREFIX}/users"),
@@ -148,7 +148,10 @@ impl RestClient {
                 let id_text = text(&u.id);
                 let id = id_text.parse().map_err(|_| ClientError::Decode {
                     method: Method::GetUsers,
-                    source: zcrm_protocol::DecodeError::BadValue { what: "user id", value: id_text },
+                    source: zcrm_protocol::DecodeError::BadValue {
+                        what: "user id",
+                        value: id_text,
+                    },
                 })?;
                 let mut attributes = Vec::new();
                 let mut attr = |k: &str, v: Option<String>| {
@@ -191,7 +194,7 @@ impl RestClient {
             generated_type: Option<String>,
             api_supported: Option<bool>,
         }
-        let call = self.simple(
+        let call = simple(
             Method::GetModules,
             reqwest::Method::GET,
             format!("{API_PREFIX}/settings/modules"),
@@ -211,9 +214,9 @@ impl RestClient {
                     .map(|m| {
                         let id_text = text(&m.id);
                         Ok(ModuleInfo {
-                            id: id_text
-                                .parse()
-                                .map_err(|_| Problem::Undecodable(format!("module id {id_text:?}")))?,
+                            id: id_text.parse().map_err(|_| {
+                                Problem::Undecodable(format!("module id {id_text:?}"))
+                            })?,
                             api_name: names::legacy_module(&m.api_name).to_owned(),
                             plural: m.plural_label.unwrap_or_default(),
                             singular: m.singular_label.unwrap_or_default(),
@@ -233,7 +236,7 @@ impl RestClient {
         module: &str,
         id: RecordId,
     ) -> Result<StatusResult, ClientError> {
-        let call = self.simple(
+        let call = simple(
             Method::DeleteRecords,
             reqwest::Method::DELETE,
             format!("{API_PREFIX}/{}", names::v8_module(module)),
@@ -260,7 +263,7 @@ impl RestClient {
         related_module: &str,
         payload: &str,
     ) -> Result<RelatedUpdateResult, ClientError> {
-        let call = self.simple(
+        let call = simple(
             Method::UpdateRelatedRecords,
             reqwest::Method::PUT,
             format!(
@@ -292,7 +295,7 @@ impl RestClient {
         lead: RecordId,
         payload: &str,
     ) -> Result<ConvertResult, ClientError> {
-        let call = self.simple(
+        let call = simple(
             Method::ConvertLead,
             reqwest::Method::POST,
             format!("{API_PREFIX}/Leads/{lead}/actions/convert"),
@@ -319,7 +322,7 @@ impl RestClient {
         id: RecordId,
         file: &FilePart<'_>,
     ) -> Result<UploadResult, ClientError> {
-        let call = self.simple(
+        let call = simple(
             Method::UploadFile,
             reqwest::Method::POST,
             format!("{API_PREFIX}/{}/{id}/Attachments", names::v8_module(module)),
@@ -333,7 +336,10 @@ impl RestClient {
             let id = item
                 .id(None)
                 .ok_or_else(|| Problem::Undecodable("an attachment without details.id".into()))?;
-            Ok(UploadResult { message: item.message, detail: RecordDetail { id, fields: Vec::new() } })
+            Ok(UploadResult {
+                message: item.message,
+                detail: RecordDetail { id, fields: Vec::new() },
+            })
         })
     }
 }

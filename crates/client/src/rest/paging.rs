@@ -97,7 +97,10 @@ mod tests {
             Some(PageRef::Page { page: 10, per_page: 200 })
         );
         assert_eq!(discrete(Window::page(10)).unwrap(), None);
-        assert_eq!(discrete(Window::default()).unwrap(), Some(PageRef::Page { page: 1, per_page: 20 }));
+        assert_eq!(
+            discrete(Window::default()).unwrap(),
+            Some(PageRef::Page { page: 1, per_page: 20 })
+        );
         assert_eq!(discrete(Window::new(5, 10).unwrap()), Err(WindowError::Unaligned));
         assert_eq!(chain_start(200), (10, 2001));
         assert_eq!(chain_start(300), (6, 1801));

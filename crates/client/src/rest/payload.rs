@@ -183,7 +183,8 @@ impl PayloadBuilder for JsonPayload {
                 None => out.push((key, json, by_id)),
             }
         }
-        let mut rec = String::with_capacity(out.iter().map(|(k, v, _)| k.len() + v.len() + 4).sum());
+        let mut rec =
+            String::with_capacity(out.iter().map(|(k, v, _)| k.len() + v.len() + 4).sum());
         rec.push('{');
         for (i, (k, v, _)) in out.iter().enumerate() {
             if i > 0 {
@@ -202,7 +203,8 @@ impl PayloadBuilder for JsonPayload {
         if self.records.is_empty() {
             return Err(EncodeError::NoRows);
         }
-        let mut s = String::with_capacity(self.records.iter().map(|r| r.len() + 1).sum::<usize>() + 12);
+        let mut s =
+            String::with_capacity(self.records.iter().map(|r| r.len() + 1).sum::<usize>() + 12);
         s.push_str("{\"data\":[");
         for (i, r) in self.records.iter().enumerate() {
             if i > 0 {

@@ -73,6 +73,16 @@ fn unaligned(w: Window) -> ClientError {
     }
 }
 
+/// The answers of one read: the schema, one body per field chunk, the first one's records.
+pub(crate) struct Listed {
+    /// The module's schema.
+    pub(crate) schema: Arc<Schema>,
+    /// One body per field chunk (empty for 204/304).
+    pub(crate) parts: Vec<Vec<u8>>,
+    /// Records of the first body.
+    pub(crate) rows: usize,
+}
+
 /// One list call's answer: its body (empty for 204/304), records and paging facts.
 struct Part {
     body: Vec<u8>,
@@ -157,7 +167,9 @@ impl RestClient {
                         }
                         match self.pages.nearest(&query, w.from) {
                             Some(found) => found,
-                            None => return Ok(Part { body: Vec::new(), rows: 0, info: first.info }),
+                            None => {
+                                return Ok(Part { body: Vec::new(), rows: 0, info: first.info });
+                            }
                         }
                     }
                 };
@@ -178,11 +190,7 @@ impl RestClient {
     }
 
     /// The bodies of one read (one per field chunk) and its records.
-    pub(crate) fn list(
-        &self,
-        module: &str,
-        params: &ReadParams,
-    ) -> Result<(Arc<Schema>, Vec<Vec<u8>>, usize), ClientError> {
+    pub(crate) fn list(&self, module: &str, params: &ReadParams) -> Result<Listed, ClientError> {
         let schema = self.schema(module)?;
         let extra = sort(&schema, params);
         let ims = params.last_modified.map(|t| format_v8_datetime(t, &self.tz));
@@ -195,7 +203,7 @@ impl RestClient {
             }
             parts.push(part.body);
         }
-        Ok((schema, parts, rows))
+        Ok(Listed { schema, parts, rows })
     }
 
     /// The page of a read as the stages see it.
@@ -320,7 +328,10 @@ mod tests {
     #[test]
     fn selected_labels_become_api_names_in_chunks_of_fifty() {
         let s = leads();
-        let sel = SelectColumns::fields("Leads", ["Last Name", "ACCOUNTID", "LEADID", "Email", "Nope", "Last_Name"]);
+        let sel = SelectColumns::fields(
+            "Leads",
+            ["Last Name", "ACCOUNTID", "LEADID", "Email", "Nope", "Last_Name"],
+        );
         assert_eq!(field_chunks(&s, &sel), [vec!["Last_Name", "Account_Name", "Email"]]);
         assert_eq!(field_chunks(&s, &SelectColumns::fields("Leads", ["LEADID"])), [vec!["id"]]);
         let all = field_chunks(&s, &SelectColumns::All);
@@ -331,7 +342,10 @@ mod tests {
             .map(|i| format!(r#"{{"api_name":"F{i}","field_label":"F {i}","data_type":"text"}}"#))
             .collect();
         let json = format!(r#"{{"fields":[{}]}}"#, many.join(","));
-        let big = Schema::new(crate::rest::fields::decode_fields("Leads", json.as_bytes()).unwrap_or_else(|e| panic!("{e}")));
+        let big = Schema::new(
+            crate::rest::fields::decode_fields("Leads", json.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
         let chunks = field_chunks(&big, &SelectColumns::All);
         assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 20]);
     }

@@ -242,7 +242,8 @@ pub fn decode_parts<'a>(
                     b.cells(k, v, &mut cells)?;
                 }
                 if parts.len() > 1
-                    && let Some(id) = rec.0.iter().find(|(k, _)| *k == "id").and_then(|(_, v)| scalar(v))
+                    && let Some(id) =
+                        rec.0.iter().find(|(k, _)| *k == "id").and_then(|(_, v)| scalar(v))
                 {
                     by_id.insert(id, rows.len());
                 }
@@ -360,7 +361,10 @@ mod tests {
         assert_eq!(r.id("LEADID").unwrap().0, 3652397000009851001);
         assert!(r.get("Unknown_Field").is_none() && r.get("$approval_state").is_none());
         let (n, info) = probe(PAGE.as_bytes()).unwrap();
-        assert_eq!((n, info.more_records, info.next_page_token.as_deref()), (2, true, Some("tok1")));
+        assert_eq!(
+            (n, info.more_records, info.next_page_token.as_deref()),
+            (2, true, Some("tok1"))
+        );
     }
 
     #[test]
@@ -375,7 +379,9 @@ mod tests {
         let page = decode_parts(&s, &tz, &parts).unwrap();
         let rows: Vec<_> = page
             .rows()
-            .map(|r| (r.text("LEADID").unwrap(), r.text("Last Name").unwrap(), r.text("Email").unwrap()))
+            .map(|r| {
+                (r.text("LEADID").unwrap(), r.text("Last Name").unwrap(), r.text("Email").unwrap())
+            })
             .collect();
         assert_eq!(rows, [("1", "A", "a@x"), ("2", "B", "b@x")]);
         // 204/304: an empty page.

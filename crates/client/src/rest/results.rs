@@ -6,7 +6,9 @@
 
 use jiff::tz::TimeZone;
 use serde_json::Value as Json;
-use zcrm_protocol::{ApiCode, ApiError, RecordDetail, RecordId, RowOutcome, RowResult, WriteResponse};
+use zcrm_protocol::{
+    ApiCode, ApiError, RecordDetail, RecordId, RowOutcome, RowResult, WriteResponse,
+};
 
 use crate::WriteKind;
 use crate::rest::fields::Schema;
@@ -49,7 +51,11 @@ pub fn status_error(status: u16, body: &[u8]) -> ApiError {
 fn describe(message: &str, details: Option<&Json>, schema: Option<&Schema>) -> String {
     let mut s = message.to_owned();
     let Some(d) = details.and_then(Json::as_object) else { return s };
-    let text = |k: &str| d.get(k).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())));
+    let text = |k: &str| {
+        d.get(k).and_then(|v| {
+            v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string()))
+        })
+    };
     if let Some(api) = text("api_name") {
         let label = schema.and_then(|s| s.by_api_name(&api)).map(|t| t.label.as_str());
         match label {
@@ -169,8 +175,8 @@ pub fn write_response(
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        let ok = item.status.as_deref() == Some("success")
-            || item.code.as_deref() == Some("SUCCESS");
+        let ok =
+            item.status.as_deref() == Some("success") || item.code.as_deref() == Some("SUCCESS");
         let outcome = if ok {
             let d = detail(item.details.as_ref(), tz)?;
             match (item.action.as_deref(), kind) {
@@ -178,14 +184,15 @@ pub fn write_response(
                 (Some("duplicate"), _) => RowOutcome::Duplicate(d),
                 (Some("insert"), _) => RowOutcome::Added(d),
                 (_, WriteKind::Update) => RowOutcome::Updated(d),
-                (_, WriteKind::Insert | WriteKind::InsertOrUpdateDuplicate) => {
-                    RowOutcome::Added(d)
-                }
+                (_, WriteKind::Insert | WriteKind::InsertOrUpdateDuplicate) => RowOutcome::Added(d),
             }
         } else {
             let code = item.code.unwrap_or_else(|| "ERROR".to_owned());
-            let message =
-                describe(item.message.as_deref().unwrap_or_default(), item.details.as_ref(), schema);
+            let message = describe(
+                item.message.as_deref().unwrap_or_default(),
+                item.details.as_ref(),
+                schema,
+            );
             RowOutcome::Failed(ApiError::new(ApiCode::parse(&code), message))
         };
         out.push(RowResult { no: i as u32 + 1, outcome });
@@ -226,7 +233,10 @@ mod tests {
             RowOutcome::Failed(e) => format!("{} {}", e.code, e.message),
             o => panic!("{o:?}"),
         };
-        assert_eq!(msg(1), "MANDATORY_NOT_FOUND required field not found: field \"Last Name\" (Last_Name)");
+        assert_eq!(
+            msg(1),
+            "MANDATORY_NOT_FOUND required field not found: field \"Last Name\" (Last_Name)"
+        );
         assert_eq!(msg(2), "INVALID_DATA invalid data: field Email, expected email");
         assert_eq!(msg(3), "DUPLICATE_DATA duplicate data: field Email, duplicates record 77");
     }
