@@ -71,7 +71,7 @@ impl CrmApi for RestClient {
 
     fn fields(&self, module: &str) -> Result<ModuleFields, ClientError> {
         let fields = self.get_fields(module)?;
-        self.remember_fields(fields.clone());
+        self.remember(fields.clone());
         Ok(fields)
     }
 

@@ -154,8 +154,18 @@ impl RestClient {
     }
 
     /// Makes `fields` (a v8 module's metadata, e.g. from the state dir's cache) the metadata
-    /// payloads and pages of its module use, sparing a `settings/fields` call.
-    pub fn remember_fields(&self, fields: ModuleFields) -> Arc<Schema> {
+    /// payloads and pages of its module use, sparing a `settings/fields` call. Metadata
+    /// without `api_name`s (the XML API's, or a cache that dropped them) is not remembered:
+    /// `false`.
+    pub fn remember_fields(&self, fields: ModuleFields) -> bool {
+        if fields.fields().any(|(_, f)| f.api_name.is_none()) {
+            return false;
+        }
+        self.remember(fields);
+        true
+    }
+
+    pub(crate) fn remember(&self, fields: ModuleFields) -> Arc<Schema> {
         let key = names::legacy_module(&fields.module).to_owned();
         let schema = Arc::new(Schema::new(fields));
         self.schemas
@@ -177,7 +187,7 @@ impl RestClient {
             return Ok(s);
         }
         let fields = self.get_fields(module)?;
-        Ok(self.remember_fields(fields))
+        Ok(self.remember(fields))
     }
 
     /// `GET /crm/v8/settings/fields?module=`.

@@ -30,6 +30,8 @@ struct Fake {
     list_queries: Vec<HashMap<String, String>>,
     fail_next_write: bool,
     next_id: u64,
+    /// Answers 429 to the next list calls, with `X-API-CREDITS-REMAINING` when given.
+    throttle: Vec<Option<u64>>,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -125,6 +127,18 @@ async fn list(
     let mut f = s.lock().unwrap();
     if !authorised(&f, &h) {
         return invalid_token();
+    }
+    if !f.throttle.is_empty() {
+        let remaining = f.throttle.remove(0);
+        let mut r = (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::Json(json!({"code":"TOO_MANY_REQUESTS","details":{},"message":"Number of API requests for the 24 hour period is exceeded or the concurrency limit of the user for the app is exceeded","status":"error"})),
+        )
+            .into_response();
+        if let Some(n) = remaining {
+            r.headers_mut().insert("X-API-CREDITS-REMAINING", n.into());
+        }
+        return r;
     }
     f.list_queries.push(q.clone());
     let per_page: u64 = q["per_page"].parse().unwrap();
@@ -340,4 +354,37 @@ fn pages_past_record_2000_follow_the_page_token_and_decode_later() {
         .map(|q| q.get("page").or(q.get("page_token")).unwrap().clone())
         .collect();
     assert_eq!(tail, ["10", "tok-2000"]);
+}
+
+#[test]
+fn a_concurrency_429_backs_off_and_spent_credits_stop_cleanly() {
+    let s = start();
+    let c = client(&s, SECRET);
+    let params = ReadParams {
+        select: SelectColumns::fields("Leads", ["Last Name"]),
+        window: Window::page(0),
+        ..ReadParams::default()
+    };
+    c.fields("Leads").unwrap();
+    // Two concurrency refusals (no header, or credits left): backed off, then answered.
+    s.state.lock().unwrap().throttle = vec![None, Some(500)];
+    let mut n = 0;
+    c.read("Leads", &params, &mut |p| n = p.len()).unwrap();
+    assert_eq!(n, 200);
+    // Credits spent: the server says fewer remain than the call costs.
+    s.state.lock().unwrap().throttle = vec![Some(0)];
+    let err = c.read("Leads", &params, &mut |_| {}).unwrap_err();
+    assert!(err.is_budget(), "{err:?}");
+    assert!(c.ledger().status().unwrap().server_limit_hit);
+    // Metadata from a cache without api_names is not taken for v8 metadata.
+    let json =
+        br#"{"fields":[{"api_name":"Last_Name","field_label":"Last Name","data_type":"text"}]}"#;
+    let mut xml = zcrm_client::rest::decode_fields("Leads", json).unwrap();
+    assert!(c.remember_fields(xml.clone()));
+    for s in &mut xml.sections {
+        for f in &mut s.fields {
+            f.api_name = None;
+        }
+    }
+    assert!(!c.remember_fields(xml));
 }
