@@ -31,6 +31,8 @@ use crate::{Client, ClientError};
 pub enum Dialect {
     /// Zoho's XML API (`/crm/private/xml/...`, an authtoken, a daily call budget).
     Xml,
+    /// Zoho's REST API v8 (`/crm/v8/...`, OAuth 2.0, credits per rolling 24 hours).
+    V8,
 }
 
 /// A kind of call, for [`CrmApi::cost`].

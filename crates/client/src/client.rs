@@ -33,6 +33,11 @@ pub fn write_sent() -> bool {
     WRITE_SENT.load(std::sync::atomic::Ordering::SeqCst)
 }
 
+/// Records that a write call is being handed to the network (any dialect).
+pub(crate) fn mark_write_sent() {
+    WRITE_SENT.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Everything a client needs besides the ledger.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {

@@ -4,23 +4,42 @@ use std::net::IpAddr;
 
 use crate::ClientError;
 
-/// Zoho CRM data centres (docs/protocol.md §1.1).
+/// Zoho CRM data centres (docs/protocol.md §1.1; the REST API's hosts per data centre are
+/// those of Zoho's official SDK).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataCentre {
-    /// `https://crm.zoho.com` (US, the default).
+    /// US (`com`, the default): `https://crm.zoho.com`, `https://www.zohoapis.com`.
     Com,
-    /// `https://crm.zoho.eu`.
+    /// Europe (`eu`).
     Eu,
-    /// `https://crm.zoho.com.cn`.
+    /// China (`com.cn`).
     China,
-    /// `https://crm.zoho.in`.
+    /// India (`in`).
     India,
-    /// `https://crm.zoho.com.au`.
+    /// Australia (`com.au`).
     Australia,
+    /// Japan (`jp`): REST API only.
+    Japan,
+    /// Canada (`ca`, accounts on `zohocloud.ca`): REST API only.
+    Canada,
+    /// Saudi Arabia (`sa`): REST API only.
+    SaudiArabia,
 }
 
 impl DataCentre {
-    /// The base URL.
+    /// Every data centre.
+    pub const ALL: [DataCentre; 8] = [
+        Self::Com,
+        Self::Eu,
+        Self::China,
+        Self::India,
+        Self::Australia,
+        Self::Japan,
+        Self::Canada,
+        Self::SaudiArabia,
+    ];
+
+    /// The XML API's base URL.
     pub fn base_url(self) -> &'static str {
         match self {
             Self::Com => "https://crm.zoho.com",
@@ -28,10 +47,41 @@ impl DataCentre {
             Self::China => "https://crm.zoho.com.cn",
             Self::India => "https://crm.zoho.in",
             Self::Australia => "https://crm.zoho.com.au",
+            Self::Japan => "https://crm.zoho.jp",
+            Self::Canada => "https://crm.zohocloud.ca",
+            Self::SaudiArabia => "https://crm.zoho.sa",
         }
     }
 
-    /// Parses `com`, `eu`, `cn`, `in` or `au`.
+    /// The REST API's domain (`{api}/crm/v8/...`).
+    pub fn api_domain(self) -> &'static str {
+        match self {
+            Self::Com => "https://www.zohoapis.com",
+            Self::Eu => "https://www.zohoapis.eu",
+            Self::China => "https://www.zohoapis.com.cn",
+            Self::India => "https://www.zohoapis.in",
+            Self::Australia => "https://www.zohoapis.com.au",
+            Self::Japan => "https://www.zohoapis.jp",
+            Self::Canada => "https://www.zohoapis.ca",
+            Self::SaudiArabia => "https://www.zohoapis.sa",
+        }
+    }
+
+    /// The accounts server (OAuth: `{accounts}/oauth/v2/token`).
+    pub fn accounts_url(self) -> &'static str {
+        match self {
+            Self::Com => "https://accounts.zoho.com",
+            Self::Eu => "https://accounts.zoho.eu",
+            Self::China => "https://accounts.zoho.com.cn",
+            Self::India => "https://accounts.zoho.in",
+            Self::Australia => "https://accounts.zoho.com.au",
+            Self::Japan => "https://accounts.zoho.jp",
+            Self::Canada => "https://accounts.zohocloud.ca",
+            Self::SaudiArabia => "https://accounts.zoho.sa",
+        }
+    }
+
+    /// Parses `com`/`us`, `eu`, `cn`/`com.cn`, `in`, `au`/`com.au`, `jp`, `ca` or `sa`.
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "com" | "us" => Some(Self::Com),
@@ -39,6 +89,9 @@ impl DataCentre {
             "cn" | "com.cn" => Some(Self::China),
             "in" => Some(Self::India),
             "au" | "com.au" => Some(Self::Australia),
+            "jp" => Some(Self::Japan),
+            "ca" => Some(Self::Canada),
+            "sa" => Some(Self::SaudiArabia),
             _ => None,
         }
     }

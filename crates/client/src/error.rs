@@ -52,6 +52,15 @@ pub enum ClientError {
         /// The variable's name.
         var: String,
     },
+    /// The environment variable that should hold an OAuth secret (client id, client secret,
+    /// refresh token) is unset or blank. Only the variable's name is kept.
+    #[error(
+        "configuration: the environment variable {var} that should hold a Zoho OAuth credential is not set"
+    )]
+    MissingSecret {
+        /// The variable's name.
+        var: String,
+    },
     /// A time zone name that is not in the time zone database.
     #[error("configuration: unknown time zone {name:?}: {source}")]
     UnknownTimeZone {
@@ -162,6 +171,20 @@ pub enum ClientError {
         /// The decoding error.
         source: DecodeError,
     },
+    /// The OAuth token endpoint refused to give an access token, or its answer was unusable.
+    #[error("OAuth: {0}")]
+    OAuth(#[source] crate::rest::OAuthError),
+    /// The access-token cache in the state dir could not be written (it names the file).
+    #[error("state dir: OAuth token cache: {0}")]
+    TokenCache(#[source] StateFileError),
+    /// A call or a form of a call the dialect does not offer.
+    #[error("{what} is not supported by the {dialect} dialect")]
+    Unsupported {
+        /// The dialect (`v8`).
+        dialect: &'static str,
+        /// What was asked.
+        what: String,
+    },
     /// The budget ledger's file or folder could not be created or narrowed to its owner.
     #[error("state dir: budget ledger: {0}")]
     LedgerFile(#[source] StateFileError),
@@ -231,6 +254,8 @@ impl ClientError {
             | Self::UnsupportedScheme { .. }
             | Self::InsecureUrl { .. }
             | Self::MissingToken { .. }
+            | Self::MissingSecret { .. }
+            | Self::Unsupported { .. }
             | Self::UnknownTimeZone { .. }
             | Self::BudgetShare { .. }
             | Self::ClockOffset { .. }
@@ -243,7 +268,9 @@ impl ClientError {
             | Self::LedgerPoisoned { .. }
             | Self::MetadataEncode { .. }
             | Self::MetadataJson { .. }
-            | Self::MetadataFile(_) => ErrorClass::LocalIo,
+            | Self::MetadataFile(_)
+            | Self::TokenCache(_) => ErrorClass::LocalIo,
+            Self::OAuth(e) => e.class(),
             Self::Api { .. }
             | Self::Transport { .. }
             | Self::InDoubt { .. }

@@ -57,3 +57,62 @@ impl fmt::Display for AuthToken {
         f.write_str(REDACTED)
     }
 }
+
+/// An OAuth secret (client secret, refresh token, access token). Like [`AuthToken`], its
+/// `Debug` and `Display` never show it; only the calls that send it read it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret (surrounding whitespace removed: secrets are pasted).
+    pub fn new(secret: impl Into<String>) -> Self {
+        let s: String = secret.into();
+        Self(s.trim().to_owned())
+    }
+
+    /// Reads the secret from the environment variable `var`; an unset or blank variable is
+    /// [`crate::ClientError::MissingSecret`], which names the variable only.
+    pub fn from_env(var: &str) -> Result<Self, crate::ClientError> {
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Self::new(v)),
+            // Not `VarError`: its `NotUnicode` case holds the variable's value.
+            _ => Err(crate::ClientError::MissingSecret { var: var.to_owned() }),
+        }
+    }
+
+    /// The secret, for the one place that sends it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the secret is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// A one-way fingerprint (12 hex digits of a BLAKE3 hash keyed by `context`), for state
+    /// keys that must tell secrets apart without ever holding one.
+    pub fn fingerprint(&self, context: &str) -> String {
+        let hash = blake3::derive_key(context, self.0.as_bytes());
+        hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Replaces every occurrence of the secret in `text`.
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.is_empty() { text.to_owned() } else { text.replace(&self.0, REDACTED) }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(")?;
+        f.write_str(REDACTED)?;
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}

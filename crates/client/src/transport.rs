@@ -34,6 +34,17 @@ pub struct FilePart<'a> {
     pub bytes: Vec<u8>,
 }
 
+/// An answer of any status, read whole.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    /// The HTTP status.
+    pub(crate) status: u16,
+    /// The body (empty for 204 and 304).
+    pub(crate) body: Vec<u8>,
+    /// `X-API-CREDITS-REMAINING` (the REST API sends it once half the credits are used).
+    pub(crate) credits_remaining: Option<u64>,
+}
+
 pub(crate) struct Transport {
     http: Http,
     endpoint: Endpoint,
@@ -162,6 +173,34 @@ impl Transport {
                 self.http.post(&url).multipart(form.part("content", part))
             }
         };
+        let answer = self.exchange(req)?;
+        let status = answer.status;
+        if (200..300).contains(&status) {
+            Ok(answer.body)
+        } else if status >= 500 {
+            Err(Failure::Unknown(format!("HTTP {status} from {}", self.endpoint.base())))
+        } else {
+            Err(Failure::Refused(format!("HTTP {status} from {}", self.endpoint.base())))
+        }
+    }
+
+    /// A request of `method` to the absolute `url` on this transport's HTTP client (its
+    /// timeouts, CA and no-redirect policy); the caller adds headers and body and sends it
+    /// with [`Transport::exchange`].
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> reqwest::blocking::RequestBuilder {
+        self.http.request(method, url)
+    }
+
+    /// Sends `req` and reads its answer whatever its status (a redirect excepted), within the
+    /// size cap and the call's deadline; the `Date` header sets the server clock.
+    pub(crate) fn exchange(
+        &self,
+        req: reqwest::blocking::RequestBuilder,
+    ) -> Result<Answer, Failure> {
         let started = Instant::now();
         let mut resp = req.send().map_err(|e| self.classify(&e))?;
         if let Some(date) = resp.headers().get(reqwest::header::DATE).and_then(|d| d.to_str().ok())
@@ -169,21 +208,20 @@ impl Transport {
             self.server_clock.observe(date, jiff::Timestamp::now());
         }
         let status = resp.status();
-        if status.is_redirection() {
+        if status.is_redirection() && status != reqwest::StatusCode::NOT_MODIFIED {
             let location = resp.headers().get(reqwest::header::LOCATION).map_or_else(
                 || "(no Location header)".to_owned(),
                 |v| String::from_utf8_lossy(v.as_bytes()).into_owned(),
             );
             return Err(Failure::Redirect(self.token.redact(&location)));
         }
+        let credits_remaining = resp
+            .headers()
+            .get("x-api-credits-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         let body = self.read_body(&mut resp, started)?;
-        if status.is_success() {
-            Ok(body)
-        } else if status.is_server_error() {
-            Err(Failure::Unknown(format!("HTTP {status} from {}", self.endpoint.base())))
-        } else {
-            Err(Failure::Refused(format!("HTTP {status} from {}", self.endpoint.base())))
-        }
+        Ok(Answer { status: status.as_u16(), body, credits_remaining })
     }
 
     /// Reads the body in chunks, failing once it passes the size cap or the call's deadline

@@ -323,6 +323,15 @@ pub enum EncodeError {
     /// A multi-select picklist item contains the `;` separator or is empty.
     #[error("multi-select item {0:?} is empty or contains ';'")]
     BadMultiSelectItem(String),
+    /// A name that is neither a field label, an `api_name` nor an id column of the module (a
+    /// dialect that names fields by `api_name` cannot send it: the REST API would drop it).
+    #[error("{field:?} is not a field of {module} (neither a label nor an api_name)")]
+    UnknownField {
+        /// The name given.
+        field: String,
+        /// The module.
+        module: String,
+    },
 }
 
 /// A request parameter that breaks the documented rules (window sizes, required values).

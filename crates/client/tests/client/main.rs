@@ -9,6 +9,7 @@ mod hostile;
 mod methods;
 mod policy;
 mod reliability;
+mod rest;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,236 @@
+//! [`RestClient`] as the API seam: what each [`CrmApi`] method is on the REST API.
+
+use std::time::Duration;
+
+use zcrm_protocol::params::{ReadParams, UserType, Window};
+use zcrm_protocol::response::misc::{
+    ConvertResult, ModuleInfo, RelatedUpdateResult, StatusResult, UploadResult, User,
+};
+use zcrm_protocol::rest_limits::{CONVERT_CREDITS, write_credits};
+use zcrm_protocol::xmldata::XmlData;
+use zcrm_protocol::{
+    DecodeError, Method, ModuleFields, RecordId, RecordsPage, ResponseError, WriteResponse,
+};
+
+use crate::ClientError;
+use crate::api::{CallKind, CrmApi, Dialect, PayloadBuilder, WriteKind};
+use crate::budget::Ledger;
+use crate::rest::client::{API_PREFIX, Body, Call, RestClient};
+use crate::rest::names;
+use crate::rest::payload::{JsonPayload, with_call_options};
+use crate::rest::records;
+use crate::rest::results::write_response;
+use crate::retry::RetryPolicy;
+use crate::server_clock::ServerClock;
+use crate::transport::FilePart;
+
+/// The records of a v8 payload.
+fn payload_rows(payload: &str) -> Option<usize> {
+    #[derive(serde::Deserialize)]
+    struct Count {
+        data: Vec<serde::de::IgnoredAny>,
+    }
+    serde_json::from_str::<Count>(payload).ok().map(|c| c.data.len())
+}
+
+impl CrmApi for RestClient {
+    fn dialect(&self) -> Dialect {
+        Dialect::V8
+    }
+
+    /// Credits: a write 1 per 10 records, a lead conversion 5, anything else 1.
+    fn cost(&self, kind: CallKind) -> u32 {
+        match kind {
+            CallKind::Write { rows } => write_credits(rows),
+            CallKind::Convert => CONVERT_CREDITS,
+            CallKind::Metadata
+            | CallKind::Read
+            | CallKind::DeletedIds
+            | CallKind::Delete
+            | CallKind::Settings
+            | CallKind::Related
+            | CallKind::File => 1,
+        }
+    }
+
+    fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    fn server_clock(&self) -> &ServerClock {
+        self.transport.server_clock()
+    }
+
+    fn call_deadline(&self) -> Duration {
+        self.transport.deadline()
+    }
+
+    fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    fn fields(&self, module: &str) -> Result<ModuleFields, ClientError> {
+        let fields = self.get_fields(module)?;
+        self.remember(fields.clone());
+        Ok(fields)
+    }
+
+    fn read(
+        &self,
+        module: &str,
+        params: &ReadParams,
+        page: &mut dyn FnMut(RecordsPage<'_>),
+    ) -> Result<(), ClientError> {
+        let l = self.list(module, params)?;
+        page(self.read_page(&l.schema, &l.parts)?);
+        Ok(())
+    }
+
+    /// The bodies of the read's calls in an envelope of this dialect (see
+    /// [`crate::rest::records::envelope`]); checked whole, not decoded.
+    fn read_body(
+        &self,
+        module: &str,
+        params: &ReadParams,
+    ) -> Result<(Vec<u8>, usize), ClientError> {
+        let l = self.list(module, params)?;
+        Ok((records::envelope(&l.schema.fields.module, &l.parts), l.rows))
+    }
+
+    fn decode_page<'a>(&self, body: &'a [u8]) -> Result<RecordsPage<'a>, ResponseError> {
+        let (module, parts) = records::open_envelope(body)?;
+        let schema = self.cached_schema(module).ok_or_else(|| {
+            DecodeError::Shape(format!("no metadata of {module} to decode its page with"))
+        })?;
+        Ok(records::decode_parts(&schema, &self.tz, &parts)?)
+    }
+
+    fn deleted_ids(
+        &self,
+        module: &str,
+        window: Window,
+        since: Option<jiff::civil::DateTime>,
+    ) -> Result<Vec<RecordId>, ClientError> {
+        self.deleted(module, window, since)
+    }
+
+    /// A JSON payload of at most 100 records. Without the module's metadata (remembered, or
+    /// fetched here: one call) every name is refused row by row, naming the cause.
+    fn payload(&self, module: &str, max_rows: u32) -> Box<dyn PayloadBuilder> {
+        match self.schema(module) {
+            Ok(schema) => Box::new(JsonPayload::new(schema, self.tz.clone(), max_rows)),
+            Err(e) => {
+                tracing::warn!(module, error = %e, "no metadata for a v8 payload");
+                let empty = ModuleFields {
+                    module: names::legacy_module(module).to_owned(),
+                    sections: Vec::new(),
+                };
+                Box::new(JsonPayload::new(
+                    std::sync::Arc::new(crate::rest::fields::Schema::new(empty)),
+                    self.tz.clone(),
+                    max_rows,
+                ))
+            }
+        }
+    }
+
+    /// Not available: the journal keeps each row's values for reconciliation on this dialect.
+    fn decode_payload(&self, _payload: &str) -> Result<XmlData, DecodeError> {
+        Err(DecodeError::Shape(
+            "a v8 payload is JSON, not xmlData; reconciliation reads the values the journal kept"
+                .into(),
+        ))
+    }
+
+    /// Insert: `POST /crm/v8/{module}`; insert or update on duplicate: `POST .../upsert` with
+    /// the module's system duplicate-check field; update: `PUT` (each record names its `id`).
+    fn write(
+        &self,
+        module: &str,
+        kind: WriteKind,
+        payload: String,
+    ) -> Result<WriteResponse, ClientError> {
+        let rows = payload_rows(&payload).ok_or_else(|| ClientError::Unsupported {
+            dialect: "v8",
+            what: "a write payload that is not a v8 JSON payload".into(),
+        })?;
+        let schema = self.cached_schema(module);
+        let m = names::v8_module(module);
+        let (method, http, path, dup) = match kind {
+            WriteKind::Insert => {
+                (Method::InsertRecords, reqwest::Method::POST, format!("{API_PREFIX}/{m}"), None)
+            }
+            WriteKind::InsertOrUpdateDuplicate => (
+                Method::InsertRecords,
+                reqwest::Method::POST,
+                format!("{API_PREFIX}/{m}/upsert"),
+                names::system_duplicate_field(module),
+            ),
+            WriteKind::Update => {
+                (Method::UpdateRecords, reqwest::Method::PUT, format!("{API_PREFIX}/{m}"), None)
+            }
+        };
+        let body = with_call_options(&payload, &self.trigger, dup);
+        let call = Call {
+            method,
+            http,
+            path,
+            query: Vec::new(),
+            if_modified_since: None,
+            body: Body::Json(&body),
+            kind: CallKind::Write { rows: rows as u32 },
+            module,
+            rows,
+        };
+        self.call(&call, |a| {
+            write_response(a.status, &a.body, kind, rows, schema.as_deref(), &self.tz)
+        })
+    }
+
+    fn delete(&self, module: &str, id: RecordId) -> Result<StatusResult, ClientError> {
+        self.delete_record(module, id)
+    }
+
+    fn users(&self, kind: UserType) -> Result<Vec<User>, ClientError> {
+        self.get_users(kind)
+    }
+
+    fn modules(&self) -> Result<Vec<ModuleInfo>, ClientError> {
+        self.get_modules()
+    }
+
+    fn related(
+        &self,
+        module: &str,
+        parent_module: &str,
+        id: RecordId,
+        params: &ReadParams,
+    ) -> Result<RecordsPage<'static>, ClientError> {
+        self.related_records(module, parent_module, id, params)
+    }
+
+    /// `payload` is the v8 JSON body (`{"data":[{"id":"...", ...}]}`).
+    fn relate(
+        &self,
+        module: &str,
+        id: RecordId,
+        related_module: &str,
+        payload: String,
+    ) -> Result<RelatedUpdateResult, ClientError> {
+        self.update_related(module, id, related_module, &payload)
+    }
+
+    /// `payload` is the v8 JSON body of the conversion (`{"data":[{"overwrite":true, ...}]}`).
+    fn convert_lead(&self, lead: RecordId, payload: String) -> Result<ConvertResult, ClientError> {
+        self.convert(lead, &payload)
+    }
+
+    fn attach(
+        &self,
+        module: &str,
+        id: RecordId,
+        file: &FilePart<'_>,
+    ) -> Result<UploadResult, ClientError> {
+        self.upload(module, id, file)
+    }
+}
