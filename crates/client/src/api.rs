@@ -129,6 +129,9 @@ pub trait CrmApi: Sync {
 
     /// The fields of `module`.
     fn fields(&self, module: &str) -> Result<ModuleFields, ClientError>;
+    /// Takes `module`'s fields from a cache instead of asking for them (a dialect that needs
+    /// them to encode payloads keeps them; the XML dialect needs nothing).
+    fn remember_fields(&self, _fields: &ModuleFields) {}
     /// One page of records, handed to `page` while the answer is alive (no copy of values).
     fn read(
         &self,

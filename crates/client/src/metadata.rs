@@ -23,6 +23,10 @@ pub struct CachedFields {
 struct Entry {
     fetched_at: String,
     xml: String,
+    /// `(label, API name)` of each field, for metadata from the REST API (the `getFields` XML
+    /// has no place for them); absent from older cache files and from the XML API's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    api_names: Vec<(String, String)>,
 }
 
 /// The cache folder of one org: `STATE/metadata/ORG/MODULE.json`.
@@ -51,7 +55,13 @@ impl MetadataCache {
     pub fn cached(&self, module: &str) -> Option<CachedFields> {
         let text = std::fs::read_to_string(self.path(module)).ok()?;
         let entry: Entry = serde_json::from_str(&text).ok()?;
-        let fields = ModuleFields::decode(entry.xml.as_bytes()).ok()?;
+        let mut fields = ModuleFields::decode(entry.xml.as_bytes()).ok()?;
+        for section in &mut fields.sections {
+            for f in &mut section.fields {
+                f.api_name =
+                    entry.api_names.iter().find(|(l, _)| *l == f.label).map(|(_, a)| a.clone());
+            }
+        }
         Some(CachedFields { fields, fetched_at: entry.fetched_at.parse().ok()?, from_cache: true })
     }
 
@@ -63,6 +73,7 @@ impl MetadataCache {
         refresh: bool,
     ) -> Result<CachedFields, ClientError> {
         if !refresh && let Some(hit) = self.cached(module) {
+            client.remember_fields(&hit.fields);
             return Ok(hit);
         }
         let fields = client.fields(module)?;
@@ -71,11 +82,59 @@ impl MetadataCache {
         let xml = fields
             .encode()
             .map_err(|source| ClientError::MetadataEncode { path: path.clone(), source })?;
-        let entry = Entry { fetched_at: fetched_at.to_string(), xml };
+        let api_names = fields
+            .fields()
+            .filter_map(|(_, f)| Some((f.label.clone(), f.api_name.clone()?)))
+            .collect();
+        let entry = Entry { fetched_at: fetched_at.to_string(), xml, api_names };
         let tmp = self.dir.join(format!(".{}.tmp", safe(module)));
         let bytes = serde_json::to_vec(&entry)
             .map_err(|source| ClientError::MetadataJson { path: path.clone(), source })?;
         crate::owner_only::write_atomic(&path, &tmp, &bytes).map_err(ClientError::MetadataFile)?;
         Ok(CachedFields { fields, fetched_at, from_cache: false })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use zcrm_protocol::{FieldMeta, FieldType, Section};
+
+    use super::*;
+
+    #[test]
+    fn api_names_survive_the_cache_and_older_files_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = MetadataCache::new(dir.path(), "org");
+        let mut last = FieldMeta::new("Last Name", FieldType::Text);
+        last.api_name = Some("Last_Name".into());
+        let fields = ModuleFields {
+            module: "Leads".into(),
+            sections: vec![Section {
+                name: "Info".into(),
+                display_name: "Info".into(),
+                fields: vec![last, FieldMeta::new("Company", FieldType::Text)],
+            }],
+        };
+        let api_names = vec![("Last Name".to_owned(), "Last_Name".to_owned())];
+        let entry = Entry {
+            fetched_at: Timestamp::now().to_string(),
+            xml: fields.encode().unwrap(),
+            api_names,
+        };
+        std::fs::create_dir_all(&cache.dir).unwrap();
+        std::fs::write(cache.path("Leads"), serde_json::to_vec(&entry).unwrap()).unwrap();
+        let hit = cache.cached("Leads").unwrap().fields;
+        assert_eq!(hit.field("Last_Name").map(|f| f.label.as_str()), Some("Last Name"));
+        assert_eq!(hit.field("Company").unwrap().api_name, None);
+        // A file written before API names were kept.
+        let old = format!(
+            "{{\"fetched_at\":\"{}\",\"xml\":{}}}",
+            Timestamp::now(),
+            serde_json::to_string(&fields.encode().unwrap()).unwrap()
+        );
+        std::fs::write(cache.path("Leads"), old).unwrap();
+        assert!(cache.cached("Leads").unwrap().fields.field("Last Name").is_some());
     }
 }

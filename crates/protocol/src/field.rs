@@ -252,13 +252,6 @@ impl ModuleFields {
             .or_else(|| fields.clone().find(|f| f.api_name.as_deref() == Some(name)))
     }
 
-    /// The field with this label, else this `api_name` (the REST API's name), else this
-    /// display label: a pipeline may name a field either way.
-    pub fn by_name(&self, name: &str) -> Option<&FieldMeta> {
-        self.field(name)
-            .or_else(|| self.fields().map(|(_, f)| f).find(|f| f.api_name.as_deref() == Some(name)))
-    }
-
     /// The lookup fields (type `Lookup` or `OwnerLookup`).
     pub fn lookups(&self) -> impl Iterator<Item = &FieldMeta> {
         self.fields().map(|(_, f)| f).filter(|f| f.field_type.is_id())

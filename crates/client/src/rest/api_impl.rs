@@ -116,6 +116,12 @@ impl CrmApi for RestClient {
 
     /// A JSON payload of at most 100 records. Without the module's metadata (remembered, or
     /// fetched here: one call) every name is refused row by row, naming the cause.
+    fn remember_fields(&self, fields: &ModuleFields) {
+        if !RestClient::remember_fields(self, fields.clone()) {
+            tracing::debug!(module = %fields.module, "cached metadata without API names: asked again when needed");
+        }
+    }
+
     fn payload(&self, module: &str, max_rows: u32) -> Box<dyn PayloadBuilder> {
         match self.schema(module) {
             Ok(schema) => Box::new(JsonPayload::new(schema, self.tz.clone(), max_rows)),

@@ -292,7 +292,7 @@ pub(crate) mod tests {
         assert_eq!(f("Deal").lookup_module.as_deref(), Some("Potentials"));
         assert!(f("Lead No").read_only);
         assert_eq!(f("Sub").field_type, FieldType::Unknown("subform".into()));
-        assert_eq!(s.fields.by_name("Last_Name").unwrap().label, "Last Name");
+        assert_eq!(s.fields.field("Last_Name").unwrap().label, "Last Name");
     }
 
     #[test]

@@ -246,7 +246,7 @@ fn insert_with_per_record_results_credits_and_one_retry_after_a_401() {
     let s = start();
     let c = client(&s, SECRET);
     let fields = c.fields("Leads").unwrap();
-    assert_eq!(fields.by_name("Last_Name").unwrap().label, "Last Name");
+    assert_eq!(fields.field("Last_Name").unwrap().label, "Last Name");
     let mut p = c.payload("Leads", 100);
     let daly = [
         ("Last Name", Value::Text("Daly".into())),
