@@ -1,4 +1,5 @@
-//! `zcrm budget`: calls spent today, the day's budget, what is left and when the day turns.
+//! `zcrm budget`: calls spent today, the day's budget, what is left and when the day turns
+//! (on the REST API: credits over the last 24 hours and when the oldest free up).
 
 use anyhow::Result;
 
@@ -10,6 +11,19 @@ pub fn run(json: bool) -> Result<String> {
     let s = settings.ledger("cli")?.status()?;
     if json {
         return Ok(serde_json::to_string_pretty(&s)?);
+    }
+    if settings.spec().rule().rolling() {
+        return Ok(format!(
+            "org {} — REST API credits over the last 24 hours (org time zone {})\n  credits spent         {:>7}  (by zcrm through this state dir)\n  credits per 24 hours  {:>7}\n  this share's limit    {:>7}  (budget share {})\n  left now              {:>7}\n  the oldest free up at {}\n",
+            s.org,
+            settings.timezone.iana_name().unwrap_or("UTC"),
+            s.spent,
+            s.budget,
+            s.share_limit,
+            settings.share,
+            s.remaining,
+            s.resets_at
+        ));
     }
     let mut out = format!(
         "org {} — day {} (org time zone {})\n",

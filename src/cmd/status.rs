@@ -40,10 +40,17 @@ pub fn run(path: &std::path::Path) -> Result<String> {
     }
     let ledger = p.connection.ledger(&p.state_dir, &consumer(&p))?;
     let b = ledger.status()?;
-    out.push_str(&format!(
-        "\ncalls today: {} by this pipeline, {} in all, of {} (share limit {}); the day turns at {}\n",
-        b.spent_by_consumer, b.spent, b.budget, b.share_limit, b.resets_at
-    ));
+    if p.connection.rule().rolling() {
+        out.push_str(&format!(
+            "\ncredits in the last 24 hours: {} by this pipeline, {} in all, of {} (share limit {}); the oldest free up at {}\n",
+            b.spent_by_consumer, b.spent, b.budget, b.share_limit, b.resets_at
+        ));
+    } else {
+        out.push_str(&format!(
+            "\ncalls today: {} by this pipeline, {} in all, of {} (share limit {}); the day turns at {}\n",
+            b.spent_by_consumer, b.spent, b.budget, b.share_limit, b.resets_at
+        ));
+    }
     out.push_str(if resumes {
         "a rerun resumes: rows already in the CRM are skipped, in-flight payloads are reconciled first\n"
     } else {

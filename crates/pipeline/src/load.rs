@@ -357,6 +357,14 @@ fn dialect(cx: &mut Ctx<'_>, c: &crate::raw::RawConnection, spec: &mut Connectio
         }
     }
     let v8 = spec.api == Api::V8;
+    // A data centre's name means its REST API domain on v8 (`eu` → https://www.zohoapis.eu).
+    if v8
+        && let Some(u) = &c.url
+        && let Some(dc) = zcrm_client::DataCentre::parse(u.get_ref())
+        && let Ok(endpoint) = zcrm_client::Endpoint::parse(dc.api_domain())
+    {
+        spec.url = Some(endpoint);
+    }
     let only = |cx: &mut Ctx<'_>, key: &str, at: Option<Range<usize>>, needs: &str| {
         cx.error(at, format!("{key} applies to api = {needs:?} only"), None);
     };
