@@ -97,6 +97,9 @@ zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some r
         /// The pipeline file.
         pipeline: std::path::PathBuf,
     },
+    /// Get a refresh token for the REST API (v8) from a Self Client's grant code, or check one.
+    #[command(after_long_help = cmd::auth::EXAMPLES)]
+    Auth(cmd::auth::AuthArgs),
     /// Delete the records a pipeline's runs created (from its journal), newest step first.
     #[command(after_long_help = cmd::undo::EXAMPLES)]
     Undo(cmd::undo::UndoArgs),
@@ -242,6 +245,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Fields { module, json, refresh } => cmd::fields::run(&module, json, refresh),
         Command::Budget { json } => cmd::budget::run(json),
+        Command::Auth(args) => cmd::auth::run(&args),
         Command::Export(args) => cmd::export::run(&args, &progress),
         Command::Completions { shell } => {
             let mut out = Vec::new();

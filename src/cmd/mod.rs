@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod auth;
 pub mod budget;
 pub mod emulator;
 pub mod export;

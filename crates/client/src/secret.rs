@@ -85,6 +85,13 @@ impl Secret {
         &self.0
     }
 
+    /// Hands the secret to its owner: writes it to `out` (the file or the terminal the user
+    /// asked for, as `zcrm auth` does with a new refresh token), followed by a newline.
+    pub fn deliver(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.0.as_bytes())?;
+        out.write_all(b"\n")
+    }
+
     /// Whether the secret is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
