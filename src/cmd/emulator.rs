@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use zcrm_protocol::Edition;
 
-use zcrm_emulator::{Durability, Emulator, EmulatorConfig, EmulatorError, FaultSpec};
+use zcrm_emulator::{Durability, Emulator, EmulatorConfig, EmulatorError, FaultSpec, OAuthClient};
 
-/// Serve a local Zoho CRM XML API (the emulator) until interrupted.
+/// Serve a local Zoho CRM (the emulator: the XML API and the REST v8 API) until interrupted.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmulatorArgs {
     /// Address to listen on (port 0 picks a free port).
@@ -55,6 +55,17 @@ pub struct EmulatorArgs {
     /// Zoho's search index lagged writes (getSearchRecords stays immediate).
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub search_index_lag: u64,
+    /// An OAuth client of the REST (v8) face, CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN
+    /// (repeatable): `/oauth/v2/token` exchanges that refresh token for hour-long access tokens.
+    #[arg(long = "oauth-client", value_name = "ID:SECRET:REFRESH_TOKEN", value_parser = parse_oauth_client)]
+    pub oauth_clients: Vec<OAuthClient>,
+    /// The v8 face's credits per rolling 24 hours instead of the edition formula.
+    #[arg(long)]
+    pub daily_credits: Option<u64>,
+}
+
+fn parse_oauth_client(s: &str) -> Result<OAuthClient, String> {
+    OAuthClient::parse(s)
 }
 
 fn parse_durability(s: &str) -> Result<Durability, String> {
@@ -83,6 +94,8 @@ impl EmulatorArgs {
         c.timezone = self.timezone.clone();
         c.durability = self.durability;
         c.search_index_lag = std::time::Duration::from_secs(self.search_index_lag);
+        c.oauth_clients = self.oauth_clients.clone();
+        c.daily_credits = self.daily_credits;
         c
     }
 }

@@ -12,6 +12,10 @@
 //! | `POST /__emulator/faults?spec=latency=5ms,...` (or the spec as the body) | the new spec; 400 if invalid |
 //! | `DELETE /__emulator/faults` | clears them |
 //! | `POST /__emulator/tokens` (optional `?token=T`) | `{"token":"..."}`: accepted from now on |
+//! | `POST /__emulator/advance-clock?seconds=N` | the same as `clock/advance` (v8 tests' spelling) |
+//! | `POST /__emulator/expire-tokens` | `{"expired":true}`: every v8 access token expires now |
+//! | `GET /__emulator/credits` | `{"used","limit","remaining","window_secs":86400,"in_flight","concurrency_limit","complex_concurrency_limit"}` (v8) |
+//! | `POST /__emulator/grant-code?client_id=ID` | `{"code":"..."}`: a single-use v8 grant code of a registered client, valid 3 minutes |
 //! | `GET /__emulator/requests` / `DELETE` | the request log (the last 10,000 requests within 32 MiB, tokens redacted) / clear it |
 
 use std::collections::{BTreeMap, HashMap};
@@ -42,6 +46,10 @@ pub fn router() -> Router<Arc<State>> {
         .route("/records", get(record_counts))
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance))
+        .route("/advance-clock", post(advance))
+        .route("/expire-tokens", post(expire_tokens))
+        .route("/credits", get(credits))
+        .route("/grant-code", post(grant_code))
         .route("/faults", get(get_faults).post(set_faults).delete(clear_faults))
         .route("/tokens", post(create_token))
         .route("/requests", get(requests).delete(clear_requests))
@@ -197,4 +205,26 @@ async fn requests(AxState(st): St) -> Json<Vec<crate::reqlog::LoggedRequest>> {
 async fn clear_requests(AxState(st): St) -> StatusCode {
     st.log.clear();
     StatusCode::NO_CONTENT
+}
+
+async fn expire_tokens(AxState(st): St) -> Json<Value> {
+    st.rest.tokens.expire_all();
+    Json(json!({"expired": true}))
+}
+
+async fn credits(AxState(st): St) -> Response {
+    match crate::rest::credits::admin_json(&st) {
+        Ok(v) => Json(v).into_response(),
+        Err(_) => internal(),
+    }
+}
+
+async fn grant_code(AxState(st): St, Query(q): Query<HashMap<String, String>>) -> Response {
+    let id = q.get("client_id").map(|s| s.trim()).unwrap_or_default();
+    if !st.cfg.oauth_clients.iter().any(|c| c.client_id == id) {
+        return (StatusCode::BAD_REQUEST, "client_id names no registered OAuth client")
+            .into_response();
+    }
+    let now = st.clock.now().as_second();
+    Json(json!({"code": st.rest.tokens.new_code(&st, id, now)})).into_response()
 }

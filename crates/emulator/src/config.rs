@@ -48,6 +48,65 @@ pub struct EmulatorConfig {
     /// searchRecords leaves out records created or modified this recently (the search index
     /// lags writes, docs/protocol.md §8 quirk 8); zero: the index is always current.
     pub search_index_lag: Duration,
+    /// OAuth clients of the REST (v8) face: `/oauth/v2/token` mints access tokens for them.
+    pub oauth_clients: Vec<OAuthClient>,
+    /// The v8 face's credits per rolling 24 hours instead of the edition formula.
+    pub daily_credits: Option<u64>,
+    /// The v8 face's concurrent calls instead of the edition's cap.
+    pub concurrency: Option<u32>,
+}
+
+/// A registered OAuth client of the v8 face and the refresh token it was granted. `Debug`
+/// shows the client id only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`.
+    pub client_secret: String,
+    /// The refresh token `grant_type=refresh_token` exchanges.
+    pub refresh_token: String,
+}
+
+impl OAuthClient {
+    /// A client with its secret and refresh token.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        refresh_token: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            refresh_token: refresh_token.into(),
+        }
+    }
+
+    /// Parses `ID:SECRET:REFRESH_TOKEN` (the `--oauth-client` form); the refresh token may
+    /// itself hold `:`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = text.trim().splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(id), Some(secret), Some(refresh))
+                if !id.is_empty() && !secret.is_empty() && !refresh.is_empty() =>
+            {
+                Ok(Self::new(id, secret, refresh))
+            }
+            _ => {
+                Err("expected CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN, none of them empty".to_owned())
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("refresh_token", &"***")
+            .finish()
+    }
 }
 
 impl EmulatorConfig {
@@ -72,7 +131,29 @@ impl EmulatorConfig {
             request_log_capacity: 10_000,
             rate_limits: RateLimits::default(),
             search_index_lag: Duration::ZERO,
+            oauth_clients: Vec::new(),
+            daily_credits: None,
+            concurrency: None,
         }
+    }
+
+    /// Registers an OAuth client of the v8 face.
+    pub fn oauth_client(mut self, client: OAuthClient) -> Self {
+        self.oauth_clients.push(client);
+        self
+    }
+
+    /// The v8 face's credits per rolling 24 hours: the configured number, else the edition
+    /// formula ([`zcrm_protocol::rest_limits::daily_credits`]).
+    pub fn credits(&self) -> u64 {
+        self.daily_credits.unwrap_or_else(|| {
+            zcrm_protocol::rest_limits::daily_credits(self.edition, self.licenses)
+        })
+    }
+
+    /// The v8 face's cap of concurrent calls: the configured number, else the edition's.
+    pub fn concurrency_cap(&self) -> u32 {
+        self.concurrency.unwrap_or_else(|| zcrm_protocol::rest_limits::concurrency(self.edition))
     }
 
     /// Adds an accepted token.

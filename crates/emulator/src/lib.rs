@@ -37,6 +37,7 @@ pub mod error;
 pub mod faults;
 pub mod ratelimit;
 pub mod reqlog;
+pub mod rest;
 pub mod schema;
 pub mod schema_file;
 pub mod schema_std;
@@ -51,7 +52,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-pub use config::EmulatorConfig;
+pub use config::{EmulatorConfig, OAuthClient};
 pub use error::EmulatorError;
 pub use faults::{FaultCounts, FaultSpec};
 pub use ratelimit::{RateLimit, RateLimits};
@@ -99,6 +100,8 @@ impl Emulator {
             schema,
             store,
             cfg: config.clone(),
+            rest: rest::RestState::default(),
+            origin: std::sync::OnceLock::new(),
         });
         if config.seed_demo {
             demo::seed(&state)?;
@@ -119,6 +122,7 @@ impl Emulator {
             addr.ip().to_string()
         };
         let url = format!("{scheme}://{host}:{}", addr.port());
+        let _ = state.origin.set(url.clone());
         let (cert_pem, cert_path, acceptor) = match tls {
             Some(t) => (Some(t.cert_pem), Some(t.cert_path), Some(t.acceptor)),
             None => (None, None, None),
@@ -242,6 +246,17 @@ impl EmulatorHandle {
     /// blocks, the search index lag and the budget day all follow it.
     pub fn advance_secs(&self, secs: i64) -> Result<(), EmulatorError> {
         Ok(self.state.advance_secs(secs)?)
+    }
+
+    /// v8 credits used in the rolling 24-hour window ending now.
+    pub fn credits_used(&self) -> u64 {
+        let now = self.state.clock.now().as_second();
+        self.state.store.read(|c| rest::credits::used(c, now)).unwrap_or(0)
+    }
+
+    /// Expires every v8 access token now.
+    pub fn expire_tokens(&self) {
+        self.state.rest.tokens.expire_all();
     }
 
     /// Replaces the injected faults.

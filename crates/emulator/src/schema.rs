@@ -48,6 +48,10 @@ pub struct FieldDef {
     pub system: bool,
     /// Only in `version=1` responses ("Campaign Source" on Leads and Contacts).
     pub legacy_v1: bool,
+    /// The REST API's (v8) name of the field (`Last_Name`, `Owner`, `Deal_Name`).
+    pub api_name: String,
+    /// Unique within the module (the v8 face refuses a second record with the same value).
+    pub unique: bool,
 }
 
 impl FieldDef {
@@ -67,6 +71,8 @@ impl FieldDef {
             section: 0,
             system: false,
             legacy_v1: false,
+            api_name: default_api_name(label),
+            unique: false,
         }
     }
 
@@ -89,8 +95,29 @@ impl FieldDef {
         if self.ty == FieldType::Currency {
             m.default_format = Some("$0.00".to_owned());
         }
+        m.api_name = Some(self.api_name.clone());
         m
     }
+}
+
+/// The REST API name Zoho derives from a label: every run of characters other than letters and
+/// digits becomes one `_` (`No of Employees` → `No_of_Employees`, `E-mail Opt Out` →
+/// `E_mail_Opt_Out`), with none at either end.
+pub fn default_api_name(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    let mut gap = false;
+    for ch in label.chars() {
+        if ch.is_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push('_');
+            }
+            gap = false;
+            out.push(ch);
+        } else {
+            gap = true;
+        }
+    }
+    out
 }
 
 fn default_max_length(ty: &FieldType) -> Option<u32> {
@@ -128,12 +155,19 @@ pub struct ModuleDef {
     pub fields: Vec<FieldDef>,
     /// The field whose value names a record in lookups (`Account Name`).
     pub name_field: String,
+    /// The REST API's (v8) name of the module (`Deals` for Potentials; others as the XML API).
+    pub api_name: String,
 }
 
 impl ModuleDef {
     /// A field by label.
     pub fn field(&self, label: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.label == label)
+    }
+
+    /// A field by its REST API name (exact).
+    pub fn field_by_api(&self, api_name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.api_name == api_name)
     }
 
     /// A field by label, or else by display label.

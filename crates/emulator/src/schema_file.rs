@@ -22,7 +22,12 @@
 //! display = "Legacy"            # the display label (dv); default: the label
 //! read_only = false             # input is ignored, as for system fields
 //! v1_only = false               # listed and returned only by version=1 calls
+//! api_name = "Legacy_Id"        # the REST (v8) name; default: the label, every run of other
+//!                               # characters than letters and digits one `_`
+//! unique = false                # the v8 face refuses a second record with the same value
 //! ```
+//!
+//! A `[[module]]` may also set `api_name`, its REST (v8) name (default: `name`).
 //!
 //! A `[[field]]` is a custom field (`customfield="true"`), placed before the system fields.
 //! Every module gets an owner field first (`<singular> Owner`, `<name> Owner` for a custom
@@ -79,6 +84,7 @@ struct ModuleSpec {
     plural: Option<String>,
     singular: Option<String>,
     name_field: Option<String>,
+    api_name: Option<String>,
     #[serde(default)]
     section: Vec<SectionSpec>,
 }
@@ -113,6 +119,9 @@ struct FieldSpec {
     read_only: bool,
     #[serde(default)]
     v1_only: bool,
+    api_name: Option<String>,
+    #[serde(default)]
+    unique: bool,
 }
 
 /// What declares a field, wherever it is written.
@@ -134,6 +143,9 @@ struct FieldKeys {
     read_only: bool,
     #[serde(default)]
     v1_only: bool,
+    api_name: Option<String>,
+    #[serde(default)]
+    unique: bool,
 }
 
 impl FieldSpec {
@@ -150,6 +162,8 @@ impl FieldSpec {
             display: self.display,
             read_only: self.read_only,
             v1_only: self.v1_only,
+            api_name: self.api_name,
+            unique: self.unique,
         };
         (self.module, self.section, keys)
     }
@@ -216,9 +230,11 @@ pub fn declare(schema: &mut Schema, file: SchemaFile, origin: Origin) -> Result<
             sections: Vec::new(),
             fields: Vec::new(),
             name_field: name_field.clone(),
+            api_name: m.api_name.unwrap_or_else(|| m.name.clone()),
         };
         let mut owner = FieldDef::new(&def.owner_label(), FieldType::OwnerLookup);
         owner.lookup = Some((LookupTarget::User, "SMOWNERID".to_owned()));
+        owner.api_name = "Owner".to_owned();
         def.fields.push(owner);
         if m.section.is_empty() {
             def.sections.push(format!("{} Information", def.singular));
@@ -336,6 +352,10 @@ fn field(schema: &Schema, spec: FieldKeys) -> Result<FieldDef, String> {
     d.lookup = lookup;
     d.read_only = spec.read_only;
     d.legacy_v1 = spec.v1_only;
+    if let Some(api_name) = spec.api_name {
+        d.api_name = api_name;
+    }
+    d.unique = spec.unique;
     Ok(d)
 }
 
@@ -351,6 +371,12 @@ fn module_mut<'a>(
         .ok_or_else(|| format!("field {:?}: unknown module {module:?}", d.label))?;
     if def.field(&d.label).is_some() {
         return Err(format!("field {:?}: {module} already has this field", d.label));
+    }
+    if let Some(other) = def.field_by_api(&d.api_name) {
+        return Err(format!(
+            "field {:?}: api_name {:?} is already the name of {:?}",
+            d.label, d.api_name, other.label
+        ));
     }
     Ok(def)
 }

@@ -30,6 +30,10 @@ pub struct State {
     pub log: RequestLog,
     /// Per-minute rate limits.
     pub rate: RateLimiter,
+    /// The v8 face's tokens and in-flight calls.
+    pub rest: crate::rest::RestState,
+    /// The server's origin (`http://127.0.0.1:PORT`), set once the listener is bound.
+    pub origin: std::sync::OnceLock<String>,
 }
 
 impl State {
@@ -57,6 +61,11 @@ impl State {
     pub fn advance_secs(&self, secs: i64) -> Result<(), rusqlite::Error> {
         let offset = self.clock.advance_secs(secs);
         self.store.write(|tx| crate::store::meta_set(tx, "clock_offset_secs", &offset.to_string()))
+    }
+
+    /// The server's origin, the v8 token answer's `api_domain`.
+    pub fn origin(&self) -> String {
+        self.origin.get().cloned().unwrap_or_default()
     }
 
     /// The org day as `yyyy-MM-dd`.

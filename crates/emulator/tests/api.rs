@@ -15,6 +15,7 @@ mod api {
     mod methods;
     mod rate_and_lag;
     mod reads;
+    mod rest;
     mod schema_file;
     mod writes;
 }

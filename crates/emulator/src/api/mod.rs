@@ -8,13 +8,13 @@ mod meta;
 mod params;
 mod read;
 mod related;
-mod render;
+pub(crate) mod render;
 mod search;
 mod seed;
 #[cfg(test)]
 mod shutdown_tests;
-mod validate;
-mod write;
+pub(crate) mod validate;
+pub(crate) mod write;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -142,6 +142,7 @@ impl Call<'_> {
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/crm/private/{format}/{module}/{method}", axum::routing::any(handle))
+        .merge(crate::rest::router())
         .nest("/__emulator", crate::admin::router())
         .fallback(fallback)
         .layer(axum::extract::DefaultBodyLimit::max(48 * 1024 * 1024))

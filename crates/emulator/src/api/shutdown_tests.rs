@@ -26,6 +26,8 @@ fn state(dir: &std::path::Path) -> Arc<State> {
         schema: schema::Schema::standard().unwrap(),
         store: store::Store::open(dir, store::Durability::Normal).unwrap(),
         cfg,
+        rest: crate::rest::RestState::default(),
+        origin: std::sync::OnceLock::new(),
     })
 }
 

@@ -4,6 +4,7 @@
 
 pub mod checkpoint;
 pub mod counters;
+pub mod credits;
 pub mod files;
 pub mod items;
 pub mod records;
@@ -70,6 +71,8 @@ CREATE TABLE IF NOT EXISTS calls(
     PRIMARY KEY(day, method, module)
 );
 CREATE TABLE IF NOT EXISTS tokens(token TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS credits(at INTEGER NOT NULL, cost INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS credits_at ON credits(at);
 ";
 
 /// How hard each commit is pushed to disk.

@@ -301,3 +301,133 @@ pub fn related_ids(
     let rows = st.query_map(params![i(parent_id), child_module], |r| r.get::<_, i64>(0))?;
     rows.map(|r| r.map(u)).collect()
 }
+
+/// What a v8 listing sorts on (always with `id` as the tie-break, in the same direction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// The id.
+    Id,
+    /// Created time.
+    Created,
+    /// Modified time.
+    Modified,
+}
+
+impl SortKey {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Created => "created_at",
+            Self::Modified => "modified_at",
+        }
+    }
+
+    /// A record's value of the key.
+    pub fn of(self, rec: &Rec) -> i64 {
+        match self {
+            Self::Id => i(rec.id),
+            Self::Created => rec.created_at,
+            Self::Modified => rec.modified_at,
+        }
+    }
+}
+
+/// A v8 listing: a keyset (`after`) or an offset page.
+#[derive(Debug, Clone)]
+pub struct Listing<'a> {
+    /// Module API name (the store's).
+    pub module: &'a str,
+    /// Record states listed (live, converted).
+    pub states: &'a [i64],
+    /// Only records modified at or after this epoch second.
+    pub since: Option<i64>,
+    /// Only these ids.
+    pub ids: Option<&'a [u64]>,
+    /// Sort key.
+    pub sort: SortKey,
+    /// Descending.
+    pub desc: bool,
+    /// Only records after this (key, id) in the listing's order.
+    pub after: Option<(i64, u64)>,
+    /// Rows to skip.
+    pub offset: u32,
+    /// Rows to return.
+    pub limit: u32,
+}
+
+/// Lists records for the v8 face.
+pub fn listing(conn: &Connection, q: &Listing<'_>) -> rusqlite::Result<Vec<Rec>> {
+    let dir = if q.desc { "DESC" } else { "ASC" };
+    let col = q.sort.column();
+    let states = q.states.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",");
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM records WHERE module = ?1 AND state IN ({states}) \
+         AND (?2 IS NULL OR modified_at >= ?2)"
+    );
+    if let Some(ids) = q.ids {
+        let list = ids.iter().map(|id| i(*id).to_string()).collect::<Vec<_>>().join(",");
+        sql.push_str(&format!(" AND id IN ({list})"));
+    }
+    let (key, id) = q.after.map_or((None, None), |(k, id)| (Some(k), Some(i(id))));
+    if q.after.is_some() {
+        let cmp = if q.desc { "<" } else { ">" };
+        if q.sort == SortKey::Id {
+            sql.push_str(&format!(" AND id {cmp} ?4"));
+        } else {
+            sql.push_str(&format!(" AND ({col} {cmp} ?3 OR ({col} = ?3 AND id {cmp} ?4))"));
+        }
+    } else {
+        sql.push_str(" AND ?3 IS NULL AND ?4 IS NULL");
+    }
+    if q.sort == SortKey::Id {
+        sql.push_str(&format!(" ORDER BY id {dir} LIMIT ?5 OFFSET ?6"));
+    } else {
+        sql.push_str(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT ?5 OFFSET ?6"));
+    }
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map(
+        params![q.module, q.since, key, id, i64::from(q.limit), i64::from(q.offset)],
+        from_row,
+    )?;
+    rows.collect()
+}
+
+/// Deleted records of `module` deleted in `(after, until]` (and at or after `since`), newest
+/// deletion first, with their deletion time.
+pub fn deleted_list(
+    conn: &Connection,
+    module: &str,
+    after: i64,
+    until: i64,
+    since: Option<i64>,
+    offset: u32,
+    limit: u32,
+) -> rusqlite::Result<Vec<(Rec, i64)>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, deleted_at FROM records WHERE module = ?1 AND state = 1 \
+         AND deleted_at > ?2 AND deleted_at <= ?3 AND (?4 IS NULL OR deleted_at >= ?4) \
+         ORDER BY deleted_at DESC, id DESC LIMIT ?5 OFFSET ?6"
+    ))?;
+    let rows = st.query_map(
+        params![module, after, until, since, i64::from(limit), i64::from(offset)],
+        |r| Ok((from_row(r)?, r.get::<_, i64>(7)?)),
+    )?;
+    rows.collect()
+}
+
+/// The oldest live record of `module` (other than `except`) whose `label` equals `value`,
+/// ignoring case (a scan of the module: unique fields carry no index).
+pub fn find_by_value(
+    conn: &Connection,
+    module: &str,
+    label: &str,
+    value: &str,
+    except: Option<u64>,
+) -> rusqlite::Result<Option<Rec>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM records WHERE module = ?1 AND state = 0 \
+         AND lower(zf(data, ?2)) = lower(?3) AND (?4 IS NULL OR id <> ?4) ORDER BY id LIMIT 1"
+    ))?
+    .query_row(params![module, label, value, except.map(i)], from_row)
+    .optional()
+}

@@ -151,7 +151,7 @@ fn layout_errors_name_the_module_and_what_is_wrong() {
         .last()
         .unwrap(),
         "unknown field `module`, expected one of `label`, `type`, `required`, `max_length`, \
-         `picklist`, `lookup`, `id_column`, `display`, `read_only`, `v1_only`"
+         `picklist`, `lookup`, `id_column`, `display`, `read_only`, `v1_only`, `api_name`, `unique`"
     );
 }
 
