@@ -4,7 +4,9 @@
 # the emulator's call count and zcrm's peak RSS / CPU time.
 #
 #   scripts/bench-import.sh [ROWS=100000] [WORKDIR=target/bench-import]
-#   (ZCRM_BENCH_IN_FLIGHT sets writes_in_flight, default 3; ZCRM_BENCH_PORT the port, default 4399)
+#   (ZCRM_BENCH_IN_FLIGHT sets writes_in_flight, default 3; ZCRM_BENCH_PORT the port, default 4399;
+#    ZCRM_BENCH_API=v8 imports through the emulator's REST face instead of its XML face, and then
+#    exports the module through the same face: the JSON path against the XML path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-100000}"
@@ -21,9 +23,23 @@ src="$work/leads-$rows.csv"
 rm -rf "$work/emu" "$work/state" "$work/out"
 mkdir -p "$work/out"
 
+api="${ZCRM_BENCH_API:-xml}"
+client_id=1000.BENCHCLIENT
+client_secret=bench-client-secret
+refresh_token=1000.bench-refresh-token
+if [ "$api" = v8 ]; then
+  conn="api = \"v8\"
+client_id_env = \"BENCH_CLIENT_ID\"
+client_secret_env = \"BENCH_CLIENT_SECRET\"
+refresh_token_env = \"BENCH_REFRESH_TOKEN\""
+else
+  conn=""
+fi
+
 cat > "$work/import.toml" <<TOML
 [connection]
 url = "http://127.0.0.1:$port"
+$conn
 edition = "enterprise"
 licenses = 100
 writes_in_flight = ${ZCRM_BENCH_IN_FLIGHT:-3}
@@ -44,7 +60,8 @@ if curl -s "http://127.0.0.1:$port/" >/dev/null 2>&1; then
   exit 1
 fi
 "$bin" emulator --listen "127.0.0.1:$port" --data "$work/emu" --edition enterprise --licenses 100 \
-  --token "$token" >"$work/emulator.log" 2>&1 &
+  --token "$token" --oauth-client "$client_id:$client_secret:$refresh_token" \
+  >"$work/emulator.log" 2>&1 &
 emu=$!
 trap 'kill $emu 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
@@ -52,6 +69,7 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
+export BENCH_CLIENT_ID=$client_id BENCH_CLIENT_SECRET=$client_secret BENCH_REFRESH_TOKEN=$refresh_token
 start=$(date +%s.%N)
 ZCRM_AUTHTOKEN=$token /usr/bin/time -f "zcrm: %e s wall, %U s user, %S s sys, %M KB peak RSS" \
   "$bin" run "$work/import.toml" >"$work/summary.txt" 2>"$work/run.log" || true
@@ -61,3 +79,25 @@ cat "$work/summary.txt"
 wall=$(echo "$end - $start" | bc)
 echo "rows: $rows  wall: ${wall}s  rows/s: $(echo "$rows / $wall" | bc)"
 awk "{printf \"emulator CPU: %.1f s user+sys\\n\", (\$14+\$15)/$(getconf CLK_TCK)}" /proc/$emu/stat
+
+# The export of the imported module through the same face.
+cat > "$work/export.toml" <<TOML
+[connection]
+url = "http://127.0.0.1:$port"
+$conn
+edition = "enterprise"
+licenses = 100
+[state]
+dir = "$work/state"
+[[steps]]
+name = "export"
+export = "Leads"
+to = "$work/out/leads.parquet"
+TOML
+start=$(date +%s.%N)
+ZCRM_AUTHTOKEN=$token /usr/bin/time -f "zcrm export: %e s wall, %U s user, %S s sys, %M KB peak RSS" \
+  "$bin" run "$work/export.toml" >"$work/export-summary.txt" 2>"$work/export.log" || true
+end=$(date +%s.%N)
+tail -n 1 "$work/export.log"
+wall=$(echo "$end - $start" | bc)
+echo "export ($api): wall ${wall}s  records/s: $(echo "$rows / $wall" | bc)"

@@ -538,9 +538,14 @@ fn eta_secs(done: u64, total: u64, rate: f64) -> Option<f64> {
 }
 
 /// `calls 42/5000 today (4958 left)`: spent by every consumer of the org, the day's budget,
-/// and what this pipeline may still spend (its share).
+/// and what this pipeline may still spend (its share); on the REST API
+/// `credits 420/90000 in 24 h (89580 left)`.
 fn calls_text(s: &BudgetStatus) -> String {
-    format!("calls {}/{} today ({} left)", s.spent, s.budget, s.remaining)
+    if s.credits {
+        format!("credits {}/{} in 24 h ({} left)", s.spent, s.budget, s.remaining)
+    } else {
+        format!("calls {}/{} today ({} left)", s.spent, s.budget, s.remaining)
+    }
 }
 
 /// `850 rows/s`, `2.5 rows/s`.
@@ -611,6 +616,7 @@ mod tests {
             remaining: 2460,
             server_limit_hit: false,
             resets_at: String::new(),
+            credits: false,
         }
     }
 

@@ -16,4 +16,5 @@ mod import_run;
 mod org_state;
 mod secrets;
 mod undo;
+mod v8;
 mod validate_cli;

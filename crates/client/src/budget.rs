@@ -126,8 +126,11 @@ pub struct BudgetStatus {
     pub remaining: u32,
     /// Whether the server reported the limit today.
     pub server_limit_hit: bool,
-    /// When the day turns over, RFC 3339 with the zone.
+    /// When the day turns over, RFC 3339 with the zone (for credits: when the oldest charge
+    /// of the rolling window frees up).
     pub resets_at: String,
+    /// Whether the figures are REST API credits over a rolling 24 hours (else XML calls today).
+    pub credits: bool,
 }
 
 /// Settings of a ledger.
@@ -421,6 +424,7 @@ impl Ledger {
             remaining,
             server_limit_hit: c.server_limit,
             resets_at: resets_at.to_string(),
+            credits: self.cfg.rule.rolling(),
         })
     }
 }

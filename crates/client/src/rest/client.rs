@@ -128,8 +128,12 @@ impl std::fmt::Debug for RestClient {
 impl RestClient {
     /// Builds a client that charges every call's credits to `ledger`.
     pub fn new(cfg: RestConfig, ledger: Arc<Ledger>) -> Result<Self, ClientError> {
-        let tokens =
-            TokenCache::new(&cfg.state_dir, &cfg.oauth.client_id, &cfg.oauth.refresh_token);
+        let tokens = TokenCache::new(
+            &cfg.state_dir,
+            cfg.oauth.accounts_url.base(),
+            &cfg.oauth.client_id,
+            &cfg.oauth.refresh_token,
+        );
         Ok(Self {
             transport: Transport::new(cfg.api_url.clone(), AuthToken::new(""), &cfg.transport)?,
             ledger,

@@ -204,6 +204,14 @@ impl<'s> Builder<'s> {
                             Some(t) => Cow::Owned(t),
                             None => s,
                         },
+                        // JSON numbers drop trailing zeros (`0.5`); the XML API's text form of
+                        // an amount has its two places (`0.50`), as the typed exports do.
+                        FieldType::Currency | FieldType::Percent => {
+                            match zcrm_protocol::value::parse_decimal(&s) {
+                                Ok(d) => Cow::Owned(format!("{:.2}", d.round_dp(2))),
+                                Err(_) => s,
+                            }
+                        }
                         _ => s,
                     };
                     cells.push((label, Cell::Text(s)));
@@ -334,7 +342,7 @@ mod tests {
        "Created_Time":"2024-07-01T09:30:05+05:30","Courses":["Big data","AI"],
        "Account_Name":{"name":"Zylker","id":"425248000000104001"},"$approval_state":"approved",
        "Unknown_Field":"x","id":"3652397000009851001"},
-      {"Last_Name":"Daly","id":"3652397000009851002"}],
+      {"Last_Name":"Daly","Annual_Revenue":0.5,"id":"3652397000009851002"}],
       "info":{"per_page":200,"count":2,"page":1,"more_records":true,"next_page_token":"tok1"}}"#;
 
     #[test]
@@ -360,6 +368,8 @@ mod tests {
         assert_eq!(r.text("ACCOUNTID"), Some("425248000000104001"));
         assert_eq!(r.id("LEADID").unwrap().0, 3652397000009851001);
         assert!(r.get("Unknown_Field").is_none() && r.get("$approval_state").is_none());
+        let second = page.rows().nth(1).unwrap();
+        assert_eq!(second.text("Annual Revenue"), Some("0.50"), "an amount keeps its two places");
         let (n, info) = probe(PAGE.as_bytes()).unwrap();
         assert_eq!(
             (n, info.more_records, info.next_page_token.as_deref()),

@@ -62,9 +62,12 @@ fn safe(name: &str) -> String {
 
 impl TokenCache {
     /// The cache of `client_id` with `refresh_token` under `state_dir`.
-    pub fn new(state_dir: &Path, client_id: &str, refresh_token: &Secret) -> Self {
-        let name =
-            format!("{}-{}", safe(client_id), refresh_token.fingerprint(FINGERPRINT_CONTEXT));
+    ///
+    /// The accounts server is part of the key: a token minted by one server (an emulator on
+    /// another port, another data centre) is never offered to another.
+    pub fn new(state_dir: &Path, accounts: &str, client_id: &str, refresh_token: &Secret) -> Self {
+        let context = format!("{FINGERPRINT_CONTEXT} {accounts}");
+        let name = format!("{}-{}", safe(client_id), refresh_token.fingerprint(&context));
         let dir = state_dir.join("oauth");
         Self {
             path: dir.join(format!("{name}.json")),
@@ -204,8 +207,10 @@ mod tests {
             move || Timestamp::from_second(now.load(Ordering::SeqCst)).unwrap()
         };
         let refresh = Secret::new("1000.refresh-s3cr3t");
-        let a = TokenCache::new(dir.path(), "1000.CLIENT", &refresh).with_clock(clock.clone());
-        let b = TokenCache::new(dir.path(), "1000.CLIENT", &refresh).with_clock(clock);
+        let a = TokenCache::new(dir.path(), "https://accounts.zoho.eu", "1000.CLIENT", &refresh)
+            .with_clock(clock.clone());
+        let b = TokenCache::new(dir.path(), "https://accounts.zoho.eu", "1000.CLIENT", &refresh)
+            .with_clock(clock);
         let minted = AtomicU32::new(0);
         let mint = |name: &str| {
             minted.fetch_add(1, Ordering::SeqCst);
@@ -241,8 +246,8 @@ mod tests {
     #[test]
     fn another_refresh_token_has_its_own_file_and_a_failed_refresh_keeps_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let a = TokenCache::new(dir.path(), "c", &Secret::new("r1"));
-        let b = TokenCache::new(dir.path(), "c", &Secret::new("r2"));
+        let a = TokenCache::new(dir.path(), "a", "c", &Secret::new("r1"));
+        let b = TokenCache::new(dir.path(), "a", "c", &Secret::new("r2"));
         assert_ne!(a.path(), b.path());
         a.get(|| Ok(grant("x"))).unwrap();
         let err = b.get(|| Err(ClientError::Unsupported { dialect: "v8", what: "test".into() }));

@@ -1,0 +1,267 @@
+//! The same pipelines on the REST API (v8): an import costs ceil(N/100) write calls and 10
+//! credits each (the ledger and the emulator agree), records written through v8 read back
+//! through XML and the exports of both faces agree, a run killed with dropped answers ends with
+//! every row once, spent credits stop with exit 75.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use zcrm_emulator::{EmulatorConfig, EmulatorHandle, FaultSpec, OAuthClient};
+
+use crate::crm::{TOKEN, legacy_id_field, report};
+use crate::harness::Workdir;
+
+const CLIENT_ID: &str = "1000.E2ETESTCLIENT";
+const CLIENT_SECRET: &str = "e2e-client-secret-0123456789";
+const REFRESH_TOKEN: &str = "1000.e2e-refresh-token-abcdef";
+
+fn emulator(dir: &Path, tweak: impl FnOnce(EmulatorConfig) -> EmulatorConfig) -> EmulatorHandle {
+    crate::crm::emulator(dir, &legacy_id_field("Leads"), |c| {
+        tweak(c.oauth_client(OAuthClient::new(CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN)))
+    })
+}
+
+fn workdir() -> Workdir {
+    let mut w = Workdir::new();
+    w.env("ZCRM_TEST_TOKEN", TOKEN)
+        .env("E2E_CLIENT_ID", CLIENT_ID)
+        .env("E2E_CLIENT_SECRET", CLIENT_SECRET)
+        .env("E2E_REFRESH_TOKEN", REFRESH_TOKEN);
+    w
+}
+
+/// A pipeline on the emulator's v8 face (or its XML face with `api = "xml"`).
+fn pipeline(w: &Workdir, emu: &EmulatorHandle, api: &str, extra: &str, steps: &str) -> String {
+    let conn = if api == "v8" {
+        "api = \"v8\"\nclient_id_env = \"E2E_CLIENT_ID\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\nrefresh_token_env = \"E2E_REFRESH_TOKEN\"\n"
+    } else {
+        "authtoken_env = \"ZCRM_TEST_TOKEN\"\n"
+    };
+    let text = format!(
+        "[connection]\nurl = \"{}\"\n{conn}edition = \"enterprise\"\nlicenses = 50\n{extra}\n[state]\ndir = \".zcrm/{api}\"\n{steps}",
+        emu.url()
+    );
+    let name = format!("{api}.toml");
+    std::fs::write(w.path().join(&name), text).unwrap();
+    name
+}
+
+const LEADS_STEP: &str = r#"
+[[steps]]
+name = "leads"
+import = "Leads"
+source = "leads.csv"
+key = "id"
+[steps.map]
+"Last Name" = "last"
+"Company" = "company"
+"Email" = "email"
+"Annual Revenue" = "revenue"
+"Legacy Id" = "id"
+"#;
+
+/// `n` leads, every 97th without a last name (rejected locally); returns the bad ones.
+fn leads_csv(path: &Path, n: usize) -> usize {
+    let mut text = String::from("id,last,company,email,revenue\n");
+    let mut bad = 0;
+    for i in 0..n {
+        let last = if i % 97 == 5 {
+            bad += 1;
+            String::new()
+        } else {
+            format!("Last {i}")
+        };
+        text.push_str(&format!("L{i},{last},Company {},p{i}@example.com,{i}.50\n", i % 50));
+    }
+    std::fs::write(path, text).unwrap();
+    bad
+}
+
+/// An admin call on the emulator (`GET` or `POST` with no body): the JSON answer.
+fn admin(emu: &EmulatorHandle, method: &str, path: &str) -> serde_json::Value {
+    let mut s = std::net::TcpStream::connect(emu.addr()).unwrap();
+    let req = format!(
+        "{method} /__emulator/{path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    let json = &body[body.find("\r\n\r\n").unwrap() + 4..];
+    serde_json::from_str(json.trim()).unwrap()
+}
+
+/// `GET /__emulator/credits` on the emulator: `(used, limit)`.
+fn credits(emu: &EmulatorHandle) -> (u64, u64) {
+    let v = admin(emu, "GET", "credits");
+    (v["used"].as_u64().unwrap(), v["limit"].as_u64().unwrap())
+}
+
+fn assert_accounted(w: &Workdir, n: usize) {
+    let ok = report(&w.path().join("out/leads.success.csv"));
+    let bad = report(&w.path().join("out/leads.rejects.csv"));
+    let mut rows: Vec<u64> = ok.iter().chain(&bad).map(|r| r["_row"].parse().unwrap()).collect();
+    rows.sort_unstable();
+    assert_eq!(
+        rows,
+        (1..=n as u64).collect::<Vec<_>>(),
+        "every row once in success or reject file"
+    );
+}
+
+#[test]
+fn a_v8_import_costs_ceil_n_over_100_writes_of_ten_credits_and_reads_back_through_xml() {
+    let w = workdir();
+    let emu = emulator(w.path(), |c| c);
+    let n = 1_000;
+    let bad = leads_csv(&w.path().join("leads.csv"), n);
+    let p = pipeline(&w, &emu, "v8", "", LEADS_STEP);
+    let plan = w.expect(&["plan", &p], 0);
+    assert!(plan.contains("credits"), "{plan}");
+    let before = credits(&emu).0;
+    w.expect(&["run", &p], 1);
+    let valid = (n - bad) as u64;
+    let writes = valid.div_ceil(100);
+    let used = credits(&emu).0 - before;
+    // The writes (10 credits per full payload, ceil(rows/10) for the last) and one
+    // settings/fields call (the plan cached the metadata).
+    let expected = (valid / 100) * 10 + (valid % 100).div_ceil(10);
+    assert_eq!(used, expected, "credits the emulator charged");
+    assert_accounted(&w, n);
+    // Inserted through v8, read through XML: every valid row once.
+    let keys = crate::crm::value_counts(&emu, "Leads", "Legacy Id");
+    assert_eq!(keys.len() as u64, valid);
+    assert!(keys.values().all(|c| *c == 1), "no duplicates");
+    let status = w.expect(&["status", &p], 0);
+    assert!(status.contains("credits"), "status speaks credits on v8: {status}");
+    let _ = writes;
+}
+
+#[test]
+fn exports_of_both_faces_hold_the_same_records_and_values() {
+    let w = workdir();
+    let emu = emulator(w.path(), |c| c);
+    leads_csv(&w.path().join("leads.csv"), 450);
+    let xml = pipeline(&w, &emu, "xml", "", LEADS_STEP);
+    w.expect(&["run", &xml], 1);
+    let export = |to: &str| {
+        format!(
+            "[[steps]]\nname = \"out\"\nexport = \"Leads\"\nto = \"{to}\"\ncolumns = [\"Last Name\", \"Company\", \"Email\", \"Annual Revenue\", \"Legacy Id\", \"Created Time\"]\n"
+        )
+    };
+    let a = pipeline(&w, &emu, "xml", "", &export("out/xml.csv"));
+    w.expect(&["run", &a], 0);
+    let b = pipeline(&w, &emu, "v8", "", &export("out/v8.csv"));
+    w.expect(&["run", &b], 0);
+    let rows = |f: &str| {
+        let mut r = report(&w.path().join(f));
+        r.sort_by(|x, y| x["Legacy Id"].cmp(&y["Legacy Id"]));
+        r
+    };
+    let (x, v) = (rows("out/xml.csv"), rows("out/v8.csv"));
+    assert_eq!(x.len(), v.len());
+    assert!(x.len() > 400);
+    assert_eq!(x, v, "the same records with the same values through both faces");
+}
+
+#[test]
+fn a_v8_import_killed_with_dropped_answers_ends_with_every_row_once() {
+    let w = workdir();
+    let emu = emulator(w.path(), |c| c);
+    let n = 5_000;
+    let bad = leads_csv(&w.path().join("leads.csv"), n);
+    let p = pipeline(&w, &emu, "v8", "", LEADS_STEP);
+    emu.set_faults(FaultSpec::parse("drop_after_commit=0.05,error_rate=0.05,seed=11").unwrap());
+    let mut rng = 17u64;
+    for _ in 0..8 {
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        w.run_killed_after(&["run", &p], Duration::from_millis(200 + (rng >> 33) % 1500));
+    }
+    let mut done = false;
+    for _ in 0..30 {
+        let out = w.run(&["run", &p]);
+        if out.status.code() == Some(1) {
+            done = true;
+            break;
+        }
+        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(done, "the import finished");
+    emu.clear_faults();
+    let keys = crate::crm::value_counts(&emu, "Leads", "Legacy Id");
+    assert_eq!(keys.len(), n - bad, "exactly the valid rows are in the CRM");
+    assert!(keys.values().all(|c| *c == 1), "no duplicates");
+    assert_accounted(&w, n);
+}
+
+#[test]
+fn spent_credits_stop_a_v8_run_with_75_and_a_rerun_resumes() {
+    let w = workdir();
+    let emu = emulator(w.path(), |c| c);
+    let bad = leads_csv(&w.path().join("leads.csv"), 600);
+    // 25 credits: one metadata call, then 10-credit payloads: two fit, the third does not.
+    let p = pipeline(&w, &emu, "v8", "daily_credits = 25", LEADS_STEP);
+    let out = w.run(&["run", &p]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{err}");
+    assert!(err.contains("credits"), "{err}");
+    let keys = crate::crm::value_counts(&emu, "Leads", "Legacy Id");
+    assert_eq!(keys.len(), 200, "two payloads were sent");
+    // More credits (an add-on bought): the rerun sends the rest, nothing twice.
+    let p = pipeline(&w, &emu, "v8", "daily_credits = 1000", LEADS_STEP);
+    w.expect(&["run", &p], 1);
+    let keys = crate::crm::value_counts(&emu, "Leads", "Legacy Id");
+    assert_eq!(keys.len(), 600 - bad);
+    assert!(keys.values().all(|c| *c == 1));
+}
+
+#[test]
+fn zcrm_auth_exchanges_a_grant_code_into_an_owner_only_file_and_checks_it() {
+    let mut w = workdir();
+    let emu = emulator(w.path(), |c| c);
+    let code = admin(&emu, "POST", &format!("grant-code?client_id={CLIENT_ID}"))["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.env("ZCRM_URL", emu.url())
+        .env("ZCRM_CLIENT_ID", CLIENT_ID)
+        .env("ZCRM_CLIENT_SECRET", CLIENT_SECRET);
+    let out = w.run(&["auth", "--code", &code, "--save", "secrets/refresh-token"]);
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stdout.contains(REFRESH_TOKEN) && !stderr.contains(REFRESH_TOKEN), "{stdout}{stderr}");
+    let file = w.path().join("secrets/refresh-token");
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), REFRESH_TOKEN);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    // The code works once.
+    let again = w.run(&["auth", "--code", &code, "--save", "secrets/again"]);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid_code") || err.contains("grant code"), "{err}");
+    assert!(!err.contains(&code), "the code is not repeated: {err}");
+    // The saved token works.
+    w.env("ZCRM_API", "v8").env("ZCRM_REFRESH_TOKEN", REFRESH_TOKEN);
+    let check = w.expect(&["auth", "--check"], 0);
+    assert!(check.contains("ok: an access token was minted"), "{check}");
+}
+
+#[test]
+fn the_embedded_emulator_serves_v8_without_credentials() {
+    let w = Workdir::new();
+    let bad = leads_csv(&w.path().join("leads.csv"), 300);
+    let steps = LEADS_STEP.replace("\"Legacy Id\" = \"id\"\n", "");
+    std::fs::write(
+        w.path().join("p.toml"),
+        format!("[connection]\napi = \"v8\"\nedition = \"enterprise\"\nlicenses = 10\n{steps}"),
+    )
+    .unwrap();
+    let plan = w.expect(&["plan", "p.toml"], 0);
+    assert!(plan.contains("credits per rolling 24 hours"), "{plan}");
+    w.expect(&["run", "p.toml"], 1);
+    let ok = report(&w.path().join("out/leads.success.csv"));
+    assert_eq!(ok.len(), 300 - bad);
+    let status = w.expect(&["status", "p.toml"], 0);
+    assert!(status.contains("credits in the last 24 hours"), "{status}");
+}
