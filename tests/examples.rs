@@ -120,3 +120,28 @@ fn org_to_org_copy_translates_references_between_two_emulators() {
     let contacts = std::fs::read_to_string(w.path().join("out/org-copy/contacts.csv")).unwrap();
     assert!(contacts.lines().count() > 1);
 }
+
+#[test]
+fn the_examples_run_on_the_v8_face_with_one_switch() {
+    // ZCRM_API=v8: every example names no dialect, so each runs on the embedded emulator's
+    // REST face, with the same reports.
+    let mut w = scratch();
+    w.env("ZCRM_API", "v8");
+    let out = w.expect(&["run", "pipelines/quickstart.toml"], 1);
+    assert!(out.contains("leads-parquet"), "{out}");
+    let ok = lines(&w.path().join("out/quickstart-leads.success.csv")) - 1;
+    let bad = lines(&w.path().join("out/quickstart-leads.rejects.csv")) - 1;
+    assert!(ok > 0 && bad > 0, "{ok} {bad}");
+    assert!(w.path().join("out/leads.parquet").exists());
+    let plan = w.expect(&["plan", "pipelines/quickstart.toml"], 0);
+    assert!(plan.contains("credits"), "{plan}");
+    let out = w.expect(&["run", "pipelines/migration.toml"], 1);
+    assert!(out.contains("deals"), "{out}");
+    let contacts =
+        std::fs::read_to_string(w.path().join("out/migration-contacts.rejects.csv")).unwrap();
+    assert!(contacts.contains("A-999"), "{contacts}");
+    assert!(lines(&w.path().join("out/migration-deals.success.csv")) > 1);
+    w.expect(&["run", "pipelines/upsert-sync.toml"], 0);
+    let first = w.expect(&["run", "pipelines/nightly-export.toml"], 0);
+    assert!(first.contains("part-0001.parquet"), "{first}");
+}

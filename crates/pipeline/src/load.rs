@@ -230,7 +230,10 @@ fn check_partial(
 
 fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
     let mut spec = ConnectionSpec::default();
-    let Some(c) = raw.connection.as_ref().map(Spanned::get_ref) else { return spec };
+    let Some(c) = raw.connection.as_ref().map(Spanned::get_ref) else {
+        env_api(cx, &mut spec);
+        return spec;
+    };
     if let Some(u) = &c.url {
         let url = u.get_ref().trim();
         if !url.eq_ignore_ascii_case("embedded") {
@@ -346,6 +349,9 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
 /// `api` and the keys that belong to one dialect only: OAuth variables and credits for v8,
 /// the authtoken and a daily call budget for XML.
 fn dialect(cx: &mut Ctx<'_>, c: &crate::raw::RawConnection, spec: &mut ConnectionSpec) {
+    if c.api.is_none() {
+        env_api(cx, spec);
+    }
     if let Some(a) = &c.api {
         match Api::parse(a.get_ref()) {
             Some(api) => spec.api = api,
@@ -422,6 +428,17 @@ fn dialect(cx: &mut Ctx<'_>, c: &crate::raw::RawConnection, spec: &mut Connectio
                 Some("use daily_credits = N (credits per rolling 24 hours)".to_owned()),
             );
         }
+    }
+}
+
+/// A pipeline that names no dialect takes `ZCRM_API` when it is set (files read from disk
+/// only): one switch runs the examples, and any pipeline on the embedded emulator, on either
+/// face.
+fn env_api(cx: &Ctx<'_>, spec: &mut ConnectionSpec) {
+    if cx.on_disk
+        && let Some(api) = std::env::var("ZCRM_API").ok().as_deref().and_then(Api::parse)
+    {
+        spec.api = api;
     }
 }
 

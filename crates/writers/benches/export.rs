@@ -165,7 +165,9 @@ fn export_pages_parallel(pages: &[String], dir: &std::path::Path, meta: &ModuleF
             // The body arrives owned, as from the network.
             let body = pages[i % DISTINCT_PAGES].as_bytes().to_vec();
             let conv = conv.clone();
-            if let Some(done) = pool.submit(move || convert_page(&conv, "LEADID", &body)) {
+            if let Some(done) = pool.submit(move || {
+                convert_page(&conv, "LEADID", &body, &|b| zcrm_protocol::RecordsPage::decode(b))
+            }) {
                 n += write(done, &mut sink);
             }
         }

@@ -25,7 +25,7 @@ use zcrm_client::CrmApi;
 use zcrm_protocol::limits::MAX_READ_ROWS;
 use zcrm_protocol::params::{ApiVersion, NewFormat, ReadParams, SelectColumns, Sort, Window};
 use zcrm_protocol::value::{format_datetime, parse_datetime};
-use zcrm_protocol::{Module, ModuleFields};
+use zcrm_protocol::{Module, ModuleFields, RecordsPage, ResponseError};
 
 use crate::ExportError;
 use crate::columns::{self, ExportColumn};
@@ -330,7 +330,14 @@ struct Pager<'a, 'r> {
 /// A page converted on rayon's threads: its number, and its batch or why not.
 type Converted = (u32, Result<ConvertedPage, ExportError>);
 
-impl Pager<'_, '_> {
+/// The dialect's page decoder as the conversion jobs take it.
+fn decoder(
+    client: &dyn CrmApi,
+) -> impl for<'b> Fn(&'b [u8]) -> Result<RecordsPage<'b>, ResponseError> + Sync + '_ {
+    move |b| client.decode_page(b)
+}
+
+impl<'p> Pager<'p, '_> {
     /// Fetches pages `first`, `first + 1`, ... up to the last one and writes the rows not
     /// written yet, in page order. For Parquet, pages are decoded and turned into Arrow batches
     /// on rayon's threads while the next pages are fetched.
@@ -349,7 +356,7 @@ impl Pager<'_, '_> {
     fn fetch_pages(
         &mut self,
         first: u32,
-        converting: &mut Ordered<'_, '_, Converted>,
+        converting: &mut Ordered<'_, 'p, Converted>,
         progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExportError> {
         let mut page_no = first;
@@ -377,7 +384,8 @@ impl Pager<'_, '_> {
             match out.batch_converter() {
                 Some(conv) => {
                     let id = self.id_field.clone();
-                    let job = move || (page_no, convert_page(&conv, &id, &body));
+                    let decode = decoder(self.client);
+                    let job = move || (page_no, convert_page(&conv, &id, &body, &decode));
                     if let Some(done) = converting.submit(job) {
                         write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
                     }

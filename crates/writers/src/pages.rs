@@ -2,7 +2,7 @@
 //! exports (and the export benchmark) hand to rayon's threads.
 
 use arrow::record_batch::RecordBatch;
-use zcrm_protocol::RecordsPage;
+use zcrm_protocol::{RecordsPage, ResponseError};
 
 use crate::ExportError;
 use crate::parquet_sink::BatchConverter;
@@ -20,13 +20,20 @@ pub struct ConvertedPage {
     pub batch: Option<RecordBatch>,
 }
 
-/// Decodes a getRecords body and builds its batch with `conv`; `id_field` names the id column.
+/// How a page's body is decoded: the dialect's `CrmApi::decode_page` (or `RecordsPage::decode`
+/// for the XML API's bodies).
+pub type DecodePage<'d> =
+    &'d (dyn for<'b> Fn(&'b [u8]) -> Result<RecordsPage<'b>, ResponseError> + Sync);
+
+/// Decodes a page body with `decode` and builds its batch with `conv`; `id_field` names the id
+/// column.
 pub fn convert_page(
     conv: &BatchConverter,
     id_field: &str,
     body: &[u8],
+    decode: DecodePage<'_>,
 ) -> Result<ConvertedPage, ExportError> {
-    let page = RecordsPage::decode(body)?;
+    let page = decode(body)?;
     let keys = page
         .rows()
         .map(|r| (r.id(id_field).map(|i| i.0), r.text(MODIFIED).map(str::to_owned)))
