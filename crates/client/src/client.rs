@@ -22,7 +22,7 @@ use crate::budget::Ledger;
 use crate::endpoint::Endpoint;
 use crate::retry::{RetryPolicy, seed};
 use crate::secret::AuthToken;
-use crate::transport::{Failure, FilePart, Transport, TransportConfig};
+use crate::transport::{FilePart, Transport, TransportConfig};
 
 /// Set once any client of this process hands a write call to the network.
 static WRITE_SENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -154,25 +154,10 @@ impl Client {
                 },
                 Err(f) => f,
             };
-            let (reason, maybe_sent) = match failure {
-                Failure::NotSent(r) => (r, false),
-                Failure::Unknown(r) => (r, true),
-                Failure::Refused(r) => {
-                    return Err(ClientError::Transport { method, attempts: attempt, reason: r });
-                }
-                Failure::Redirect(location) => {
-                    return Err(ClientError::Redirected { method, location });
-                }
-            };
-            if is_write && maybe_sent {
-                return Err(self.in_doubt(req, reason));
-            }
-            if retry_ok {
-                warn!(%method, attempt, %reason, "retrying after a network failure");
-                std::thread::sleep(self.retry.delay(attempt, &mut jitter));
-                continue;
-            }
-            return Err(ClientError::Transport { method, attempts: attempt, reason });
+            let reason =
+                failure.settle(method, is_write, retry_ok, attempt, |r| self.in_doubt(req, r))?;
+            warn!(%method, attempt, %reason, "retrying after a network failure");
+            std::thread::sleep(self.retry.delay(attempt, &mut jitter));
         }
     }
 

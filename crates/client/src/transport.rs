@@ -26,6 +26,39 @@ pub(crate) enum Failure {
     Redirect(String),
 }
 
+impl Failure {
+    /// What a call does after this failure of its `attempt`: `Ok(reason)` to back off and send
+    /// again (a read, or anything that never left, while `retry_ok`), else the error: a write
+    /// that may have reached the server is in doubt (`in_doubt`), never repeated.
+    pub(crate) fn settle(
+        self,
+        method: zcrm_protocol::Method,
+        is_write: bool,
+        retry_ok: bool,
+        attempt: u32,
+        in_doubt: impl FnOnce(String) -> crate::ClientError,
+    ) -> Result<String, crate::ClientError> {
+        use crate::ClientError;
+        let (reason, maybe_sent) = match self {
+            Failure::NotSent(r) => (r, false),
+            Failure::Unknown(r) => (r, true),
+            Failure::Refused(r) => {
+                return Err(ClientError::Transport { method, attempts: attempt, reason: r });
+            }
+            Failure::Redirect(location) => {
+                return Err(ClientError::Redirected { method, location });
+            }
+        };
+        if is_write && maybe_sent {
+            return Err(in_doubt(reason));
+        }
+        if retry_ok {
+            return Ok(reason);
+        }
+        Err(ClientError::Transport { method, attempts: attempt, reason })
+    }
+}
+
 /// A file part for uploadFile/uploadPhoto.
 pub struct FilePart<'a> {
     /// The file name sent with the part.

@@ -330,25 +330,10 @@ impl RestClient {
                 },
                 Err(f) => f,
             };
-            let (reason, maybe_sent) = match failure {
-                Failure::NotSent(r) => (r, false),
-                Failure::Unknown(r) => (r, true),
-                Failure::Refused(r) => {
-                    return Err(ClientError::Transport { method, attempts: attempt, reason: r });
-                }
-                Failure::Redirect(location) => {
-                    return Err(ClientError::Redirected { method, location });
-                }
-            };
-            if is_write && maybe_sent {
-                return Err(self.in_doubt(c, reason));
-            }
-            if retry_ok {
-                warn!(%method, attempt, %reason, "retrying after a network failure");
-                std::thread::sleep(self.retry.delay(attempt, &mut jitter));
-                continue;
-            }
-            return Err(ClientError::Transport { method, attempts: attempt, reason });
+            let reason =
+                failure.settle(method, is_write, retry_ok, attempt, |r| self.in_doubt(c, r))?;
+            warn!(%method, attempt, %reason, "retrying after a network failure");
+            std::thread::sleep(self.retry.delay(attempt, &mut jitter));
         }
     }
 }
