@@ -277,3 +277,28 @@ fn the_embedded_emulator_serves_v8_without_credentials() {
     let status = w.expect(&["status", "p.toml"], 0);
     assert!(status.contains("credits in the last 24 hours"), "{status}");
 }
+
+#[test]
+fn missing_or_wrong_oauth_credentials_are_usage_errors_that_never_show_a_secret() {
+    let mut w = Workdir::new();
+    let emu = emulator(w.path(), |c| c);
+    leads_csv(&w.path().join("leads.csv"), 10);
+    let p = pipeline(&w, &emu, "v8", "", LEADS_STEP);
+    // No variables at all: the message names the variable.
+    let out = w.run(&["run", &p]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("E2E_CLIENT_ID"), "{err}");
+    // A wrong secret: refused by the token endpoint, nothing sent, the secret never shown.
+    w.env("E2E_CLIENT_ID", CLIENT_ID)
+        .env("E2E_CLIENT_SECRET", "wrong-secret-5e5e5e")
+        .env("E2E_REFRESH_TOKEN", REFRESH_TOKEN);
+    let out = w.run(&["run", &p]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid_client"), "{err}");
+    for secret in ["wrong-secret-5e5e5e", REFRESH_TOKEN] {
+        assert!(!err.contains(secret), "{err}");
+    }
+    assert_eq!(crate::crm::value_counts(&emu, "Leads", "Legacy Id").len(), 0);
+}
