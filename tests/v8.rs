@@ -135,6 +135,8 @@ fn a_v8_import_costs_ceil_n_over_100_writes_of_ten_credits_and_reads_back_throug
     let status = w.expect(&["status", &p], 0);
     assert!(status.contains("credits"), "status speaks credits on v8: {status}");
     let _ = writes;
+    let table = w.expect(&["run", &p], 1);
+    assert!(table.contains("rejected  credits  elapsed"), "{table}");
 }
 
 #[test]

@@ -41,12 +41,13 @@ pub fn run(args: &RunArgs, progress: &Progress) -> Result<RunResult> {
 
 /// The summary table printed at the end of every run.
 pub fn table(r: &RunResult) -> String {
-    let mut out = String::from(
-        "step              kind      rows  in CRM  updated  rejected  calls  elapsed\n",
-    );
+    // The budget's unit: XML calls, or v8 credits.
+    let (unit, w) = if r.credits { ("credits", 7) } else { ("calls", 5) };
+    let mut out =
+        format!("step              kind      rows  in CRM  updated  rejected  {unit}  elapsed\n");
     for s in &r.steps {
         out.push_str(&format!(
-            "{:<16}  {:<6}  {:>6}  {:>6}  {:>7}  {:>8}  {:>5}  {:>6.1}s\n",
+            "{:<16}  {:<6}  {:>6}  {:>6}  {:>7}  {:>8}  {:>w$}  {:>6.1}s\n",
             s.name, s.kind, s.rows, s.created, s.updated, s.rejected, s.calls, s.elapsed
         ));
     }

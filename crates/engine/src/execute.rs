@@ -35,7 +35,7 @@ pub struct StepSummary {
     pub updated: u64,
     /// Rows in the reject file.
     pub rejected: u64,
-    /// Calls this step spent in this run.
+    /// What this step spent in this run, in the budget's unit (calls, or credits on v8).
     pub calls: u64,
     /// Seconds.
     pub elapsed: f64,
@@ -59,6 +59,8 @@ pub struct RunResult {
     pub steps: Vec<StepSummary>,
     /// Set when the run stopped for the budget.
     pub stopped: Option<Stop>,
+    /// Whether the budget's unit is credits (v8) rather than calls.
+    pub credits: bool,
 }
 
 /// Runs every prepared step in order, telling `observer` what happens.
@@ -69,7 +71,8 @@ pub fn execute(
 ) -> Result<RunResult, EngineError> {
     let Prepared { pipeline: p, connected, org, cache, mut journal, steps } = prepared;
     let client = &*connected.client;
-    let mut result = RunResult::default();
+    let mut result =
+        RunResult { credits: client.ledger().config().rule.rolling(), ..RunResult::default() };
     for step in steps {
         let started = Instant::now();
         let spent_before = client.ledger().status()?.spent_by_consumer;
