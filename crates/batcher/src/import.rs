@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::tz::TimeZone;
 use tracing::{info, warn};
-use zcrm_client::{ClientError, CrmApi, WriteKind};
+use zcrm_client::{ClientError, CrmApi, OnDuplicate, WriteKind, WriteOptions};
 use zcrm_protocol::params::{ApiVersion, ReadParams, SelectColumns, Sort, Window};
 use zcrm_protocol::value::format_datetime;
 use zcrm_protocol::{
@@ -65,6 +65,8 @@ pub struct ImportStep {
     pub fields: ModuleFields,
     /// The org's time zone (payload send times are recorded in it).
     pub timezone: TimeZone,
+    /// Workflow, approval and what an insert does with a duplicate.
+    pub options: WriteOptions,
 }
 
 impl ImportStep {
@@ -574,7 +576,8 @@ impl Run<'_> {
             (true, true) => WriteKind::InsertOrUpdateDuplicate,
             (false, _) => WriteKind::Update,
         };
-        if let Err(job) = self.senders.send(Job { seq, kind, payload: xml }) {
+        let options = self.step.options;
+        if let Err(job) = self.senders.send(Job { seq, kind, options, payload: xml }) {
             self.journal.abort_payload(&self.step.name, job.seq)?;
             return Err(BatchError::Internal("the write senders stopped".into()));
         }
@@ -611,7 +614,9 @@ impl Run<'_> {
         insert: bool,
         dup: bool,
     ) -> Vec<String> {
-        if insert && !dup {
+        // Plain inserts claim nothing; inserts checked for duplicates claim their value, so two
+        // rows with one value never race and the earlier source row is the one created.
+        if insert && !dup && self.step.options.on_duplicate == OnDuplicate::Create {
             return Vec::new();
         }
         let dup_field = self
@@ -701,6 +706,22 @@ impl Run<'_> {
                         Some(ApiRow::Updated(d)) => {
                             self.report.updated += 1;
                             RowOutcome::Done { row: row.row, id: d.id, action: Action::Updated }
+                        }
+                        // An insert asked to reject duplicates: the existing record is named
+                        // in the refusal, nothing was created.
+                        Some(ApiRow::Duplicate(d))
+                            if insert && self.step.options.on_duplicate == OnDuplicate::Reject =>
+                        {
+                            self.report.server_rejected += 1;
+                            RowOutcome::Refused {
+                                row: row.row,
+                                code: "2002".to_owned(),
+                                message: format!(
+                                    "a record with the same duplicate-check value exists (id {}); on_duplicate = \"reject\"",
+                                    d.id
+                                ),
+                                source: row.source,
+                            }
                         }
                         Some(ApiRow::Duplicate(d)) => {
                             self.report.matched += 1;

@@ -8,7 +8,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::Scope;
 
-use zcrm_client::{ClientError, CrmApi, WriteKind};
+use zcrm_client::{ClientError, CrmApi, WriteKind, WriteOptions};
 use zcrm_protocol::WriteResponse;
 
 /// The most write calls a step keeps in flight at once.
@@ -21,6 +21,8 @@ pub(crate) struct Job {
     pub seq: i64,
     /// How the call treats its rows.
     pub kind: WriteKind,
+    /// The step's write options.
+    pub options: WriteOptions,
     /// The payload, in the dialect's encoding.
     pub payload: String,
 }
@@ -55,8 +57,8 @@ impl Senders {
                 loop {
                     // The lock is held only while waiting for the next job, never during a call.
                     let next = queue.lock().map(|q| q.recv());
-                    let Ok(Ok(Job { seq, kind, payload })) = next else { break };
-                    let result = client.write(module, kind, payload);
+                    let Ok(Ok(Job { seq, kind, options, payload })) = next else { break };
+                    let result = client.write(module, kind, payload, &options);
                     if report.send((seq, result)).is_err() {
                         break;
                     }

@@ -99,6 +99,30 @@ pub enum WriteKind {
     Update,
 }
 
+/// What an insert does with a row whose duplicate-check value an existing record has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnDuplicate {
+    /// Create it anyway (no duplicate check).
+    #[default]
+    Create,
+    /// Refuse the row: it goes to the reject file.
+    Reject,
+    /// Do not create it: the row is recorded as matching the existing record (later steps'
+    /// lookups point at it).
+    Match,
+}
+
+/// A step's options for its write calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteOptions {
+    /// Fire the org's workflow rules (off by default: what a migration wants).
+    pub workflow: bool,
+    /// Create the records in approval mode.
+    pub approval: bool,
+    /// What an insert does with a duplicate.
+    pub on_duplicate: OnDuplicate,
+}
+
 /// One write payload in the dialect's encoding, built row by row.
 pub trait PayloadBuilder {
     /// Adds a row of `(field label, typed value)`, each value rendered in the dialect's own
@@ -158,12 +182,14 @@ pub trait CrmApi: Sync {
     /// The rows of a payload [`CrmApi::payload`] built (reconciliation compares them with
     /// what the CRM holds).
     fn decode_payload(&self, payload: &str) -> Result<XmlData, DecodeError>;
-    /// Sends a write payload. An unknown outcome is [`ClientError::InDoubt`], never retried.
+    /// Sends a write payload with the step's `options`. An unknown outcome is
+    /// [`ClientError::InDoubt`], never retried.
     fn write(
         &self,
         module: &str,
         kind: WriteKind,
         payload: String,
+        options: &WriteOptions,
     ) -> Result<WriteResponse, ClientError>;
     /// Deletes one record.
     fn delete(&self, module: &str, id: RecordId) -> Result<StatusResult, ClientError>;
@@ -288,15 +314,26 @@ impl CrmApi for Client {
         decode_xml_data(payload)
     }
 
+    /// `wfTrigger` and `isApproval` from the options; `duplicateCheck=2` for an insert that
+    /// updates duplicates, `duplicateCheck=1` for one that rejects or matches them.
     fn write(
         &self,
         module: &str,
         kind: WriteKind,
         payload: String,
+        options: &WriteOptions,
     ) -> Result<WriteResponse, ClientError> {
+        let duplicate_check = match (kind, options.on_duplicate) {
+            (WriteKind::InsertOrUpdateDuplicate, _) => Some(DuplicateCheck::Update),
+            (WriteKind::Insert, OnDuplicate::Reject | OnDuplicate::Match) => {
+                Some(DuplicateCheck::Skip)
+            }
+            _ => None,
+        };
         let params = WriteParams {
-            duplicate_check: (kind == WriteKind::InsertOrUpdateDuplicate)
-                .then_some(DuplicateCheck::Update),
+            duplicate_check,
+            wf_trigger: options.workflow,
+            is_approval: options.approval,
             ..WriteParams::multi_row()
         };
         match kind {

@@ -16,7 +16,7 @@ pub mod secret;
 pub mod server_clock;
 pub mod transport;
 
-pub use api::{CallKind, CrmApi, Dialect, PayloadBuilder, WriteKind};
+pub use api::{CallKind, CrmApi, Dialect, OnDuplicate, PayloadBuilder, WriteKind, WriteOptions};
 pub use budget::{BudgetExhausted, BudgetLimit, BudgetStatus, Ledger, LedgerConfig};
 pub use client::{Client, ClientConfig, write_sent};
 pub use endpoint::{DataCentre, Endpoint};

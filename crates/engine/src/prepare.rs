@@ -161,6 +161,7 @@ fn compile(
         in_flight: p.connection.writes_in_flight,
         fields,
         timezone: p.connection.timezone.clone(),
+        options: s.options,
     };
     let headers = reader.headers().to_vec();
     Ok(Some(CompiledImport { step: s.clone(), reader, headers, mapper, batch, fetched_metadata }))

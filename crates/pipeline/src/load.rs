@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use toml::Spanned;
+use zcrm_client::{OnDuplicate, WriteOptions};
 use zcrm_mapping::{MapSpec, PicklistMode};
 use zcrm_protocol::value::Since;
 use zcrm_protocol::{Edition, Module};
@@ -48,6 +49,8 @@ struct Ctx<'a> {
     files: Vec<StepFile>,
     /// Whether the checks look at the file system.
     on_disk: bool,
+    /// The connection's dialect (some step options exist on one only).
+    api: Api,
     /// Values that look like secrets (a token where a variable name goes, a URL with
     /// credentials): masked in the text every problem draws from.
     secrets: Vec<Range<usize>>,
@@ -188,6 +191,7 @@ fn check_partial(
         diags: Vec::new(),
         files: Vec::new(),
         on_disk,
+        api: Api::Xml,
         secrets: Vec::new(),
     };
     cx.file(("", None), Role::Pipeline, &normalize(path), None);
@@ -197,6 +201,7 @@ fn check_partial(
     }
     let Some(raw) = raw else { return Err(LoadError::Invalid(Diagnostics(cx.diags))) };
     let connection = connection(&mut cx, &raw);
+    cx.api = connection.api;
     let state_dir = match raw.state.as_ref().and_then(|s| s.dir.as_ref()) {
         Some(d) => cx.path(d.get_ref()),
         None => cx.path(".zcrm/state"),
@@ -699,6 +704,7 @@ fn import_step(
         }),
         None => PicklistMode::Strict,
     };
+    let options = write_options(cx, r, &mode);
     let rejects = r
         .rejects
         .as_ref()
@@ -778,9 +784,49 @@ fn import_step(
         rejects,
         success,
         picklist,
+        options,
         map,
         spans,
     })
+}
+
+/// `workflow`, `approval` and `on_duplicate` of an import step.
+fn write_options(cx: &mut Ctx<'_>, r: &RawStep, mode: &Mode) -> WriteOptions {
+    let mut o = WriteOptions {
+        workflow: r.workflow.as_ref().is_some_and(|w| *w.get_ref()),
+        approval: r.approval.as_ref().is_some_and(|a| *a.get_ref()),
+        ..WriteOptions::default()
+    };
+    let Some(d) = &r.on_duplicate else { return o };
+    o.on_duplicate = match d.get_ref().as_str() {
+        "create" => OnDuplicate::Create,
+        "reject" => OnDuplicate::Reject,
+        "match" => OnDuplicate::Match,
+        other => {
+            cx.error(
+                Some(d.span()),
+                format!("unknown on_duplicate {other:?}"),
+                Some("use \"create\" (the default), \"reject\" (to the reject file) or \"match\" (record the existing one)".to_owned()),
+            );
+            OnDuplicate::Create
+        }
+    };
+    if o.on_duplicate != OnDuplicate::Create {
+        if *mode != Mode::Insert {
+            cx.error(
+                Some(d.span()),
+                "on_duplicate applies to mode = \"insert\"",
+                Some("an upsert already updates the record that matches".to_owned()),
+            );
+        } else if cx.api == Api::V8 {
+            cx.error(
+                Some(d.span()),
+                "on_duplicate applies to api = \"xml\" (its duplicateCheck=1)",
+                Some("on v8 unique fields always refuse duplicates (DUPLICATE_DATA), and mode = \"upsert\" matches the duplicate-check field".to_owned()),
+            );
+        }
+    }
+    o
 }
 
 fn export_step(
@@ -802,6 +848,9 @@ fn export_step(
             ("rejects", sp(&r.rejects)),
             ("success", sp(&r.success)),
             ("picklist", sp(&r.picklist)),
+            ("on_duplicate", sp(&r.on_duplicate)),
+            ("workflow", r.workflow.as_ref().map(Spanned::span)),
+            ("approval", r.approval.as_ref().map(Spanned::span)),
             ("delimiter", sp(&r.delimiter)),
             ("quote", sp(&r.quote)),
             ("encoding", sp(&r.encoding)),

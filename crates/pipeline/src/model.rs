@@ -182,6 +182,8 @@ pub struct ImportStep {
     pub success: PathBuf,
     /// What to do with values outside a picklist.
     pub picklist: PicklistMode,
+    /// Workflow, approval, and what an insert does with a duplicate.
+    pub options: zcrm_client::WriteOptions,
     /// The map.
     pub map: MapSpec,
     /// Where things are written in the file.

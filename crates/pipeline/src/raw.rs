@@ -93,6 +93,12 @@ pub struct RawStep {
     pub success: Option<Spanned<String>>,
     /// `picklist`.
     pub picklist: Option<Spanned<String>>,
+    /// `workflow`: fire the org's workflow rules on this step's writes.
+    pub workflow: Option<Spanned<bool>>,
+    /// `approval`: create the records in approval mode.
+    pub approval: Option<Spanned<bool>>,
+    /// `on_duplicate`: `create` (default), `reject` or `match`.
+    pub on_duplicate: Option<Spanned<String>>,
     /// `[steps.map]`.
     pub map: Option<Spanned<RawMap>>,
     /// `delimiter` (CSV).
@@ -147,6 +153,8 @@ pub enum Kind {
     Str,
     /// An integer.
     Int,
+    /// `true` or `false`.
+    Bool,
     /// Anything (checked later: `sheet`, `columns`, `budget_share`).
     Any,
     /// A table.
@@ -160,6 +168,7 @@ impl Kind {
         match self {
             Self::Str => v.is_str(),
             Self::Int => v.is_integer(),
+            Self::Bool => v.is_bool(),
             Self::Any => true,
             Self::Table => v.is_table(),
             Self::Tables => v.is_array(),
@@ -170,6 +179,7 @@ impl Kind {
         match self {
             Self::Str => "a string",
             Self::Int => "an integer",
+            Self::Bool => "true or false",
             Self::Any => "a value",
             Self::Table => "a table",
             Self::Tables => "an array of tables ([[steps]])",
@@ -180,7 +190,7 @@ impl Kind {
 /// The keys each table of a pipeline file may hold, with the kind of their values (the same
 /// as the fields of [`RawPipeline`], [`RawConnection`], [`RawState`] and [`RawStep`]).
 pub mod schema {
-    use super::Kind::{self, Any, Int, Str, Table, Tables};
+    use super::Kind::{self, Any, Bool, Int, Str, Table, Tables};
 
     /// The top level.
     pub const TOP: &[(&str, Kind)] = &[("connection", Table), ("state", Table), ("steps", Tables)];
@@ -217,6 +227,9 @@ pub mod schema {
         ("rejects", Str),
         ("success", Str),
         ("picklist", Str),
+        ("workflow", Bool),
+        ("approval", Bool),
+        ("on_duplicate", Str),
         ("map", Table),
         ("delimiter", Str),
         ("quote", Str),
@@ -340,6 +353,7 @@ mod tests {
         let value = |k: Kind| match k {
             Kind::Str | Kind::Any => "\"x\"",
             Kind::Int => "1",
+            Kind::Bool => "true",
             Kind::Table | Kind::Tables => "",
         };
         let table = |keys: &[(&str, Kind)]| {

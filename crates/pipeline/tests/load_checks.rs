@@ -380,3 +380,37 @@ fn a_secret_never_shows_in_the_context_lines_of_other_problems() {
     assert!(shown.contains("authtoken_env is not a variable name"), "{shown}");
     assert!(shown.contains("licenses must be at least 1"), "{shown}");
 }
+
+#[test]
+fn write_options_are_checked_against_the_mode_and_the_dialect() {
+    let step = |extra: &str| {
+        format!(
+            "[[steps]]\nname = \"s\"\nimport = \"Leads\"\nsource = \"in.csv\"\n{extra}\n[steps.map]\n\"Last Name\" = \"last\"\n\"Company\" = \"c\"\n"
+        )
+    };
+    let p = load_str(
+        Path::new("p.toml"),
+        &step("workflow = true\napproval = true\non_duplicate = \"reject\""),
+    )
+    .unwrap();
+    let zcrm_pipeline::Step::Import(s) = &p.steps[0] else { panic!() };
+    assert!(s.options.workflow && s.options.approval);
+    assert_eq!(s.options.on_duplicate, zcrm_client::OnDuplicate::Reject);
+
+    let text = format!(
+        "{}{}",
+        step("on_duplicate = \"skip\"\nworkflow = \"yes\""),
+        step("mode = \"upsert\"\nmatch_on = \"Email\"\non_duplicate = \"match\"")
+            .replace("\"s\"", "\"t\"")
+    );
+    let d = problems(Path::new("p.toml"), &text);
+    let shown = rendered(&d);
+    assert_eq!(d.len(), 3, "{shown}");
+    assert!(shown.contains("unknown on_duplicate \"skip\""), "{shown}");
+    assert!(shown.contains("workflow") && shown.contains("true or false"), "{shown}");
+    assert!(shown.contains("on_duplicate applies to mode = \"insert\""), "{shown}");
+
+    let text = format!("[connection]\napi = \"v8\"\n{}", step("on_duplicate = \"reject\""));
+    let shown = rendered(&problems(Path::new("p.toml"), &text));
+    assert!(shown.contains("on_duplicate applies to api = \"xml\""), "{shown}");
+}

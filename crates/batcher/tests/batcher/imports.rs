@@ -395,3 +395,80 @@ fn success_files_guard_every_cell_a_spreadsheet_would_evaluate() {
     }
     assert_eq!(n, evaluated.len() + plain.len());
 }
+
+/// Leads `first..first+n` with an e-mail (the module's duplicate-check field) each.
+fn leads_with_email(first: u64, n: u64, tag: &str) -> Vec<PendingRow> {
+    (first..first + n)
+        .map(|i| PendingRow {
+            row: i + 1,
+            line: i + 2,
+            key: Some(format!("{tag}{i}")),
+            source: vec![format!("{tag}{i}")],
+            fields: vec![
+                ("Last Name".into(), FieldInput::Text(format!("{tag} {i}"))),
+                ("Company".into(), FieldInput::Text("Dup Co".into())),
+                ("Email".into(), FieldInput::Text(format!("lead{i}@example.com"))),
+                ("Legacy Id".into(), FieldInput::Text(format!("{tag}{i}"))),
+            ],
+        })
+        .collect()
+}
+
+#[test]
+fn on_duplicate_reject_refuses_existing_values_and_match_records_the_existing_record() {
+    use zcrm_client::{OnDuplicate, WriteOptions};
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    // Ten leads exist: e-mails lead0..lead9.
+    let mut j = journal(&env);
+    let first = step(&c, "first", "Leads", Mode::Insert, 100);
+    run_import(&c, &mut j, &first, leads_with_email(0, 10, "A").into_iter(), &mut no_rejects())
+        .unwrap();
+    let existing = j.successes("first").unwrap();
+
+    // Reject: rows 0..9 of the new file carry those e-mails and go to the reject file.
+    let mut s = step(&c, "reject", "Leads", Mode::Insert, 100);
+    s.options = WriteOptions { on_duplicate: OnDuplicate::Reject, ..WriteOptions::default() };
+    let r = run_import(&c, &mut j, &s, leads_with_email(0, 20, "B").into_iter(), &mut no_rejects())
+        .unwrap();
+    assert_eq!((r.created, r.server_rejected, r.matched), (10, 10, 0), "{r:?}");
+    let refused = j.server_rejects("reject").unwrap();
+    assert_eq!(refused.len(), 10);
+    assert!(refused[0].errors[0].contains("2002"), "{:?}", refused[0]);
+    assert!(refused[0].errors[0].contains(&existing[0].2.to_string()), "names the record");
+    let calls = env.emu.requests();
+    let insert = calls.iter().rev().find(|q| q.method == "insertRecords").unwrap();
+    assert_eq!(insert.param("duplicateCheck"), Some("1"), "{insert:?}");
+
+    // Match: the same rows are recorded against the records that exist; nothing is created.
+    let mut s = step(&c, "match", "Leads", Mode::Insert, 100);
+    s.options = WriteOptions { on_duplicate: OnDuplicate::Match, ..WriteOptions::default() };
+    let r = run_import(&c, &mut j, &s, leads_with_email(0, 10, "C").into_iter(), &mut no_rejects())
+        .unwrap();
+    assert_eq!((r.created, r.matched), (0, 10), "{r:?}");
+    let matched: Vec<_> = j.successes("match").unwrap().iter().map(|s| s.2).collect();
+    let ids: Vec<_> = existing.iter().map(|s| s.2).collect();
+    assert_eq!(matched, ids, "each row points at the existing record with its e-mail");
+    assert_eq!(env.emu.record_counts()["Leads"], 20);
+}
+
+#[test]
+fn workflow_and_approval_reach_the_write_calls() {
+    use zcrm_client::WriteOptions;
+    let env = env(|c| c);
+    let c = client(&env, 100_000);
+    let mut j = journal(&env);
+    let mut s = step(&c, "leads", "Leads", Mode::Insert, 100);
+    s.options = WriteOptions { workflow: true, approval: true, ..WriteOptions::default() };
+    run_import(&c, &mut j, &s, leads(0, 5).into_iter(), &mut no_rejects()).unwrap();
+    let calls = env.emu.requests();
+    let insert = calls.iter().rev().find(|q| q.method == "insertRecords").unwrap();
+    assert_eq!(insert.param("wfTrigger"), Some("true"), "{insert:?}");
+    assert_eq!(insert.param("isApproval"), Some("true"), "{insert:?}");
+    // By default neither is sent: a migration fires no workflow.
+    let s = step(&c, "plain", "Leads", Mode::Insert, 100);
+    run_import(&c, &mut j, &s, leads(10, 5).into_iter(), &mut no_rejects()).unwrap();
+    let calls = env.emu.requests();
+    let insert = calls.iter().rev().find(|q| q.method == "insertRecords").unwrap();
+    assert_eq!(insert.param("wfTrigger"), None);
+}

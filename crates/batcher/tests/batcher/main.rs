@@ -91,6 +91,7 @@ pub fn step(c: &Client, name: &str, module: &str, mode: Mode, batch: u32) -> Imp
         in_flight: 3,
         fields: c.get_fields(module).unwrap(),
         timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
+        options: Default::default(),
     }
 }
 

@@ -13,7 +13,7 @@ use zcrm_protocol::{
 };
 
 use crate::ClientError;
-use crate::api::{CallKind, CrmApi, Dialect, PayloadBuilder, WriteKind};
+use crate::api::{CallKind, CrmApi, Dialect, OnDuplicate, PayloadBuilder, WriteKind, WriteOptions};
 use crate::budget::Ledger;
 use crate::rest::client::{API_PREFIX, Body, Call, RestClient};
 use crate::rest::names;
@@ -150,12 +150,28 @@ impl CrmApi for RestClient {
 
     /// Insert: `POST /crm/v8/{module}`; insert or update on duplicate: `POST .../upsert` with
     /// the module's system duplicate-check field; update: `PUT` (each record names its `id`).
+    /// `trigger` from the options (workflow, approval) beside the client's own; a duplicate
+    /// policy other than creating is the XML API's `duplicateCheck=1`, which v8 does not have
+    /// (its unique fields always refuse duplicates, and upsert matches the system field).
     fn write(
         &self,
         module: &str,
         kind: WriteKind,
         payload: String,
+        options: &WriteOptions,
     ) -> Result<WriteResponse, ClientError> {
+        if options.on_duplicate != OnDuplicate::Create {
+            return Err(ClientError::Unsupported {
+                dialect: "v8",
+                what: "on_duplicate (the XML API's duplicateCheck=1)".into(),
+            });
+        }
+        let mut trigger = self.trigger.clone();
+        for (on, name) in [(options.workflow, "workflow"), (options.approval, "approval")] {
+            if on && !trigger.iter().any(|t| t == name) {
+                trigger.push(name.to_owned());
+            }
+        }
         let rows = payload_rows(&payload).ok_or_else(|| ClientError::Unsupported {
             dialect: "v8",
             what: "a write payload that is not a v8 JSON payload".into(),
@@ -176,7 +192,7 @@ impl CrmApi for RestClient {
                 (Method::UpdateRecords, reqwest::Method::PUT, format!("{API_PREFIX}/{m}"), None)
             }
         };
-        let body = with_call_options(&payload, &self.trigger, dup);
+        let body = with_call_options(&payload, &trigger, dup);
         let call = Call {
             method,
             http,

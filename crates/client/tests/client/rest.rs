@@ -258,7 +258,8 @@ fn insert_with_per_record_results_credits_and_one_retry_after_a_401() {
     let payload = p.finish().unwrap();
     // The access token expires early: the call is refused, one refresh, one retry.
     s.state.lock().unwrap().valid = None;
-    let WriteResponse::Rows(rows) = c.write("Leads", WriteKind::Insert, payload.clone()).unwrap()
+    let WriteResponse::Rows(rows) =
+        c.write("Leads", WriteKind::Insert, payload.clone(), &Default::default()).unwrap()
     else {
         panic!("not rows")
     };
@@ -297,7 +298,7 @@ fn insert_with_per_record_results_credits_and_one_retry_after_a_401() {
     // A write answered 5xx is in doubt and not repeated.
     s.state.lock().unwrap().fail_next_write = true;
     let before = s.state.lock().unwrap().bodies.len();
-    let err = c.write("Leads", WriteKind::Insert, payload).unwrap_err();
+    let err = c.write("Leads", WriteKind::Insert, payload, &Default::default()).unwrap_err();
     assert!(matches!(err, ClientError::InDoubt { rows: 2, .. }), "{err:?}");
     assert_eq!(s.state.lock().unwrap().bodies.len(), before + 1);
 }
