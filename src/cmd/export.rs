@@ -112,8 +112,9 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
             summary.duplicates_skipped, summary.unchanged_skipped
         ));
     }
+    let unit = if status.credits { "credits in the last 24 hours" } else { "calls today" };
     out.push_str(&format!(
-        "  calls today: {} of {} (left {})\n",
+        "  {unit}: {} of {} (left {})\n",
         status.spent, status.budget, status.remaining
     ));
     Ok(out)

@@ -65,11 +65,15 @@ pub fn table(m: &ModuleFields) -> String {
             } else {
                 f.lookup_module.as_ref().map(|l| format!("→ {l}")).unwrap_or_default()
             };
-            let label = if f.display_label != f.label {
+            let mut label = if f.display_label != f.label {
                 format!("{} (shown as {})", f.label, f.display_label)
             } else {
                 f.label.clone()
             };
+            // The REST API's name, where the metadata came from it.
+            if let Some(api) = f.api_name.as_deref().filter(|a| *a != f.label) {
+                label.push_str(&format!(" [{api}]"));
+            }
             [
                 s.name.clone(),
                 label,
