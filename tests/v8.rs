@@ -346,3 +346,48 @@ rejects = "out/sync.rejects.csv"
     // metadata if not cached: far below one search per row.
     assert!(used <= 2 + 30 + 1 + 2, "{used} credits");
 }
+
+#[test]
+fn owners_by_email_or_name_resolve_to_active_users_on_both_faces() {
+    for api in ["xml", "v8"] {
+        let w = workdir();
+        let emu = emulator(w.path(), |c| c);
+        std::fs::write(
+            w.path().join("leads.csv"),
+            "id,last,company,owner\n\
+             O1,One,Co,ann.owner@example.com\n\
+             O2,Two,Co,Bob Seller\n\
+             O3,Three,Co,cleo.former@example.com\n\
+             O4,Four,Co,bob.sellr@example.com\n\
+             O5,Five,Co,ANN.OWNER@EXAMPLE.COM\n",
+        )
+        .unwrap();
+        let step = r#"
+[[steps]]
+name = "leads"
+import = "Leads"
+source = "leads.csv"
+key = "id"
+[steps.map]
+"Last Name" = "last"
+"Company" = "company"
+"Legacy Id" = "id"
+"Lead Owner" = { owner = "owner" }
+"#;
+        let p = pipeline(&w, &emu, api, "", step);
+        w.expect(&["run", &p], 1);
+        let ok = report(&w.path().join("out/leads.success.csv"));
+        let bad = report(&w.path().join("out/leads.rejects.csv"));
+        assert_eq!(ok.len(), 3, "{api}: {bad:?}");
+        assert_eq!(bad.len(), 2, "{api}");
+        let reasons: Vec<&str> = bad.iter().map(|r| r["_errors"].as_str()).collect();
+        assert!(
+            reasons[0].contains("no active user") && reasons[0].contains("cleo"),
+            "{reasons:?}"
+        );
+        assert!(reasons[1].contains("did you mean \"bob.seller@example.com\""), "{reasons:?}");
+        let owners = crate::crm::value_counts(&emu, "Leads", "SMOWNERID");
+        assert_eq!(owners.get("900000000000000101"), Some(&2), "{api}: {owners:?}");
+        assert_eq!(owners.get("900000000000000102"), Some(&1), "{api}: {owners:?}");
+    }
+}

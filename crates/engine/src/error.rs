@@ -96,6 +96,15 @@ pub enum EngineError {
         #[source]
         source: Box<ReadError>,
     },
+    /// The org's users (for owners by e-mail or name) could not be read.
+    #[error("step {step}: reading the org's users (for its owners)")]
+    Users {
+        /// The step.
+        step: String,
+        /// Why.
+        #[source]
+        source: ClientError,
+    },
     /// An import step's sending failed.
     #[error("step {step}")]
     Import {

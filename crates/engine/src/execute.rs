@@ -71,6 +71,7 @@ pub fn execute(
 ) -> Result<RunResult, EngineError> {
     let Prepared { pipeline: p, connected, org, cache, mut journal, steps } = prepared;
     let client = &*connected.client;
+    let mut users = None;
     let mut result =
         RunResult { credits: client.ledger().config().rule.rolling(), ..RunResult::default() };
     for step in steps {
@@ -90,7 +91,7 @@ pub fn execute(
                         Some(c) => c,
                         None => compile_import(&p, &name, client, &cache)?,
                     };
-                    match run_import(c, client, &mut journal, opts.dry_run, observer) {
+                    match run_import(c, client, &mut journal, opts.dry_run, &mut users, observer) {
                         Ok(summary) => break summary,
                         Err(StepEnd::Budget(msg, resets_at)) if opts.wait_for_budget => {
                             let wait = (resets_at - jiff::Timestamp::now()).as_secs().max(1) as u64;

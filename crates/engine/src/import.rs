@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use zcrm_batcher::{BatchError, FieldInput, Journal, PendingRow, StepReport};
+use zcrm_batcher::{BatchError, FieldInput, Journal, PendingRow, RejectedRow, StepReport};
+use zcrm_protocol::Value;
+
+use crate::owners::Users;
 use zcrm_client::CrmApi;
 use zcrm_mapping::{MappedChunk, MappedRow, MappedValue, RejectWriter, RejectWriterError};
 use zcrm_pipeline::ImportStep;
@@ -40,9 +43,17 @@ pub(crate) fn run_import(
     client: &dyn CrmApi,
     journal: &mut Journal,
     dry_run: bool,
+    users: &mut Option<Users>,
     observer: &dyn Observer,
 ) -> Result<StepSummary, StepEnd> {
     let CompiledImport { step: s, reader, headers, mapper, batch, .. } = c;
+    // Owners by e-mail or name: the org's active users, read once per run.
+    if mapper.has_owners() && users.is_none() {
+        let fetched = Users::fetch(client)
+            .map_err(|source| EngineError::Users { step: s.name.clone(), source })?;
+        *users = Some(fetched);
+    }
+    let users = &*users;
     // A changed source file (a recurring sync's new extract) starts the step over; the same
     // file resumes where the last run stopped.
     let content = zcrm_batcher::source::content_fingerprint(&s.source).map_err(|source| {
@@ -106,9 +117,25 @@ pub(crate) fn run_import(
             // Rejected rows count as read when their chunk arrives, valid ones as the
             // batcher takes them: the figure moves with the payloads.
             shown.rows_read(chunk.rows_read.saturating_sub(chunk.rows.len()) as u64);
-            chunk.rows.into_iter().map(move |r| {
+            let rejects = &rejects;
+            chunk.rows.into_iter().filter_map(move |r| {
                 shown.rows_read(1);
-                pending(r)
+                match pending(r, users.as_ref()) {
+                    Ok(p) => Some(p),
+                    // An owner no active user has: rejected here, never sent.
+                    Err(r) => {
+                        let written = rejects.borrow_mut().write_parts(
+                            r.source.iter().map(String::as_str),
+                            r.row,
+                            r.line,
+                            &r.errors.join(" | "),
+                        );
+                        if let Err(e) = written {
+                            report_failed.borrow_mut().get_or_insert(e);
+                        }
+                        None
+                    }
+                }
             })
         });
         // A reject row that cannot be written stops the step: nothing more is offered to the
@@ -187,25 +214,34 @@ pub(crate) fn run_import(
 }
 
 /// A mapped row as the batcher takes it: typed values (the dialect renders them), lookups
-/// still keys until the batcher resolves them.
-fn pending(row: MappedRow) -> PendingRow {
-    PendingRow {
-        row: row.pos.row,
-        line: row.pos.line,
-        key: row.key,
-        source: row.source.iter().map(str::to_owned).collect(),
-        fields: row
-            .fields
-            .into_iter()
-            .map(|(label, v)| {
-                let input = match v {
-                    MappedValue::Lookup { step, key } => FieldInput::Lookup { step, key },
-                    MappedValue::Value(v) => FieldInput::Value(v),
-                };
-                (label.to_string(), input)
-            })
-            .collect(),
+/// still keys until the batcher resolves them, owners resolved to their user's Id (a name no
+/// active user has rejects the row).
+fn pending(row: MappedRow, users: Option<&Users>) -> Result<PendingRow, RejectedRow> {
+    let source: Vec<String> = row.source.iter().map(str::to_owned).collect();
+    let mut fields = Vec::with_capacity(row.fields.len());
+    let mut errors = Vec::new();
+    for (label, v) in row.fields {
+        let input = match v {
+            MappedValue::Lookup { step, key } => FieldInput::Lookup { step, key },
+            MappedValue::Value(v) => FieldInput::Value(v),
+            MappedValue::Owner { user } => match users.map(|u| u.resolve(&user)) {
+                Some(Ok(id)) => FieldInput::Value(Value::Id(id)),
+                Some(Err(reason)) => {
+                    errors.push(format!("{label}: {reason}"));
+                    continue;
+                }
+                None => {
+                    errors.push(format!("{label}: the org's users were not read"));
+                    continue;
+                }
+            },
+        };
+        fields.push((label.to_string(), input));
     }
+    if !errors.is_empty() {
+        return Err(RejectedRow { row: row.pos.row, line: row.pos.line, source, errors });
+    }
+    Ok(PendingRow { row: row.pos.row, line: row.pos.line, key: row.key, source, fields })
 }
 
 /// The rows of the step's source, counted by a reader of its own; none when reading fails

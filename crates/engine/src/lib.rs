@@ -18,6 +18,7 @@ mod execute;
 mod export;
 mod import;
 mod observer;
+mod owners;
 mod plan;
 mod prepare;
 mod state;

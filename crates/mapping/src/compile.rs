@@ -103,6 +103,12 @@ fn target_of(f: &FieldMeta, date_format: Option<&str>) -> Target {
 }
 
 impl Mapper {
+    /// Whether a field is mapped from a user's e-mail or name (`owner = "column"`): the run
+    /// reads the org's users first.
+    pub fn has_owners(&self) -> bool {
+        self.plans.iter().any(|p| p.owner)
+    }
+
     /// Compiles `spec` for a module with `fields`, a source with `headers`; every problem at once.
     pub fn compile(
         spec: &MapSpec,
@@ -187,6 +193,15 @@ impl Mapper {
                     ));
                 }
             }
+            if s.owner && meta.field_type != FieldType::OwnerLookup {
+                errors.push(err(
+                    format!("`{name}` is a {} field; `owner` maps owner fields", meta.field_type),
+                    ids.iter()
+                        .find(|(_, f)| f.field_type == FieldType::OwnerLookup)
+                        .map(|(_, f)| format!("the module's owner field is `{}`", f.label)),
+                    fspan.clone(),
+                ));
+            }
             if s.date_format.is_some()
                 && !matches!(meta.field_type, FieldType::Date | FieldType::DateTime)
             {
@@ -239,6 +254,15 @@ impl Mapper {
                     }
                 },
             };
+            // An owner by e-mail or name goes out as the owner's id column (`SMOWNERID`).
+            let label: Arc<str> = if s.owner && !is_id {
+                match ids.iter().find(|(_, f)| f.label == meta.label) {
+                    Some((id, _)) => Arc::from(id.as_str()),
+                    None => Arc::from(name),
+                }
+            } else {
+                Arc::from(name)
+            };
             let target = if is_id || (meta.field_type.is_id() && s.lookup.is_some()) {
                 Target::Id
             } else {
@@ -246,7 +270,7 @@ impl Mapper {
             };
             plans.push(
                 Plan {
-                    label: Arc::from(name),
+                    label,
                     column,
                     input,
                     trim: s.trim,
@@ -257,6 +281,7 @@ impl Mapper {
                     required: opts.require_mandatory && meta.required && !is_id,
                     max_length: if is_id { None } else { meta.max_length },
                     lookup: s.lookup.clone(),
+                    owner: s.owner,
                     plain: None,
                 }
                 .with_plain(),

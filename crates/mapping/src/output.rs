@@ -19,6 +19,11 @@ pub enum MappedValue {
         /// The referenced row's key in that step.
         key: String,
     },
+    /// The Id of the active user with this e-mail or full name (resolved before sending).
+    Owner {
+        /// The e-mail or full name, as the source has it.
+        user: String,
+    },
 }
 
 impl MappedValue {
@@ -26,7 +31,7 @@ impl MappedValue {
     pub fn wire_text(&self) -> Option<String> {
         match self {
             Self::Value(v) => v.to_text(Direction::Input).ok().map(|c| c.into_owned()),
-            Self::Lookup { .. } => None,
+            Self::Lookup { .. } | Self::Owner { .. } => None,
         }
     }
 }

@@ -90,6 +90,8 @@ impl Mapper {
                         ));
                     }
                     Coerced::Value(v) => fields.push((plan.label.clone(), MappedValue::Value(v))),
+                    Coerced::Owner(u) => fields
+                        .push((plan.label.clone(), MappedValue::Owner { user: u.into_owned() })),
                     Coerced::Lookup(k) => fields.push((
                         plan.label.clone(),
                         MappedValue::Lookup {

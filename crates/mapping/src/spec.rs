@@ -80,6 +80,9 @@ pub struct FieldSpec {
     pub date_format: Option<String>,
     /// `lookup = "step"`: the text is a key of that step's rows, resolved to its CRM Id later.
     pub lookup: Option<String>,
+    /// `owner = "column"`: the text is a user's e-mail or full name, resolved to the user's Id
+    /// later (owner fields only).
+    pub owner: bool,
 }
 
 impl FieldSpec {
@@ -93,6 +96,7 @@ impl FieldSpec {
             default: None,
             date_format: None,
             lookup: None,
+            owner: false,
         }
     }
 }

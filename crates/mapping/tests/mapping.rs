@@ -469,3 +469,22 @@ fn fields_resolve_by_api_name_where_the_metadata_has_them_and_hints_offer_both()
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(errs[0].message.contains("`Follow_Up` is mapped twice"), "{errs:?}");
 }
+
+#[test]
+fn owner_maps_only_owner_fields_and_goes_out_as_the_owner_id_column() {
+    let mut owner = col("owner");
+    owner.owner = true;
+    let mut s = spec();
+    s.entries.retain(|e| e.field != "SMOWNERID");
+    s.entries.push(entry("Deal Owner", owner.clone()));
+    let m = Mapper::compile(&s, &module(), &headers(), &opts()).unwrap();
+    assert!(m.has_owners());
+    let mut wrong = spec();
+    wrong.entries.push(entry("Notes", owner));
+    let errs = Mapper::compile(&wrong, &module(), &headers(), &opts()).unwrap_err();
+    assert!(
+        errs.iter().any(|e| e.message.contains("`owner` maps owner fields")
+            && e.hint.as_deref() == Some("the module's owner field is `Deal Owner`")),
+        "{errs:?}"
+    );
+}

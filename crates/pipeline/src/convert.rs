@@ -8,8 +8,18 @@ use zcrm_mapping::{Case, FieldSource, FieldSpec, MapEntry, MapSpec};
 
 use crate::raw::RawMap;
 
-const KEYS: [&str; 9] =
-    ["column", "trim", "case", "values", "default", "template", "value", "date_format", "lookup"];
+const KEYS: [&str; 10] = [
+    "column",
+    "trim",
+    "case",
+    "values",
+    "default",
+    "template",
+    "value",
+    "date_format",
+    "lookup",
+    "owner",
+];
 
 /// A problem of one entry: message, hint, span.
 pub(crate) type EntryError = (String, Option<String>, Range<usize>);
@@ -24,12 +34,33 @@ fn table_spec(field: &str, t: &toml::Table) -> Result<FieldSpec, (String, Option
     for (k, v) in t {
         let s = |v: &Value| string(v, k, field).map_err(|m| (m, None));
         match k.as_str() {
-            "column" => column = Some(s(v)?),
+            "column" => {
+                if column.replace(s(v)?).is_some() {
+                    return Err((
+                        format!(
+                            "the mapping of `{field}` names its column twice (`owner` is the column)"
+                        ),
+                        Some("e.g. { owner = \"owner_email\" }".to_owned()),
+                    ));
+                }
+            }
             "template" => template = Some(s(v)?),
             "value" => value = Some(s(v)?),
             "default" => spec.default = Some(s(v)?),
             "date_format" => spec.date_format = Some(s(v)?),
             "lookup" => spec.lookup = Some(s(v)?),
+            // `{ owner = "column" }`: the column holds a user's e-mail or full name.
+            "owner" => {
+                if column.replace(s(v)?).is_some() {
+                    return Err((
+                        format!(
+                            "the mapping of `{field}` names its column twice (`owner` is the column)"
+                        ),
+                        Some("e.g. { owner = \"owner_email\" }".to_owned()),
+                    ));
+                }
+                spec.owner = true;
+            }
             "trim" => {
                 spec.trim = v
                     .as_bool()

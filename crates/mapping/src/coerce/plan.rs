@@ -53,6 +53,8 @@ pub(crate) struct Plan {
     pub(crate) required: bool,
     pub(crate) max_length: Option<u32>,
     pub(crate) lookup: Option<String>,
+    /// `owner`: the text names a user (resolved to the user's Id before sending).
+    pub(crate) owner: bool,
     /// The column, when the text is that cell as it is (no trim, values, case or default).
     pub(crate) plain: Option<usize>,
 }

@@ -17,6 +17,8 @@ pub(crate) enum Coerced<'a> {
     Text(Cow<'a, str>),
     Value(Value),
     Lookup(Cow<'a, str>),
+    /// A user's e-mail or full name, for an owner field.
+    Owner(Cow<'a, str>),
 }
 
 pub(crate) type Fail = (&'static str, String);
@@ -63,7 +65,7 @@ impl Plan {
         warn: &mut Vec<Fail>,
     ) -> Result<Coerced<'a>, Fail> {
         match (self.plain, &self.target, &self.lookup) {
-            (Some(i), Target::Text, None) => self.coerce_plain_text(row, i),
+            (Some(i), Target::Text, None) if !self.owner => self.coerce_plain_text(row, i),
             _ => self.coerce(row, m, warn),
         }
     }
@@ -101,6 +103,9 @@ impl Plan {
         }
         if self.lookup.is_some() {
             return Ok(Coerced::Lookup(text));
+        }
+        if self.owner {
+            return Ok(Coerced::Owner(text));
         }
         let v = text.as_ref();
         Ok(match &self.target {
