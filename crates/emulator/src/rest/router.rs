@@ -13,7 +13,7 @@ use rusqlite::Transaction;
 use serde_json::Value;
 
 use super::errors::{Answer, RestError};
-use super::{auth, credits, delete, meta, records, write};
+use super::{auth, credits, delete, meta, records, search, write};
 use crate::schema::ModuleDef;
 use crate::state::State;
 use crate::store::Undo;
@@ -48,6 +48,8 @@ pub enum Route<'a> {
     Delete(&'a ModuleDef, Option<&'a str>),
     /// `GET /{module}/deleted`.
     Deleted(&'a ModuleDef),
+    /// `GET /{module}/search`.
+    Search(&'a ModuleDef),
 }
 
 impl Route<'_> {
@@ -120,6 +122,10 @@ pub fn resolve<'a>(
             let def = super::module(st, m).ok_or_else(RestError::invalid_module)?;
             only(get, Route::Deleted(def))
         }
+        [m, "search"] => {
+            let def = super::module(st, m).ok_or_else(RestError::invalid_module)?;
+            only(get, Route::Search(def))
+        }
         [m, id] => {
             let def = super::module(st, m).ok_or_else(RestError::invalid_module)?;
             match *method {
@@ -179,6 +185,7 @@ fn dispatch(cx: &Cx<'_>, route: Route<'_>, tx: &Transaction<'_>) -> Result<Answe
         Route::Upsert(def) => write::upsert(cx, tx, def),
         Route::Delete(def, id) => delete::delete(cx, tx, def, id),
         Route::Deleted(def) => delete::deleted(cx, tx, def),
+        Route::Search(def) => search::search(cx, tx, def),
     }
 }
 
