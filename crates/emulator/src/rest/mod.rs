@@ -12,6 +12,8 @@
 //! | `search` | `GET /{module}/search` |
 //! | `criteria` | the search `criteria` grammar and matching |
 //! | `filter` | typed values search and COQL compare |
+//! | `coql` | `POST /coql`: checking and running a query, its credits |
+//! | `coql_parse` | the COQL subset's grammar |
 //! | `write` | insert, update, upsert |
 //! | `delete` | delete and the deleted list |
 //! | `meta` | `settings/fields`, `settings/modules`, `users`, `org` |
@@ -20,6 +22,8 @@
 //! | `errors` | answers and error shapes |
 
 pub mod auth;
+pub mod coql;
+pub mod coql_parse;
 pub mod credits;
 pub mod criteria;
 pub mod delete;

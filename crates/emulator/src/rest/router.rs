@@ -13,7 +13,7 @@ use rusqlite::Transaction;
 use serde_json::Value;
 
 use super::errors::{Answer, RestError};
-use super::{auth, credits, delete, meta, records, search, write};
+use super::{auth, coql, credits, delete, meta, records, search, write};
 use crate::schema::ModuleDef;
 use crate::state::State;
 use crate::store::Undo;
@@ -50,6 +50,8 @@ pub enum Route<'a> {
     Deleted(&'a ModuleDef),
     /// `GET /{module}/search`.
     Search(&'a ModuleDef),
+    /// `POST /coql`.
+    Coql,
 }
 
 impl Route<'_> {
@@ -104,6 +106,7 @@ pub fn resolve<'a>(
         ["settings", ..] => Err(not_found()),
         ["users"] => only(get, Route::Users),
         ["org"] => only(get, Route::Org),
+        ["coql"] => only(*method == Method::POST, Route::Coql),
         [m] => {
             let def = super::module(st, m).ok_or_else(RestError::invalid_module)?;
             match *method {
@@ -186,6 +189,7 @@ fn dispatch(cx: &Cx<'_>, route: Route<'_>, tx: &Transaction<'_>) -> Result<Answe
         Route::Delete(def, id) => delete::delete(cx, tx, def, id),
         Route::Deleted(def) => delete::deleted(cx, tx, def),
         Route::Search(def) => search::search(cx, tx, def),
+        Route::Coql => coql::coql(cx, tx),
     }
 }
 
@@ -221,13 +225,17 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, req: Request) -> Response 
         } else {
             Err(not_found())
         };
-        let (is_write, counted) = match &route {
-            Ok(r) => (r.is_write(), r.counts_records()),
-            Err(_) => (false, false),
+        let (is_write, counted, is_coql) = match &route {
+            Ok(r) => (r.is_write(), r.counts_records(), matches!(r, Route::Coql)),
+            Err(_) => (false, false, false),
         };
         let n = if counted { write_records(body.as_ref()) } else { None };
-        let cost = n.map_or(1, zcrm_protocol::rest_limits::write_credits);
-        (route.map(|_| ()), is_write, u64::from(cost), n.is_some_and(|n| n > 10))
+        let cost = if is_coql {
+            coql::credits(body.as_ref())
+        } else {
+            u64::from(n.map_or(1, zcrm_protocol::rest_limits::write_credits))
+        };
+        (route.map(|_| ()), is_write, cost, is_coql || n.is_some_and(|n| n > 10))
     };
     let _complex_slot = if complex {
         match st.rest.slots.take_complex() {
