@@ -45,8 +45,8 @@ pub struct EmulatorConfig {
     pub request_log_capacity: usize,
     /// Per-minute limits of searchRecords and uploadFile (error 4820).
     pub rate_limits: RateLimits,
-    /// searchRecords leaves out records created or modified this recently (the search index
-    /// lags writes, docs/protocol.md §8 quirk 8); zero: the index is always current.
+    /// searchRecords and v8 search leave out records created or modified this recently (the
+    /// search index lags writes, docs/protocol.md §8 quirk 8); zero: the index is always current.
     pub search_index_lag: Duration,
     /// OAuth clients of the REST (v8) face: `/oauth/v2/token` mints access tokens for them.
     pub oauth_clients: Vec<OAuthClient>,

@@ -23,8 +23,9 @@
 //! - Per-minute rate limits (searchRecords 60/min; uploadFile 60/min, then blocked 5 minutes,
 //!   as the newer doc says) answer 4820 on the org clock; refused calls still count against
 //!   the daily budget but take no slot of the window. Limits live in memory, per org.
-//! - `search_index_lag`: searchRecords leaves out records created or modified in the last N
-//!   seconds (docs/protocol.md §8 quirk 8); getSearchRecords and the other reads are immediate.
+//! - `search_index_lag`: searchRecords and the v8 `GET /{module}/search` leave out records
+//!   created or modified in the last N seconds (docs/protocol.md §8 quirk 8); getSearchRecords,
+//!   COQL and the other reads are immediate.
 //! - version 1/2 writes are all-or-nothing: the first bad row fails the call (4401 for a
 //!   missing mandatory field, 4832 for a bad value) and nothing is written.
 

@@ -9,6 +9,11 @@
 //! | `router` | paths to calls, concurrency, credits, faults, one store transaction per call |
 //! | `records` | `GET /{module}`, `GET /{module}/{id}` (paging, `page_token`, `If-Modified-Since`) |
 //! | `paging` | the `page_token` cursor |
+//! | `search` | `GET /{module}/search` |
+//! | `criteria` | the search `criteria` grammar and matching |
+//! | `filter` | typed values search and COQL compare |
+//! | `coql` | `POST /coql`: checking and running a query, its credits |
+//! | `coql_parse` | the COQL subset's grammar |
 //! | `write` | insert, update, upsert |
 //! | `delete` | delete and the deleted list |
 //! | `meta` | `settings/fields`, `settings/modules`, `users`, `org` |
@@ -17,15 +22,20 @@
 //! | `errors` | answers and error shapes |
 
 pub mod auth;
+pub mod coql;
+pub mod coql_parse;
 pub mod credits;
+pub mod criteria;
 pub mod delete;
 pub mod errors;
+pub mod filter;
 pub mod json;
 pub mod meta;
 pub mod oauth;
 pub mod paging;
 pub mod records;
 pub mod router;
+pub mod search;
 pub mod write;
 
 use std::sync::Arc;

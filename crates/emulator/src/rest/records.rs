@@ -42,13 +42,14 @@ pub fn if_modified_since(cx: &Cx<'_>) -> Result<Option<i64>, RestError> {
 }
 
 /// The requested fields (CD-15): more than 50 names is `LIMIT_EXCEEDED`; unknown names are
-/// ignored; `None` when every field is wanted (v2 without `fields`).
-fn requested<'d>(
+/// ignored; `None` when every field is wanted (`fields` left out where `optional`).
+pub fn requested<'d>(
     cx: &Cx<'_>,
     def: &'d ModuleDef,
+    optional: bool,
 ) -> Result<(Option<Vec<&'d FieldDef>>, Vec<String>), RestError> {
     let Some(text) = cx.param("fields") else {
-        if cx.fields_optional {
+        if optional {
             return Ok((None, Vec::new()));
         }
         return Err(RestError::missing_param("fields"));
@@ -86,7 +87,7 @@ fn sort(cx: &Cx<'_>) -> Result<(SortKey, &'static str, bool, &'static str), Rest
 
 /// `GET /{module}`.
 pub fn list(cx: &Cx<'_>, tx: &Transaction<'_>, def: &ModuleDef) -> Result<Answer, RestError> {
-    let (only, field_set) = requested(cx, def)?;
+    let (only, field_set) = requested(cx, def, cx.fields_optional)?;
     let per_page = number_param(cx, "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE)?;
     let token = cx.param("page_token");
     if token.is_some() && cx.param("page").is_some() {

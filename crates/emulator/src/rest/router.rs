@@ -13,7 +13,7 @@ use rusqlite::Transaction;
 use serde_json::Value;
 
 use super::errors::{Answer, RestError};
-use super::{auth, credits, delete, meta, records, write};
+use super::{auth, coql, credits, delete, meta, records, search, write};
 use crate::schema::ModuleDef;
 use crate::state::State;
 use crate::store::Undo;
@@ -48,6 +48,10 @@ pub enum Route<'a> {
     Delete(&'a ModuleDef, Option<&'a str>),
     /// `GET /{module}/deleted`.
     Deleted(&'a ModuleDef),
+    /// `GET /{module}/search`.
+    Search(&'a ModuleDef),
+    /// `POST /coql`.
+    Coql,
 }
 
 impl Route<'_> {
@@ -102,6 +106,7 @@ pub fn resolve<'a>(
         ["settings", ..] => Err(not_found()),
         ["users"] => only(get, Route::Users),
         ["org"] => only(get, Route::Org),
+        ["coql"] => only(*method == Method::POST, Route::Coql),
         [m] => {
             let def = super::module(st, m).ok_or_else(RestError::invalid_module)?;
             match *method {
@@ -119,6 +124,10 @@ pub fn resolve<'a>(
         [m, "deleted"] => {
             let def = super::module(st, m).ok_or_else(RestError::invalid_module)?;
             only(get, Route::Deleted(def))
+        }
+        [m, "search"] => {
+            let def = super::module(st, m).ok_or_else(RestError::invalid_module)?;
+            only(get, Route::Search(def))
         }
         [m, id] => {
             let def = super::module(st, m).ok_or_else(RestError::invalid_module)?;
@@ -179,6 +188,8 @@ fn dispatch(cx: &Cx<'_>, route: Route<'_>, tx: &Transaction<'_>) -> Result<Answe
         Route::Upsert(def) => write::upsert(cx, tx, def),
         Route::Delete(def, id) => delete::delete(cx, tx, def, id),
         Route::Deleted(def) => delete::deleted(cx, tx, def),
+        Route::Search(def) => search::search(cx, tx, def),
+        Route::Coql => coql::coql(cx, tx),
     }
 }
 
@@ -214,13 +225,17 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, req: Request) -> Response 
         } else {
             Err(not_found())
         };
-        let (is_write, counted) = match &route {
-            Ok(r) => (r.is_write(), r.counts_records()),
-            Err(_) => (false, false),
+        let (is_write, counted, is_coql) = match &route {
+            Ok(r) => (r.is_write(), r.counts_records(), matches!(r, Route::Coql)),
+            Err(_) => (false, false, false),
         };
         let n = if counted { write_records(body.as_ref()) } else { None };
-        let cost = n.map_or(1, zcrm_protocol::rest_limits::write_credits);
-        (route.map(|_| ()), is_write, u64::from(cost), n.is_some_and(|n| n > 10))
+        let cost = if is_coql {
+            coql::credits(body.as_ref())
+        } else {
+            u64::from(n.map_or(1, zcrm_protocol::rest_limits::write_credits))
+        };
+        (route.map(|_| ()), is_write, cost, is_coql || n.is_some_and(|n| n > 10))
     };
     let _complex_slot = if complex {
         match st.rest.slots.take_complex() {

@@ -431,3 +431,26 @@ pub fn find_by_value(
     .query_row(params![module, label, value, except.map(i)], from_row)
     .optional()
 }
+
+/// Streams the records of `module` in the given states by id (descending when `desc`), one at a
+/// time, until `f` answers `false`: searches filter in memory without holding the module.
+pub fn scan(
+    conn: &Connection,
+    module: &str,
+    states: &[i64],
+    desc: bool,
+    f: &mut dyn FnMut(Rec) -> bool,
+) -> rusqlite::Result<()> {
+    let dir = if desc { "DESC" } else { "ASC" };
+    let states = states.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",");
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM records WHERE module = ?1 AND state IN ({states}) ORDER BY id {dir}"
+    ))?;
+    let mut rows = st.query([module])?;
+    while let Some(row) = rows.next()? {
+        if !f(from_row(row)?) {
+            break;
+        }
+    }
+    Ok(())
+}

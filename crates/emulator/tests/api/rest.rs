@@ -15,7 +15,7 @@ const CLIENT: &str = "1000.CLIENT";
 const SECRET: &str = "s3cr3t";
 const REFRESH: &str = "1000.refresh.token";
 
-fn start_v8(f: impl FnOnce(&mut zcrm_emulator::EmulatorConfig)) -> Env {
+pub(super) fn start_v8(f: impl FnOnce(&mut zcrm_emulator::EmulatorConfig)) -> Env {
     start_with(|c| {
         c.oauth_clients.push(OAuthClient::new(CLIENT, SECRET, REFRESH));
         f(c);
@@ -28,7 +28,7 @@ fn token_call(env: &Env, params: &[(&str, &str)]) -> Value {
     r.json().unwrap()
 }
 
-fn token(env: &Env) -> String {
+pub(super) fn token(env: &Env) -> String {
     let v = token_call(
         env,
         &[
@@ -41,10 +41,10 @@ fn token(env: &Env) -> String {
     v["access_token"].as_str().unwrap().to_owned()
 }
 
-struct Answer {
-    status: u16,
-    body: Value,
-    remaining: Option<String>,
+pub(super) struct Answer {
+    pub(super) status: u16,
+    pub(super) body: Value,
+    pub(super) remaining: Option<String>,
 }
 
 fn answer(r: Response) -> Answer {
@@ -56,7 +56,7 @@ fn answer(r: Response) -> Answer {
     Answer { status, body, remaining }
 }
 
-fn call(
+pub(super) fn call(
     env: &Env,
     tok: &str,
     method: Method,
@@ -75,18 +75,18 @@ fn call(
     answer(rb.send().unwrap())
 }
 
-fn get(env: &Env, tok: &str, path: &str, query: &[(&str, &str)]) -> Answer {
+pub(super) fn get(env: &Env, tok: &str, path: &str, query: &[(&str, &str)]) -> Answer {
     call(env, tok, Method::GET, path, query, None)
 }
 
-fn admin(env: &Env, method: Method, path: &str) -> Value {
+pub(super) fn admin(env: &Env, method: Method, path: &str) -> Value {
     let r =
         env.http.request(method, format!("{}/__emulator/{path}", env.emu.url())).send().unwrap();
     assert_eq!(r.status(), 200);
     r.json().unwrap()
 }
 
-fn credits_used(env: &Env) -> u64 {
+pub(super) fn credits_used(env: &Env) -> u64 {
     admin(env, Method::GET, "credits")["used"].as_u64().unwrap()
 }
 
