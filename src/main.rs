@@ -100,6 +100,13 @@ zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some r
     /// Get a refresh token for the REST API (v8) from a Self Client's grant code, or check one.
     #[command(after_long_help = cmd::auth::EXAMPLES)]
     Auth(cmd::auth::AuthArgs),
+    /// List the org's active users (`--all`: every user), by whom owners resolve.
+    #[command(after_long_help = "Examples:\n  zcrm users\n  ZCRM_API=v8 zcrm users --all")]
+    Users {
+        /// Every user, deactivated ones included.
+        #[arg(long)]
+        all: bool,
+    },
     /// Delete the records a pipeline's runs created (from its journal), newest step first.
     #[command(after_long_help = cmd::undo::EXAMPLES)]
     Undo(cmd::undo::UndoArgs),
@@ -246,6 +253,7 @@ fn main() -> ExitCode {
         Command::Fields { module, json, refresh } => cmd::fields::run(&module, json, refresh),
         Command::Budget { json } => cmd::budget::run(json),
         Command::Auth(args) => cmd::auth::run(&args),
+        Command::Users { all } => cmd::users::run(all),
         Command::Export(args) => cmd::export::run(&args, &progress),
         Command::Completions { shell } => {
             let mut out = Vec::new();

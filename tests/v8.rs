@@ -391,3 +391,20 @@ key = "id"
         assert_eq!(owners.get("900000000000000102"), Some(&1), "{api}: {owners:?}");
     }
 }
+
+#[test]
+fn zcrm_users_lists_the_users_owners_resolve_against_on_both_faces() {
+    for api in ["xml", "v8"] {
+        let mut w = Workdir::new();
+        w.env("ZCRM_API", api);
+        let active = w.expect(&["users"], 0);
+        assert!(
+            active.contains("ann.owner@example.com") && active.contains("Bob Seller"),
+            "{api}: {active}"
+        );
+        assert!(!active.contains("cleo.former"), "{api}: deactivated users only with --all");
+        let all = w.expect(&["users", "--all"], 0);
+        assert!(all.contains("cleo.former@example.com"), "{api}: {all}");
+        assert!(all.contains("3 user(s)"), "{api}: {all}");
+    }
+}

@@ -10,6 +10,7 @@ pub mod plan;
 pub mod run;
 pub mod status;
 pub mod undo;
+pub mod users;
 pub mod validate;
 
 /// A module argument: a standard module's API name or `CustomModuleN`; anything else is a usage
