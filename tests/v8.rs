@@ -134,6 +134,15 @@ fn a_v8_import_costs_ceil_n_over_100_writes_of_ten_credits_and_reads_back_throug
     assert!(keys.values().all(|c| *c == 1), "no duplicates");
     let status = w.expect(&["status", &p], 0);
     assert!(status.contains("credits"), "status speaks credits on v8: {status}");
+    // The ledger and the emulator agree to the credit: "N by this pipeline, N in all, of ...".
+    let in_all: u64 = status
+        .split("credits in the last 24 hours: ")
+        .nth(1)
+        .and_then(|t| t.split(" in all").next())
+        .and_then(|t| t.rsplit(", ").next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{status}"));
+    assert_eq!(in_all, credits(&emu).0, "the ledger's credits equal the emulator's: {status}");
     let _ = writes;
     let table = w.expect(&["run", &p], 1);
     assert!(table.contains("rejected  credits  elapsed"), "{table}");
