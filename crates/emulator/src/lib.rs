@@ -249,6 +249,11 @@ impl EmulatorHandle {
         Ok(self.state.advance_secs(secs)?)
     }
 
+    /// The org's current civil time (its time zone, the advanced clock), whole seconds.
+    pub fn org_now(&self) -> jiff::civil::DateTime {
+        self.state.clock.now_civil()
+    }
+
     /// v8 credits used in the rolling 24-hour window ending now.
     pub fn credits_used(&self) -> u64 {
         let now = self.state.clock.now().as_second();

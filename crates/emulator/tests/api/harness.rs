@@ -30,6 +30,19 @@ pub fn start() -> Env {
 }
 
 impl Env {
+    /// Moves the org clock past midnight when fewer than `secs` (plus a minute of slack) remain
+    /// of the org's day, so a test that advances the clock by `secs` and then counts the day's
+    /// calls never sees the budget day turn under it, whatever the wall clock says.
+    pub fn clear_of_midnight(&self, secs: i64) {
+        let now = self.emu.org_now();
+        let since_midnight =
+            i64::from(now.hour()) * 3600 + i64::from(now.minute()) * 60 + i64::from(now.second());
+        let left = 86_400 - since_midnight;
+        if left <= secs + 60 {
+            self.emu.advance_secs(left + 1).unwrap();
+        }
+    }
+
     pub fn url(&self, module: &str, method: &str) -> String {
         format!("{}/crm/private/xml/{module}/{method}", self.emu.url())
     }
@@ -98,4 +111,12 @@ pub fn page(body: &str) -> zcrm_protocol::RecordsPage<'static> {
     zcrm_protocol::RecordsPage::decode(body.as_bytes())
         .unwrap_or_else(|e| panic!("{e}: {body}"))
         .into_owned()
+}
+
+/// Seconds from the org's now to its next `hour:minute` (the clock only moves forward).
+pub fn seconds_to_org_time(env: &Env, hour: i8, minute: i8) -> i64 {
+    let now = env.emu.org_now();
+    let of = |h: i8, m: i8, s: i8| i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s);
+    let delta = of(hour, minute, 0) - of(now.hour(), now.minute(), now.second());
+    delta.rem_euclid(86_400)
 }
