@@ -88,8 +88,8 @@ from zohocrmsdk.src.com.zoho.crm.api.util import Choice  # noqa: E402
 EXPECTED_DIFFERENCES = {
     "metadata.modules.if_modified_since": (
         "the emulator's settings/modules ignores If-Modified-Since and always answers the full list "
-        "(the contract and the README name If-Modified-Since for record lists, the deleted list and "
-        "users only); the SDK sends it only with auto_refresh_fields after an hour, and on a 200 it "
+        "(the contract and the README name If-Modified-Since for record lists and the deleted list, "
+        "not modules); the SDK sends it only with auto_refresh_fields after an hour, and on a 200 it "
         "re-reads every module's fields, so nothing breaks"
     ),
     "records.count": (
@@ -266,6 +266,22 @@ class Check:
         after = store.find_token_by_id(stored.get_id()).get_access_token()
         expect(after and after != before, "the SDK did not get a new access token")
         return "a spent access token is refreshed by the SDK (refresh_token grant) and the call succeeds"
+
+    def token_errors(self):
+        """The token endpoint's errors through the SDK's own refresh: invalid_client, invalid_code."""
+        client_id, secret, refresh = self.args.client.split(":", 2)
+        url = self.args.url + "/oauth/v2/token"
+        seen = []
+        for tok, want in ((OAuthToken(client_id=client_id, client_secret=secret + "x", refresh_token=refresh), "invalid_client"),
+                          (OAuthToken(client_id=client_id, client_secret=secret, refresh_token=refresh + "x"), "invalid_code")):
+            try:
+                tok.refresh_access_token(tok, url)
+            except SDKException as err:
+                expect(err.error_message == want, f"{err.error_message!r}, expected {want!r}")
+                seen.append(want)
+                continue
+            raise CheckFailed(f"a refresh that should give {want} returned a token")
+        return f"wrong secret: {seen[0]}; unknown refresh token: {seen[1]} (as SDKException messages)"
 
     # ---- writes ------------------------------------------------------------------------------
     def insert_accounts(self):
@@ -451,6 +467,90 @@ class Check:
         expect(int(res.get_details()["id"]) == self.account_ids[1], "another record updated")
         return "duplicate_check_fields [Account_Number] (a unique bigint): update of the matching account"
 
+    def custom_module(self):
+        """A custom module of the --schema file: multi-select, decimal, datetime, lookup, unique."""
+        if not any(m.get_api_name() == "Registrations"
+                   for m in ModulesOperations().get_modules().get_object().get_modules()):
+            raise CheckFailed("no Registrations module: start the emulator with --schema scripts/sdk-check/schema.toml")
+        rec = Record()
+        rec.add_key_value("Registration_Name", f"{self.tag} registration")
+        rec.add_key_value("Tracks", [Choice("Rust"), Choice("Data")])
+        rec.add_key_value("Score", 7.125)  # decimal_place 2: half-up gives 7.13 (half-even 7.12)
+        rec.add_key_value("Checked_In", self.event_start)
+        contact = Record()
+        contact.set_id(self.contact_ids[0])
+        rec.add_key_value("Attendee", contact)
+        rec.add_key_value("Badge", f"B{self.tag[3:]}")
+        body = BodyWrapper()
+        body.set_data([rec])
+        body.set_trigger([])
+        results = action_results(RecordOperations("Registrations").create_records(body), "insert", 201)
+        expect(isinstance(results[0], SuccessResponse), api_error(results[0]))
+        rid = int(results[0].get_details()["id"])
+        self.registration = rid
+        got = records_of(RecordOperations("Registrations").get_record(rid), "get").get_data()[0]
+        tracks = [val(t) for t in got.get_key_value("Tracks") or []]
+        expect(tracks == ["Rust", "Data"], f"Tracks {tracks!r}")
+        score = got.get_key_value("Score")
+        expect(score == 7.13 and type(score) is float, f"Score {score!r}")
+        expect(same_instant(got.get_key_value("Checked_In"), self.event_start), f"Checked_In {got.get_key_value('Checked_In')!r}")
+        attendee = got.get_key_value("Attendee")
+        expect(isinstance(attendee, Record) and attendee.get_id() == self.contact_ids[0], f"Attendee {attendee!r}")
+        expect(got.get_key_value("Badge") == f"B{self.tag[3:]}", "Badge")
+        return "multi-select list of choices, decimal rounded half-up, datetime, lookup round-trip"
+
+    def custom_upsert(self):
+        rec = Record()
+        rec.add_key_value("Registration_Name", f"{self.tag} registration again")
+        rec.add_key_value("Badge", f"b{self.tag[3:]}")  # the unique field, case differs
+        rec.add_key_value("Tracks", [Choice("Python")])
+        body = BodyWrapper()
+        body.set_data([rec])
+        body.set_trigger([])
+        results = action_results(RecordOperations("Registrations").upsert_records(body), "upsert", 200)
+        res = results[0]
+        expect(isinstance(res, SuccessResponse), api_error(res))
+        expect(val(res.get_action()) == "update" and val(res.get_duplicate_field()) == "Badge",
+               f"action {val(res.get_action())} duplicate_field {val(res.get_duplicate_field())}")
+        expect(int(res.get_details()["id"]) == self.registration, "another record updated")
+        got = records_of(RecordOperations("Registrations").get_record(self.registration), "get").get_data()[0]
+        tracks = [val(t) for t in got.get_key_value("Tracks") or []]
+        expect(tracks == ["Python"], f"Tracks {tracks!r} (an update replaces a multi-select)")
+        return "no duplicate_check_fields: the unique Badge matched (case-insensitive), multi-select replaced"
+
+    def insert_over_limit(self):
+        body = BodyWrapper()
+        recs = []
+        for i in range(101):
+            rec = Record()
+            rec.add_key_value("Last_Name", f"{self.tag}Bulk{i}")
+            recs.append(rec)
+        body.set_data(recs)
+        body.set_trigger([])
+        resp = RecordOperations("Contacts").create_records(body)
+        obj = resp.get_object()
+        expect(resp.get_status_code() == 400 and isinstance(obj, APIException),
+               f"HTTP {resp.get_status_code()} {type(obj).__name__}")
+        expect(val(obj.get_code()) == "LIMIT_EXCEEDED", f"code {val(obj.get_code())}")
+        params = ParameterMap()
+        params.add(SearchRecordsParam.word, f"{self.tag}Bulk")
+        expect(RecordOperations("Contacts").search_records(params).get_status_code() == 204, "rows were written")
+        return f"101 records: 400 {api_error(obj)}, nothing written"
+
+    def upsert_bad_check_field(self):
+        rec = Record()
+        rec.add_key_value("Last_Name", f"{self.tag}Nope")
+        body = BodyWrapper()
+        body.set_data([rec])
+        body.set_duplicate_check_fields(["Phone"])
+        body.set_trigger([])
+        resp = RecordOperations("Contacts").upsert_records(body)
+        obj = resp.get_object()
+        expect(resp.get_status_code() == 400, f"HTTP {resp.get_status_code()}")
+        code = val(obj.get_code()) if isinstance(obj, APIException) else val(obj.get_data()[0].get_code())
+        expect(code == "INVALID_DATA", f"code {code}")
+        return "duplicate_check_fields [Phone] (neither system nor unique): 400 INVALID_DATA"
+
     # ---- reads -------------------------------------------------------------------------------
     def get_records_paged(self):
         ops = RecordOperations("Contacts")
@@ -534,6 +634,21 @@ class Check:
         expect(resp.get_status_code() == 400 and isinstance(obj, APIException), f"HTTP {resp.get_status_code()}")
         expect(val(obj.get_code()) == "INVALID_DATA", f"code {val(obj.get_code())}")
         return f"per_page 201: 400 {api_error(obj)}"
+
+    def get_records_sorted(self):
+        params = ParameterMap()
+        params.add(GetRecordsParam.fields, "Last_Name,Modified_Time")
+        params.add(GetRecordsParam.sort_by, "Modified_Time")
+        params.add(GetRecordsParam.sort_order, "desc")
+        params.add(GetRecordsParam.converted, "both")
+        wrapper = records_of(RecordOperations("Contacts").get_records(params), "sorted")
+        times = [r.get_modified_time() for r in wrapper.get_data()]
+        expect(all(isinstance(t, dt.datetime) for t in times), "Modified_Time not datetimes")
+        expect(times == sorted(times, reverse=True), "not newest first")
+        info = wrapper.get_info()
+        expect(info.get_sort_by() == "Modified_Time" and val(info.get_sort_order()) == "desc",
+               f"info sort {info.get_sort_by()} {val(info.get_sort_order())}")
+        return "sort_by Modified_Time desc (converted=both): newest first, info echoes the sort"
 
     def get_records_page_token(self):
         ops = RecordOperations("Contacts")
@@ -937,6 +1052,7 @@ class Check:
         r = self.r
         if r.run("oauth.refresh_token", self.initialize) is None:
             return
+        r.run("oauth.token_errors", self.token_errors)
         r.run("records.insert.accounts", self.insert_accounts)
         self.user_ids = [u.get_id() for u in UsersOperations().get_users().get_object().get_users()]
         if not self.account_ids:
@@ -947,7 +1063,11 @@ class Check:
         r.run("records.insert.typed_values", self.insert_deals)
         r.run("records.insert.duplicate", self.insert_duplicate)
         r.run("records.insert.too_long", self.insert_too_long)
+        r.run("records.insert.over_100", self.insert_over_limit)
+        r.run("custom_module.insert", self.custom_module)
+        r.run("custom_module.upsert", self.custom_upsert)
         r.run("records.list.paging", self.get_records_paged)
+        r.run("records.list.sorted", self.get_records_sorted)
         r.run("records.list.page_token", self.get_records_page_token)
         r.run("records.list.fields_required", self.get_records_fields_required)
         r.run("records.list.ids", self.get_records_ids)
@@ -960,6 +1080,7 @@ class Check:
         r.run("records.update.unknown_id", self.update_unknown)
         r.run("records.upsert", self.upsert)
         r.run("records.upsert.unique_field", self.upsert_unique)
+        r.run("records.upsert.bad_check_field", self.upsert_bad_check_field)
         r.run("search.criteria", self.search_criteria)
         r.run("search.email", self.search_email)
         r.run("search.word", self.search_word)

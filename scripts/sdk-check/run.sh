@@ -43,7 +43,7 @@ refresh="1000.$("$python" -c 'import secrets; print(secrets.token_hex(24))')"
 client="1000.SDKCHECK:$secret:$refresh"
 
 "$ZCRM_BIN" emulator --listen 127.0.0.1:0 --data "$work/emulator" --edition enterprise --licenses 10 \
-  --oauth-client "$client" >"$work/emulator.out" 2>"$work/emulator.err" &
+  --schema "$here/schema.toml" --oauth-client "$client" >"$work/emulator.out" 2>"$work/emulator.err" &
 emu_pid=$!
 
 # The emulator prints "zcrm emulator listening on URL" once it accepts connections.
