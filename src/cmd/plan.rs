@@ -30,6 +30,32 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                     calls.calls()
                 ));
             }
+            PlannedStep::Action {
+                name,
+                kind,
+                module,
+                rows,
+                valid,
+                done,
+                calls,
+                cost,
+                warnings,
+            } => {
+                let credits =
+                    if plan.credits { format!("  ({cost} credits)") } else { String::new() };
+                let per = if *kind == "relate" {
+                    "one call per record, up to 100 rows each"
+                } else {
+                    "one call per row"
+                };
+                out.push_str(&format!(
+                    "{:<16} {:>6}  {:>6}  {:>4}  {:>7}  {:>8}  {:>5}  {:>5}  {kind} {module}: {per}{credits}\n",
+                    name, rows, valid, done, calls, "-", 0, calls
+                ));
+                for w in warnings {
+                    out.push_str(&format!("{:<16} warning: {w}\n", ""));
+                }
+            }
             PlannedStep::Export { name, module, to } => {
                 out.push_str(&format!(
                     "{:<16} export {} → {}: 1 call per 200 records, +1 for records deleted meanwhile when more than 200 (+1 metadata if not cached)\n",

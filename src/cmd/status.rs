@@ -20,6 +20,25 @@ pub fn run(path: &std::path::Path) -> Result<String> {
     let mut resumes = false;
     let mut sources = String::new();
     for step in &p.steps {
+        if let Step::Action(s) = step {
+            // Actions: done rows count under `created` (the column of rows finished in the CRM).
+            let c = journal.action_counts(&s.name)?;
+            resumes |= c.done > 0 || c.in_flight > 0;
+            let rejected = reject_rows(&s.rejects).unwrap_or(c.rejected);
+            out.push_str(&format!(
+                "{:<16}  {:>7}  {:>7}  {:>7}  {:>8}  {:>9}  {:>8}  ({} {}: done rows)\n",
+                s.name,
+                c.done,
+                "-",
+                "-",
+                rejected,
+                c.in_flight,
+                "-",
+                s.kind.keyword(),
+                s.module
+            ));
+            sources.push_str(&source_line(&journal, &s.name, &s.source)?);
+        }
         if let Step::Import(s) = step {
             let c = journal.counts(&s.name)?;
             resumes |= c.payloads > 0 || c.in_flight > 0;

@@ -17,7 +17,7 @@ use crate::row::{Action, RejectedRow};
 
 /// The journal of one pipeline.
 pub struct Journal {
-    conn: Connection,
+    pub(crate) conn: Connection,
     /// The exclusive lock of a run ([`Journal::open_exclusive`]); the kernel releases it when
     /// the process ends, however it ends.
     _lock: Option<std::fs::File>,
@@ -114,6 +114,7 @@ impl Journal {
         if !has_sent {
             conn.execute_batch("ALTER TABLE rows ADD COLUMN sent TEXT")?;
         }
+        Self::create_action_table(&conn)?;
         Ok(Self { conn, _lock: None })
     }
 
@@ -189,6 +190,7 @@ impl Journal {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM rows WHERE step = ?1", params![step])?;
         tx.execute("DELETE FROM payloads WHERE step = ?1", params![step])?;
+        tx.execute("DELETE FROM actions WHERE step = ?1", params![step])?;
         tx.commit()?;
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! reconciled before anything else is sent, upserts planned for the fewest calls, and lookups
 //! between steps resolved through the journal. Nothing is lost or sent twice.
 
+pub mod actions;
 mod error;
 pub mod fingerprint;
 pub mod import;
@@ -14,6 +15,7 @@ pub mod row;
 pub mod source;
 pub mod window;
 
+pub use actions::{ActionCounts, ActionInFlight, ActionResult};
 pub use error::BatchError;
 pub use import::{
     ImportStep, MatchStrategy, Mode, StepReport, run_import, run_import_with_progress,

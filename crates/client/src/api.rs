@@ -20,6 +20,7 @@ use zcrm_protocol::{
     ResponseError, Value, WriteResponse, XmlDataBuilder,
 };
 
+use crate::actions::{Conversion, Relation};
 use crate::budget::Ledger;
 use crate::retry::RetryPolicy;
 use crate::server_clock::ServerClock;
@@ -206,17 +207,22 @@ pub trait CrmApi: Sync {
         id: RecordId,
         params: &ReadParams,
     ) -> Result<RecordsPage<'static>, ClientError>;
-    /// Relates records of `related_module` (a payload of their ids and relation fields) to
-    /// record `id` of `module`.
+    /// Relates records of `related_module` (at most [`MAX_RELATIONS`] a call) to record `id`
+    /// of `module`, setting the relations' fields.
     fn relate(
         &self,
         module: &str,
         id: RecordId,
         related_module: &str,
-        payload: String,
+        relations: &[Relation],
     ) -> Result<RelatedUpdateResult, ClientError>;
-    /// Converts a lead (a payload of the conversion's options and the new potential).
-    fn convert_lead(&self, lead: RecordId, payload: String) -> Result<ConvertResult, ClientError>;
+    /// Converts a lead into a contact, an account (found by name or created) and, when the
+    /// conversion names one, a potential.
+    fn convert_lead(
+        &self,
+        lead: RecordId,
+        conversion: &Conversion,
+    ) -> Result<ConvertResult, ClientError>;
     /// Attaches a file to a record.
     fn attach(
         &self,
@@ -224,6 +230,54 @@ pub trait CrmApi: Sync {
         id: RecordId,
         file: &FilePart<'_>,
     ) -> Result<UploadResult, ClientError>;
+    /// Sets a record's photo (Leads, Contacts).
+    fn set_photo(
+        &self,
+        module: &str,
+        id: RecordId,
+        file: &FilePart<'_>,
+    ) -> Result<StatusResult, ClientError>;
+}
+
+/// Related records one relate call carries at most (updateRelatedRecords and v8's related
+/// list update alike).
+pub const MAX_RELATIONS: usize = 100;
+
+/// The XML API's convertLead `xmlData`: row 1 the options, row 2 the potential.
+fn xml_conversion(c: &Conversion) -> Result<String, EncodeError> {
+    let mut x = XmlDataBuilder::new("Potentials", 2);
+    let create = if c.potential.is_empty() { "false" } else { "true" };
+    let notify = if c.notify { "true" } else { "false" };
+    let mut options = vec![
+        ("createPotential", create),
+        ("notifyLeadOwner", notify),
+        ("notifyNewEntityOwner", notify),
+    ];
+    if let Some(a) = &c.assign_to {
+        options.push(("assignTo", a.email.as_str()));
+    }
+    x.push_options(options)?;
+    if !c.potential.is_empty() {
+        x.push_values(c.potential.iter().map(|(k, v)| (k.as_str(), v)))?;
+    }
+    x.finish()
+}
+
+/// The XML API's updateRelatedRecords `xmlData`: a row per related record, its id under the
+/// related module's id column.
+fn xml_relations(related_module: &str, relations: &[Relation]) -> Result<String, EncodeError> {
+    let id_label = related_module
+        .parse::<zcrm_protocol::Module>()
+        .map_or_else(|_| "id".into(), zcrm_protocol::Module::id_field);
+    let limit = u32::try_from(relations.len()).unwrap_or(u32::MAX);
+    let mut x = XmlDataBuilder::new(related_module, limit);
+    for r in relations {
+        let id = r.id.to_string();
+        let fields = std::iter::once((&*id_label, id.as_str()))
+            .chain(r.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        x.push_row(fields)?;
+    }
+    x.finish()
 }
 
 /// The XML dialect's payload: an `xmlData` document.
@@ -371,13 +425,31 @@ impl CrmApi for Client {
         module: &str,
         id: RecordId,
         related_module: &str,
-        payload: String,
+        relations: &[Relation],
     ) -> Result<RelatedUpdateResult, ClientError> {
-        self.update_related_records(module, id, related_module, payload)
+        let xml = xml_relations(related_module, relations).map_err(|source| {
+            ClientError::Encode { method: Method::UpdateRelatedRecords, source }
+        })?;
+        self.update_related_records(module, id, related_module, xml)
     }
 
-    fn convert_lead(&self, lead: RecordId, payload: String) -> Result<ConvertResult, ClientError> {
-        Client::convert_lead(self, lead, payload)
+    fn convert_lead(
+        &self,
+        lead: RecordId,
+        conversion: &Conversion,
+    ) -> Result<ConvertResult, ClientError> {
+        let xml = xml_conversion(conversion)
+            .map_err(|source| ClientError::Encode { method: Method::ConvertLead, source })?;
+        Client::convert_lead(self, lead, xml)
+    }
+
+    fn set_photo(
+        &self,
+        module: &str,
+        id: RecordId,
+        file: &FilePart<'_>,
+    ) -> Result<StatusResult, ClientError> {
+        self.upload_photo(module, id, file)
     }
 
     fn attach(

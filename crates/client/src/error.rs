@@ -171,6 +171,16 @@ pub enum ClientError {
         /// The decoding error.
         source: DecodeError,
     },
+    /// A call's input could not be encoded in the dialect (a character XML cannot carry, a
+    /// value the field cannot take): nothing was sent.
+    #[error("{method}: the input cannot be encoded: {source}")]
+    Encode {
+        /// The method that was to be called.
+        method: Method,
+        /// What the encoder reported.
+        #[source]
+        source: EncodeError,
+    },
     /// The OAuth token endpoint refused to give an access token, or its answer was unusable.
     #[error("OAuth: {0}")]
     OAuth(#[source] crate::rest::OAuthError),
@@ -261,7 +271,8 @@ impl ClientError {
             | Self::ClockOffset { .. }
             | Self::CaCertificate { .. }
             | Self::HttpClient { .. }
-            | Self::InvalidRequest { .. } => ErrorClass::Usage,
+            | Self::InvalidRequest { .. }
+            | Self::Encode { .. } => ErrorClass::Usage,
             Self::Budget(_) => ErrorClass::Budget,
             Self::LedgerFile(_)
             | Self::Ledger { .. }

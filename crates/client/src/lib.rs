@@ -3,6 +3,7 @@
 //! reads are retried with back-off and jitter, writes whose outcome is unknown are reported as
 //! in doubt and never retried, and the daily limit stops everything at once.
 
+pub mod actions;
 pub mod api;
 pub mod budget;
 mod client;
@@ -16,7 +17,10 @@ pub mod secret;
 pub mod server_clock;
 pub mod transport;
 
-pub use api::{CallKind, CrmApi, Dialect, OnDuplicate, PayloadBuilder, WriteKind, WriteOptions};
+pub use actions::{Assignee, Conversion, Relation};
+pub use api::{
+    CallKind, CrmApi, Dialect, MAX_RELATIONS, OnDuplicate, PayloadBuilder, WriteKind, WriteOptions,
+};
 pub use budget::{BudgetExhausted, BudgetLimit, BudgetStatus, Ledger, LedgerConfig};
 pub use client::{Client, ClientConfig, write_sent};
 pub use endpoint::{DataCentre, Endpoint};

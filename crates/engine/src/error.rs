@@ -114,6 +114,35 @@ pub enum EngineError {
         #[source]
         source: BatchError,
     },
+    /// An action step's call failed in a way a rerun may fix (the network, the CRM).
+    #[error("step {step}")]
+    Action {
+        /// The step.
+        step: String,
+        /// Why.
+        #[source]
+        source: ClientError,
+    },
+    /// An action's answer was lost three times in a row: the row stays in flight, and the next
+    /// run settles it before anything else.
+    #[error(
+        "step {step}: the answers to row {row}'s call were lost three times in a row; stopped (rerun: the row is settled first)"
+    )]
+    ActionInDoubt {
+        /// The step.
+        step: String,
+        /// The source row.
+        row: u64,
+    },
+    /// A report file (success file) could not be written.
+    #[error("writing {}", path.display())]
+    Report {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// An export step failed.
     #[error("step {step}")]
     Export {

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::action::run_action;
 use crate::error::EngineError;
 use crate::export::run_export;
 use crate::import::{StepEnd, run_import};
 use crate::observer::Observer;
-use crate::prepare::{Prepared, PreparedStep, compile_import};
+use crate::prepare::{Prepared, PreparedStep, compile_action_again, compile_import};
 
 /// How to run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -103,6 +104,34 @@ pub fn execute(
                         Err(StepEnd::Budget(msg, _)) => {
                             result.stopped = Some(Stop::Budget(msg));
                             break StepSummary { name, kind: "import", ..StepSummary::default() };
+                        }
+                        Err(StepEnd::Failed(e)) => return Err(e),
+                    }
+                }
+            }
+            PreparedStep::Action(a) => {
+                let name = a.step.name.clone();
+                if opts.restart {
+                    journal.reset_step(&name)?;
+                }
+                let mut compiled = Some(*a);
+                loop {
+                    let a = match compiled.take() {
+                        Some(a) => a,
+                        None => compile_action_again(&p, &name, client, &cache)?,
+                    };
+                    match run_action(a, client, &mut journal, opts.dry_run, &mut users, observer) {
+                        Ok(summary) => break summary,
+                        Err(StepEnd::Budget(msg, resets_at)) if opts.wait_for_budget => {
+                            let wait = (resets_at - jiff::Timestamp::now()).as_secs().max(1) as u64;
+                            observer.note(&format!(
+                                "{msg}\nwaiting {wait}s for the budget day to turn (--wait-for-budget)"
+                            ));
+                            std::thread::sleep(std::time::Duration::from_secs(wait + 5));
+                        }
+                        Err(StepEnd::Budget(msg, _)) => {
+                            result.stopped = Some(Stop::Budget(msg));
+                            break StepSummary { name, kind: "action", ..StepSummary::default() };
                         }
                         Err(StepEnd::Failed(e)) => return Err(e),
                     }

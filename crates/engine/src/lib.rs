@@ -13,6 +13,7 @@
 //! A new step kind is a module here (its preparation in [`prepare`], its execution in
 //! [`execute`]); a new wire dialect lives behind the client's API seam and needs nothing here.
 
+mod action;
 mod error;
 mod execute;
 mod export;
@@ -25,6 +26,7 @@ mod state;
 mod undo;
 mod validate;
 
+pub use action::CompiledAction;
 pub use error::EngineError;
 pub use execute::{RunOptions, RunResult, StepSummary, Stop, execute};
 pub use export::export_module;

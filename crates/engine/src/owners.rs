@@ -15,6 +15,8 @@ pub(crate) struct Users {
     by_name: HashMap<String, Vec<RecordId>>,
     /// E-mails and names as the CRM has them, for hints.
     known: Vec<String>,
+    /// Each user's e-mail (the XML API names a conversion's assignee by it).
+    emails: HashMap<RecordId, String>,
 }
 
 impl Users {
@@ -24,6 +26,7 @@ impl Users {
         for u in client.users(UserType::ActiveUsers)? {
             if !u.email.trim().is_empty() {
                 users.by_email.insert(u.email.trim().to_lowercase(), u.id);
+                users.emails.insert(u.id, u.email.trim().to_owned());
                 users.known.push(u.email.trim().to_owned());
             }
             if !u.name.trim().is_empty() {
@@ -32,6 +35,15 @@ impl Users {
             }
         }
         Ok(users)
+    }
+
+    /// The Id and e-mail of the active user with e-mail or full name `who`, or why there is none.
+    pub(crate) fn resolve_user(&self, who: &str) -> Result<(RecordId, String), String> {
+        let id = self.resolve(who)?;
+        let email = self.emails.get(&id).cloned().ok_or_else(|| {
+            format!("the active user {who:?} has no e-mail, which the CRM needs to assign records")
+        })?;
+        Ok((id, email))
     }
 
     /// The Id of the active user with e-mail or full name `who`, or why there is none.

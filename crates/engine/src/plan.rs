@@ -55,6 +55,27 @@ pub enum PlannedStep {
         /// How existing records are matched, in words.
         how: String,
     },
+    /// A delete, attach, relate or convert step: one call per row (relations: per record).
+    Action {
+        /// The step.
+        name: String,
+        /// What it does (`delete`, `attach`, `relate`, `convert`).
+        kind: &'static str,
+        /// The module acted on.
+        module: String,
+        /// Source rows.
+        rows: u64,
+        /// Rows that pass the local checks known before the run.
+        valid: u64,
+        /// Rows the journal already has.
+        done: u64,
+        /// Calls still to make.
+        calls: u64,
+        /// What the calls cost in the dialect's unit.
+        cost: u64,
+        /// Things to know before running (a step that alone needs more than a day's budget).
+        warnings: Vec<String>,
+    },
     /// An export (paged reads: the count depends on the module's size when it runs).
     Export {
         /// The step.
@@ -134,10 +155,33 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
             PreparedStep::Export(e) => {
                 out.push(PlannedStep::Export { name: e.name, module: e.module, to: e.to });
             }
+            PreparedStep::Action(a) => {
+                let planned = crate::action::plan_action(*a, client, &journal)?;
+                if let PlannedStep::Action { calls, cost, .. } = &planned {
+                    total += calls;
+                    total_cost += cost;
+                }
+                out.push(planned);
+            }
         }
     }
     let ledger = client.ledger();
     let budget = ledger.status()?;
+    // A step that alone needs more than a day's budget (this pipeline's share of it) takes
+    // several days whatever the order of the steps: say so before it starts.
+    let share = u64::from(budget.share_limit);
+    for step in &mut out {
+        if let PlannedStep::Action { cost, warnings, .. } = step
+            && share > 0
+            && *cost > share
+        {
+            let unit = if ledger.config().rule.rolling() { "credits" } else { "calls" };
+            warnings.push(format!(
+                "this step alone needs {cost} {unit}, more than a day's share of the budget ({share}): it takes {} days",
+                cost.div_ceil(share)
+            ));
+        }
+    }
     let (today, _) = ledger.day();
     let days =
         schedule(total_cost, u64::from(budget.remaining), u64::from(budget.share_limit), today);

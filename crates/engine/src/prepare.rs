@@ -9,9 +9,12 @@ use zcrm_batcher::{ImportStep as BatchStep, Journal, Mode as BatchMode};
 use zcrm_client::{CrmApi, MetadataCache};
 use zcrm_connect::{CachedMetadata, Connected};
 use zcrm_mapping::Mapper;
-use zcrm_pipeline::{Diagnostic, Diagnostics, ExportStep, ImportStep, Mode, Pipeline, Step};
+use zcrm_pipeline::{
+    ActionStep, Diagnostic, Diagnostics, ExportStep, ImportStep, Mode, Pipeline, Step,
+};
 use zcrm_readers::RowReader;
 
+use crate::action::CompiledAction;
 use crate::error::EngineError;
 use crate::state::{consumer, journal_path};
 
@@ -49,6 +52,8 @@ pub enum PreparedStep {
     /// An export (its metadata is fetched when it runs: an earlier step may change nothing it
     /// needs, but a long run should not hold a stale field list).
     Export(ExportStep),
+    /// A delete, attach, relate or convert step, compiled.
+    Action(Box<CompiledAction>),
 }
 
 impl PreparedStep {
@@ -57,6 +62,7 @@ impl PreparedStep {
         match self {
             Self::Import(s) => &s.step.name,
             Self::Export(e) => &e.name,
+            Self::Action(a) => &a.step.name,
         }
     }
 }
@@ -117,6 +123,13 @@ pub fn prepare(
                 }
             }
             Step::Export(e) => steps.push(PreparedStep::Export(e.clone())),
+            Step::Action(a) => {
+                if let Some(c) =
+                    compile_action_step(&p, a, &*connected.client, &cache, &mut problems)?
+                {
+                    steps.push(PreparedStep::Action(Box::new(c)));
+                }
+            }
         }
     }
     if !problems.is_empty() {
@@ -179,5 +192,46 @@ pub(crate) fn compile_import(
     let s = p.imports().find(|s| s.name == name).ok_or_else(unknown)?;
     let mut problems = Vec::new();
     compile(p, s, client, cache, &mut problems)?
+        .ok_or_else(|| EngineError::Invalid { path: p.path.clone(), source: Diagnostics(problems) })
+}
+
+/// Opens action step `s`'s manifest, finds its columns and compiles its mapping (a
+/// conversion's potential against the Potentials metadata).
+fn compile_action_step(
+    p: &Pipeline,
+    s: &ActionStep,
+    client: &dyn CrmApi,
+    cache: &MetadataCache,
+    problems: &mut Vec<Diagnostic>,
+) -> Result<Option<CompiledAction>, EngineError> {
+    let fields = match zcrm_pipeline::action_metadata_module(s) {
+        Some(module) => Some(
+            cache
+                .get(client, module, false)
+                .map_err(|source| EngineError::Metadata { step: s.name.clone(), source })?
+                .fields,
+        ),
+        None => None,
+    };
+    let Some((reader, mapper, cols)) =
+        zcrm_pipeline::compile_action(p, s, fields.as_ref(), problems)
+    else {
+        return Ok(None);
+    };
+    let headers = reader.headers().to_vec();
+    Ok(Some(CompiledAction { step: s.clone(), reader, headers, mapper, cols }))
+}
+
+/// Prepares action step `name` of `p` again (after a wait for the budget).
+pub(crate) fn compile_action_again(
+    p: &Pipeline,
+    name: &str,
+    client: &dyn CrmApi,
+    cache: &MetadataCache,
+) -> Result<CompiledAction, EngineError> {
+    let unknown = || EngineError::UnknownStep { path: p.path.clone(), name: name.to_owned() };
+    let s = p.actions().find(|s| s.name == name).ok_or_else(unknown)?;
+    let mut problems = Vec::new();
+    compile_action_step(p, s, client, cache, &mut problems)?
         .ok_or_else(|| EngineError::Invalid { path: p.path.clone(), source: Diagnostics(problems) })
 }

@@ -6,6 +6,7 @@
 //! the caller provides through [`Metadata`]). The crate knows no server: connecting, and
 //! starting the embedded emulator, belong to the front end.
 
+pub mod action;
 mod connection;
 mod convert;
 pub mod diag;
@@ -15,10 +16,12 @@ pub mod model;
 pub mod raw;
 pub mod validate;
 
+pub use action::{ActionColumns, action_metadata_module, compile_action};
 pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_partial, load_str, unknown_module_hint};
 pub use model::{
-    Api, ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode, OAuthEnv, Pipeline, Step,
+    ActionKind, ActionStep, Api, ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode,
+    OAuthEnv, Pipeline, RecordRef, Step,
 };
 pub use validate::{
     Metadata, MetadataError, StepSummary, ValidateError, compile_step, load_checked, validate,

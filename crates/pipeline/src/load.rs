@@ -18,6 +18,8 @@ use crate::convert::map_spec;
 use crate::files::{self, Role, StepFile};
 use crate::model::ImportSpans;
 use crate::raw::{RawPipeline, RawStep};
+
+mod action;
 use crate::{
     Api, ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportStep, ImportStep, Mode,
     Pipeline, Step,
@@ -514,25 +516,40 @@ fn step(
             return None;
         }
     };
-    match (&r.import, &r.export) {
-        (Some(m), None) => {
+    let kinds: Vec<(&str, &Spanned<String>)> = [
+        ("import", &r.import),
+        ("export", &r.export),
+        ("delete", &r.delete),
+        ("attach", &r.attach),
+        ("relate", &r.relate),
+        ("convert", &r.convert),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    .collect();
+    match kinds.as_slice() {
+        [("import", m)] => {
             import_step(cx, name, m, r, span, imports).map(|s| Step::Import(Box::new(s)))
         }
-        (None, Some(m)) => export_step(cx, name, m, r).map(Step::Export),
-        (Some(_), Some(e)) => {
+        [("export", m)] => export_step(cx, name, m, r).map(Step::Export),
+        [(kind, m)] => action::action_step(cx, name, kind, m, r, span, imports)
+            .map(|s| Step::Action(Box::new(s))),
+        [(first, _), (second, e), ..] => {
             cx.error(
                 Some(e.span()),
-                format!("step {name:?} has both `import` and `export`"),
+                format!("step {name:?} has both `{first}` and `{second}`"),
                 Some("a step has exactly one kind".to_owned()),
             );
             None
         }
-        (None, None) => {
+        [] => {
             let at = r.name.as_ref().map(Spanned::span);
             cx.error(
                 at,
                 format!("step {name:?} has no kind"),
-                Some("add import = \"Module\" or export = \"Module\"".to_owned()),
+                Some(
+                    "add import, export, delete, attach, relate or convert = \"Module\"".to_owned(),
+                ),
             );
             None
         }
@@ -588,84 +605,7 @@ fn import_step(
             ("since", r.since.as_ref().map(Spanned::span)),
         ],
     );
-    let source = match &r.source {
-        Some(s) => {
-            let p = cx.path(s.get_ref());
-            cx.file((&name, name_span.clone()), Role::Source, &p, Some(s.span()));
-            if SourceKind::of(&p).is_none() {
-                cx.error(
-                    Some(s.span()),
-                    format!("{:?} is not a CSV or XLSX file", s.get_ref()),
-                    Some("sources end in .csv, .txt, .tsv or .xlsx".to_owned()),
-                );
-            }
-            Some(p)
-        }
-        None => {
-            cx.error(
-                Some(m.span()),
-                format!("import step {name:?} has no `source`"),
-                Some("add source = \"path/to/file.csv\"".to_owned()),
-            );
-            None
-        }
-    };
-    let kind = source.as_deref().and_then(SourceKind::of);
-    let mut opts = SourceOptions::default();
-    let mut csv = CsvOptions::default();
-    if let Some(d) = &r.delimiter
-        && let Some(b) = single_byte(cx, d, "delimiter")
-    {
-        csv.delimiter = b;
-    }
-    if let Some(q) = &r.quote
-        && let Some(b) = single_byte(cx, q, "quote")
-    {
-        csv.quote = b;
-    }
-    if let Some(e) = &r.encoding {
-        match Encoding::parse(e.get_ref()) {
-            Some(enc) => csv.encoding = enc,
-            None => cx.error(
-                Some(e.span()),
-                format!("unknown encoding {:?}", e.get_ref()),
-                Some("use \"utf-8\", \"windows-1252\" or \"latin-1\"".to_owned()),
-            ),
-        }
-    }
-    if kind == Some(SourceKind::Xlsx) {
-        not_for(
-            cx,
-            "XLSX",
-            &[
-                ("delimiter", r.delimiter.as_ref().map(Spanned::span)),
-                ("quote", r.quote.as_ref().map(Spanned::span)),
-                ("encoding", r.encoding.as_ref().map(Spanned::span)),
-            ],
-        );
-    }
-    let mut xlsx = XlsxOptions::default();
-    if let Some(h) = &r.header_row {
-        match u64::try_from(*h.get_ref()) {
-            Ok(n) if n >= 1 => {
-                csv.header_row = n;
-                xlsx.header_row = Some(n);
-            }
-            _ => cx.error(Some(h.span()), "header_row is 1-based: at least 1", None),
-        }
-    }
-    if let Some(sh) = &r.sheet {
-        if kind == Some(SourceKind::Csv) {
-            cx.error(Some(sh.span()), "`sheet` applies to XLSX sources only", None);
-        }
-        match sh.get_ref() {
-            toml::Value::String(n) => xlsx.sheet = Some(SheetRef::Name(n.clone())),
-            toml::Value::Integer(i) if *i >= 1 => xlsx.sheet = Some(SheetRef::Index(*i as usize)),
-            _ => cx.error(Some(sh.span()), "sheet is a name or a 1-based number", None),
-        }
-    }
-    opts.csv = csv;
-    opts.xlsx = xlsx;
+    let (source, opts) = source_options(cx, &name, name_span.clone(), "import", m, r);
     let match_on = r.match_on.as_ref().map(|m| m.get_ref().clone());
     let mode = match r.mode.as_ref().map(|md| (md, md.get_ref().as_str())) {
         None | Some((_, "insert")) => Mode::Insert,
@@ -788,6 +728,97 @@ fn import_step(
         map,
         spans,
     })
+}
+
+/// A step's `source` and its reader options (sheet, header row, CSV delimiter, quote,
+/// encoding), each problem reported.
+fn source_options(
+    cx: &mut Ctx<'_>,
+    name: &str,
+    name_span: Option<Range<usize>>,
+    kind: &str,
+    m: &Spanned<String>,
+    r: &RawStep,
+) -> (Option<PathBuf>, SourceOptions) {
+    let source = match &r.source {
+        Some(s) => {
+            let p = cx.path(s.get_ref());
+            cx.file((name, name_span), Role::Source, &p, Some(s.span()));
+            if SourceKind::of(&p).is_none() {
+                cx.error(
+                    Some(s.span()),
+                    format!("{:?} is not a CSV or XLSX file", s.get_ref()),
+                    Some("sources end in .csv, .txt, .tsv or .xlsx".to_owned()),
+                );
+            }
+            Some(p)
+        }
+        None => {
+            cx.error(
+                Some(m.span()),
+                format!("{kind} step {name:?} has no `source`"),
+                Some("add source = \"path/to/file.csv\"".to_owned()),
+            );
+            None
+        }
+    };
+    let kind = source.as_deref().and_then(SourceKind::of);
+    let mut opts = SourceOptions::default();
+    let mut csv = CsvOptions::default();
+    if let Some(d) = &r.delimiter
+        && let Some(b) = single_byte(cx, d, "delimiter")
+    {
+        csv.delimiter = b;
+    }
+    if let Some(q) = &r.quote
+        && let Some(b) = single_byte(cx, q, "quote")
+    {
+        csv.quote = b;
+    }
+    if let Some(e) = &r.encoding {
+        match Encoding::parse(e.get_ref()) {
+            Some(enc) => csv.encoding = enc,
+            None => cx.error(
+                Some(e.span()),
+                format!("unknown encoding {:?}", e.get_ref()),
+                Some("use \"utf-8\", \"windows-1252\" or \"latin-1\"".to_owned()),
+            ),
+        }
+    }
+    if kind == Some(SourceKind::Xlsx) {
+        not_for(
+            cx,
+            "XLSX",
+            &[
+                ("delimiter", r.delimiter.as_ref().map(Spanned::span)),
+                ("quote", r.quote.as_ref().map(Spanned::span)),
+                ("encoding", r.encoding.as_ref().map(Spanned::span)),
+            ],
+        );
+    }
+    let mut xlsx = XlsxOptions::default();
+    if let Some(h) = &r.header_row {
+        match u64::try_from(*h.get_ref()) {
+            Ok(n) if n >= 1 => {
+                csv.header_row = n;
+                xlsx.header_row = Some(n);
+            }
+            _ => cx.error(Some(h.span()), "header_row is 1-based: at least 1", None),
+        }
+    }
+    if let Some(sh) = &r.sheet {
+        if kind == Some(SourceKind::Csv) {
+            cx.error(Some(sh.span()), "`sheet` applies to XLSX sources only", None);
+        }
+        match sh.get_ref() {
+            toml::Value::String(n) => xlsx.sheet = Some(SheetRef::Name(n.clone())),
+            toml::Value::Integer(i) if *i >= 1 => xlsx.sheet = Some(SheetRef::Index(*i as usize)),
+            _ => cx.error(Some(sh.span()), "sheet is a name or a 1-based number", None),
+        }
+    }
+    opts.csv = csv;
+    opts.xlsx = xlsx;
+    (source, opts)
 }
 
 /// `workflow`, `approval` and `on_duplicate` of an import step.

@@ -221,6 +221,8 @@ pub enum Step {
     Import(Box<ImportStep>),
     /// `export = "Module"`.
     Export(ExportStep),
+    /// `delete`, `attach`, `relate` or `convert = "Module"`: one action per source row.
+    Action(Box<ActionStep>),
 }
 
 impl Step {
@@ -229,8 +231,119 @@ impl Step {
         match self {
             Self::Import(s) => &s.name,
             Self::Export(s) => &s.name,
+            Self::Action(s) => &s.name,
         }
     }
+}
+
+/// Which record a row acts on: a CRM Id in a column, or the record another step made from
+/// the row whose key is in a column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordRef {
+    /// `{ column = "crm_id" }`: the column holds the record's Id.
+    Column(String),
+    /// `{ lookup = "step", column = "key" }`: the column holds a key of that import step's rows.
+    Lookup {
+        /// The import step.
+        step: String,
+        /// The column holding the key.
+        column: String,
+    },
+}
+
+impl RecordRef {
+    /// The source column the reference reads.
+    pub fn column(&self) -> &str {
+        match self {
+            Self::Column(c) | Self::Lookup { column: c, .. } => c,
+        }
+    }
+}
+
+/// What an action step does with each row's record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionKind {
+    /// `delete = "Module"`: deletes the record.
+    Delete,
+    /// `attach = "Module"`: uploads the file the row names to the record (`photo = true`: as
+    /// its photo).
+    Attach {
+        /// The column holding the file's path (relative to the manifest's folder).
+        file: String,
+        /// Set the record's photo instead of adding an attachment.
+        photo: bool,
+    },
+    /// `relate = "Module"`: relates the row's `target` record of `related` to the record.
+    Relate {
+        /// The related module (`Leads` of a campaign).
+        related: String,
+        /// The record to relate.
+        target: RecordRef,
+        /// The relation's fields (`Member Status`) and the columns they come from.
+        fields: Vec<(String, String)>,
+    },
+    /// `convert = "Leads"`: converts the lead into a contact, an account and, when
+    /// `potential` maps fields, a potential.
+    Convert {
+        /// The potential's fields (Potentials labels or v8 api names) mapped from columns,
+        /// with `assign_to`'s owner as the owner field: compiled against the Potentials
+        /// metadata like an import's map.
+        potential: MapSpec,
+        /// `assign_to = { owner = "column" }`: the column with the new records' owner.
+        assign_to: Option<String>,
+        /// `notify`: e-mail the lead's owner and the new records' owner.
+        notify: bool,
+    },
+}
+
+impl ActionKind {
+    /// What a done row did, as the success file says it.
+    pub fn done(&self) -> &'static str {
+        match self {
+            Self::Delete => "deleted",
+            Self::Attach { photo: false, .. } => "attached",
+            Self::Attach { photo: true, .. } => "photo set",
+            Self::Relate { .. } => "related",
+            Self::Convert { .. } => "converted",
+        }
+    }
+
+    /// The kind's key in the pipeline file.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Self::Delete => "delete",
+            Self::Attach { photo: false, .. } => "attach",
+            Self::Attach { photo: true, .. } => "attach (photo)",
+            Self::Relate { .. } => "relate",
+            Self::Convert { .. } => "convert",
+        }
+    }
+}
+
+/// A step that makes one call per source row (relations: one per up to 100 rows of the same
+/// record), each journalled, resumable and reported like an import's rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionStep {
+    /// `name`.
+    pub name: String,
+    /// The module of the records acted on (API name).
+    pub module: String,
+    /// What to do.
+    pub kind: ActionKind,
+    /// The source file: one row per action.
+    pub source: PathBuf,
+    /// Reader options.
+    pub source_options: SourceOptions,
+    /// The record each row acts on.
+    pub record: RecordRef,
+    /// The source column that identifies a row across reruns (default: the row number).
+    pub key: Option<String>,
+    /// The reject file.
+    pub rejects: PathBuf,
+    /// The success file.
+    pub success: PathBuf,
+    /// Where the step is written (for diagnostics found later).
+    pub spans: ImportSpans,
 }
 
 /// A checked pipeline.
@@ -253,7 +366,15 @@ impl Pipeline {
     pub fn imports(&self) -> impl Iterator<Item = &ImportStep> {
         self.steps.iter().filter_map(|s| match s {
             Step::Import(i) => Some(&**i),
-            Step::Export(_) => None,
+            Step::Export(_) | Step::Action(_) => None,
+        })
+    }
+
+    /// The action steps, in order.
+    pub fn actions(&self) -> impl Iterator<Item = &ActionStep> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Action(a) => Some(&**a),
+            Step::Import(_) | Step::Export(_) => None,
         })
     }
 }

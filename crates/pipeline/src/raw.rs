@@ -115,6 +115,30 @@ pub struct RawStep {
     pub columns: Option<Spanned<toml::Value>>,
     /// `since` (export).
     pub since: Option<Spanned<String>>,
+    /// `delete = "Module"`: the step deletes records.
+    pub delete: Option<Spanned<String>>,
+    /// `attach = "Module"`: the step uploads files to records.
+    pub attach: Option<Spanned<String>>,
+    /// `relate = "Module"`: the step relates records to records of this module.
+    pub relate: Option<Spanned<String>>,
+    /// `convert = "Leads"`: the step converts leads.
+    pub convert: Option<Spanned<String>>,
+    /// `record = { lookup, column }` or `{ column }`: the record a row acts on.
+    pub record: Option<Spanned<toml::Value>>,
+    /// `target = { lookup, column }` or `{ column }`: the record a relate step relates.
+    pub target: Option<Spanned<toml::Value>>,
+    /// `file = "column"`: the column holding the path of the file to attach.
+    pub file: Option<Spanned<String>>,
+    /// `photo = true`: attach the file as the record's photo.
+    pub photo: Option<Spanned<bool>>,
+    /// `related = "Module"`: the module of a relate step's targets.
+    pub related: Option<Spanned<String>>,
+    /// `potential = { "Field" = "column" }`: the potential a conversion creates.
+    pub potential: Option<Spanned<RawMap>>,
+    /// `assign_to = { owner = "column" }`: the converted records' owner.
+    pub assign_to: Option<Spanned<toml::Value>>,
+    /// `notify = true`: a conversion e-mails the owners.
+    pub notify: Option<Spanned<bool>>,
 }
 
 /// `[steps.map]` in file order: field name → a column name or a table.
@@ -238,6 +262,18 @@ pub mod schema {
         ("to", Str),
         ("columns", Any),
         ("since", Str),
+        ("delete", Str),
+        ("attach", Str),
+        ("relate", Str),
+        ("convert", Str),
+        ("record", Table),
+        ("target", Table),
+        ("file", Str),
+        ("photo", Bool),
+        ("related", Str),
+        ("potential", Table),
+        ("assign_to", Table),
+        ("notify", Bool),
     ];
 }
 

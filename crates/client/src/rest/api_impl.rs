@@ -12,7 +12,10 @@ use zcrm_protocol::{
     DecodeError, Method, ModuleFields, RecordId, RecordsPage, ResponseError, WriteResponse,
 };
 
+use serde_json::Value as Json;
+
 use crate::ClientError;
+use crate::actions::{Conversion, Relation};
 use crate::api::{CallKind, CrmApi, Dialect, OnDuplicate, PayloadBuilder, WriteKind, WriteOptions};
 use crate::budget::Ledger;
 use crate::rest::client::{API_PREFIX, Body, Call, RestClient};
@@ -231,20 +234,67 @@ impl CrmApi for RestClient {
         self.related_records(module, parent_module, id, params)
     }
 
-    /// `payload` is the v8 JSON body (`{"data":[{"id":"...", ...}]}`).
+    /// `{"data":[{"id":"...","Member_Status":"..."}]}`: relation labels with underscores.
     fn relate(
         &self,
         module: &str,
         id: RecordId,
         related_module: &str,
-        payload: String,
+        relations: &[Relation],
     ) -> Result<RelatedUpdateResult, ClientError> {
-        self.update_related(module, id, related_module, &payload)
+        let data: Vec<Json> = relations
+            .iter()
+            .map(|r| {
+                let mut item = serde_json::Map::new();
+                item.insert("id".into(), Json::String(r.id.to_string()));
+                for (label, value) in &r.fields {
+                    item.insert(label.trim().replace(' ', "_"), Json::String(value.clone()));
+                }
+                Json::Object(item)
+            })
+            .collect();
+        let body = serde_json::json!({ "data": data }).to_string();
+        self.update_related(module, id, related_module, &body)
     }
 
-    /// `payload` is the v8 JSON body of the conversion (`{"data":[{"overwrite":true, ...}]}`).
-    fn convert_lead(&self, lead: RecordId, payload: String) -> Result<ConvertResult, ClientError> {
-        self.convert(lead, &payload)
+    /// `{"data":[{"overwrite":false,"notify_lead_owner":..,"notify_new_entity_owner":..,
+    /// "assign_to":{"id":..},"Deals":{...}}]}`; the deal's fields are encoded as a write of
+    /// Potentials (`Deals`) would encode them.
+    fn convert_lead(
+        &self,
+        lead: RecordId,
+        conversion: &Conversion,
+    ) -> Result<ConvertResult, ClientError> {
+        let mut item = serde_json::Map::new();
+        item.insert("overwrite".into(), Json::Bool(false));
+        item.insert("notify_lead_owner".into(), Json::Bool(conversion.notify));
+        item.insert("notify_new_entity_owner".into(), Json::Bool(conversion.notify));
+        if let Some(a) = &conversion.assign_to {
+            item.insert("assign_to".into(), serde_json::json!({ "id": a.id.to_string() }));
+        }
+        if !conversion.potential.is_empty() {
+            let encode = |source| ClientError::Encode { method: Method::ConvertLead, source };
+            let mut deal = self.payload("Potentials", 1);
+            deal.push_row(&mut conversion.potential.iter().map(|(k, v)| (k.as_str(), v)))
+                .map_err(encode)?;
+            let body = deal.finish().map_err(encode)?;
+            let record = serde_json::from_str::<Json>(&body)
+                .ok()
+                .and_then(|mut b| b.get_mut("data")?.get_mut(0).map(Json::take))
+                .unwrap_or(Json::Null);
+            item.insert("Deals".into(), record);
+        }
+        let body = serde_json::json!({ "data": [Json::Object(item)] }).to_string();
+        self.convert(lead, &body)
+    }
+
+    fn set_photo(
+        &self,
+        module: &str,
+        id: RecordId,
+        file: &FilePart<'_>,
+    ) -> Result<StatusResult, ClientError> {
+        self.upload_photo(module, id, file)
     }
 
     fn attach(

@@ -342,4 +342,29 @@ impl RestClient {
             })
         })
     }
+
+    /// `POST /crm/v8/{module}/{id}/photo` (multipart `file`).
+    pub(crate) fn upload_photo(
+        &self,
+        module: &str,
+        id: RecordId,
+        file: &FilePart<'_>,
+    ) -> Result<StatusResult, ClientError> {
+        let call = simple(
+            Method::UploadPhoto,
+            reqwest::Method::POST,
+            format!("{API_PREFIX}/{}/{id}/photo", names::v8_module(module)),
+            Vec::new(),
+            Body::File(file),
+            CallKind::File,
+            module,
+        );
+        self.call(&call, |a| {
+            let item = first_ok(a)?;
+            Ok(StatusResult {
+                code: item.code.unwrap_or_else(|| "SUCCESS".into()),
+                message: item.message,
+            })
+        })
+    }
 }
