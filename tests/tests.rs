@@ -3,6 +3,7 @@
 // Test helpers panic on setup failures; that is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod actions;
 mod chaos;
 mod cli_basics;
 mod cli_output;

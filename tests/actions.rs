@@ -1,0 +1,235 @@
+//! Action steps (`attach`, `relate`, `convert`, `delete`): one call per row (relations: one per
+//! record), checked locally before any call, exact call counts, outcomes read back from the
+//! CRM, reject and success files, and a rerun that sends nothing.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use zcrm_protocol::Method;
+use zcrm_protocol::params::ReadParams;
+
+use crate::crm::{TOKEN, check_client, records, report};
+use crate::harness::Workdir;
+
+/// A picture small enough for a photo (the bytes need not decode).
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-zcrm-test-photo-";
+
+const STEPS: &str = r#"
+[[steps]]
+name = "leads"
+import = "Leads"
+source = "leads.csv"
+key = "key"
+[steps.map]
+"Last Name" = "last"
+"Company" = "company"
+"Email" = "email"
+
+[[steps]]
+name = "campaigns"
+import = "Campaigns"
+source = "campaigns.csv"
+key = "key"
+[steps.map]
+"Campaign Name" = "name"
+
+[[steps]]
+name = "files"
+attach = "Leads"
+source = "files.csv"
+record = { lookup = "leads", column = "lead" }
+file = "path"
+
+[[steps]]
+name = "photos"
+attach = "Leads"
+photo = true
+source = "photos.csv"
+record = { lookup = "leads", column = "lead" }
+file = "path"
+
+[[steps]]
+name = "members"
+relate = "Campaigns"
+related = "Leads"
+source = "members.csv"
+record = { lookup = "campaigns", column = "campaign" }
+target = { lookup = "leads", column = "lead" }
+[steps.map]
+"Member Status" = "status"
+
+[[steps]]
+name = "convert"
+convert = "Leads"
+source = "won.csv"
+record = { lookup = "leads", column = "lead" }
+potential = { "Potential Name" = "deal", "Closing Date" = "close", "Stage" = "stage", "Amount" = "amount" }
+
+[[steps]]
+name = "cleanup"
+delete = "Leads"
+source = "stale.csv"
+record = { column = "crm_id" }
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The sources: five leads, a campaign, files (one good, one missing, one over 20 MB, an .exe,
+/// one for a lead that does not exist), photos (one good, one not a picture), three members,
+/// two conversions (one with a date the CRM cannot take), and a delete by CRM id.
+fn sources(dir: &Path) {
+    write(
+        dir,
+        "leads.csv",
+        "key,last,company,email\nL1,Lee,Acme,l1@x.com\nL2,Ray,Beta,l2@x.com\nL3,Moe,Gamma,l3@x.com\nL4,Kay,Delta,l4@x.com\nL5,Nu,Eps,l5@x.com\n",
+    );
+    write(dir, "campaigns.csv", "key,name\nC1,Spring launch\n");
+    write(dir, "docs/contract.pdf", "%PDF-1.4 a contract");
+    write(dir, "docs/tool.exe", "MZ");
+    let big = std::fs::File::create(dir.join("docs/big.bin")).unwrap();
+    big.set_len(21 * 1024 * 1024).unwrap();
+    write(
+        dir,
+        "files.csv",
+        "lead,path\nL1,docs/contract.pdf\nL2,docs/missing.pdf\nL3,docs/big.bin\nL4,docs/tool.exe\nL9,docs/contract.pdf\n",
+    );
+    std::fs::write(dir.join("docs/face.png"), PNG).unwrap();
+    write(dir, "photos.csv", "lead,path\nL1,docs/face.png\nL2,docs/contract.pdf\n");
+    write(dir, "members.csv", "campaign,lead,status\nC1,L1,Sent\nC1,L2,Responded\nC1,L3,Sent\n");
+    write(
+        dir,
+        "won.csv",
+        "lead,deal,close,stage,amount\nL1,Deal one,2026-12-31,Qualification,1000\nL3,Deal three,31/12/2026,Qualification,2500.5\nL4,Deal four,2026-11-30,Negotiation/Review,700\n",
+    );
+}
+
+fn by_key(rows: Vec<HashMap<String, String>>, key: &str) -> HashMap<String, HashMap<String, String>> {
+    rows.into_iter().map(|r| (r[key].clone(), r)).collect()
+}
+
+#[test]
+fn each_action_is_one_call_per_row_checked_first_and_a_rerun_sends_nothing() {
+    let mut w = Workdir::new();
+    w.env("ZCRM_TEST_TOKEN", TOKEN);
+    let emu = crate::crm::emulator(w.path(), "", |c| c);
+    sources(w.path());
+    // The delete step names a record by its CRM id: one created before the pipeline.
+    let c = check_client(&emu);
+    let xml = "<Leads><row no=\"1\"><FL val=\"Last Name\">Stale</FL><FL val=\"Company\">Old</FL></row></Leads>";
+    let stale = c
+        .insert_records("Leads", xml.into(), &zcrm_protocol::params::WriteParams::multi_row())
+        .unwrap();
+    let stale_id = match stale {
+        zcrm_protocol::WriteResponse::Single { details, .. } => details[0].id,
+        zcrm_protocol::WriteResponse::Rows(rows) => match &rows[0].outcome {
+            zcrm_protocol::RowOutcome::Added(d) => d.id,
+            other => panic!("{other:?}"),
+        },
+    };
+    write(w.path(), "stale.csv", &format!("crm_id\n{stale_id}\nnot-an-id\n"));
+    let text = format!(
+        "[connection]\nurl = \"{}\"\nauthtoken_env = \"ZCRM_TEST_TOKEN\"\nedition = \"enterprise\"\nlicenses = 50\n{STEPS}",
+        emu.url()
+    );
+    write(w.path(), "p.toml", &text);
+
+    let plan = w.expect(&["plan", "p.toml"], 0);
+    assert!(plan.contains("relate Campaigns: one call per record"), "{plan}");
+
+    let before: HashMap<String, u64> = [
+        "uploadFile",
+        "uploadPhoto",
+        "updateRelatedRecords",
+        "convertLead",
+        "deleteRecords",
+    ]
+    .iter()
+    .map(|m| ((*m).to_owned(), emu.calls_today_of(m)))
+    .collect();
+    // Rows were rejected: exit 1, as for imports.
+    w.expect(&["run", "p.toml"], 1);
+    let spent = |m: &str| emu.calls_today_of(m) - before[m];
+    assert_eq!(spent("uploadFile"), 1, "only the good file is uploaded");
+    assert_eq!(spent("uploadPhoto"), 1);
+    assert_eq!(spent("updateRelatedRecords"), 1, "three members of one campaign: one call");
+    assert_eq!(spent("convertLead"), 2, "the row with a bad date never leaves");
+    assert_eq!(spent("deleteRecords"), 1);
+
+    let out = w.path().join("out");
+    let leads = by_key(report(&out.join("leads.success.csv")), "key");
+    let id = |k: &str| leads[k]["_id"].parse::<u64>().unwrap();
+
+    // Files: the good one is on L1, byte for byte; every other row names its reason.
+    let files = report(&out.join("files.success.csv"));
+    assert_eq!(files.len(), 1);
+    let attachment = files[0]["_id"].parse().unwrap();
+    let bytes = c.download(Method::DownloadFile, "Leads", attachment).unwrap();
+    assert_eq!(bytes, b"%PDF-1.4 a contract");
+    let rejects = by_key(report(&out.join("files.rejects.csv")), "lead");
+    assert!(rejects["L2"]["_errors"].contains("cannot be read"), "{rejects:?}");
+    assert!(rejects["L3"]["_errors"].contains("over the 20 MB limit"), "{rejects:?}");
+    assert!(rejects["L4"]["_errors"].contains(".exe"), "{rejects:?}");
+    assert!(rejects["L9"]["_errors"].contains("no record of step \"leads\""), "{rejects:?}");
+    assert_eq!(rejects.len(), 4);
+
+    let photo = c.download(Method::DownloadPhoto, "Leads", zcrm_protocol::RecordId(id("L1")));
+    assert_eq!(photo.unwrap(), PNG);
+    let bad_photo = report(&out.join("photos.rejects.csv"));
+    assert!(bad_photo[0]["_errors"].contains("not a picture"), "{bad_photo:?}");
+
+    // Members: the campaign holds L1..L3, less L1, converted since (a converted lead leaves
+    // the Leads module and its lists).
+    let campaigns = by_key(report(&out.join("campaigns.success.csv")), "key");
+    let campaign = zcrm_protocol::RecordId(campaigns["C1"]["_id"].parse().unwrap());
+    let page = c.get_related_records("Leads", "Campaigns", campaign, &ReadParams::default()).unwrap();
+    let mut related: Vec<u64> = page.rows().map(|r| r.id("LEADID").unwrap().0).collect();
+    related.sort_unstable();
+    let mut want = vec![id("L2"), id("L3")];
+    want.sort_unstable();
+    assert_eq!(related, want);
+    let members = report(&out.join("members.success.csv"));
+    assert_eq!(members.len(), 3, "{members:?}");
+
+    // Conversions: L1 and L4 became contacts and potentials; L3's date was refused locally.
+    let converted = by_key(report(&out.join("convert.success.csv")), "lead");
+    assert_eq!(converted.len(), 2);
+    for k in ["L1", "L4"] {
+        for col in ["_contact", "_account", "_potential"] {
+            assert!(converted[k][col].parse::<u64>().is_ok(), "{k} {col}: {converted:?}");
+        }
+    }
+    let bad_date = report(&out.join("convert.rejects.csv"));
+    assert_eq!(bad_date.len(), 1);
+    assert!(bad_date[0]["_errors"].contains("Closing Date"), "{bad_date:?}");
+    let potentials = records(&emu, "Potentials", &["Potential Name", "Amount"]);
+    let mut names: Vec<&str> = potentials.iter().map(|p| p["Potential Name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Deal four", "Deal one"]);
+    let contacts = records(&emu, "Contacts", &["Last Name"]);
+    assert_eq!(contacts.len(), 2);
+
+    // The delete: the stale lead is gone; the bad id never left.
+    let cleanup = report(&out.join("cleanup.success.csv"));
+    assert_eq!(cleanup[0]["_id"], stale_id.to_string());
+    assert_eq!(cleanup[0]["_action"], "deleted");
+    let bad_id = report(&out.join("cleanup.rejects.csv"));
+    assert!(bad_id[0]["_errors"].contains("not a record id"), "{bad_id:?}");
+    let left: Vec<String> =
+        records(&emu, "Leads", &["Last Name"]).into_iter().map(|r| r["Last Name"].clone()).collect();
+    assert_eq!(left.len(), 3, "five leads, two converted, the stale one deleted: {left:?}");
+
+    // A rerun sends nothing and ends the same way.
+    let calls = emu.calls_today();
+    w.expect(&["run", "p.toml"], 1);
+    let reads = emu.calls_today() - calls;
+    assert_eq!(reads, 0, "everything is in the journal");
+    assert_eq!(report(&out.join("files.rejects.csv")).len(), 4, "the reports are rewritten whole");
+    let status = w.expect(&["status", "p.toml"], 0);
+    assert!(status.contains("convert"), "{status}");
+}
