@@ -75,6 +75,10 @@ pub fn resolve<'a>(
     id: &'a str,
     rest: &[&'a str],
 ) -> Result<Action<'a>, RestError> {
+    if id == "actions" {
+        // `/{module}/actions/...` is the module's namespace (count, mass_update), not a record.
+        return Err(not_found());
+    }
     let m = method.clone();
     let what = match rest {
         ["actions", "convert"] if def.api_name == "Leads" => match m {

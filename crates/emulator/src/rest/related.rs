@@ -353,3 +353,25 @@ pub fn delink(
     }
     Ok(batch(results))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn relation_fields_go_in_by_v8_name_and_are_kept_under_the_xml_label() {
+        let obj = json!({"id": "1", "Member_Status": "Sent", "$x": 1, "Count": 3, "Flag": true, "Gone": null});
+        let fields = relation_fields(obj.as_object().unwrap()).unwrap();
+        let want = [("Member Status", "Sent"), ("Count", "3"), ("Flag", "true"), ("Gone", "")];
+        let mut got: Vec<(&str, &str)> =
+            fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        got.sort();
+        let mut want = want.to_vec();
+        want.sort();
+        assert_eq!(got, want);
+        let nested = json!({"id": "1", "Member_Status": {"a": 1}});
+        assert_eq!(relation_fields(nested.as_object().unwrap()), Err("Member_Status".to_owned()));
+    }
+}
