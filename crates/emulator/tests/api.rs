@@ -16,6 +16,7 @@ mod api {
     mod rate_and_lag;
     mod reads;
     mod rest;
+    mod rest_actions;
     mod rest_search;
     mod schema_file;
     mod writes;

@@ -1,7 +1,7 @@
 //! The Zoho API surface: `/crm/private/{xml|json}/{Module}/{method}`, GET and POST, query and
 //! form (or multipart) parameters merged; auth, the daily budget, faults, then one method.
 
-mod convert;
+pub(crate) mod convert;
 mod files;
 mod line_items;
 mod meta;

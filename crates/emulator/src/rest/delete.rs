@@ -67,7 +67,7 @@ pub fn delete(
     } else {
         StatusCode::MULTI_STATUS
     };
-    Ok(Answer { status, body: Some(json!({ "data": results })) })
+    Ok(Answer::with(status, json!({ "data": results })))
 }
 
 /// `GET /{module}/deleted?type=all|recycle|permanent&page&per_page`, newest deletion first.

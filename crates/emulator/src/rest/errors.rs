@@ -13,21 +13,45 @@ pub struct Answer {
     pub status: StatusCode,
     /// The JSON body (`None`: an empty body, as 204 and 304 have).
     pub body: Option<Value>,
+    /// A file download instead of JSON: its name and bytes.
+    pub file: Option<(String, Vec<u8>)>,
 }
 
 impl Answer {
+    /// `status` with the JSON `body`.
+    pub fn with(status: StatusCode, body: Value) -> Self {
+        Self { status, body: Some(body), file: None }
+    }
+
     /// 200 with `body`.
     pub fn ok(body: Value) -> Self {
-        Self { status: StatusCode::OK, body: Some(body) }
+        Self::with(StatusCode::OK, body)
     }
 
     /// A status without a body (204, 304).
     pub fn empty(status: StatusCode) -> Self {
-        Self { status, body: None }
+        Self { status, body: None, file: None }
+    }
+
+    /// 200 with a file's bytes (`application/octet-stream`, named in `Content-Disposition`).
+    pub fn download(name: String, bytes: Vec<u8>) -> Self {
+        Self { status: StatusCode::OK, body: None, file: Some((name, bytes)) }
     }
 
     /// The HTTP response.
     pub fn into_response(self) -> Response {
+        if let Some((name, bytes)) = self.file {
+            let mut r = Response::new(Body::from(bytes));
+            *r.status_mut() = self.status;
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            let disposition =
+                format!("attachment;filename=\"{}\"", name.replace(['"', '\r', '\n'], "_"));
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            return r;
+        }
         let mut r = match &self.body {
             Some(v) => Response::new(Body::from(v.to_string())),
             None => Response::new(Body::empty()),
@@ -119,7 +143,7 @@ impl RestError {
 
     /// As an answer.
     pub fn answer(&self) -> Answer {
-        Answer { status: self.status, body: Some(self.body()) }
+        Answer::with(self.status, self.body())
     }
 }
 

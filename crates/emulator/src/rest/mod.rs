@@ -16,24 +16,32 @@
 //! | `coql_parse` | the COQL subset's grammar |
 //! | `write` | insert, update, upsert |
 //! | `delete` | delete and the deleted list |
+//! | `actions` | routes below a record: related lists, convert, attachments, photo |
+//! | `related` | `GET/PUT/DELETE /{module}/{id}/{related_list}` |
+//! | `convert` | `POST /Leads/{id}/actions/convert`, a converted lead's `GET` |
+//! | `files` | attachments, photos, multipart bodies |
 //! | `meta` | `settings/fields`, `settings/modules`, `users`, `org` |
 //! | `credits` | credits and concurrency caps |
 //! | `json` | field values between the store's text and JSON |
 //! | `errors` | answers and error shapes |
 
+pub mod actions;
 pub mod auth;
+pub mod convert;
 pub mod coql;
 pub mod coql_parse;
 pub mod credits;
 pub mod criteria;
 pub mod delete;
 pub mod errors;
+pub mod files;
 pub mod filter;
 pub mod json;
 pub mod meta;
 pub mod oauth;
 pub mod paging;
 pub mod records;
+pub mod related;
 pub mod router;
 pub mod search;
 pub mod write;

@@ -222,7 +222,8 @@ pub fn list(cx: &Cx<'_>, tx: &Transaction<'_>, def: &ModuleDef) -> Result<Answer
 }
 
 /// `GET /{module}/{id}`: every field, `null` when empty, with `$approval_state`, `$editable`
-/// and `$currency_symbol`; 204 for an unknown or deleted id.
+/// and `$currency_symbol` (a lead also with `$converted` and `$converted_detail`, and a
+/// converted lead is still shown); 204 for an unknown or deleted id.
 pub fn get(
     cx: &Cx<'_>,
     tx: &Transaction<'_>,
@@ -232,11 +233,19 @@ pub fn get(
     let id: u64 = id.trim().parse().map_err(|_| {
         RestError::bad("INVALID_DATA", "the id given seems to be invalid", json!({"id": id}))
     })?;
-    let Some(rec) = records::get_live(tx, Some(&def.module.api_name()), id)? else {
-        return Ok(Answer::empty(StatusCode::NO_CONTENT));
+    let mut v = match records::get_live(tx, Some(&def.module.api_name()), id)? {
+        Some(rec) => json::record(cx.st, def, &rec, None),
+        None => match super::convert::converted_lead(cx, tx, def, id)? {
+            Some(v) => v,
+            None => return Ok(Answer::empty(StatusCode::NO_CONTENT)),
+        },
     };
-    let mut v = json::record(cx.st, def, &rec, None);
     if let Some(o) = v.as_object_mut() {
+        if def.api_name == "Leads" && !o.contains_key("$converted") {
+            for (k, val) in super::convert::converted_keys(tx, id, false)? {
+                o.insert(k, val);
+            }
+        }
         o.insert("$approval_state".to_owned(), json!("approved"));
         o.insert("$editable".to_owned(), json!(true));
         o.insert("$currency_symbol".to_owned(), json!("$"));

@@ -13,7 +13,7 @@ use rusqlite::Transaction;
 use serde_json::Value;
 
 use super::errors::{Answer, RestError};
-use super::{auth, coql, credits, delete, meta, records, search, write};
+use super::{actions, auth, coql, credits, delete, files, meta, records, search, write};
 use crate::schema::ModuleDef;
 use crate::state::State;
 use crate::store::Undo;
@@ -52,11 +52,19 @@ pub enum Route<'a> {
     Search(&'a ModuleDef),
     /// `POST /coql`.
     Coql,
+    /// Related lists, lead conversion, attachments and photos (`actions`).
+    Action(actions::Action<'a>),
 }
 
 impl Route<'_> {
     fn is_write(&self) -> bool {
-        matches!(self, Self::Insert(_) | Self::Update(..) | Self::Upsert(_) | Self::Delete(..))
+        match self {
+            Self::Action(a) => a.is_write(),
+            _ => matches!(
+                self,
+                Self::Insert(_) | Self::Update(..) | Self::Upsert(_) | Self::Delete(..)
+            ),
+        }
     }
 
     fn counts_records(&self) -> bool {
@@ -138,6 +146,10 @@ pub fn resolve<'a>(
                 _ => Err(wrong_method()),
             }
         }
+        [m, id, rest @ ..] => {
+            let def = super::module(st, m).ok_or_else(RestError::invalid_module)?;
+            actions::resolve(st, method, def, id, rest).map(Route::Action)
+        }
         _ => Err(not_found()),
     }
 }
@@ -158,6 +170,8 @@ pub struct Cx<'a> {
     pub now: i64,
     /// `fields` may be left out of a list (v2, v2.1).
     pub fields_optional: bool,
+    /// A multipart body's parts (attachments, photos).
+    pub form: Option<&'a files::Form>,
 }
 
 impl Cx<'_> {
@@ -190,6 +204,7 @@ fn dispatch(cx: &Cx<'_>, route: Route<'_>, tx: &Transaction<'_>) -> Result<Answe
         Route::Deleted(def) => delete::deleted(cx, tx, def),
         Route::Search(def) => search::search(cx, tx, def),
         Route::Coql => coql::coql(cx, tx),
+        Route::Action(a) => actions::dispatch(cx, tx, a),
     }
 }
 
@@ -208,10 +223,7 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, req: Request) -> Response 
         .map(|Query(q)| q.into_iter().collect())
         .unwrap_or_default();
     let headers = req.headers().clone();
-    let bytes: Bytes = match axum::body::to_bytes(req.into_body(), MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => Bytes::new(),
-    };
+    let (bytes, form): (Bytes, Option<files::Form>) = files::read_body(req, MAX_BODY, &st).await;
     let body: Option<Value> =
         if bytes.is_empty() { None } else { serde_json::from_slice(&bytes).ok() };
     let body_unreadable = !bytes.is_empty() && body.is_none();
@@ -230,7 +242,9 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, req: Request) -> Response 
             Err(_) => (false, false, false),
         };
         let n = if counted { write_records(body.as_ref()) } else { None };
-        let cost = if is_coql {
+        let cost = if let Ok(Route::Action(a)) = &route {
+            a.credits()
+        } else if is_coql {
             coql::credits(body.as_ref())
         } else {
             u64::from(n.map_or(1, zcrm_protocol::rest_limits::write_credits))
@@ -266,6 +280,7 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, req: Request) -> Response 
             body_unreadable,
             now,
             fields_optional,
+            form: form.as_ref(),
         };
         serve(&cx, route, cost)
     })

@@ -179,7 +179,7 @@ fn duplicate(cx: &Cx<'_>, def: &ModuleDef, f: &FieldDef, path: &str, dup: &Rec) 
 }
 
 /// The call the XML face's validation and record writing expect.
-fn xml_call<'a>(
+pub(super) fn xml_call<'a>(
     cx: &'a Cx<'_>,
     def: &'a ModuleDef,
     params: &'a HashMap<String, String>,
@@ -209,7 +209,7 @@ fn batch(results: Vec<Value>, ok_status: StatusCode) -> Answer {
     } else {
         StatusCode::MULTI_STATUS
     };
-    Answer { status, body: Some(json!({ "data": results })) }
+    Answer::with(status, json!({ "data": results }))
 }
 
 fn insert_one(

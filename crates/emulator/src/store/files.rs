@@ -17,6 +17,23 @@ pub struct Attachment {
     pub content: Vec<u8>,
     /// The link of a link attachment.
     pub url: Option<String>,
+    /// The record it is attached to.
+    pub record: u64,
+}
+
+/// An attachment as a listing shows it (no bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Attachment id.
+    pub id: u64,
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The link of a link attachment.
+    pub url: Option<String>,
+    /// Uploaded, epoch seconds.
+    pub created_at: i64,
 }
 
 /// Stores an attachment.
@@ -41,7 +58,7 @@ pub fn add(
 /// A live attachment of `module`.
 pub fn get(conn: &Connection, module: &str, id: u64) -> rusqlite::Result<Option<Attachment>> {
     conn.query_row(
-        "SELECT id, name, content, url FROM files WHERE id = ?1 AND module = ?2 AND deleted = 0",
+        "SELECT id, name, content, url, record_id FROM files WHERE id = ?1 AND module = ?2 AND deleted = 0",
         params![i(id), module],
         |r| {
             Ok(Attachment {
@@ -49,10 +66,36 @@ pub fn get(conn: &Connection, module: &str, id: u64) -> rusqlite::Result<Option<
                 name: r.get(1)?,
                 content: r.get::<_, Option<Vec<u8>>>(2)?.unwrap_or_default(),
                 url: r.get(3)?,
+                record: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
             })
         },
     )
     .optional()
+}
+
+/// The live attachments of a record, oldest first, `offset` and `limit` applied.
+pub fn list(
+    conn: &Connection,
+    module: &str,
+    record: u64,
+    offset: u32,
+    limit: u32,
+) -> rusqlite::Result<Vec<Listed>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, name, size, url, created_at FROM files \
+         WHERE module = ?1 AND record_id = ?2 AND deleted = 0 ORDER BY id LIMIT ?3 OFFSET ?4",
+    )?;
+    let rows =
+        st.query_map(params![module, i(record), i64::from(limit), i64::from(offset)], |r| {
+            Ok(Listed {
+                id: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                name: r.get(1)?,
+                size: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                url: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })?;
+    rows.collect()
 }
 
 /// Deletes an attachment; returns whether it existed.

@@ -302,6 +302,55 @@ pub fn related_ids(
     rows.map(|r| r.map(u)).collect()
 }
 
+/// Removes the relation between a parent and a child, made through either face in either
+/// direction (parent → child or child → parent); returns whether there was one.
+pub fn unrelate(
+    conn: &Connection,
+    module: &str,
+    id: u64,
+    other_module: &str,
+    other_id: u64,
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "DELETE FROM relations WHERE (parent_id = ?1 AND child_module = ?4 AND child_id = ?3) \
+         OR (parent_id = ?3 AND parent_module = ?4 AND child_module = ?2 AND child_id = ?1)",
+        params![i(id), module, i(other_id), other_module],
+    )?;
+    Ok(n > 0)
+}
+
+/// Ids of `other_module` records related to record `id` of `module` in either direction: as
+/// its children (`parent_id = id`) or as its parents (`child_id = id`).
+pub fn related_either_way(
+    conn: &Connection,
+    module: &str,
+    id: u64,
+    other_module: &str,
+) -> rusqlite::Result<Vec<u64>> {
+    let mut st = conn.prepare_cached(
+        "SELECT child_id FROM relations WHERE parent_id = ?1 AND child_module = ?3 \
+         UNION SELECT parent_id FROM relations WHERE child_id = ?1 AND child_module = ?2 \
+         AND parent_module = ?3",
+    )?;
+    let rows = st.query_map(params![i(id), module, other_module], |r| r.get::<_, i64>(0))?;
+    rows.map(|r| r.map(u)).collect()
+}
+
+/// A record of `module` in `state` ([`LIVE`], [`DELETED`], [`CONVERTED`]).
+pub fn get_in_state(
+    conn: &Connection,
+    module: &str,
+    id: u64,
+    state: i64,
+) -> rusqlite::Result<Option<Rec>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM records WHERE id = ?1 AND module = ?2 AND state = ?3"),
+        params![i(id), module, state],
+        from_row,
+    )
+    .optional()
+}
+
 /// What a v8 listing sorts on (always with `id` as the tie-break, in the same direction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {

@@ -11,9 +11,9 @@ use zcrm_emulator::OAuthClient;
 
 use super::harness::{Env, page, start_with};
 
-const CLIENT: &str = "1000.CLIENT";
-const SECRET: &str = "s3cr3t";
-const REFRESH: &str = "1000.refresh.token";
+pub(super) const CLIENT: &str = "1000.CLIENT";
+pub(super) const SECRET: &str = "s3cr3t";
+pub(super) const REFRESH: &str = "1000.refresh.token";
 
 pub(super) fn start_v8(f: impl FnOnce(&mut zcrm_emulator::EmulatorConfig)) -> Env {
     start_with(|c| {
