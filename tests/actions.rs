@@ -109,15 +109,36 @@ fn sources(dir: &Path) {
     );
 }
 
-fn by_key(rows: Vec<HashMap<String, String>>, key: &str) -> HashMap<String, HashMap<String, String>> {
+fn by_key(
+    rows: Vec<HashMap<String, String>>,
+    key: &str,
+) -> HashMap<String, HashMap<String, String>> {
     rows.into_iter().map(|r| (r[key].clone(), r)).collect()
 }
 
+const CLIENT_ID: &str = "1000.ACTIONSCLIENT";
+const CLIENT_SECRET: &str = "actions-client-secret-0123456789";
+const REFRESH_TOKEN: &str = "1000.actions-refresh-token-abcdef";
+
 #[test]
 fn each_action_is_one_call_per_row_checked_first_and_a_rerun_sends_nothing() {
+    scenario("xml");
+}
+
+#[test]
+fn each_action_runs_on_v8_with_the_same_outcomes_and_its_credits() {
+    scenario("v8");
+}
+
+fn scenario(api: &str) {
     let mut w = Workdir::new();
-    w.env("ZCRM_TEST_TOKEN", TOKEN);
-    let emu = crate::crm::emulator(w.path(), "", |c| c);
+    w.env("ZCRM_TEST_TOKEN", TOKEN)
+        .env("E2E_CLIENT_ID", CLIENT_ID)
+        .env("E2E_CLIENT_SECRET", CLIENT_SECRET)
+        .env("E2E_REFRESH_TOKEN", REFRESH_TOKEN);
+    let emu = crate::crm::emulator(w.path(), "", |c| {
+        c.oauth_client(zcrm_emulator::OAuthClient::new(CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN))
+    });
     sources(w.path());
     // The delete step names a record by its CRM id: one created before the pipeline.
     let c = check_client(&emu);
@@ -133,33 +154,41 @@ fn each_action_is_one_call_per_row_checked_first_and_a_rerun_sends_nothing() {
         },
     };
     write(w.path(), "stale.csv", &format!("crm_id\n{stale_id}\nnot-an-id\n"));
+    let conn = if api == "v8" {
+        "api = \"v8\"\nclient_id_env = \"E2E_CLIENT_ID\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\nrefresh_token_env = \"E2E_REFRESH_TOKEN\"\n"
+    } else {
+        "authtoken_env = \"ZCRM_TEST_TOKEN\"\n"
+    };
     let text = format!(
-        "[connection]\nurl = \"{}\"\nauthtoken_env = \"ZCRM_TEST_TOKEN\"\nedition = \"enterprise\"\nlicenses = 50\n{STEPS}",
+        "[connection]\nurl = \"{}\"\n{conn}edition = \"enterprise\"\nlicenses = 50\n{STEPS}",
         emu.url()
     );
     write(w.path(), "p.toml", &text);
 
     let plan = w.expect(&["plan", "p.toml"], 0);
     assert!(plan.contains("relate Campaigns: one call per record"), "{plan}");
+    w.expect(&["run", "p.toml", "--step", "leads", "--step", "campaigns"], 0);
+    let credits = emu.credits_used();
 
-    let before: HashMap<String, u64> = [
-        "uploadFile",
-        "uploadPhoto",
-        "updateRelatedRecords",
-        "convertLead",
-        "deleteRecords",
-    ]
-    .iter()
-    .map(|m| ((*m).to_owned(), emu.calls_today_of(m)))
-    .collect();
+    let before: HashMap<String, u64> =
+        ["uploadFile", "uploadPhoto", "updateRelatedRecords", "convertLead", "deleteRecords"]
+            .iter()
+            .map(|m| ((*m).to_owned(), emu.calls_today_of(m)))
+            .collect();
     // Rows were rejected: exit 1, as for imports.
     w.expect(&["run", "p.toml"], 1);
-    let spent = |m: &str| emu.calls_today_of(m) - before[m];
-    assert_eq!(spent("uploadFile"), 1, "only the good file is uploaded");
-    assert_eq!(spent("uploadPhoto"), 1);
-    assert_eq!(spent("updateRelatedRecords"), 1, "three members of one campaign: one call");
-    assert_eq!(spent("convertLead"), 2, "the row with a bad date never leaves");
-    assert_eq!(spent("deleteRecords"), 1);
+    if api == "v8" {
+        // One credit each for the upload, the photo, the relation call and the delete, five
+        // for each of the two conversions (the metadata was cached by `plan`).
+        assert_eq!(emu.credits_used() - credits, 1 + 1 + 1 + 2 * 5 + 1);
+    } else {
+        let spent = |m: &str| emu.calls_today_of(m) - before[m];
+        assert_eq!(spent("uploadFile"), 1, "only the good file is uploaded");
+        assert_eq!(spent("uploadPhoto"), 1);
+        assert_eq!(spent("updateRelatedRecords"), 1, "three members of one campaign: one call");
+        assert_eq!(spent("convertLead"), 2, "the row with a bad date never leaves");
+        assert_eq!(spent("deleteRecords"), 1);
+    }
 
     let out = w.path().join("out");
     let leads = by_key(report(&out.join("leads.success.csv")), "key");
@@ -187,7 +216,8 @@ fn each_action_is_one_call_per_row_checked_first_and_a_rerun_sends_nothing() {
     // the Leads module and its lists).
     let campaigns = by_key(report(&out.join("campaigns.success.csv")), "key");
     let campaign = zcrm_protocol::RecordId(campaigns["C1"]["_id"].parse().unwrap());
-    let page = c.get_related_records("Leads", "Campaigns", campaign, &ReadParams::default()).unwrap();
+    let page =
+        c.get_related_records("Leads", "Campaigns", campaign, &ReadParams::default()).unwrap();
     let mut related: Vec<u64> = page.rows().map(|r| r.id("LEADID").unwrap().0).collect();
     related.sort_unstable();
     let mut want = vec![id("L2"), id("L3")];
@@ -220,15 +250,17 @@ fn each_action_is_one_call_per_row_checked_first_and_a_rerun_sends_nothing() {
     assert_eq!(cleanup[0]["_action"], "deleted");
     let bad_id = report(&out.join("cleanup.rejects.csv"));
     assert!(bad_id[0]["_errors"].contains("not a record id"), "{bad_id:?}");
-    let left: Vec<String> =
-        records(&emu, "Leads", &["Last Name"]).into_iter().map(|r| r["Last Name"].clone()).collect();
+    let left: Vec<String> = records(&emu, "Leads", &["Last Name"])
+        .into_iter()
+        .map(|r| r["Last Name"].clone())
+        .collect();
     assert_eq!(left.len(), 3, "five leads, two converted, the stale one deleted: {left:?}");
 
     // A rerun sends nothing and ends the same way.
-    let calls = emu.calls_today();
+    let (calls, credits) = (emu.calls_today(), emu.credits_used());
     w.expect(&["run", "p.toml"], 1);
-    let reads = emu.calls_today() - calls;
-    assert_eq!(reads, 0, "everything is in the journal");
+    assert_eq!(emu.calls_today() - calls, 0, "everything is in the journal");
+    assert_eq!(emu.credits_used() - credits, 0, "everything is in the journal");
     assert_eq!(report(&out.join("files.rejects.csv")).len(), 4, "the reports are rewritten whole");
     let status = w.expect(&["status", "p.toml"], 0);
     assert!(status.contains("convert"), "{status}");

@@ -64,6 +64,17 @@ fn items(a: &Answer) -> Result<Vec<Item>, Problem> {
     }
 }
 
+/// An answer that is one item itself, not a `data` array (the photo calls), or a `data` array.
+fn single_ok(a: &Answer) -> Result<Item, Problem> {
+    match serde_json::from_slice::<Item>(&a.body) {
+        Ok(item) if item.code.is_some() && item.ok() => Ok(item),
+        Ok(item) if item.code.is_some() && !(200..300).contains(&a.status) => {
+            Err(Problem::Api(item.error()))
+        }
+        _ => first_ok(a),
+    }
+}
+
 /// The first item, which must have succeeded.
 fn first_ok(a: &Answer) -> Result<Item, Problem> {
     let item = items(a)?
@@ -360,7 +371,7 @@ impl RestClient {
             module,
         );
         self.call(&call, |a| {
-            let item = first_ok(a)?;
+            let item = single_ok(a)?;
             Ok(StatusResult {
                 code: item.code.unwrap_or_else(|| "SUCCESS".into()),
                 message: item.message,

@@ -514,10 +514,12 @@ fn zcrms_v8_client_relates_converts_and_attaches_against_the_emulator() {
     let campaign = insert(&env, &tok, "Campaigns", json!({"Campaign_Name": "Client"}));
     let leads = env.insert_leads(2, "cli");
 
-    let payload =
-        json!({"data": [{"id": leads[0].to_string(), "Member_Status": "Sent"}]}).to_string();
+    let members = [zcrm_client::Relation {
+        id: RecordId(leads[0]),
+        fields: vec![("Member Status".into(), "Sent".into())],
+    }];
     let done =
-        client.relate("Campaigns", RecordId(campaign.parse().unwrap()), "Leads", payload).unwrap();
+        client.relate("Campaigns", RecordId(campaign.parse().unwrap()), "Leads", &members).unwrap();
     assert_eq!(done.added, [RecordId(leads[0])]);
     let params = ReadParams {
         select: SelectColumns::fields("Leads", ["Last Name"]),
@@ -530,15 +532,27 @@ fn zcrms_v8_client_relates_converts_and_attaches_against_the_emulator() {
         page.rows().map(|r| r.id("LEADID").unwrap()).collect::<Vec<_>>(),
         [RecordId(leads[0])]
     );
-    let bad = json!({"data": [{"id": "5"}]}).to_string();
-    assert!(client.relate("Campaigns", RecordId(campaign.parse().unwrap()), "Leads", bad).is_err());
+    let bad = [zcrm_client::Relation { id: RecordId(5), fields: Vec::new() }];
+    assert!(
+        client.relate("Campaigns", RecordId(campaign.parse().unwrap()), "Leads", &bad).is_err()
+    );
 
-    let payload = deal_body(json!({})).to_string();
-    let conv = client.convert_lead(RecordId(leads[1]), payload.clone()).unwrap();
+    use zcrm_protocol::Value;
+    let payload = zcrm_client::Conversion {
+        potential: vec![
+            ("Potential Name".into(), Value::Text("From lead".into())),
+            ("Closing Date".into(), Value::Date(jiff::civil::date(2031, 6, 30))),
+            ("Stage".into(), Value::Picklist("Qualification".into())),
+            ("Amount".into(), Value::Decimal("1250.5".parse().unwrap())),
+        ],
+        assign_to: None,
+        notify: false,
+    };
+    let conv = client.convert_lead(RecordId(leads[1]), &payload).unwrap();
     assert!(conv.potential.is_some());
     let v = get(&env, &tok, &format!("Leads/{}", leads[1]), &[]).body;
     assert_eq!(v["data"][0]["$converted_detail"]["contact"], conv.contact.to_string());
-    let again = client.convert_lead(RecordId(leads[1]), payload).unwrap_err();
+    let again = client.convert_lead(RecordId(leads[1]), &payload).unwrap_err();
     assert!(format!("{again}").contains("ID_ALREADY_CONVERTED"), "{again}");
 
     let file = FilePart { file_name: "c.txt", bytes: b"client".to_vec() };
