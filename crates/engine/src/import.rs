@@ -241,7 +241,14 @@ fn pending(row: MappedRow, users: Option<&Users>) -> Result<PendingRow, Rejected
     if !errors.is_empty() {
         return Err(RejectedRow { row: row.pos.row, line: row.pos.line, source, errors });
     }
-    Ok(PendingRow { row: row.pos.row, line: row.pos.line, key: row.key, source, fields })
+    Ok(PendingRow {
+        row: row.pos.row,
+        line: row.pos.line,
+        key: row.key,
+        source,
+        fields,
+        items: Vec::new(),
+    })
 }
 
 /// The rows of the step's source, counted by a reader of its own; none when reading fails

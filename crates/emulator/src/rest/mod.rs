@@ -29,6 +29,7 @@ pub mod criteria;
 pub mod delete;
 pub mod errors;
 pub mod filter;
+pub mod items;
 pub mod json;
 pub mod meta;
 pub mod oauth;

@@ -240,6 +240,9 @@ pub fn get(
         o.insert("$approval_state".to_owned(), json!("approved"));
         o.insert("$editable".to_owned(), json!(true));
         o.insert("$currency_symbol".to_owned(), json!("$"));
+        if let Some((key, items)) = super::items::output(def, &rec) {
+            o.insert(key.to_owned(), items);
+        }
     }
     Ok(Answer::ok(json!({ "data": [v] })))
 }
