@@ -10,6 +10,7 @@ mod connection;
 mod convert;
 pub mod diag;
 mod files;
+pub mod lines;
 mod load;
 pub mod model;
 pub mod raw;
@@ -18,7 +19,8 @@ pub mod validate;
 pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_partial, load_str, unknown_module_hint};
 pub use model::{
-    Api, ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode, OAuthEnv, Pipeline, Step,
+    Api, ConnectionSpec, ExportColumns, ExportStep, ImportStep, LineItemSpans, LineItems, Mode,
+    OAuthEnv, Pipeline, Step,
 };
 pub use validate::{
     Metadata, MetadataError, StepSummary, ValidateError, compile_step, load_checked, validate,

@@ -18,6 +18,8 @@ use crate::convert::map_spec;
 use crate::files::{self, Role, StepFile};
 use crate::model::ImportSpans;
 use crate::raw::{RawPipeline, RawStep};
+mod line_items;
+
 use crate::{
     Api, ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportStep, ImportStep, Mode,
     Pipeline, Step,
@@ -767,6 +769,7 @@ fn import_step(
             MapSpec::default()
         }
     };
+    let line_items = line_items::line_items(cx, &name, r, &rejects, imports);
     let spans = ImportSpans {
         step: span,
         module: Some(m.span()),
@@ -787,6 +790,7 @@ fn import_step(
         options,
         map,
         spans,
+        line_items,
     })
 }
 
@@ -857,6 +861,7 @@ fn export_step(
             ("map", r.map.as_ref().map(Spanned::span)),
             ("sheet", r.sheet.as_ref().map(Spanned::span)),
             ("header_row", r.header_row.as_ref().map(Spanned::span)),
+            ("line_items", r.line_items.as_ref().map(Spanned::span)),
         ],
     );
     let Some(to) = &r.to else {
