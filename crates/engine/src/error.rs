@@ -112,7 +112,7 @@ pub enum EngineError {
         step: String,
         /// Why.
         #[source]
-        source: zcrm_pipeline::lines::LineError,
+        source: Box<zcrm_pipeline::lines::LineError>,
     },
     /// An import step's sending failed.
     #[error("step {step}")]

@@ -72,10 +72,10 @@ pub(crate) fn run_import(
     }
     // Line items: the line file indexed on disk by parent key before the first row is read.
     let lines = match lines {
-        Some(l) => Some(
-            LineIndex::build(&s, l)
-                .map_err(|source| EngineError::Lines { step: s.name.clone(), source })?,
-        ),
+        Some(l) => Some(LineIndex::build(&s, l).map_err(|source| EngineError::Lines {
+            step: s.name.clone(),
+            source: Box::new(source),
+        })?),
         None => None,
     };
     let key_col = s.key.as_ref().and_then(|k| headers.iter().position(|h| h == k));
@@ -205,7 +205,7 @@ pub(crate) fn run_import(
     }
     if let Some(source) = line_error.into_inner() {
         shown.stop();
-        return Err(EngineError::Lines { step: s.name.clone(), source }.into());
+        return Err(EngineError::Lines { step: s.name.clone(), source: Box::new(source) }.into());
     }
     // A source that fails part-way (an I/O error, a corrupt sheet) must not end the step as if
     // it were complete: what was sent is in the journal, and a rerun resumes after the fix.
@@ -247,8 +247,10 @@ pub(crate) fn run_import(
     }
     finish_reports(journal, &s, rejects.into_inner(), &mut summary)?;
     if let Some(ix) = lines {
-        let orphans =
-            ix.finish().map_err(|source| EngineError::Lines { step: s.name.clone(), source })?;
+        let orphans = ix.finish().map_err(|source| EngineError::Lines {
+            step: s.name.clone(),
+            source: Box::new(source),
+        })?;
         if let Some(l) = &s.line_items {
             if orphans > 0 {
                 summary.notes.push(format!(

@@ -92,7 +92,8 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
                 let (mut rows, mut valid, mut to_send) = (0u64, 0u64, 0u64);
                 let known = journal.known_rows(&s.name)?;
                 // Line items: a row with a bad line is rejected, not sent.
-                let lines_err = |source| EngineError::Lines { step: s.name.clone(), source };
+                let lines_err =
+                    |source| EngineError::Lines { step: s.name.clone(), source: Box::new(source) };
                 let index =
                     lines.map(|l| LineIndex::build(&s, l)).transpose().map_err(lines_err)?;
                 let bad_lines = |key: Option<&String>| -> Result<bool, LineError> {
