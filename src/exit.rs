@@ -73,7 +73,7 @@ fn validate_class(e: &zcrm_pipeline::ValidateError) -> Option<Class> {
     match e {
         E::Spec(_) => Some(Class::Usage),
         E::Metadata { .. } => None,
-        E::Read(_) | E::Reject(_) => Some(Class::LocalIo),
+        E::Read(_) | E::Reject(_) | E::Lines(_) => Some(Class::LocalIo),
     }
 }
 
@@ -113,7 +113,7 @@ fn engine_class(e: &zcrm_engine::EngineError) -> Option<Class> {
         E::Connect(c) => Some(connect_class(c)),
         E::Client(c) => Some(client_class(c)),
         E::Batch(b) => Some(batch_class(b)),
-        E::Reject(_) | E::Read(_) | E::Fingerprint { .. } => Some(Class::LocalIo),
+        E::Reject(_) | E::Read(_) | E::Fingerprint { .. } | E::Lines { .. } => Some(Class::LocalIo),
         E::Validate(v) => validate_class(v),
         E::ExportModule(x) => Some(export_class(x)),
         _ => None,

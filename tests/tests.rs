@@ -14,6 +14,7 @@ mod export_cli;
 mod harness;
 mod hostile;
 mod import_run;
+mod line_items;
 mod org_state;
 mod secrets;
 mod undo;

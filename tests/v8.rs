@@ -16,13 +16,16 @@ const CLIENT_ID: &str = "1000.E2ETESTCLIENT";
 const CLIENT_SECRET: &str = "e2e-client-secret-0123456789";
 const REFRESH_TOKEN: &str = "1000.e2e-refresh-token-abcdef";
 
-fn emulator(dir: &Path, tweak: impl FnOnce(EmulatorConfig) -> EmulatorConfig) -> EmulatorHandle {
+pub(crate) fn emulator(
+    dir: &Path,
+    tweak: impl FnOnce(EmulatorConfig) -> EmulatorConfig,
+) -> EmulatorHandle {
     crate::crm::emulator(dir, &legacy_id_field("Leads"), |c| {
         tweak(c.oauth_client(OAuthClient::new(CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN)))
     })
 }
 
-fn workdir() -> Workdir {
+pub(crate) fn workdir() -> Workdir {
     let mut w = Workdir::new();
     w.env("ZCRM_TEST_TOKEN", TOKEN)
         .env("E2E_CLIENT_ID", CLIENT_ID)
@@ -32,7 +35,13 @@ fn workdir() -> Workdir {
 }
 
 /// A pipeline on the emulator's v8 face (or its XML face with `api = "xml"`).
-fn pipeline(w: &Workdir, emu: &EmulatorHandle, api: &str, extra: &str, steps: &str) -> String {
+pub(crate) fn pipeline(
+    w: &Workdir,
+    emu: &EmulatorHandle,
+    api: &str,
+    extra: &str,
+    steps: &str,
+) -> String {
     let conn = if api == "v8" {
         "api = \"v8\"\nclient_id_env = \"E2E_CLIENT_ID\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\nrefresh_token_env = \"E2E_REFRESH_TOKEN\"\n"
     } else {
@@ -92,7 +101,7 @@ fn admin(emu: &EmulatorHandle, method: &str, path: &str) -> serde_json::Value {
 }
 
 /// `GET /__emulator/credits` on the emulator: `(used, limit)`.
-fn credits(emu: &EmulatorHandle) -> (u64, u64) {
+pub(crate) fn credits(emu: &EmulatorHandle) -> (u64, u64) {
     let v = admin(emu, "GET", "credits");
     (v["used"].as_u64().unwrap(), v["limit"].as_u64().unwrap())
 }

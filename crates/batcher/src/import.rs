@@ -466,6 +466,24 @@ impl Run<'_> {
                 }
             }
         }
+        for item in &mut row.items {
+            for (label, value) in &mut item.fields {
+                if let FieldInput::Lookup { step, key } = value {
+                    match self.journal.id_for_key(step, key)? {
+                        KeyIds::One(id) => *value = FieldInput::Value(Value::Id(id)),
+                        KeyIds::None => errors.push(format!(
+                            "Product Details: line {}: {label}: no CRM Id for key {key:?} in step {step:?} (that row was rejected or is not imported yet)",
+                            item.line
+                        )),
+                        KeyIds::Several(found) => errors.push(format!(
+                            "Product Details: line {}: {label}: key {key:?} names {} records of step {step:?}; a lookup needs a key that is unique in its step",
+                            item.line,
+                            found.len()
+                        )),
+                    }
+                }
+            }
+        }
         if errors.is_empty() {
             return Ok(Some(row));
         }
@@ -539,7 +557,25 @@ impl Run<'_> {
                     (l.as_str(), v.value().unwrap_or(std::borrow::Cow::Borrowed(&unresolved)))
                 }))
                 .collect();
-            let pushed = b.push_row(&mut fields.iter().map(|(l, v)| (*l, v.as_ref())));
+            let items: Vec<Vec<(&str, std::borrow::Cow<'_, Value>)>> = row
+                .items
+                .iter()
+                .map(|item| {
+                    item.fields
+                        .iter()
+                        .map(|(l, v)| {
+                            let v = v.value().unwrap_or(std::borrow::Cow::Borrowed(&unresolved));
+                            (l.as_str(), v)
+                        })
+                        .collect()
+                })
+                .collect();
+            let items: Vec<Vec<(&str, &Value)>> = items
+                .iter()
+                .map(|item| item.iter().map(|(l, v)| (*l, v.as_ref())).collect())
+                .collect();
+            let pushed =
+                b.push_row_with_items(&mut fields.iter().map(|(l, v)| (*l, v.as_ref())), &items);
             if pushed.is_ok() && keep_values {
                 values.push(Some(self.comparable(&row)));
             }

@@ -21,4 +21,4 @@ pub use import::{
     ImportStep, MatchStrategy, Mode, StepReport, run_import, run_import_with_progress,
 };
 pub use journal::{Journal, KeyIds, SentValues, StepCounts};
-pub use row::{Action, FieldInput, PendingRow, RejectedRow};
+pub use row::{Action, FieldInput, LineInput, PendingRow, RejectedRow};

@@ -53,6 +53,18 @@ pub struct PendingRow {
     pub source: Vec<String>,
     /// `(field label, value)` in mapping order.
     pub fields: Vec<(String, FieldInput)>,
+    /// The row's line items (`Product Details`), sent in its payload; empty for most modules.
+    pub items: Vec<LineInput>,
+}
+
+/// One line item of a row (`[steps.line_items]`): where it is in the line file, and its
+/// fields labelled as the XML API names them (`Product Id`, `Quantity`, `Unit Price`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineInput {
+    /// The line of the line file (for the reasons of a rejected parent).
+    pub line: u64,
+    /// `(label, value)`; a `Product Id` may be a lookup still to resolve.
+    pub fields: Vec<(String, FieldInput)>,
 }
 
 /// A row that cannot be sent or was refused, for the reject file.

@@ -133,6 +133,14 @@ pub trait PayloadBuilder {
         &mut self,
         fields: &mut dyn Iterator<Item = (&'s str, &'s Value)>,
     ) -> Result<u32, EncodeError>;
+    /// [`PayloadBuilder::push_row`] for a record with line items (`Product Details` of Quotes,
+    /// SalesOrders, PurchaseOrders and Invoices): each item's `(label, typed value)` pairs,
+    /// labelled as the XML API names them (`zcrm_protocol::line_items`). No items: a plain row.
+    fn push_row_with_items<'s>(
+        &mut self,
+        fields: &mut dyn Iterator<Item = (&'s str, &'s Value)>,
+        items: &[Vec<(&'s str, &'s Value)>],
+    ) -> Result<u32, EncodeError>;
     /// The encoded payload: what the journal keeps and the write call sends.
     fn finish(self: Box<Self>) -> Result<String, EncodeError>;
 }
@@ -293,6 +301,32 @@ impl PayloadBuilder for XmlPayload {
             .map(|(label, v)| Ok((label, v.to_text(Direction::Input)?)))
             .collect::<Result<Vec<_>, EncodeError>>()?;
         self.0.push_row(texts.iter().map(|(l, t)| (*l, t.as_ref())))
+    }
+
+    /// Items go out as `<FL val="Product Details"><product no="n">` entries, each value as
+    /// text in its input form.
+    fn push_row_with_items<'s>(
+        &mut self,
+        fields: &mut dyn Iterator<Item = (&'s str, &'s Value)>,
+        items: &[Vec<(&'s str, &'s Value)>],
+    ) -> Result<u32, EncodeError> {
+        if items.is_empty() {
+            return self.push_row(fields);
+        }
+        let texts = fields
+            .map(|(label, v)| Ok((label, v.to_text(Direction::Input)?)))
+            .collect::<Result<Vec<_>, EncodeError>>()?;
+        let items = items
+            .iter()
+            .map(|item| {
+                item.iter()
+                    .map(|(label, v)| Ok((*label, v.to_text(Direction::Input)?)))
+                    .collect::<Result<Vec<_>, EncodeError>>()
+            })
+            .collect::<Result<Vec<_>, EncodeError>>()?;
+        let products: Vec<Vec<(&str, &str)>> =
+            items.iter().map(|i| i.iter().map(|(l, t)| (*l, t.as_ref())).collect()).collect();
+        self.0.push_row_with_products(texts.iter().map(|(l, t)| (*l, t.as_ref())), &products)
     }
 
     fn finish(self: Box<Self>) -> Result<String, EncodeError> {

@@ -105,6 +105,15 @@ pub enum EngineError {
         #[source]
         source: ClientError,
     },
+    /// An import step's line items could not be read, indexed or reported.
+    #[error("step {step}: line items")]
+    Lines {
+        /// The step.
+        step: String,
+        /// Why.
+        #[source]
+        source: Box<zcrm_pipeline::lines::LineError>,
+    },
     /// An import step's sending failed.
     #[error("step {step}")]
     Import {

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use zcrm_batcher::{BatchError, FieldInput, Journal, PendingRow, RejectedRow, StepReport};
+use zcrm_batcher::{
+    BatchError, FieldInput, Journal, LineInput, PendingRow, RejectedRow, StepReport,
+};
+use zcrm_pipeline::lines::{LineError, LineIndex, Lines};
 use zcrm_protocol::Value;
 
 use crate::owners::Users;
@@ -46,7 +49,7 @@ pub(crate) fn run_import(
     users: &mut Option<Users>,
     observer: &dyn Observer,
 ) -> Result<StepSummary, StepEnd> {
-    let CompiledImport { step: s, reader, headers, mapper, batch, .. } = c;
+    let CompiledImport { step: s, reader, headers, mapper, batch, lines, .. } = c;
     // Owners by e-mail or name: the org's active users, read once per run.
     if mapper.has_owners() && users.is_none() {
         let fetched = Users::fetch(client)
@@ -67,6 +70,16 @@ pub(crate) fn run_import(
             s.source.display()
         ));
     }
+    // Line items: the line file indexed on disk by parent key before the first row is read.
+    let lines = match lines {
+        Some(l) => Some(LineIndex::build(&s, l).map_err(|source| EngineError::Lines {
+            step: s.name.clone(),
+            source: Box::new(source),
+        })?),
+        None => None,
+    };
+    let key_col = s.key.as_ref().and_then(|k| headers.iter().position(|h| h == k));
+    let line_error: RefCell<Option<LineError>> = RefCell::new(None);
     let rejects = RefCell::new(RejectWriter::create(&s.rejects, &headers)?);
     let mut summary =
         StepSummary { name: s.name.clone(), kind: "import", ..StepSummary::default() };
@@ -113,14 +126,32 @@ pub(crate) fn run_import(
                 if let Err(e) = w.write(r) {
                     report_failed.borrow_mut().get_or_insert(e);
                 }
+                // A row rejected here owns its lines: they are not orphans.
+                if let (Some(ix), Some(k)) = (&lines, key_col)
+                    && k < r.source.len()
+                    && let Err(e) = ix.claim(r.source.get(k))
+                {
+                    line_error.borrow_mut().get_or_insert(e);
+                }
             }
             // Rejected rows count as read when their chunk arrives, valid ones as the
             // batcher takes them: the figure moves with the payloads.
             shown.rows_read(chunk.rows_read.saturating_sub(chunk.rows.len()) as u64);
             let rejects = &rejects;
+            let (lines, line_error) = (&lines, &line_error);
             chunk.rows.into_iter().filter_map(move |r| {
                 shown.rows_read(1);
-                match pending(r, users.as_ref()) {
+                let items = match (lines, &r.key) {
+                    (Some(ix), Some(key)) => match ix.lines_of(key) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            line_error.borrow_mut().get_or_insert(e);
+                            return None;
+                        }
+                    },
+                    _ => Lines::Items(Vec::new()),
+                };
+                match pending(r, users.as_ref(), items) {
                     Ok(p) => Some(p),
                     // An owner no active user has: rejected here, never sent.
                     Err(r) => {
@@ -140,7 +171,8 @@ pub(crate) fn run_import(
         });
         // A reject row that cannot be written stops the step: nothing more is offered to the
         // batcher (rows not journalled are read again by the rerun that rewrites the reports).
-        let rows = rows.take_while(|_| report_failed.borrow().is_none());
+        let rows =
+            rows.take_while(|_| report_failed.borrow().is_none() && line_error.borrow().is_none());
         let outcome = if dry_run {
             let n = rows.count() as u64;
             Ok(StepReport { rows: n, ..StepReport::default() })
@@ -170,6 +202,10 @@ pub(crate) fn run_import(
     if let Some(source) = report_error.into_inner() {
         shown.stop();
         return Err(EngineError::RejectStopped { step: s.name.clone(), source }.into());
+    }
+    if let Some(source) = line_error.into_inner() {
+        shown.stop();
+        return Err(EngineError::Lines { step: s.name.clone(), source: Box::new(source) }.into());
     }
     // A source that fails part-way (an I/O error, a corrupt sheet) must not end the step as if
     // it were complete: what was sent is in the journal, and a rerun resumes after the fix.
@@ -210,14 +246,42 @@ pub(crate) fn run_import(
         }
     }
     finish_reports(journal, &s, rejects.into_inner(), &mut summary)?;
+    if let Some(ix) = lines {
+        let orphans = ix.finish().map_err(|source| EngineError::Lines {
+            step: s.name.clone(),
+            source: Box::new(source),
+        })?;
+        if let Some(l) = &s.line_items {
+            if orphans > 0 {
+                summary.notes.push(format!(
+                    "{orphans} line item(s) belong to no row of the step: see {}",
+                    l.rejects.display()
+                ));
+            }
+            summary.files.push(l.rejects.clone());
+        }
+    }
     Ok(summary)
 }
 
 /// A mapped row as the batcher takes it: typed values (the dialect renders them), lookups
 /// still keys until the batcher resolves them, owners resolved to their user's Id (a name no
 /// active user has rejects the row).
-fn pending(row: MappedRow, users: Option<&Users>) -> Result<PendingRow, RejectedRow> {
+fn pending(row: MappedRow, users: Option<&Users>, lines: Lines) -> Result<PendingRow, RejectedRow> {
     let source: Vec<String> = row.source.iter().map(str::to_owned).collect();
+    // A row with any bad line is rejected whole, naming the line file's lines.
+    let items = match lines {
+        Lines::Bad(errors) => {
+            return Err(RejectedRow { row: row.pos.row, line: row.pos.line, source, errors });
+        }
+        Lines::Items(items) => items
+            .into_iter()
+            .map(|i| LineInput {
+                line: i.line,
+                fields: i.fields.into_iter().map(|(l, v)| (l, line_input(v))).collect(),
+            })
+            .collect(),
+    };
     let mut fields = Vec::with_capacity(row.fields.len());
     let mut errors = Vec::new();
     for (label, v) in row.fields {
@@ -241,7 +305,16 @@ fn pending(row: MappedRow, users: Option<&Users>) -> Result<PendingRow, Rejected
     if !errors.is_empty() {
         return Err(RejectedRow { row: row.pos.row, line: row.pos.line, source, errors });
     }
-    Ok(PendingRow { row: row.pos.row, line: row.pos.line, key: row.key, source, fields })
+    Ok(PendingRow { row: row.pos.row, line: row.pos.line, key: row.key, source, fields, items })
+}
+
+/// A line item's value as the batcher takes it (line items have no owners).
+fn line_input(v: MappedValue) -> FieldInput {
+    match v {
+        MappedValue::Lookup { step, key } => FieldInput::Lookup { step, key },
+        MappedValue::Value(v) => FieldInput::Value(v),
+        MappedValue::Owner { user } => FieldInput::Text(user),
+    }
 }
 
 /// The rows of the step's source, counted by a reader of its own; none when reading fails

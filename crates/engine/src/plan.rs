@@ -6,6 +6,7 @@ use jiff::civil::Date;
 use zcrm_batcher::MatchStrategy;
 use zcrm_batcher::plan::{StepPlan, schedule};
 use zcrm_client::{BudgetStatus, CallKind, CrmApi};
+use zcrm_pipeline::lines::{LineError, LineIndex, Lines};
 use zcrm_protocol::limits::MAX_READ_ROWS;
 use zcrm_protocol::params::{ReadParams, SelectColumns, Window};
 use zcrm_readers::ReadError;
@@ -100,22 +101,55 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
     for step in steps {
         match step {
             PreparedStep::Import(c) => {
-                let CompiledImport { step: s, reader, mapper, batch: bs, fetched_metadata, .. } =
-                    *c;
+                let CompiledImport {
+                    step: s,
+                    reader,
+                    mapper,
+                    batch: bs,
+                    fetched_metadata,
+                    lines,
+                    ..
+                } = *c;
                 let (mut rows, mut valid, mut to_send) = (0u64, 0u64, 0u64);
                 let known = journal.known_rows(&s.name)?;
+                // Line items: a row with a bad line is rejected, not sent.
+                let lines_err =
+                    |source| EngineError::Lines { step: s.name.clone(), source: Box::new(source) };
+                let index =
+                    lines.map(|l| LineIndex::build(&s, l)).transpose().map_err(lines_err)?;
+                let bad_lines = |key: Option<&String>| -> Result<bool, LineError> {
+                    match (&index, key) {
+                        (Some(ix), Some(k)) => Ok(matches!(ix.lines_of(k)?, Lines::Bad(_))),
+                        _ => Ok(false),
+                    }
+                };
+                let mut line_error = None;
                 zcrm_mapping::map_blocks(
                     reader.blocks(),
                     &mapper,
                     true,
                     |c| -> Result<(), ReadError> {
                         rows += c.rows_read as u64;
-                        valid += c.valid as u64;
-                        to_send +=
-                            c.rows.iter().filter(|r| !known.contains(&r.pos.row)).count() as u64;
+                        for r in &c.rows {
+                            match bad_lines(r.key.as_ref()) {
+                                Ok(true) => continue,
+                                Ok(false) => {}
+                                Err(e) => {
+                                    line_error.get_or_insert(e);
+                                    continue;
+                                }
+                            }
+                            valid += 1;
+                            if !known.contains(&r.pos.row) {
+                                to_send += 1;
+                            }
+                        }
                         Ok(())
                     },
                 )?;
+                if let Some(e) = line_error {
+                    return Err(lines_err(e));
+                }
                 let in_flight = journal.in_flight(&s.name)?.len() as u64;
                 let match_on = s.mode.match_on().unwrap_or_default();
                 let (reads, how) = match bs.strategy() {

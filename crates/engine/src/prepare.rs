@@ -42,6 +42,8 @@ pub struct CompiledImport {
     pub batch: BatchStep,
     /// Whether preparing the step spent a metadata call (its module was not cached).
     pub fetched_metadata: bool,
+    /// The step's line file, open and its map compiled (`[steps.line_items]`).
+    pub lines: Option<zcrm_pipeline::lines::LineSource>,
 }
 
 /// A step ready to run.
@@ -163,9 +165,14 @@ fn compile(
         .get(client, &s.module, false)
         .map_err(|source| EngineError::Metadata { step: s.name.clone(), source })?
         .fields;
-    let Some((reader, mapper)) = zcrm_pipeline::compile_step(p, s, &fields, problems) else {
+    let compiled = zcrm_pipeline::compile_step(p, s, &fields, problems);
+    let lines = zcrm_pipeline::lines::compile_lines(p, s, problems);
+    let Some((reader, mapper)) = compiled else {
         return Ok(None);
     };
+    if s.line_items.is_some() && lines.is_none() {
+        return Ok(None);
+    }
     let batch = BatchStep {
         name: s.name.clone(),
         module: s.module.clone(),
@@ -177,7 +184,15 @@ fn compile(
         options: s.options,
     };
     let headers = reader.headers().to_vec();
-    Ok(Some(CompiledImport { step: s.clone(), reader, headers, mapper, batch, fetched_metadata }))
+    Ok(Some(CompiledImport {
+        step: s.clone(),
+        reader,
+        headers,
+        mapper,
+        batch,
+        fetched_metadata,
+        lines,
+    }))
 }
 
 /// Prepares import step `name` of `p` again (a run that waited for the budget reopens its

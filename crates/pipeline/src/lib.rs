@@ -11,6 +11,7 @@ mod connection;
 mod convert;
 pub mod diag;
 mod files;
+pub mod lines;
 mod load;
 pub mod model;
 pub mod raw;
@@ -20,8 +21,8 @@ pub use action::{ActionColumns, action_metadata_module, compile_action};
 pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_partial, load_str, unknown_module_hint};
 pub use model::{
-    ActionKind, ActionStep, Api, ConnectionSpec, ExportColumns, ExportStep, ImportStep, Mode,
-    OAuthEnv, Pipeline, RecordRef, Step,
+    ActionKind, ActionStep, Api, ConnectionSpec, ExportColumns, ExportStep, ImportStep,
+    LineItemSpans, LineItems, Mode, OAuthEnv, Pipeline, RecordRef, Step,
 };
 pub use validate::{
     Metadata, MetadataError, StepSummary, ValidateError, compile_step, load_checked, validate,

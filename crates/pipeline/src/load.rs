@@ -20,6 +20,8 @@ use crate::model::ImportSpans;
 use crate::raw::{RawPipeline, RawStep};
 
 mod action;
+mod line_items;
+
 use crate::{
     Api, ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportStep, ImportStep, Mode,
     Pipeline, Step,
@@ -707,6 +709,7 @@ fn import_step(
             MapSpec::default()
         }
     };
+    let line_items = line_items::line_items(cx, &name, r, &rejects, imports);
     let spans = ImportSpans {
         step: span,
         module: Some(m.span()),
@@ -727,6 +730,7 @@ fn import_step(
         options,
         map,
         spans,
+        line_items,
     })
 }
 
@@ -888,6 +892,7 @@ fn export_step(
             ("map", r.map.as_ref().map(Spanned::span)),
             ("sheet", r.sheet.as_ref().map(Spanned::span)),
             ("header_row", r.header_row.as_ref().map(Spanned::span)),
+            ("line_items", r.line_items.as_ref().map(Spanned::span)),
         ],
     );
     let Some(to) = &r.to else {

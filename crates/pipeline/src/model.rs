@@ -188,6 +188,40 @@ pub struct ImportStep {
     pub map: MapSpec,
     /// Where things are written in the file.
     pub spans: ImportSpans,
+    /// `[steps.line_items]`: the rows' line items, from a file of their own.
+    pub line_items: Option<LineItems>,
+}
+
+/// `[steps.line_items]` of a Quotes, SalesOrders, PurchaseOrders or Invoices step: a line
+/// file joined to the step's rows by the step's `key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineItems {
+    /// The line file.
+    pub source: PathBuf,
+    /// Reader options (CSV delimiter, quote, encoding).
+    pub source_options: SourceOptions,
+    /// The line file's column holding the parent row's key.
+    pub parent: String,
+    /// `[steps.line_items.map]`: line-item field → column.
+    pub map: MapSpec,
+    /// Where lines that belong to no row go (`<step>.lines.rejects.csv` beside the step's
+    /// reject file).
+    pub rejects: PathBuf,
+    /// Where things are written in the file.
+    pub spans: LineItemSpans,
+}
+
+/// Where a `[steps.line_items]` table's settings are written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LineItemSpans {
+    /// The table.
+    pub table: Range<usize>,
+    /// `source = ...`.
+    pub source: Option<Range<usize>>,
+    /// `parent = ...`.
+    pub parent: Option<Range<usize>>,
+    /// `[steps.line_items.map]`.
+    pub map: Option<Range<usize>>,
 }
 
 /// Which columns an export writes.

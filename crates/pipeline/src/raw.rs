@@ -139,6 +139,26 @@ pub struct RawStep {
     pub assign_to: Option<Spanned<toml::Value>>,
     /// `notify = true`: a conversion e-mails the owners.
     pub notify: Option<Spanned<bool>>,
+    /// `[steps.line_items]` (Quotes, SalesOrders, PurchaseOrders, Invoices).
+    pub line_items: Option<Spanned<RawLineItems>>,
+}
+
+/// `[steps.line_items]`: a child file of line items joined to the step's rows by key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLineItems {
+    /// `source`: the line file.
+    pub source: Option<Spanned<String>>,
+    /// `parent`: the line file's column holding the parent row's key.
+    pub parent: Option<Spanned<String>>,
+    /// `[steps.line_items.map]`.
+    pub map: Option<Spanned<RawMap>>,
+    /// `delimiter` (CSV).
+    pub delimiter: Option<Spanned<String>>,
+    /// `quote` (CSV).
+    pub quote: Option<Spanned<String>>,
+    /// `encoding` (CSV).
+    pub encoding: Option<Spanned<String>>,
 }
 
 /// `[steps.map]` in file order: field name → a column name or a table.
@@ -274,6 +294,16 @@ pub mod schema {
         ("potential", Table),
         ("assign_to", Table),
         ("notify", Bool),
+        ("line_items", Table),
+    ];
+    /// `[steps.line_items]`.
+    pub const LINE_ITEMS: &[(&str, Kind)] = &[
+        ("source", Str),
+        ("parent", Str),
+        ("map", Table),
+        ("delimiter", Str),
+        ("quote", Str),
+        ("encoding", Str),
     ];
 }
 
@@ -339,6 +369,11 @@ fn prune_document(doc: &mut DeTable<'_>, out: &mut Vec<Problem>) {
             match s.get_mut() {
                 DeValue::Table(t) => {
                     prune(t, schema::STEP, "a step", out);
+                    if let Some(v) = t.get_mut("line_items")
+                        && let DeValue::Table(li) = v.get_mut()
+                    {
+                        prune(li, schema::LINE_ITEMS, "[steps.line_items]", out);
+                    }
                     a.push(s);
                 }
                 other => out.push((
@@ -399,10 +434,11 @@ mod tests {
                 .collect::<String>()
         };
         let text = format!(
-            "[connection]\n{}[state]\n{}[[steps]]\n{}[steps.map]\n\"A\" = \"b\"\n",
+            "[connection]\n{}[state]\n{}[[steps]]\n{}[steps.map]\n\"A\" = \"b\"\n[steps.line_items]\n{}[steps.line_items.map]\n\"A\" = \"b\"\n",
             table(schema::CONNECTION),
             table(schema::STATE),
-            table(schema::STEP)
+            table(schema::STEP),
+            table(schema::LINE_ITEMS)
         );
         let (raw, problems) = parse(&text);
         assert!(problems.is_empty(), "{problems:?}");

@@ -8,6 +8,7 @@ use zcrm_mapping::{CompileOptions, Mapper, RejectWriter, RejectWriterError, map_
 use zcrm_protocol::ModuleFields;
 use zcrm_readers::{ReadError, RowReader, SourceKind};
 
+use crate::lines::{LineIndex, LineSource, Lines, compile_lines};
 use crate::{Diagnostic, Diagnostics, ImportStep, Pipeline};
 
 /// What `validate` found for one import step.
@@ -31,6 +32,8 @@ pub struct StepSummary {
     pub warnings: Vec<(String, u64)>,
     /// The reject file.
     pub rejects: PathBuf,
+    /// Line items: lines read, and lines that belong to no row (in the line reject file).
+    pub lines: Option<(u64, u64)>,
 }
 
 /// Why `validate` could not finish.
@@ -55,6 +58,9 @@ pub enum ValidateError {
     /// A reject file could not be written.
     #[error(transparent)]
     Reject(#[from] RejectWriterError),
+    /// The line items could not be read or indexed.
+    #[error(transparent)]
+    Lines(#[from] crate::lines::LineError),
 }
 
 /// Why a module's metadata could not be had: whatever the provider's error is (a client
@@ -145,18 +151,39 @@ fn run_step(
     step: &ImportStep,
     reader: RowReader,
     mapper: &Mapper,
+    lines: Option<LineSource>,
 ) -> Result<StepSummary, ValidateError> {
+    let index = lines.map(|l| LineIndex::build(step, l)).transpose()?;
+    let key_col = step.key.as_ref().and_then(|k| reader.headers().iter().position(|h| h == k));
     let mut writer = RejectWriter::create(&step.rejects, reader.headers())?;
     let (mut read, mut valid) = (0u64, 0u64);
     let mut reasons: HashMap<String, u64> = HashMap::new();
     let mut warnings: HashMap<String, u64> = HashMap::new();
-    map_blocks(reader.blocks(), mapper, false, |chunk| -> Result<(), ValidateError> {
+    // With line items every valid row's key is needed, so rows are built.
+    let build = index.is_some();
+    map_blocks(reader.blocks(), mapper, build, |chunk| -> Result<(), ValidateError> {
         read += chunk.rows_read as u64;
         valid += chunk.valid as u64;
         for r in &chunk.rejected {
             writer.write(r)?;
             for p in &r.problems {
                 *reasons.entry(p.summary_key()).or_default() += 1;
+            }
+            if let (Some(ix), Some(k)) = (&index, key_col)
+                && k < r.source.len()
+            {
+                ix.claim(r.source.get(k))?;
+            }
+        }
+        if let Some(ix) = &index {
+            for r in &chunk.rows {
+                let Some(key) = &r.key else { continue };
+                if let Lines::Bad(errors) = ix.lines_of(key)? {
+                    valid -= 1;
+                    let cells = (0..r.source.len()).map(|i| r.source.get(i));
+                    writer.write_parts(cells, r.pos.row, r.pos.line, &errors.join(" | "))?;
+                    *reasons.entry("Product Details: bad line items".to_owned()).or_default() += 1;
+                }
             }
         }
         for w in &chunk.warnings {
@@ -175,6 +202,13 @@ fn run_step(
         reasons: top(reasons),
         warnings: top(warnings),
         rejects: step.rejects.clone(),
+        lines: match index {
+            Some(ix) => {
+                let n = ix.lines;
+                Some((n, ix.finish()?))
+            }
+            None => None,
+        },
     })
 }
 
@@ -201,6 +235,9 @@ pub fn load_checked<M: Metadata>(
             }
             if let Some(fields) = meta.get(&step.module) {
                 let _ = compile_step(&p, step, fields, &mut diags.0);
+            }
+            if step.line_items.as_ref().is_some_and(|l| l.source.is_file()) {
+                let _ = compile_lines(&p, step, &mut diags.0);
             }
         }
     }
@@ -234,17 +271,19 @@ pub fn validate(
     let mut ready = Vec::new();
     for step in p.imports().filter(|s| only.is_empty() || only.contains(&s.name)) {
         let Some(fields) = meta.get(&step.module) else { continue };
-        if let Some(x) = compile_step(p, step, fields, &mut diags) {
-            ready.push((step, x));
+        let x = compile_step(p, step, fields, &mut diags);
+        let lines = compile_lines(p, step, &mut diags);
+        if let Some(x) = x {
+            ready.push((step, x, lines));
         }
     }
     if !diags.is_empty() {
         return Err(ValidateError::Spec(Diagnostics(diags)));
     }
     let mut out = Vec::new();
-    for (step, (reader, mapper)) in ready {
+    for (step, (reader, mapper), lines) in ready {
         tracing::info!(step = %step.name, source = %step.source.display(), "validating");
-        out.push(run_step(step, reader, &mapper)?);
+        out.push(run_step(step, reader, &mapper, lines)?);
     }
     Ok(out)
 }

@@ -12,6 +12,7 @@ pub mod field;
 pub mod formula_guard;
 pub mod json;
 pub mod limits;
+pub mod line_items;
 pub mod messages;
 pub mod method;
 pub mod module;

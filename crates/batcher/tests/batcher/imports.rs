@@ -243,6 +243,7 @@ fn upsert_on_the_duplicate_check_field_needs_no_reads() {
         line: i + 2,
         key: Some(format!("A{i}")),
         source: vec![format!("A{i}")],
+        items: Vec::new(),
         fields: vec![
             ("Account Name".into(), FieldInput::Text(format!("Account {i}"))),
             ("Description".into(), FieldInput::Text(note.into())),
@@ -269,6 +270,7 @@ fn lookups_resolve_through_the_journal_and_missing_keys_are_rejected() {
         line: i + 2,
         key: Some(format!("A{i}")),
         source: vec![],
+        items: Vec::new(),
         fields: vec![("Account Name".into(), FieldInput::Text(format!("Acme {i}")))],
     };
     // Rows 1-3 have keys A0, A1, A2; row 4 repeats A1 (a second account with that key).
@@ -282,6 +284,7 @@ fn lookups_resolve_through_the_journal_and_missing_keys_are_rejected() {
         line: i + 2,
         key: Some(format!("C{i}")),
         source: vec![format!("C{i}"), account.to_owned()],
+        items: Vec::new(),
         fields: vec![
             ("Last Name".into(), FieldInput::Text(format!("Person {i}"))),
             (
@@ -322,6 +325,7 @@ fn updates_of_one_record_in_separate_payloads_apply_in_source_order_despite_the_
         line: 2,
         key: Some("A".into()),
         source: vec![],
+        items: Vec::new(),
         fields: vec![("Account Name".into(), FieldInput::Text("Acme".into()))],
     };
     run_import(&c, &mut j, &insert, std::iter::once(seed), &mut no_rejects()).unwrap();
@@ -337,6 +341,7 @@ fn updates_of_one_record_in_separate_payloads_apply_in_source_order_despite_the_
         line: i + 2,
         key: None,
         source: vec![],
+        items: Vec::new(),
         fields: vec![
             ("Id".into(), FieldInput::Text(id.to_string())),
             ("Description".into(), FieldInput::Text(format!("note {i}"))),
@@ -404,6 +409,7 @@ fn leads_with_email(first: u64, n: u64, tag: &str) -> Vec<PendingRow> {
             line: i + 2,
             key: Some(format!("{tag}{i}")),
             source: vec![format!("{tag}{i}")],
+            items: Vec::new(),
             fields: vec![
                 ("Last Name".into(), FieldInput::Text(format!("{tag} {i}"))),
                 ("Company".into(), FieldInput::Text("Dup Co".into())),

@@ -103,6 +103,7 @@ pub fn leads(first: u64, n: u64) -> Vec<PendingRow> {
             line: i + 2,
             key: Some(format!("L{i}")),
             source: vec![format!("L{i}"), format!("Last {i}")],
+            items: Vec::new(),
             fields: vec![
                 ("Last Name".into(), FieldInput::Text(format!("Last {i}"))),
                 ("Company".into(), FieldInput::Text(format!("Company {}", i % 17))),

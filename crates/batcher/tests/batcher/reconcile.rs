@@ -141,6 +141,7 @@ fn typed_leads(first: u64, n: u64) -> Vec<PendingRow> {
             line: i + 2,
             key: Some(format!("T{i}")),
             source: vec![format!("T{i}")],
+            items: Vec::new(),
             fields: vec![
                 ("Last Name".into(), V(Value::Text(format!("Typed {i}")))),
                 ("Company".into(), V(Value::Text("Typed Co".into()))),

@@ -8,6 +8,7 @@
 //! call and are added when it is sent ([`with_call_options`]).
 
 use std::fmt::Write as _;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
@@ -126,6 +127,31 @@ fn render_id(out: &mut String, v: &Value) {
     }
 }
 
+/// Appends one line item as v8 reads it: the product as a lookup, numbers as JSON numbers,
+/// the description as text.
+fn line_item(out: &mut String, item: &[(&str, &Value)], module: &str) -> Result<(), EncodeError> {
+    out.push('{');
+    for (i, (label, v)) in item.iter().enumerate() {
+        let name = zcrm_protocol::line_items::v8_name(label).ok_or_else(|| {
+            EncodeError::UnknownField { field: (*label).to_owned(), module: module.to_owned() }
+        })?;
+        if i > 0 {
+            out.push(',');
+        }
+        push_str(out, name);
+        out.push(':');
+        match *label {
+            zcrm_protocol::line_items::PRODUCT_ID => render_id(out, v),
+            zcrm_protocol::line_items::DESCRIPTION => {
+                push_str(out, &v.to_text(Direction::Output)?);
+            }
+            _ => render(out, &FieldType::Double, v, &TimeZone::UTC)?,
+        }
+    }
+    out.push('}');
+    Ok(())
+}
+
 /// The JSON payload builder of one module.
 pub(crate) struct JsonPayload {
     schema: Arc<Schema>,
@@ -145,6 +171,17 @@ impl PayloadBuilder for JsonPayload {
     fn push_row<'s>(
         &mut self,
         fields: &mut dyn Iterator<Item = (&'s str, &'s Value)>,
+    ) -> Result<u32, EncodeError> {
+        self.push_row_with_items(fields, &[])
+    }
+
+    /// Items go under the module's line-item key (`Quoted_Items`, ...), each
+    /// `{"Product_Name":{"id":".."},"Quantity":n,"List_Price":n,"Discount":n,"Tax":n,
+    /// "Description":".."}` (real v8's shape).
+    fn push_row_with_items<'s>(
+        &mut self,
+        fields: &mut dyn Iterator<Item = (&'s str, &'s Value)>,
+        items: &[Vec<(&'s str, &'s Value)>],
     ) -> Result<u32, EncodeError> {
         if self.records.len() >= self.max_rows as usize {
             return Err(EncodeError::TooManyRows {
@@ -193,6 +230,27 @@ impl PayloadBuilder for JsonPayload {
             push_str(&mut rec, k);
             rec.push(':');
             rec.push_str(v);
+        }
+        if !items.is_empty() {
+            let key = zcrm_protocol::Module::from_str(&self.schema.fields.module)
+                .ok()
+                .and_then(zcrm_protocol::line_items::v8_key)
+                .ok_or_else(|| EncodeError::UnknownField {
+                    field: zcrm_protocol::xmldata::PRODUCT_DETAILS.to_owned(),
+                    module: self.schema.fields.module.clone(),
+                })?;
+            if !out.is_empty() {
+                rec.push(',');
+            }
+            push_str(&mut rec, key);
+            rec.push_str(":[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    rec.push(',');
+                }
+                line_item(&mut rec, item, &self.schema.fields.module)?;
+            }
+            rec.push(']');
         }
         rec.push('}');
         self.records.push(rec);
@@ -252,6 +310,7 @@ mod tests {
     use zcrm_protocol::RecordId;
 
     use super::*;
+    use crate::rest::fields::Schema;
     use crate::rest::fields::tests::leads;
 
     fn tz() -> TimeZone {
@@ -335,6 +394,36 @@ mod tests {
         assert!(matches!(err, EncodeError::TooManyRows { limit: 100, .. }));
         let empty = Box::new(JsonPayload::new(Arc::new(leads()), tz(), 10));
         assert_eq!(empty.finish(), Err(EncodeError::NoRows));
+    }
+
+    #[test]
+    fn line_items_go_under_the_modules_key_in_v8s_shape() {
+        let mut quotes = leads().fields;
+        quotes.module = "Quotes".to_owned();
+        let mut b = Box::new(JsonPayload::new(Arc::new(Schema::new(quotes)), tz(), 100));
+        let d = |s: &str| Value::parse(&FieldType::Double, s, Direction::Output).unwrap();
+        let (id, qty, price, text) =
+            (Value::Id(RecordId(42)), d("2"), d("9.50"), Value::Text("blue \"one\"".into()));
+        let items = vec![
+            vec![("Product Id", &id), ("Quantity", &qty), ("List Price", &price)],
+            vec![("Product Id", &id), ("Quantity", &qty), ("Product Description", &text)],
+        ];
+        let last = Value::Text("Daly".into());
+        b.push_row_with_items(&mut std::iter::once(("Last Name", &last)), &items).unwrap();
+        let text = b.finish().unwrap();
+        let rec = serde_json::from_str::<serde_json::Value>(&text).unwrap()["data"][0].clone();
+        assert_eq!(
+            rec,
+            serde_json::json!({"Last_Name":"Daly","Quoted_Items":[
+                {"Product_Name":{"id":"42"},"Quantity":2,"List_Price":9.50},
+                {"Product_Name":{"id":"42"},"Quantity":2,"Description":"blue \"one\""}]})
+        );
+        // A module without line items cannot carry them.
+        let mut leads_b = Box::new(JsonPayload::new(Arc::new(leads()), tz(), 100));
+        let err = leads_b
+            .push_row_with_items(&mut std::iter::once(("Last Name", &last)), &items)
+            .unwrap_err();
+        assert!(matches!(err, EncodeError::UnknownField { .. }), "{err}");
     }
 
     #[test]

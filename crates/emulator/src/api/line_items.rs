@@ -46,7 +46,9 @@ fn number(entry: &[(String, String)], label: &str) -> Option<Result<Decimal, Api
     )
 }
 
-fn item(conn: &Connection, entry: &[(String, String)]) -> Result<LineItem, ApiError> {
+/// One validated item from its `(label, text)` pairs (the REST face validates its items
+/// through here too: one store, the same rules).
+pub fn item(conn: &Connection, entry: &[(String, String)]) -> Result<LineItem, ApiError> {
     let id_text = entry.iter().find(|(k, _)| k == "Product Id").map(|(_, v)| v.trim());
     let id: RecordId =
         id_text.and_then(|t| t.parse().ok()).ok_or_else(|| wrong_value("Product Id"))?;

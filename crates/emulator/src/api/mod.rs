@@ -3,7 +3,7 @@
 
 pub(crate) mod convert;
 mod files;
-mod line_items;
+pub(crate) mod line_items;
 mod meta;
 mod params;
 mod read;

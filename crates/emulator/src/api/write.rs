@@ -108,10 +108,15 @@ fn validated(
     let mut changes = validate::row(c, tx, def, fields)?;
     let items = line_items::validate(tx, def, products)?;
     if items.is_some() {
-        changes.retain(|(k, _)| k != PRODUCT_DETAILS);
-        changes.push((PRODUCT_DETAILS.to_owned(), None));
+        items_replace_text(&mut changes);
     }
     Ok((changes, items))
+}
+
+/// Sent items replace the `Product Details` text of a record's changes (both faces).
+pub fn items_replace_text(changes: &mut Changes) {
+    changes.retain(|(k, _)| k != PRODUCT_DETAILS);
+    changes.push((PRODUCT_DETAILS.to_owned(), None));
 }
 
 fn insert_row(

@@ -36,6 +36,7 @@ pub mod delete;
 pub mod errors;
 pub mod files;
 pub mod filter;
+pub mod items;
 pub mod json;
 pub mod meta;
 pub mod oauth;

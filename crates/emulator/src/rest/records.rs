@@ -233,8 +233,9 @@ pub fn get(
     let id: u64 = id.trim().parse().map_err(|_| {
         RestError::bad("INVALID_DATA", "the id given seems to be invalid", json!({"id": id}))
     })?;
-    let mut v = match records::get_live(tx, Some(&def.module.api_name()), id)? {
-        Some(rec) => json::record(cx.st, def, &rec, None),
+    let live = records::get_live(tx, Some(&def.module.api_name()), id)?;
+    let mut v = match &live {
+        Some(rec) => json::record(cx.st, def, rec, None),
         None => match super::convert::converted_lead(cx, tx, def, id)? {
             Some(v) => v,
             None => return Ok(Answer::empty(StatusCode::NO_CONTENT)),
@@ -249,6 +250,11 @@ pub fn get(
         o.insert("$approval_state".to_owned(), json!("approved"));
         o.insert("$editable".to_owned(), json!(true));
         o.insert("$currency_symbol".to_owned(), json!("$"));
+        if let Some(rec) = &live
+            && let Some((key, items)) = super::items::output(def, rec)
+        {
+            o.insert(key.to_owned(), items);
+        }
     }
     Ok(Answer::ok(json!({ "data": [v] })))
 }

@@ -220,11 +220,18 @@ fn insert_one(
     i: usize,
     obj: &Map<String, Value>,
 ) -> Result<Result<Rec, Value>, RestError> {
-    let ch = match changes(cx, tx, call, def, i, obj, None)? {
+    let mut ch = match changes(cx, tx, call, def, i, obj, None)? {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
     };
-    match xml_write::create(call, tx, def, &ch, None) {
+    let items = match super::items::input(tx, def, i, obj) {
+        Ok(items) => items,
+        Err(e) => return Ok(Err(e)),
+    };
+    if items.is_some() {
+        xml_write::items_replace_text(&mut ch);
+    }
+    match xml_write::create(call, tx, def, &ch, items) {
         Ok(Ok(rec)) => Ok(Ok(rec)),
         Ok(Err(e)) => {
             Ok(Err(record_error("INVALID_DATA", "invalid data", json!({"message": e.message}))))
@@ -242,11 +249,18 @@ fn update_one(
     obj: &Map<String, Value>,
     rec: Rec,
 ) -> Result<Result<Rec, Value>, RestError> {
-    let ch = match changes(cx, tx, call, def, i, obj, Some(rec.id))? {
+    let mut ch = match changes(cx, tx, call, def, i, obj, Some(rec.id))? {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
     };
-    match xml_write::modify(call, tx, def, rec, &ch, None) {
+    let items = match super::items::input(tx, def, i, obj) {
+        Ok(items) => items,
+        Err(e) => return Ok(Err(e)),
+    };
+    if items.is_some() {
+        xml_write::items_replace_text(&mut ch);
+    }
+    match xml_write::modify(call, tx, def, rec, &ch, items) {
         Ok(Ok(rec)) => Ok(Ok(rec)),
         Ok(Err(e)) => {
             Ok(Err(record_error("INVALID_DATA", "invalid data", json!({"message": e.message}))))

@@ -158,3 +158,79 @@ fn bad_line_items_fail_their_row_with_4832() {
     let body = env.post("SalesOrders", "insertRecords", &[("xmlData", &b.finish().unwrap())]);
     assert_eq!(code_of(&body), "4832");
 }
+
+/// The v8 face takes a quote's items as `Quoted_Items` (real v8's shape), checks them by the
+/// XML face's rules, and both faces read the one store.
+#[test]
+fn v8_line_items_are_validated_stored_and_read_by_both_faces() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    use super::rest::{call, get, start_v8, token};
+    let env = start_v8(|_| {});
+    let tok = token(&env);
+    let (widget, gadget, account) = setup(&env);
+    let quote = |items: serde_json::Value| {
+        let body = json!({"data": [{"Subject": "Q-1", "Account_Name": {"id": account}, "Quoted_Items": items}]});
+        call(&env, &tok, Method::POST, "Quotes", &[], Some(&body))
+    };
+    let r = quote(json!([
+        {"Product_Name": {"id": widget}, "Quantity": 2, "Discount": 4.5},
+        {"Product_Name": {"id": gadget}, "Quantity": 1.5, "List_Price": 10, "Tax": 1, "Description": "blue"},
+    ]));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["data"][0]["details"]["id"].as_str().unwrap().to_owned();
+    // v8 write, XML read.
+    let items = {
+        let body = env.get("Quotes", "getRecordById", &[("id", &id)]);
+        let p = page(&body);
+        match p.rows().next().unwrap().get("Product Details") {
+            Some(Cell::LineItems(items)) => items.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(items.len(), 2);
+    assert_eq!(value(&items[0], "Product Id"), Some(widget.as_str()));
+    assert_eq!(value(&items[0], "Unit Price"), Some("7222.0"), "the product's own price");
+    assert_eq!(value(&items[0], "Total After Discount"), Some("14439.5"));
+    assert_eq!(value(&items[1], "Quantity"), Some("1.5"));
+    assert_eq!(value(&items[1], "Net Total"), Some("16.0"));
+    assert_eq!(value(&items[1], "Product Description"), Some("blue"));
+    // v8 read of the same record.
+    let rec = get(&env, &tok, &format!("Quotes/{id}"), &[]).body["data"][0].clone();
+    let got = &rec["Quoted_Items"];
+    assert_eq!(got[0]["Product_Name"], json!({"name": "Widget", "id": widget}));
+    assert_eq!(got[0]["Quantity"], json!(2.0));
+    assert_eq!(got[1]["List_Price"], json!(10.0));
+    assert_eq!(got[1]["Description"], "blue");
+    // XML write, v8 read.
+    let r = write_order(
+        &env,
+        "insertRecords",
+        &[("Subject", "SO-X"), ("ACCOUNTID", &account)],
+        &[vec![("Product Id", gadget.as_str()), ("Quantity", "4")]],
+        &[],
+    );
+    let so = r[0].outcome.detail().expect("added").id.0.to_string();
+    let rec = get(&env, &tok, &format!("Sales_Orders/{so}"), &[]);
+    assert_eq!(rec.status, 200, "{}", rec.body);
+    assert_eq!(rec.body["data"][0]["Ordered_Items"][0]["Quantity"], json!(4.0));
+    // The rules: a product that does not exist, a missing or negative quantity, a number as
+    // text; each the record's one error naming the item.
+    let r = quote(
+        json!([{"Product_Name": {"id": widget}, "Quantity": 1}, {"Product_Name": {"id": "999"}, "Quantity": 1}]),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let e = &r.body["data"][0];
+    assert_eq!(e["code"], "INVALID_DATA");
+    assert_eq!(e["details"]["json_path"], "$.data[0].Quoted_Items[1].Product_Name");
+    let r = quote(json!([{"Product_Name": {"id": widget}}]));
+    assert_eq!(r.body["data"][0]["code"], "MANDATORY_NOT_FOUND", "{}", r.body);
+    assert_eq!(r.body["data"][0]["details"]["api_name"], "Quantity");
+    let r = quote(json!([{"Product_Name": {"id": widget}, "Quantity": -1}]));
+    assert_eq!(r.body["data"][0]["details"]["json_path"], "$.data[0].Quoted_Items[0].Quantity");
+    let r = quote(json!([{"Product_Name": {"id": widget}, "Quantity": "2"}]));
+    assert_eq!(r.body["data"][0]["details"]["expected_data_type"], "double", "{}", r.body);
+    let r = quote(json!({"Product_Name": {"id": widget}}));
+    assert_eq!(r.body["data"][0]["details"]["api_name"], "Quoted_Items", "{}", r.body);
+}
