@@ -50,7 +50,14 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                 };
                 out.push_str(&format!(
                     "{:<16} {:>6}  {:>6}  {:>4}  {:>7}  {:>8}  {:>5}  {:>5}  {kind} {module}: {per}{credits}\n",
-                    name, rows, valid, done, calls, "-", 0, calls
+                    name,
+                    rows,
+                    valid + done,
+                    done,
+                    valid,
+                    "-",
+                    0,
+                    calls
                 ));
                 for w in warnings {
                     out.push_str(&format!("{:<16} warning: {w}\n", ""));

@@ -38,13 +38,18 @@ pub struct UndoArgs {
 fn describe(plan: &UndoPlan) -> String {
     let mut out = String::from("undo will delete:\n");
     for s in &plan.steps {
-        let _ = writeln!(
-            out,
-            "  {:<16} {:>7} {} record(s) created by its runs",
-            s.name,
-            s.created.len(),
-            s.module
-        );
+        if !s.created.is_empty() || s.note.is_none() {
+            let _ = writeln!(
+                out,
+                "  {:<16} {:>7} {} record(s) created by its runs",
+                s.name,
+                s.created.len(),
+                s.module
+            );
+        }
+        if let Some(note) = &s.note {
+            let _ = writeln!(out, "  {:<16} note: {note}", s.name);
+        }
     }
     let unit = if plan.credits { "credits" } else { "calls" };
     let total: usize = plan.steps.iter().map(|s| s.created.len()).sum();
@@ -102,8 +107,8 @@ pub fn main(args: &UndoArgs, progress: &Progress) -> ExitCode {
         }
         Ok(Some(r)) => {
             let mut text = String::new();
-            for (step, n) in &r.deleted {
-                let _ = writeln!(text, "{step}: {n} record(s) deleted");
+            for (step, module, n) in &r.deleted {
+                let _ = writeln!(text, "{step}: {n} record(s) deleted ({module})");
             }
             let printed = crate::print(&text);
             match r.stopped {

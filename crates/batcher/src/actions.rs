@@ -237,6 +237,18 @@ impl Journal {
         Ok(out)
     }
 
+    /// When each settled row's call was sent, epoch seconds, by row.
+    pub fn action_sent_times(
+        &self,
+        step: &str,
+    ) -> Result<std::collections::HashMap<u64, i64>, BatchError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT row, sent_at FROM actions WHERE step = ?1 AND state = 'done'")?;
+        let rows = st.query_map(params![step], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
+        rows.map(|r| r.map_err(BatchError::from)).collect()
+    }
+
     /// Counts of an action step's rows.
     pub fn action_counts(&self, step: &str) -> Result<ActionCounts, BatchError> {
         let mut c = ActionCounts::default();

@@ -10,6 +10,8 @@
 
 use std::time::Duration;
 
+use jiff::Timestamp;
+
 use zcrm_protocol::params::{DuplicateCheck, ReadParams, UserType, Window, WriteParams};
 use zcrm_protocol::response::misc::{
     ConvertResult, ModuleInfo, RelatedUpdateResult, StatusResult, UploadResult, User,
@@ -238,6 +240,8 @@ pub trait CrmApi: Sync {
         id: RecordId,
         file: &FilePart<'_>,
     ) -> Result<UploadResult, ClientError>;
+    /// When a record was created, or `None` when it does not exist (any more).
+    fn created_at(&self, module: &str, id: RecordId) -> Result<Option<Timestamp>, ClientError>;
     /// Sets a record's photo (Leads, Contacts).
     fn set_photo(
         &self,
@@ -484,6 +488,22 @@ impl CrmApi for Client {
         file: &FilePart<'_>,
     ) -> Result<StatusResult, ClientError> {
         self.upload_photo(module, id, file)
+    }
+
+    /// getRecordById of `Created Time`, read in the org's time zone.
+    fn created_at(&self, module: &str, id: RecordId) -> Result<Option<Timestamp>, ClientError> {
+        let params = ReadParams {
+            select: zcrm_protocol::params::SelectColumns::fields(module, ["Created Time"]),
+            ..ReadParams::default()
+        };
+        let page =
+            self.get_record_by_id(module, &zcrm_protocol::params::IdSelection::One(id), &params)?;
+        let tz = &self.ledger().config().timezone;
+        Ok(page.rows().next().and_then(|r| {
+            let text = r.text("Created Time")?;
+            let civil = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text.trim()).ok()?;
+            tz.to_ambiguous_timestamp(civil).compatible().ok()
+        }))
     }
 
     fn attach(

@@ -683,3 +683,83 @@ pub(crate) fn plan_action(
         warnings: Vec::new(),
     })
 }
+
+/// An action step's share of an undo, and the reads it took to decide it: a conversion's
+/// potentials and contacts are deleted, and its accounts when the conversion created them
+/// (no import step of the pipeline claims the account, and the CRM says it was created at or
+/// after the conversion was sent: an account that existed before is the org's, and stays).
+/// Files, photos and relations go with the records they hang on; deleted records stay deleted.
+pub(crate) fn undo_parts(
+    s: &ActionStep,
+    client: &dyn CrmApi,
+    journal: &Journal,
+) -> Result<(Vec<crate::undo::UndoStep>, u64), EngineError> {
+    use crate::undo::{Forget, UndoStep};
+    let in_flight = journal.actions_in_flight(&s.name)?;
+    if !in_flight.is_empty() {
+        return Err(EngineError::UndoInFlight { step: s.name.clone(), payloads: in_flight.len() });
+    }
+    let done = journal.actions_done(&s.name)?;
+    let part =
+        |module: &str, created: Vec<(u64, RecordId)>, forget, note: Option<String>| UndoStep {
+            name: s.name.clone(),
+            module: module.to_owned(),
+            created,
+            kept: Vec::new(),
+            forget,
+            note,
+        };
+    let mut reads = 0;
+    let parts = match &s.kind {
+        ActionKind::Convert { .. } => {
+            let ids = |f: fn(&ActionResult) -> Option<u64>| -> Vec<(u64, RecordId)> {
+                done.iter().filter_map(|(row, _, r)| f(r).map(|id| (*row, RecordId(id)))).collect()
+            };
+            let sent = journal.action_sent_times(&s.name)?;
+            let mut accounts = Vec::new();
+            let mut kept = 0;
+            for (row, id) in ids(|r| r.account) {
+                if journal.id_claimed(id)? || accounts.iter().any(|(_, a)| *a == id) {
+                    continue;
+                }
+                reads += 1;
+                let created = client.created_at("Accounts", id)?;
+                let at = sent.get(&row).copied().unwrap_or(i64::MAX);
+                match created {
+                    Some(t) if t.as_second() + 1 >= at => accounts.push((row, id)),
+                    Some(_) => kept += 1,
+                    None => {}
+                }
+            }
+            let note = (kept > 0).then(|| {
+                format!("{kept} account(s) the conversions attached existed before them: kept")
+            });
+            vec![
+                part("Potentials", ids(|r| r.potential), Forget::Nothing, None),
+                part("Contacts", ids(|r| r.contact), Forget::Nothing, None),
+                part("Accounts", accounts, Forget::Actions, note),
+            ]
+        }
+        ActionKind::Delete => vec![part(
+            &s.module,
+            Vec::new(),
+            Forget::Nothing,
+            (!done.is_empty()).then(|| {
+                format!("{} record(s) it deleted stay deleted (the CRM's recycle bin can restore them)", done.len())
+            }),
+        )],
+        ActionKind::Attach { .. } | ActionKind::Relate { .. } => vec![part(
+            &s.module,
+            Vec::new(),
+            Forget::Actions,
+            (!done.is_empty()).then(|| {
+                format!(
+                    "its {} {} go with the records deleted above; those on records the pipeline did not create stay",
+                    done.len(),
+                    if matches!(s.kind, ActionKind::Relate { .. }) { "relation(s)" } else { "file(s)" }
+                )
+            }),
+        )],
+    };
+    Ok((parts, reads))
+}

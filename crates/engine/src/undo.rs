@@ -19,17 +19,33 @@ use crate::state::{consumer, journal_path};
 /// idempotent, so each is simply sent again.
 const MAX_DELETE_ATTEMPTS: u32 = 3;
 
-/// One import step's share of an undo.
+/// What the journal forgets once a step's records are deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forget {
+    /// The import rows whose records are deleted (a later run imports them again).
+    Rows,
+    /// Every row of an action step (a later run acts on them again), once this part is done.
+    Actions,
+    /// Nothing (another part of the same step forgets).
+    Nothing,
+}
+
+/// One step's share of an undo (a conversion has one per module it created records in).
 #[derive(Debug, Clone)]
 pub struct UndoStep {
     /// The step.
     pub name: String,
-    /// Its module.
+    /// The module of the records deleted.
     pub module: String,
     /// `(source row, record)` the step's runs created: deleted.
     pub created: Vec<(u64, RecordId)>,
     /// `(source row, record, what the run did)` for records that existed before: kept.
     pub kept: Vec<(u64, RecordId, Action)>,
+    /// What the journal forgets.
+    pub forget: Forget,
+    /// What the undo leaves of the step, in words (deleted records stay deleted; attachments
+    /// and relations go with their records).
+    pub note: Option<String>,
 }
 
 /// What an undo will do, shown before it does it.
@@ -46,8 +62,8 @@ pub struct UndoPlan {
 /// What an undo did.
 #[derive(Debug, Clone, Default)]
 pub struct UndoResult {
-    /// `(step, records deleted)`, in the order undone.
-    pub deleted: Vec<(String, u64)>,
+    /// `(step, module, records deleted)`, in the order undone.
+    pub deleted: Vec<(String, String, u64)>,
     /// Set when the budget stopped it (a rerun of the undo continues).
     pub stopped: Option<Stop>,
 }
@@ -95,16 +111,58 @@ pub fn undo(
         }
         let created_ids: HashSet<RecordId> = created.iter().map(|(_, id)| *id).collect();
         kept.retain(|(_, id, _)| !created_ids.contains(id));
-        steps.push(UndoStep { name: s.name.clone(), module: s.module.clone(), created, kept });
+        steps.push(UndoStep {
+            name: s.name.clone(),
+            module: s.module.clone(),
+            created,
+            kept,
+            forget: Forget::Rows,
+            note: None,
+        });
     }
+    let mut reads = 0u64;
+    let undone: Vec<&zcrm_pipeline::ActionStep> =
+        p.actions().filter(|a| only.is_empty() || only.contains(&a.name)).collect();
+    let mut action_parts = Vec::new();
+    for a in undone.iter().rev() {
+        let (parts, n) = crate::action::undo_parts(a, client, &journal)?;
+        reads += n;
+        action_parts.push((a.name.clone(), parts));
+    }
+    // Newest step first: an action step's parts go before the import steps that precede it.
+    let mut ordered = Vec::new();
+    let mut imports = steps.into_iter().peekable();
+    for step in p.steps.iter().rev() {
+        if !(only.is_empty() || only.iter().any(|n| n == step.name())) {
+            continue;
+        }
+        match step {
+            Step::Import(_) => ordered.extend(imports.next()),
+            Step::Action(a) => {
+                if let Some(i) = action_parts.iter().position(|(n, _)| *n == a.name) {
+                    ordered.extend(action_parts.swap_remove(i).1);
+                }
+            }
+            Step::Export(_) => {}
+        }
+    }
+    let steps = ordered;
     let per_delete = u64::from(client.cost(CallKind::Delete));
-    let cost = steps.iter().map(|s| s.created.len() as u64).sum::<u64>() * per_delete;
+    let cost = steps.iter().map(|s| s.created.len() as u64).sum::<u64>() * per_delete
+        + reads * u64::from(client.cost(CallKind::Read));
     let plan = UndoPlan { steps, cost, credits: client.ledger().config().rule.rolling() };
     if !confirm(&plan) {
         return Ok(None);
     }
     let mut result = UndoResult::default();
     for step in &plan.steps {
+        if step.created.is_empty() {
+            // Nothing of its own to delete (files and relations go with their records).
+            if step.forget == Forget::Actions {
+                journal.reset_actions(&step.name)?;
+            }
+            continue;
+        }
         observer.note(&format!(
             "undo {}: deleting {} {} record(s)",
             step.name,
@@ -112,7 +170,7 @@ pub fn undo(
             step.module
         ));
         let (n, stopped) = delete_step(client, &mut journal, step)?;
-        result.deleted.push((step.name.clone(), n));
+        result.deleted.push((step.name.clone(), step.module.clone(), n));
         if let Some(stop) = stopped {
             result.stopped = Some(stop);
             break;
@@ -132,6 +190,12 @@ fn delete_step(
     let mut done: Vec<u64> = Vec::new();
     let mut deleted = 0u64;
     let mut stopped = None;
+    let forget = |journal: &mut Journal, rows: &[u64]| -> Result<(), EngineError> {
+        if step.forget == Forget::Rows {
+            journal.forget_rows(&step.name, rows)?;
+        }
+        Ok(())
+    };
     for (row, id) in &step.created {
         match delete_one(client, &step.module, *id) {
             Ok(()) => {
@@ -147,16 +211,19 @@ fn delete_step(
                 break;
             }
             Err(source) => {
-                journal.forget_rows(&step.name, &done)?;
+                forget(journal, &done)?;
                 return Err(EngineError::Undo { step: step.name.clone(), id: *id, source });
             }
         }
         if done.len() >= 100 {
-            journal.forget_rows(&step.name, &done)?;
+            forget(journal, &done)?;
             done.clear();
         }
     }
-    journal.forget_rows(&step.name, &done)?;
+    forget(journal, &done)?;
+    if stopped.is_none() && step.forget == Forget::Actions {
+        journal.reset_actions(&step.name)?;
+    }
     Ok((deleted, stopped))
 }
 
@@ -167,6 +234,12 @@ fn delete_one(client: &dyn CrmApi, module: &str, id: RecordId) -> Result<(), Cli
         attempt += 1;
         match client.delete(module, id) {
             Ok(_) => return Ok(()),
+            // Already gone (a repeated undo, a lead converted since): v8 refuses the id.
+            Err(ClientError::Api { error, .. })
+                if error.code == zcrm_protocol::ApiCode::parse("INVALID_DATA") =>
+            {
+                return Ok(());
+            }
             Err(ClientError::InDoubt { .. }) if attempt < MAX_DELETE_ATTEMPTS => {}
             Err(e) => return Err(e),
         }

@@ -45,6 +45,8 @@ pub(crate) fn id_columns(fields: &ModuleFields) -> Vec<(String, &FieldMeta)> {
             FieldType::OwnerLookup if f.label.ends_with(" Owner") => {
                 out.push(("SMOWNERID".to_owned(), f));
             }
+            // A note's parent, a record of any module, goes by `SEID` (docs/protocol.md §4.5).
+            FieldType::Lookup if is_any_parent(f) => out.push(("SEID".to_owned(), f)),
             FieldType::Lookup => {
                 if let Some(m) = f.lookup_module.as_deref().and_then(|m| Module::from_str(m).ok()) {
                     let id = m.id_field().into_owned();
@@ -59,6 +61,12 @@ pub(crate) fn id_columns(fields: &ModuleFields) -> Vec<(String, &FieldMeta)> {
         }
     }
     out
+}
+
+/// Whether `f` is the parent lookup of a note: a lookup to a record of any module.
+pub(crate) fn is_any_parent(f: &FieldMeta) -> bool {
+    f.lookup_module.is_none()
+        && (f.api_name.as_deref() == Some("Parent_Id") || f.label == "Parent Name")
 }
 
 fn err(message: String, hint: Option<String>, span: Option<Span>) -> SpecError {

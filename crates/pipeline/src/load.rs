@@ -223,6 +223,7 @@ fn check_partial(
             steps.push(step);
         }
     }
+    note_parents(&mut steps);
     for (message, hint, span) in files::check(&cx.files, on_disk) {
         cx.error(span, message, hint);
     }
@@ -235,6 +236,48 @@ fn check_partial(
         Pipeline { path: path.to_owned(), text: cx.text, connection, state_dir, steps },
         Diagnostics(cx.diags),
     ))
+}
+
+/// A Notes step's `"Parent" = { lookup = "step", column = "key" }` links each note to the
+/// record that step made: sent as the parent's id (`SEID`) and its module (`SEMODULE`, the
+/// looked-up step's module). A plain `"Parent" = "column"` holds CRM ids (`SEID` alone: the
+/// CRM finds the module from the id).
+fn note_parents(steps: &mut [Step]) {
+    let modules: Vec<(String, String)> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Import(i) => Some((i.name.clone(), i.module.clone())),
+            _ => None,
+        })
+        .collect();
+    for s in steps.iter_mut() {
+        let Step::Import(i) = s else { continue };
+        if i.module != "Notes" {
+            continue;
+        }
+        let mut added = Vec::new();
+        for e in &mut i.map.entries {
+            if !e.field.eq_ignore_ascii_case("parent") {
+                continue;
+            }
+            e.field = "SEID".to_owned();
+            let module =
+                e.spec.lookup.as_ref().and_then(|step| {
+                    modules.iter().find(|(n, _)| n == step).map(|(_, m)| m.clone())
+                });
+            if let Some(module) = module {
+                let mut spec = zcrm_mapping::FieldSpec::column(String::new());
+                spec.source = zcrm_mapping::FieldSource::Value(module);
+                added.push(zcrm_mapping::MapEntry {
+                    field: "SEMODULE".to_owned(),
+                    field_span: e.field_span.clone(),
+                    spec,
+                    spec_span: e.spec_span.clone(),
+                });
+            }
+        }
+        i.map.entries.extend(added);
+    }
 }
 
 fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {

@@ -288,6 +288,14 @@ impl CrmApi for RestClient {
         self.convert(lead, &body)
     }
 
+    fn created_at(
+        &self,
+        module: &str,
+        id: RecordId,
+    ) -> Result<Option<jiff::Timestamp>, ClientError> {
+        self.created_time(module, id)
+    }
+
     fn set_photo(
         &self,
         module: &str,

@@ -63,6 +63,12 @@ pub fn id_column(f: &FieldMeta) -> Option<String> {
             }
             _ => None,
         },
+        // A note's parent: a record of any module, sent as `SEID` (with `SEMODULE`).
+        FieldType::Lookup
+            if f.lookup_module.is_none() && f.api_name.as_deref() == Some("Parent_Id") =>
+        {
+            Some("SEID".into())
+        }
         FieldType::Lookup => {
             let m = Module::from_str(f.lookup_module.as_deref()?).ok()?;
             let id = m.id_field().into_owned();

@@ -378,4 +378,41 @@ impl RestClient {
             })
         })
     }
+
+    /// `GET /crm/v8/{module}/{id}?fields=Created_Time`: `None` for 204 (no such record).
+    pub(crate) fn created_time(
+        &self,
+        module: &str,
+        id: RecordId,
+    ) -> Result<Option<jiff::Timestamp>, ClientError> {
+        let call = simple(
+            Method::GetRecordById,
+            reqwest::Method::GET,
+            format!("{API_PREFIX}/{}/{id}", names::v8_module(module)),
+            vec![("fields", "Created_Time".to_owned())],
+            Body::None,
+            CallKind::Read,
+            module,
+        );
+        self.call(&call, |a| {
+            if a.status == 204 || a.body.is_empty() {
+                return Ok(None);
+            }
+            #[derive(serde::Deserialize)]
+            struct One {
+                data: Vec<Json>,
+            }
+            let one: One = serde_json::from_slice(&a.body)
+                .map_err(|e| Problem::Undecodable(format!("a record: {e}")))?;
+            let text = one
+                .data
+                .first()
+                .and_then(|r| r.get("Created_Time"))
+                .and_then(Json::as_str)
+                .ok_or_else(|| Problem::Undecodable("a record without Created_Time".into()))?;
+            text.parse::<jiff::Timestamp>()
+                .map(Some)
+                .map_err(|e| Problem::Undecodable(format!("Created_Time {text:?}: {e}")))
+        })
+    }
 }
