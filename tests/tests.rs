@@ -11,6 +11,7 @@ mod crm;
 mod examples;
 mod exit_codes;
 mod export_cli;
+mod full_migration;
 mod harness;
 mod hostile;
 mod import_run;

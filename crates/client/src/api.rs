@@ -240,6 +240,16 @@ pub trait CrmApi: Sync {
         id: RecordId,
         file: &FilePart<'_>,
     ) -> Result<UploadResult, ClientError>;
+    /// What a converted lead became, when the dialect can tell (`None`: not converted, or the
+    /// dialect has no way to ask — the XML API has none).
+    fn conversion_of(&self, lead: RecordId) -> Result<Option<ConvertResult>, ClientError>;
+    /// A record's attachments as `(id, file name, created)`, when the dialect can list them
+    /// (`None` on the XML API, which has no call for it).
+    fn attachments(
+        &self,
+        module: &str,
+        id: RecordId,
+    ) -> Result<Option<Vec<Attachment>>, ClientError>;
     /// When a record was created, or `None` when it does not exist (any more).
     fn created_at(&self, module: &str, id: RecordId) -> Result<Option<Timestamp>, ClientError>;
     /// Sets a record's photo (Leads, Contacts).
@@ -250,6 +260,9 @@ pub trait CrmApi: Sync {
         file: &FilePart<'_>,
     ) -> Result<StatusResult, ClientError>;
 }
+
+/// An attachment as a listing shows it: `(id, file name, created)`.
+pub type Attachment = (RecordId, String, Timestamp);
 
 /// Related records one relate call carries at most (updateRelatedRecords and v8's related
 /// list update alike).
@@ -488,6 +501,20 @@ impl CrmApi for Client {
         file: &FilePart<'_>,
     ) -> Result<StatusResult, ClientError> {
         self.upload_photo(module, id, file)
+    }
+
+    /// The XML API has no call that tells what a converted lead became.
+    fn conversion_of(&self, _lead: RecordId) -> Result<Option<ConvertResult>, ClientError> {
+        Ok(None)
+    }
+
+    /// The XML API has no call that lists a record's attachments.
+    fn attachments(
+        &self,
+        _module: &str,
+        _id: RecordId,
+    ) -> Result<Option<Vec<Attachment>>, ClientError> {
+        Ok(None)
     }
 
     /// getRecordById of `Created Time`, read in the org's time zone.

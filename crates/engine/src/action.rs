@@ -296,6 +296,51 @@ fn call(s: &ActionStep, client: &dyn CrmApi, r: &Ready) -> Result<ActionResult, 
     }
 }
 
+/// Seconds of clock difference allowed between zcrm and the CRM when an attachment is matched
+/// to an upload whose answer was lost.
+const CLOCK_SLACK_SECS: i64 = 30;
+
+/// Whether an action whose answer was lost (sent at `since`, epoch seconds) was applied, as
+/// far as the dialect can tell: the conversion the CRM records for the lead, or an attachment
+/// of the same name made since. `None`: not applied, or no way to know (the XML API).
+fn applied(
+    s: &ActionStep,
+    client: &dyn CrmApi,
+    r: &Ready,
+    since: i64,
+) -> Result<Option<ActionResult>, ClientError> {
+    let note = Some("the first call's answer was lost; the CRM shows it was applied".to_owned());
+    match &s.kind {
+        ActionKind::Convert { .. } => Ok(client.conversion_of(r.record)?.map(|c| ActionResult {
+            action: s.kind.done().into(),
+            record: Some(r.record.0),
+            contact: Some(c.contact.0),
+            account: Some(c.account.0),
+            potential: c.potential.map(|p| p.0),
+            note,
+            ..ActionResult::default()
+        })),
+        ActionKind::Attach { photo: false, .. } => {
+            let name = r.file.as_deref().and_then(Path::file_name).and_then(|n| n.to_str());
+            let Some(list) = client.attachments(&s.module, r.record)? else { return Ok(None) };
+            Ok(list
+                .into_iter()
+                .filter(|(_, n, at)| {
+                    Some(n.as_str()) == name && at.as_second() + CLOCK_SLACK_SECS >= since
+                })
+                .max_by_key(|(id, _, _)| *id)
+                .map(|(id, _, _)| ActionResult {
+                    action: s.kind.done().into(),
+                    record: Some(r.record.0),
+                    id: Some(id.0),
+                    note,
+                    ..ActionResult::default()
+                }))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Everything the row loop needs.
 struct Runner<'a> {
     s: &'a ActionStep,
@@ -304,7 +349,7 @@ struct Runner<'a> {
     rejects: &'a mut RejectWriter,
     /// Rows whose previous call's answer was lost: a refusal of their resend may mean the
     /// first call was applied.
-    in_doubt: std::collections::HashSet<u64>,
+    in_doubt: std::collections::HashMap<u64, i64>,
     /// Relations waiting for their batch.
     group: Vec<Ready>,
     done: u64,
@@ -326,17 +371,37 @@ impl Runner<'_> {
         let name = &self.s.name;
         let now = jiff::Timestamp::now().as_second();
         self.journal.begin_actions(name, &[(r.row, r.line, r.key.clone(), r.record, None)], now)?;
-        let mut doubt = self.in_doubt.contains(&r.row);
+        // When a call's answer was lost (in this run or a killed one), ask the CRM first
+        // whether it was applied, where the dialect can tell.
+        let mut doubt = self.in_doubt.get(&r.row).copied();
         let mut tries = 0;
         let outcome = loop {
+            if let Some(since) = doubt {
+                match applied(self.s, self.client, &r, since) {
+                    Ok(Some(result)) => break Ok(result),
+                    Ok(None) => {}
+                    Err(e) => break Err(e),
+                }
+            }
             tries += 1;
             match call(self.s, self.client, &r) {
-                Err(ClientError::InDoubt { .. }) if tries < 3 => doubt = true,
+                Err(ClientError::InDoubt { .. }) if tries < 3 => doubt = Some(now),
                 other => break other,
             }
         };
+        let doubt = doubt.is_some();
         match outcome {
-            Ok(result) => self.journal.settle_actions(name, &[(r.row, result)])?,
+            Ok(mut result) => {
+                if doubt
+                    && result.note.is_none()
+                    && matches!(self.s.kind, ActionKind::Attach { photo: false, .. })
+                {
+                    result.note = Some(
+                        "an earlier upload's answer was lost and the CRM cannot list attachments here: the record may hold the file twice".into(),
+                    );
+                }
+                self.journal.settle_actions(name, &[(r.row, result)])?;
+            }
             Err(ClientError::InDoubt { .. }) => {
                 return Err(Halt::End(StepEnd::Failed(EngineError::ActionInDoubt {
                     step: name.clone(),
@@ -464,21 +529,29 @@ pub(crate) fn run_action(
     journal: &mut Journal,
     dry_run: bool,
     users: &mut Option<Users>,
+    users_cache: &std::path::Path,
     observer: &dyn Observer,
 ) -> Result<StepSummary, StepEnd> {
     let CompiledAction { step: s, reader, headers, mapper, cols } = c;
     let kind = s.kind.keyword();
     let mut summary = StepSummary { name: s.name.clone(), kind, ..StepSummary::default() };
     if cols.assign_to.is_some() && users.is_none() && !dry_run {
-        let fetched = Users::fetch(client)
+        let (fetched, age) = Users::load(client, users_cache)
             .map_err(|source| EngineError::Users { step: s.name.clone(), source })?;
+        if let Some(age) = age {
+            observer.note(&format!(
+                "step {}: owners resolved with the org's users as read {} min ago (state dir)",
+                s.name,
+                age / 60
+            ));
+        }
         *users = Some(fetched);
     }
     let users = users.as_ref();
-    let in_doubt: std::collections::HashSet<u64> = if dry_run {
+    let in_doubt: std::collections::HashMap<u64, i64> = if dry_run {
         Default::default()
     } else {
-        settle_in_flight(&s, journal)?.iter().map(|r| r.row).collect()
+        settle_in_flight(&s, journal)?.iter().map(|r| (r.row, r.sent_at)).collect()
     };
     let content = zcrm_batcher::source::content_fingerprint(&s.source).map_err(|source| {
         EngineError::Fingerprint { step: s.name.clone(), path: s.source.clone(), source }

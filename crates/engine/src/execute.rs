@@ -73,6 +73,7 @@ pub fn execute(
     let Prepared { pipeline: p, connected, org, cache, mut journal, steps } = prepared;
     let client = &*connected.client;
     let mut users = None;
+    let users_cache = crate::state::users_cache(&p, &org);
     let mut result =
         RunResult { credits: client.ledger().config().rule.rolling(), ..RunResult::default() };
     for step in steps {
@@ -92,7 +93,15 @@ pub fn execute(
                         Some(c) => c,
                         None => compile_import(&p, &name, client, &cache)?,
                     };
-                    match run_import(c, client, &mut journal, opts.dry_run, &mut users, observer) {
+                    match run_import(
+                        c,
+                        client,
+                        &mut journal,
+                        opts.dry_run,
+                        &mut users,
+                        &users_cache,
+                        observer,
+                    ) {
                         Ok(summary) => break summary,
                         Err(StepEnd::Budget(msg, resets_at)) if opts.wait_for_budget => {
                             let wait = (resets_at - jiff::Timestamp::now()).as_secs().max(1) as u64;
@@ -120,7 +129,15 @@ pub fn execute(
                         Some(a) => a,
                         None => compile_action_again(&p, &name, client, &cache)?,
                     };
-                    match run_action(a, client, &mut journal, opts.dry_run, &mut users, observer) {
+                    match run_action(
+                        a,
+                        client,
+                        &mut journal,
+                        opts.dry_run,
+                        &mut users,
+                        &users_cache,
+                        observer,
+                    ) {
                         Ok(summary) => break summary,
                         Err(StepEnd::Budget(msg, resets_at)) if opts.wait_for_budget => {
                             let wait = (resets_at - jiff::Timestamp::now()).as_secs().max(1) as u64;

@@ -47,13 +47,21 @@ pub(crate) fn run_import(
     journal: &mut Journal,
     dry_run: bool,
     users: &mut Option<Users>,
+    users_cache: &std::path::Path,
     observer: &dyn Observer,
 ) -> Result<StepSummary, StepEnd> {
     let CompiledImport { step: s, reader, headers, mapper, batch, lines, .. } = c;
     // Owners by e-mail or name: the org's active users, read once per run.
     if mapper.has_owners() && users.is_none() {
-        let fetched = Users::fetch(client)
+        let (fetched, age) = Users::load(client, users_cache)
             .map_err(|source| EngineError::Users { step: s.name.clone(), source })?;
+        if let Some(age) = age {
+            observer.note(&format!(
+                "step {}: owners resolved with the org's users as read {} min ago (state dir)",
+                s.name,
+                age / 60
+            ));
+        }
         *users = Some(fetched);
     }
     let users = &*users;

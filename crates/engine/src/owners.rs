@@ -19,22 +19,73 @@ pub(crate) struct Users {
     emails: HashMap<RecordId, String>,
 }
 
+/// How long the state dir's copy of the org's users serves a run before they are read again.
+pub const USERS_MAX_AGE_SECS: i64 = 3600;
+
+/// The state dir's copy of the org's active users (`users/<org>.json`, owner-only).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct CachedUsers {
+    /// When they were read, epoch seconds.
+    fetched_at: i64,
+    /// `(id, e-mail, full name)` of each active user.
+    users: Vec<(u64, String, String)>,
+}
+
 impl Users {
-    /// Reads the active users (one call).
-    pub(crate) fn fetch(client: &dyn CrmApi) -> Result<Self, ClientError> {
+    fn from_list(list: &[(u64, String, String)]) -> Self {
         let mut users = Self::default();
-        for u in client.users(UserType::ActiveUsers)? {
-            if !u.email.trim().is_empty() {
-                users.by_email.insert(u.email.trim().to_lowercase(), u.id);
-                users.emails.insert(u.id, u.email.trim().to_owned());
-                users.known.push(u.email.trim().to_owned());
+        for (id, email, name) in list {
+            let id = RecordId(*id);
+            if !email.trim().is_empty() {
+                users.by_email.insert(email.trim().to_lowercase(), id);
+                users.emails.insert(id, email.trim().to_owned());
+                users.known.push(email.trim().to_owned());
             }
-            if !u.name.trim().is_empty() {
-                users.by_name.entry(u.name.trim().to_lowercase()).or_default().push(u.id);
-                users.known.push(u.name.trim().to_owned());
+            if !name.trim().is_empty() {
+                users.by_name.entry(name.trim().to_lowercase()).or_default().push(id);
+                users.known.push(name.trim().to_owned());
             }
         }
-        Ok(users)
+        users
+    }
+
+    fn read_list(client: &dyn CrmApi) -> Result<Vec<(u64, String, String)>, ClientError> {
+        Ok(client
+            .users(UserType::ActiveUsers)?
+            .into_iter()
+            .map(|u| (u.id.0, u.email, u.name))
+            .collect())
+    }
+
+    /// The active users from the state dir's copy at `cache` when it is younger than
+    /// [`USERS_MAX_AGE_SECS`], else read from the CRM (one call) and kept there; with the copy's
+    /// age in seconds when it served. A copy that cannot be read or written is only a lost
+    /// saving: the users are read from the CRM.
+    pub(crate) fn load(
+        client: &dyn CrmApi,
+        cache: &std::path::Path,
+    ) -> Result<(Self, Option<i64>), ClientError> {
+        let now = jiff::Timestamp::now().as_second();
+        let cached = std::fs::read(cache)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<CachedUsers>(&b).ok())
+            .filter(|c| (0..USERS_MAX_AGE_SECS).contains(&(now - c.fetched_at)));
+        if let Some(c) = cached {
+            return Ok((Self::from_list(&c.users), Some(now - c.fetched_at)));
+        }
+        let list = Self::read_list(client)?;
+        let copy = CachedUsers { fetched_at: now, users: list };
+        if let Ok(bytes) = serde_json::to_vec(&copy) {
+            let tmp = cache.with_extension("json.tmp");
+            let written = cache
+                .parent()
+                .map_or(Ok(()), zcrm_client::owner_only::create_dir_all)
+                .and_then(|()| zcrm_client::owner_only::write_atomic(cache, &tmp, &bytes));
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "the org's users could not be kept in the state dir");
+            }
+        }
+        Ok((Self::from_list(&copy.users), None))
     }
 
     /// The Id and e-mail of the active user with e-mail or full name `who`, or why there is none.

@@ -13,3 +13,8 @@ pub fn consumer(p: &Pipeline) -> String {
 pub fn journal_path(p: &Pipeline) -> PathBuf {
     p.state_dir.join(format!("journal-{}.sqlite", consumer(p)))
 }
+
+/// The state dir's copy of the org's active users (owners by e-mail or name).
+pub fn users_cache(p: &Pipeline, org: &str) -> PathBuf {
+    p.state_dir.join("users").join(format!("{org}.json"))
+}

@@ -288,6 +288,18 @@ impl CrmApi for RestClient {
         self.convert(lead, &body)
     }
 
+    fn conversion_of(&self, lead: RecordId) -> Result<Option<ConvertResult>, ClientError> {
+        self.converted_detail(lead)
+    }
+
+    fn attachments(
+        &self,
+        module: &str,
+        id: RecordId,
+    ) -> Result<Option<Vec<crate::api::Attachment>>, ClientError> {
+        self.list_attachments(module, id).map(Some)
+    }
+
     fn created_at(
         &self,
         module: &str,

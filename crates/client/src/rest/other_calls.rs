@@ -415,4 +415,80 @@ impl RestClient {
                 .map_err(|e| Problem::Undecodable(format!("Created_Time {text:?}: {e}")))
         })
     }
+
+    /// `GET /crm/v8/Leads/{id}` of a converted lead: its `$converted_detail` (`None` when the
+    /// lead is not converted, unknown, or the answer names no contact).
+    pub(crate) fn converted_detail(
+        &self,
+        lead: RecordId,
+    ) -> Result<Option<ConvertResult>, ClientError> {
+        let call = simple(
+            Method::GetRecordById,
+            reqwest::Method::GET,
+            format!("{API_PREFIX}/Leads/{lead}"),
+            vec![("fields", "Last_Name".to_owned())],
+            Body::None,
+            CallKind::Read,
+            "Leads",
+        );
+        self.call(&call, |a| {
+            if a.status == 204 || a.body.is_empty() {
+                return Ok(None);
+            }
+            let v: Json = serde_json::from_slice(&a.body)
+                .map_err(|e| Problem::Undecodable(format!("a lead: {e}")))?;
+            let d = &v["data"][0]["$converted_detail"];
+            let id = |k: &str| match &d[k] {
+                Json::String(s) => s.parse::<RecordId>().ok(),
+                Json::Number(n) => n.to_string().parse().ok(),
+                _ => None,
+            };
+            Ok(match (id("contact"), id("account")) {
+                (Some(contact), Some(account)) => {
+                    Some(ConvertResult { contact, account, potential: id("deal") })
+                }
+                _ => None,
+            })
+        })
+    }
+
+    /// `GET /crm/v8/{module}/{id}/Attachments`, every page: `(id, File_Name, Created_Time)`.
+    pub(crate) fn list_attachments(
+        &self,
+        module: &str,
+        id: RecordId,
+    ) -> Result<Vec<(RecordId, String, jiff::Timestamp)>, ClientError> {
+        let mut out = Vec::new();
+        for page in 1..=100u32 {
+            let call = simple(
+                Method::GetRelatedRecords,
+                reqwest::Method::GET,
+                format!("{API_PREFIX}/{}/{id}/Attachments", names::v8_module(module)),
+                vec![("page", page.to_string()), ("per_page", "200".to_owned())],
+                Body::None,
+                CallKind::Related,
+                module,
+            );
+            let more = self.call(&call, |a| {
+                if a.status == 204 || a.body.is_empty() {
+                    return Ok(false);
+                }
+                let v: Json = serde_json::from_slice(&a.body)
+                    .map_err(|e| Problem::Undecodable(format!("attachments: {e}")))?;
+                for item in v["data"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                    let att = item["id"].as_str().and_then(|s| s.parse::<RecordId>().ok());
+                    let name = item["File_Name"].as_str().unwrap_or_default().to_owned();
+                    let at = item["Created_Time"].as_str().and_then(|t| t.parse().ok());
+                    if let (Some(att), Some(at)) = (att, at) {
+                        out.push((att, name, at));
+                    }
+                }
+                Ok(v["info"]["more_records"].as_bool().unwrap_or(false))
+            })?;
+            if !more {
+                break;
+            }
+        }
+        Ok(out)
+    }
 }
