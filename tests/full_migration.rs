@@ -140,9 +140,15 @@ fn check_outcome(w: &Workdir, emu: &EmulatorHandle) {
     assert_eq!(names(&leads), BTreeSet::from(["Ortiz", "Patel"]), "two converted, one rejected");
     assert_eq!(owner(&leads, "Patel", "Lead Owner"), "Bob Seller");
 
-    let notes = by(emu, "Notes", "Note Title", &["Note Content"]);
+    let notes = by(emu, "Notes", "Note Title", &["Note Content", "Parent Name"]);
     once(&notes, "note");
-    assert_eq!(names(&notes), BTreeSet::from(["First call", "Follow-up"]));
+    assert_eq!(
+        names(&notes),
+        BTreeSet::from(["First call", "Follow-up", "Kickoff", "Pilot scope"])
+    );
+    // Notes on the deals the conversions made (`creates = "Potentials"`).
+    assert_eq!(owner(&notes, "Kickoff", "Parent Name"), "Northwind expansion");
+    assert_eq!(owner(&notes, "Pilot scope", "Parent Name"), "Blue Yonder pilot");
 
     let deals = by(emu, "Potentials", "Potential Name", &["Amount", "Account Name"]);
     once(&deals, "potential");
@@ -166,6 +172,7 @@ fn check_outcome(w: &Workdir, emu: &EmulatorHandle) {
         ("files", 3),
         ("members", 4),
         ("convert", 2),
+        ("deal-notes", 2),
     ] {
         let ok = report(&out.join(format!("{step}.success.csv")));
         let bad = report(&out.join(format!("{step}.rejects.csv")));

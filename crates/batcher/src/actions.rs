@@ -249,6 +249,44 @@ impl Journal {
         rows.map(|r| r.map_err(BatchError::from)).collect()
     }
 
+    /// The record conversion step `step` made in `module` (Contacts, Accounts, Potentials) from
+    /// the row whose key is `key`.
+    pub(crate) fn converted_id_for_key(
+        &self,
+        step: &str,
+        module: &str,
+        key: &str,
+    ) -> Result<crate::journal::KeyIds, BatchError> {
+        use crate::journal::KeyIds;
+        let mut st = self.conn.prepare_cached(
+            "SELECT row, result FROM actions WHERE step = ?1 AND key = ?2 AND state = 'done' ORDER BY row",
+        )?;
+        let rows = st.query_map(params![step, key], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Option<String>>(1)?))
+        })?;
+        let mut found: Vec<(u64, RecordId)> = Vec::new();
+        for r in rows {
+            let (row, result) = r?;
+            let result: ActionResult =
+                result.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default();
+            let id = match module {
+                "Contacts" => result.contact,
+                "Accounts" => result.account,
+                _ => result.potential,
+            };
+            if let Some(id) = id.map(RecordId)
+                && !found.iter().any(|(_, seen)| *seen == id)
+            {
+                found.push((row, id));
+            }
+        }
+        Ok(match found.as_slice() {
+            [] => KeyIds::None,
+            [(_, id)] => KeyIds::One(*id),
+            _ => KeyIds::Several(found),
+        })
+    }
+
     /// Counts of an action step's rows.
     pub fn action_counts(&self, step: &str) -> Result<ActionCounts, BatchError> {
         let mut c = ActionCounts::default();

@@ -240,6 +240,9 @@ impl Journal {
     /// The CRM record step `step` recorded for source key `key`: none, one, or several when
     /// rows with that key became different records (the key is not unique in its source).
     pub fn id_for_key(&self, step: &str, key: &str) -> Result<KeyIds, BatchError> {
+        if let Some((action, module)) = step.split_once(':') {
+            return self.converted_id_for_key(action, module, key);
+        }
         let mut st = self.conn.prepare_cached(
             "SELECT row, crm_id FROM rows WHERE step = ?1 AND key = ?2 AND crm_id IS NOT NULL ORDER BY row",
         )?;

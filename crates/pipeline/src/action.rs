@@ -109,7 +109,7 @@ pub fn compile_action(
         require_mandatory: !spec.entries.is_empty(),
         picklist: zcrm_mapping::PicklistMode::Strict,
         key: step.key.clone().map(|k| (k, step.spans.key.clone())),
-        lookup_steps: p.imports().map(|s| s.name.clone()).collect(),
+        lookup_steps: p.lookup_targets(),
         excel_serials: reader.kind() == SourceKind::Xlsx,
     };
     let mapper = match Mapper::compile(&spec, fields.unwrap_or(&empty), &headers, &opts) {

@@ -8,7 +8,7 @@ use zcrm_mapping::{Case, FieldSource, FieldSpec, MapEntry, MapSpec};
 
 use crate::raw::RawMap;
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "column",
     "trim",
     "case",
@@ -19,6 +19,15 @@ const KEYS: [&str; 10] = [
     "date_format",
     "lookup",
     "owner",
+    "creates",
+];
+
+/// A conversion's outputs a lookup may name with `creates`, and the module each stands for.
+const CREATES: [(&str, &str); 4] = [
+    ("Contacts", "Contacts"),
+    ("Accounts", "Accounts"),
+    ("Potentials", "Potentials"),
+    ("Deals", "Potentials"),
 ];
 
 /// A problem of one entry: message, hint, span.
@@ -30,7 +39,7 @@ fn string(v: &Value, key: &str, field: &str) -> Result<String, String> {
 
 fn table_spec(field: &str, t: &toml::Table) -> Result<FieldSpec, (String, Option<String>)> {
     let mut spec = FieldSpec::column(String::new());
-    let (mut column, mut template, mut value) = (None, None, None);
+    let (mut column, mut template, mut value, mut creates) = (None, None, None, None);
     for (k, v) in t {
         let s = |v: &Value| string(v, k, field).map_err(|m| (m, None));
         match k.as_str() {
@@ -49,6 +58,9 @@ fn table_spec(field: &str, t: &toml::Table) -> Result<FieldSpec, (String, Option
             "default" => spec.default = Some(s(v)?),
             "date_format" => spec.date_format = Some(s(v)?),
             "lookup" => spec.lookup = Some(s(v)?),
+            // `{ lookup = "convert", column = "lead", creates = "Contacts" }`: a record a
+            // conversion step made from the row with that key.
+            "creates" => creates = Some(s(v)?),
             // `{ owner = "column" }`: the column holds a user's e-mail or full name.
             "owner" => {
                 if column.replace(s(v)?).is_some() {
@@ -106,6 +118,29 @@ fn table_spec(field: &str, t: &toml::Table) -> Result<FieldSpec, (String, Option
             ),
             Some("e.g. { column = \"phone\", trim = true }".to_owned()),
         ));
+    }
+    if let Some(c) = creates {
+        let Some((_, module)) = CREATES.iter().find(|(n, _)| n.eq_ignore_ascii_case(c.trim()))
+        else {
+            return Err((
+                format!(
+                    "`creates` of `{field}` is {c:?}: a conversion creates Contacts, Accounts or Potentials"
+                ),
+                None,
+            ));
+        };
+        match &spec.lookup {
+            Some(step) => spec.lookup = Some(format!("{step}:{module}")),
+            None => {
+                return Err((
+                    format!("`creates` of `{field}` goes with `lookup` (the conversion step)"),
+                    Some(
+                        "e.g. { lookup = \"convert\", column = \"lead\", creates = \"Contacts\" }"
+                            .to_owned(),
+                    ),
+                ));
+            }
+        }
     }
     spec.source = match (column, template, value) {
         (Some(c), _, _) => FieldSource::Column(c),

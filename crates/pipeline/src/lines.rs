@@ -122,7 +122,7 @@ pub fn compile_lines(
     let opts = CompileOptions {
         require_mandatory: true,
         key: Some((l.parent.clone(), l.spans.parent.clone())),
-        lookup_steps: p.imports().map(|s| s.name.clone()).collect(),
+        lookup_steps: p.lookup_targets(),
         excel_serials: reader.kind() == SourceKind::Xlsx,
         ..CompileOptions::default()
     };

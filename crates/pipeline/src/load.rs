@@ -211,12 +211,20 @@ fn check_partial(
         None => cx.path(".zcrm/state"),
     };
     let mut names = HashSet::new();
-    let import_names: Vec<String> = raw
+    let mut import_names: Vec<String> = raw
         .steps
         .iter()
         .filter(|s| s.get_ref().import.is_some())
         .filter_map(|s| s.get_ref().name.as_ref().map(|n| n.get_ref().clone()))
         .collect();
+    // A conversion's records: `{ lookup = "convert", creates = "Contacts", ... }`.
+    for s in raw.steps.iter().filter(|s| s.get_ref().convert.is_some()) {
+        if let Some(n) = &s.get_ref().name {
+            import_names.extend(
+                ["Contacts", "Accounts", "Potentials"].map(|m| format!("{}:{m}", n.get_ref())),
+            );
+        }
+    }
     let mut steps = Vec::new();
     for s in &raw.steps {
         if let Some(step) = step(&mut cx, s, &mut names, &import_names) {
@@ -261,10 +269,11 @@ fn note_parents(steps: &mut [Step]) {
                 continue;
             }
             e.field = "SEID".to_owned();
-            let module =
-                e.spec.lookup.as_ref().and_then(|step| {
-                    modules.iter().find(|(n, _)| n == step).map(|(_, m)| m.clone())
-                });
+            // A conversion's record (`convert:Potentials`) names its module itself.
+            let module = e.spec.lookup.as_ref().and_then(|step| match step.split_once(':') {
+                Some((_, module)) => Some(module.to_owned()),
+                None => modules.iter().find(|(n, _)| n == step).map(|(_, m)| m.clone()),
+            });
             if let Some(module) = module {
                 let mut spec = zcrm_mapping::FieldSpec::column(String::new());
                 spec.source = zcrm_mapping::FieldSource::Value(module);

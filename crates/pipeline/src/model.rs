@@ -404,6 +404,20 @@ impl Pipeline {
         })
     }
 
+    /// What a `lookup` may name: every import step, and `convert:Contacts`, `convert:Accounts`
+    /// and `convert:Potentials` for each conversion step (`creates = ...`).
+    pub fn lookup_targets(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.imports().map(|s| s.name.clone()).collect();
+        for a in self.actions() {
+            if matches!(a.kind, ActionKind::Convert { .. }) {
+                out.extend(
+                    ["Contacts", "Accounts", "Potentials"].map(|m| format!("{}:{m}", a.name)),
+                );
+            }
+        }
+        out
+    }
+
     /// The action steps, in order.
     pub fn actions(&self) -> impl Iterator<Item = &ActionStep> {
         self.steps.iter().filter_map(|s| match s {

@@ -115,7 +115,7 @@ pub fn compile_step(
             return None;
         }
     };
-    let lookup_steps = p.imports().map(|s| s.name.clone()).collect();
+    let lookup_steps = p.lookup_targets();
     let opts = CompileOptions {
         require_mandatory: step.mode.needs_mandatory(),
         picklist: step.picklist,

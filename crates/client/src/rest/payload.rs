@@ -17,6 +17,7 @@ use zcrm_protocol::{Direction, EncodeError, FieldType, Value};
 
 use crate::PayloadBuilder;
 use crate::rest::fields::{Resolved, Schema};
+use crate::rest::names;
 
 /// Appends `s` as a JSON string.
 pub(crate) fn push_str(out: &mut String, s: &str) {
@@ -208,6 +209,12 @@ impl PayloadBuilder for JsonPayload {
                 Resolved::IdColumn(t) => {
                     render_id(&mut json, value);
                     (t.api_name.as_str(), true)
+                }
+                // A note's parent module goes by its v8 name (`Deals`, not `Potentials`).
+                Resolved::Field(t) if t.api_name == "$se_module" => {
+                    let text = value.to_text(Direction::Input)?;
+                    push_str(&mut json, names::v8_module(text.trim()));
+                    (t.api_name.as_str(), false)
                 }
                 Resolved::Field(t) => {
                     render(&mut json, &t.field_type, value, &self.tz)?;
