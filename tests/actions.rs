@@ -165,6 +165,19 @@ fn scenario(api: &str) {
     );
     write(w.path(), "p.toml", &text);
 
+    // Offline first: every local problem of every action step, nothing sent.
+    let records_before = emu.record_counts();
+    let checked = w.expect(&["validate", "p.toml"], 1);
+    assert!(checked.contains("step files"), "{checked}");
+    let offline = by_key(report(&w.path().join("out/files.rejects.csv")), "lead");
+    assert_eq!(
+        offline.keys().map(String::as_str).collect::<std::collections::BTreeSet<_>>(),
+        ["L2", "L3", "L4"].into(),
+        "missing, too big, .exe (lookups are checked when the step runs)"
+    );
+    let ids = report(&w.path().join("out/cleanup.rejects.csv"));
+    assert!(ids[0]["_errors"].contains("not a record id"), "{ids:?}");
+    assert_eq!(emu.record_counts(), records_before, "validate writes nothing");
     let plan = w.expect(&["plan", "p.toml"], 0);
     assert!(plan.contains("relate Campaigns: one call per record"), "{plan}");
     w.expect(&["run", "p.toml", "--step", "leads", "--step", "campaigns"], 0);

@@ -14,7 +14,6 @@ use zcrm_client::{Assignee, ClientError, Conversion, CrmApi, FilePart, MAX_RELAT
 use zcrm_mapping::{MappedChunk, MappedRow, MappedValue, Mapper, RejectWriter};
 use zcrm_pipeline::{ActionColumns, ActionKind, ActionStep, RecordRef};
 use zcrm_protocol::RecordId;
-use zcrm_protocol::limits::{MAX_FILE_BYTES, MAX_PHOTO_BYTES};
 use zcrm_readers::{ReadError, RowReader};
 
 use crate::error::EngineError;
@@ -37,9 +36,6 @@ pub struct CompiledAction {
     /// Where the step's columns are.
     pub cols: ActionColumns,
 }
-
-/// The photo types the CRM shows.
-const PHOTO_TYPES: [&str; 5] = ["jpg", "jpeg", "png", "gif", "bmp"];
 
 /// Why the row loop stopped early.
 enum Halt {
@@ -109,41 +105,6 @@ fn resolve(r: &RecordRef, text: &str, journal: &Journal, what: &str) -> Result<R
     }
 }
 
-/// Checks a file to attach before any call: it exists, and its size and type are ones the
-/// API takes.
-fn check_file(path: &Path, col: &str, photo: bool) -> Result<(), String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("{col}: {} cannot be read: {e}", path.display()))?;
-    if !meta.is_file() {
-        return Err(format!("{col}: {} is not a file", path.display()));
-    }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    let (limit, call) =
-        if photo { (MAX_PHOTO_BYTES, "a photo") } else { (MAX_FILE_BYTES, "an attachment") };
-    if meta.len() > limit {
-        return Err(format!(
-            "{col}: {} is {} bytes, over the {} MB limit of {call}",
-            path.display(),
-            meta.len(),
-            limit / (1024 * 1024)
-        ));
-    }
-    if meta.len() == 0 {
-        return Err(format!("{col}: {} is empty", path.display()));
-    }
-    if photo && !PHOTO_TYPES.contains(&ext.as_str()) {
-        return Err(format!(
-            "{col}: {} is not a picture the CRM shows ({})",
-            path.display(),
-            PHOTO_TYPES.join(", ")
-        ));
-    }
-    if !photo && ext == "exe" {
-        return Err(format!("{col}: {}: the CRM refuses .exe files", path.display()));
-    }
-    Ok(())
-}
-
 /// Turns a mapped row into an action, or the reasons it is rejected locally.
 fn ready(
     s: &ActionStep,
@@ -169,7 +130,7 @@ fn ready(
                 errors.push(format!("{col}: empty: the row names no file"));
             } else {
                 let path = base.join(text.trim());
-                match check_file(&path, col, *photo) {
+                match zcrm_pipeline::check_attachment(&path, col, *photo) {
                     Ok(()) => file = Some(path),
                     Err(e) => errors.push(e),
                 }
@@ -715,7 +676,9 @@ pub(crate) fn plan_action(
             if let ActionKind::Attach { file: col, photo } = &s.kind {
                 let text =
                     cols.file.map(|i| row.source.get(i).trim().to_owned()).unwrap_or_default();
-                if text.is_empty() || check_file(&base.join(&text), col, *photo).is_err() {
+                if text.is_empty()
+                    || zcrm_pipeline::check_attachment(&base.join(&text), col, *photo).is_err()
+                {
                     continue;
                 }
             }

@@ -3,12 +3,53 @@
 //! what it sends compiled (a conversion's potential against the Potentials metadata; the
 //! other kinds send no mapped fields, so their mapping only checks the key).
 
+use std::path::{Path, PathBuf};
 use zcrm_mapping::{CompileOptions, MapSpec, Mapper};
 use zcrm_protocol::ModuleFields;
+
+use zcrm_protocol::limits::{MAX_FILE_BYTES, MAX_PHOTO_BYTES};
 use zcrm_readers::{RowReader, SourceKind};
 
 use crate::model::{ActionKind, ActionStep};
 use crate::{Diagnostic, Pipeline};
+
+/// The photo types the CRM shows.
+const PHOTO_TYPES: [&str; 5] = ["jpg", "jpeg", "png", "gif", "bmp"];
+
+/// Checks a file to attach before any call: it exists, and its size and type are ones the
+/// API takes.
+pub fn check_attachment(path: &Path, col: &str, photo: bool) -> Result<(), String> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("{col}: {} cannot be read: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{col}: {} is not a file", path.display()));
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let (limit, call) =
+        if photo { (MAX_PHOTO_BYTES, "a photo") } else { (MAX_FILE_BYTES, "an attachment") };
+    if meta.len() > limit {
+        return Err(format!(
+            "{col}: {} is {} bytes, over the {} MB limit of {call}",
+            path.display(),
+            meta.len(),
+            limit / (1024 * 1024)
+        ));
+    }
+    if meta.len() == 0 {
+        return Err(format!("{col}: {} is empty", path.display()));
+    }
+    if photo && !PHOTO_TYPES.contains(&ext.as_str()) {
+        return Err(format!(
+            "{col}: {} is not a picture the CRM shows ({})",
+            path.display(),
+            PHOTO_TYPES.join(", ")
+        ));
+    }
+    if !photo && ext == "exe" {
+        return Err(format!("{col}: {}: the CRM refuses .exe files", path.display()));
+    }
+    Ok(())
+}
 
 /// The module whose metadata an action step's mapping is compiled against, if any.
 pub fn action_metadata_module(step: &ActionStep) -> Option<&'static str> {
@@ -126,4 +167,92 @@ pub fn compile_action(
         return None;
     }
     Some((reader, mapper?, cols))
+}
+
+/// Checks an action step's rows offline (`zcrm validate`): the mapping, record ids given in a
+/// column, and files to attach (they exist, within the size limit, of a type the CRM takes).
+/// Lookups to other steps are checked when the step runs (their records do not exist yet).
+/// Writes the step's reject file.
+pub fn check_action(
+    step: &ActionStep,
+    reader: RowReader,
+    mapper: &Mapper,
+    cols: &ActionColumns,
+) -> Result<crate::StepSummary, crate::ValidateError> {
+    use crate::model::RecordRef;
+    let base = step.source.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut writer = zcrm_mapping::RejectWriter::create(&step.rejects, reader.headers())?;
+    let (mut read, mut valid) = (0u64, 0u64);
+    let mut reasons: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    zcrm_mapping::map_blocks(
+        reader.blocks(),
+        mapper,
+        true,
+        |chunk| -> Result<(), crate::ValidateError> {
+            read += chunk.rows_read as u64;
+            for r in &chunk.rejected {
+                writer.write(r)?;
+                for p in &r.problems {
+                    *reasons.entry(p.summary_key()).or_default() += 1;
+                }
+            }
+            for r in &chunk.rows {
+                let mut errors = Vec::new();
+                let mut id_in = |rf: &RecordRef, i: Option<usize>, what: &str| {
+                    let text = i.map(|i| r.source.get(i).trim()).unwrap_or_default();
+                    if text.is_empty() {
+                        errors.push((
+                            format!("{}: empty: the row names no {what}", rf.column()),
+                            "empty",
+                        ));
+                    } else if matches!(rf, RecordRef::Column(_)) && text.parse::<u64>().is_err() {
+                        errors.push((
+                            format!("{}: {text:?} is not a record id (digits only)", rf.column()),
+                            "not a record id",
+                        ));
+                    }
+                };
+                id_in(&step.record, Some(cols.record), "record");
+                match &step.kind {
+                    ActionKind::Relate { target, .. } => id_in(target, cols.target, "target"),
+                    ActionKind::Attach { file, photo } => {
+                        let text = cols.file.map(|i| r.source.get(i).trim()).unwrap_or_default();
+                        if text.is_empty() {
+                            errors.push((format!("{file}: empty: the row names no file"), "empty"));
+                        } else if let Err(e) = check_attachment(&base.join(text), file, *photo) {
+                            errors.push((e, "file refused"));
+                        }
+                    }
+                    ActionKind::Delete | ActionKind::Convert { .. } => {}
+                }
+                if errors.is_empty() {
+                    valid += 1;
+                    continue;
+                }
+                let text: Vec<&str> = errors.iter().map(|(e, _)| e.as_str()).collect();
+                let cells = (0..r.source.len()).map(|i| r.source.get(i));
+                writer.write_parts(cells, r.pos.row, r.pos.line, &text.join(" | "))?;
+                for (e, kind) in &errors {
+                    let field = e.split(':').next().unwrap_or_default();
+                    *reasons.entry(format!("{field}: {kind}")).or_default() += 1;
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let rejected = writer.finish()?;
+    let mut reasons: Vec<(String, u64)> = reasons.into_iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(crate::StepSummary {
+        name: step.name.clone(),
+        module: step.module.clone(),
+        source: step.source.clone(),
+        rows_read: read,
+        valid,
+        rejected,
+        reasons,
+        warnings: Vec::new(),
+        rejects: step.rejects.clone(),
+        lines: None,
+    })
 }

@@ -80,6 +80,16 @@ fn metadata(
     meta: &mut dyn Metadata,
 ) -> Result<HashMap<String, ModuleFields>, ValidateError> {
     let mut out = HashMap::new();
+    let action_modules: Vec<String> =
+        p.actions().filter_map(crate::action::action_metadata_module).map(str::to_owned).collect();
+    for module in action_modules {
+        if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(module) {
+            let fields = meta
+                .fields(slot.key())
+                .map_err(|source| ValidateError::Metadata { module: slot.key().clone(), source })?;
+            slot.insert(fields);
+        }
+    }
     for step in p.imports() {
         if !out.contains_key(&step.module) {
             let fields = meta.fields(&step.module).map_err(|source| ValidateError::Metadata {
@@ -277,6 +287,13 @@ pub fn validate(
             ready.push((step, x, lines));
         }
     }
+    let mut actions = Vec::new();
+    for step in p.actions().filter(|s| only.is_empty() || only.contains(&s.name)) {
+        let fields = crate::action::action_metadata_module(step).and_then(|m| meta.get(m));
+        if let Some(x) = crate::action::compile_action(p, step, fields, &mut diags) {
+            actions.push((step, x));
+        }
+    }
     if !diags.is_empty() {
         return Err(ValidateError::Spec(Diagnostics(diags)));
     }
@@ -284,6 +301,10 @@ pub fn validate(
     for (step, (reader, mapper), lines) in ready {
         tracing::info!(step = %step.name, source = %step.source.display(), "validating");
         out.push(run_step(step, reader, &mapper, lines)?);
+    }
+    for (step, (reader, mapper, cols)) in actions {
+        tracing::info!(step = %step.name, source = %step.source.display(), "validating");
+        out.push(crate::action::check_action(step, reader, &mapper, &cols)?);
     }
     Ok(out)
 }
