@@ -278,3 +278,31 @@ fn scenario(api: &str) {
     let status = w.expect(&["status", "p.toml"], 0);
     assert!(status.contains("convert"), "{status}");
 }
+
+#[test]
+fn plan_counts_a_delete_step_exactly_and_warns_when_it_needs_more_than_a_day() {
+    let mut w = Workdir::new();
+    w.env("ZCRM_TEST_TOKEN", TOKEN);
+    let emu = crate::crm::emulator(w.path(), "", |c| c);
+    let mut ids = String::from("crm_id\n");
+    for i in 0..30 {
+        ids.push_str(&format!("{}\n", 900_000_000_100_000u64 + i));
+    }
+    ids.push_str("oops\n");
+    write(w.path(), "stale.csv", &ids);
+    let text = format!(
+        "[connection]\nurl = \"{}\"\nauthtoken_env = \"ZCRM_TEST_TOKEN\"\ndaily_budget = 12\n\n[[steps]]\nname = \"cleanup\"\ndelete = \"Leads\"\nsource = \"stale.csv\"\nrecord = {{ column = \"crm_id\" }}\n",
+        emu.url()
+    );
+    write(w.path(), "p.toml", &text);
+    let plan = w.expect(&["plan", "p.toml"], 0);
+    let line = plan.lines().find(|l| l.starts_with("cleanup")).unwrap_or_default();
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    // rows, valid, done, to send, payloads, reads, calls
+    assert_eq!(cols.get(1..8), Some(&["31", "30", "0", "30", "-", "0", "30"][..]), "{plan}");
+    assert!(
+        plan.contains("this step alone needs 30 calls, more than a day's share of the budget (12): it takes 3 days"),
+        "{plan}"
+    );
+    assert!(plan.contains("days needed: 3"), "{plan}");
+}

@@ -673,14 +673,8 @@ pub(crate) fn plan_action(
                 done += 1;
                 continue;
             }
-            if let ActionKind::Attach { file: col, photo } = &s.kind {
-                let text =
-                    cols.file.map(|i| row.source.get(i).trim().to_owned()).unwrap_or_default();
-                if text.is_empty()
-                    || zcrm_pipeline::check_attachment(&base.join(&text), col, *photo).is_err()
-                {
-                    continue;
-                }
+            if !zcrm_pipeline::offline_problems(&s, &cols, &base, row).is_empty() {
+                continue;
             }
             valid += 1;
             if matches!(s.kind, ActionKind::Relate { .. }) {

@@ -169,6 +169,44 @@ pub fn compile_action(
     Some((reader, mapper?, cols))
 }
 
+/// The problems of an action step's mapped row that can be known before the run: an empty
+/// record (or target) cell, a record id column that is not an id, a file to attach that is
+/// missing, empty, too big or of a refused type. Each with a short kind for summaries.
+pub fn offline_problems(
+    step: &ActionStep,
+    cols: &ActionColumns,
+    base: &Path,
+    r: &zcrm_mapping::MappedRow,
+) -> Vec<(String, &'static str)> {
+    use crate::model::RecordRef;
+    let mut errors = Vec::new();
+    let mut id_in = |rf: &RecordRef, i: Option<usize>, what: &str| {
+        let text = i.map(|i| r.source.get(i).trim()).unwrap_or_default();
+        if text.is_empty() {
+            errors.push((format!("{}: empty: the row names no {what}", rf.column()), "empty"));
+        } else if matches!(rf, RecordRef::Column(_)) && text.parse::<u64>().is_err() {
+            errors.push((
+                format!("{}: {text:?} is not a record id (digits only)", rf.column()),
+                "not a record id",
+            ));
+        }
+    };
+    id_in(&step.record, Some(cols.record), "record");
+    match &step.kind {
+        ActionKind::Relate { target, .. } => id_in(target, cols.target, "target"),
+        ActionKind::Attach { file, photo } => {
+            let text = cols.file.map(|i| r.source.get(i).trim()).unwrap_or_default();
+            if text.is_empty() {
+                errors.push((format!("{file}: empty: the row names no file"), "empty"));
+            } else if let Err(e) = check_attachment(&base.join(text), file, *photo) {
+                errors.push((e, "file refused"));
+            }
+        }
+        ActionKind::Delete | ActionKind::Convert { .. } => {}
+    }
+    errors
+}
+
 /// Checks an action step's rows offline (`zcrm validate`): the mapping, record ids given in a
 /// column, and files to attach (they exist, within the size limit, of a type the CRM takes).
 /// Lookups to other steps are checked when the step runs (their records do not exist yet).
@@ -179,7 +217,6 @@ pub fn check_action(
     mapper: &Mapper,
     cols: &ActionColumns,
 ) -> Result<crate::StepSummary, crate::ValidateError> {
-    use crate::model::RecordRef;
     let base = step.source.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let mut writer = zcrm_mapping::RejectWriter::create(&step.rejects, reader.headers())?;
     let (mut read, mut valid) = (0u64, 0u64);
@@ -197,34 +234,7 @@ pub fn check_action(
                 }
             }
             for r in &chunk.rows {
-                let mut errors = Vec::new();
-                let mut id_in = |rf: &RecordRef, i: Option<usize>, what: &str| {
-                    let text = i.map(|i| r.source.get(i).trim()).unwrap_or_default();
-                    if text.is_empty() {
-                        errors.push((
-                            format!("{}: empty: the row names no {what}", rf.column()),
-                            "empty",
-                        ));
-                    } else if matches!(rf, RecordRef::Column(_)) && text.parse::<u64>().is_err() {
-                        errors.push((
-                            format!("{}: {text:?} is not a record id (digits only)", rf.column()),
-                            "not a record id",
-                        ));
-                    }
-                };
-                id_in(&step.record, Some(cols.record), "record");
-                match &step.kind {
-                    ActionKind::Relate { target, .. } => id_in(target, cols.target, "target"),
-                    ActionKind::Attach { file, photo } => {
-                        let text = cols.file.map(|i| r.source.get(i).trim()).unwrap_or_default();
-                        if text.is_empty() {
-                            errors.push((format!("{file}: empty: the row names no file"), "empty"));
-                        } else if let Err(e) = check_attachment(&base.join(text), file, *photo) {
-                            errors.push((e, "file refused"));
-                        }
-                    }
-                    ActionKind::Delete | ActionKind::Convert { .. } => {}
-                }
+                let errors = offline_problems(step, cols, &base, r);
                 if errors.is_empty() {
                     valid += 1;
                     continue;

@@ -17,7 +17,9 @@ pub mod model;
 pub mod raw;
 pub mod validate;
 
-pub use action::{ActionColumns, action_metadata_module, check_attachment, compile_action};
+pub use action::{
+    ActionColumns, action_metadata_module, check_attachment, compile_action, offline_problems,
+};
 pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_partial, load_str, unknown_module_hint};
 pub use model::{
