@@ -27,6 +27,10 @@ struct Entry {
     /// has no place for them); absent from older cache files and from the XML API's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     api_names: Vec<(String, String)>,
+    /// `(label, decimal places)` of the number fields that say (the REST API's
+    /// `decimal_place`); absent from older cache files and from the XML API's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    decimal_places: Vec<(String, u8)>,
 }
 
 /// The cache folder of one org: `STATE/metadata/ORG/MODULE.json`.
@@ -60,6 +64,8 @@ impl MetadataCache {
             for f in &mut section.fields {
                 f.api_name =
                     entry.api_names.iter().find(|(l, _)| *l == f.label).map(|(_, a)| a.clone());
+                f.decimal_places =
+                    entry.decimal_places.iter().find(|(l, _)| *l == f.label).map(|(_, n)| *n);
             }
         }
         Some(CachedFields { fields, fetched_at: entry.fetched_at.parse().ok()?, from_cache: true })
@@ -86,7 +92,11 @@ impl MetadataCache {
             .fields()
             .filter_map(|(_, f)| Some((f.label.clone(), f.api_name.clone()?)))
             .collect();
-        let entry = Entry { fetched_at: fetched_at.to_string(), xml, api_names };
+        let decimal_places = fields
+            .fields()
+            .filter_map(|(_, f)| Some((f.label.clone(), f.decimal_places?)))
+            .collect();
+        let entry = Entry { fetched_at: fetched_at.to_string(), xml, api_names, decimal_places };
         let tmp = self.dir.join(format!(".{}.tmp", safe(module)));
         let bytes = serde_json::to_vec(&entry)
             .map_err(|source| ClientError::MetadataJson { path: path.clone(), source })?;
@@ -109,12 +119,14 @@ mod tests {
         let cache = MetadataCache::new(dir.path(), "org");
         let mut last = FieldMeta::new("Last Name", FieldType::Text);
         last.api_name = Some("Last_Name".into());
+        let mut revenue = FieldMeta::new("Annual Revenue", FieldType::Currency);
+        revenue.decimal_places = Some(2);
         let fields = ModuleFields {
             module: "Leads".into(),
             sections: vec![Section {
                 name: "Info".into(),
                 display_name: "Info".into(),
-                fields: vec![last, FieldMeta::new("Company", FieldType::Text)],
+                fields: vec![last, FieldMeta::new("Company", FieldType::Text), revenue],
             }],
         };
         let api_names = vec![("Last Name".to_owned(), "Last_Name".to_owned())];
@@ -122,12 +134,14 @@ mod tests {
             fetched_at: Timestamp::now().to_string(),
             xml: fields.encode().unwrap(),
             api_names,
+            decimal_places: vec![("Annual Revenue".to_owned(), 2)],
         };
         std::fs::create_dir_all(&cache.dir).unwrap();
         std::fs::write(cache.path("Leads"), serde_json::to_vec(&entry).unwrap()).unwrap();
         let hit = cache.cached("Leads").unwrap().fields;
         assert_eq!(hit.field("Last_Name").map(|f| f.label.as_str()), Some("Last Name"));
         assert_eq!(hit.field("Company").unwrap().api_name, None);
+        assert_eq!(hit.field("Annual Revenue").unwrap().decimal_places, Some(2));
         // A file written before API names were kept.
         let old = format!(
             "{{\"fetched_at\":\"{}\",\"xml\":{}}}",

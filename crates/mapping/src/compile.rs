@@ -100,7 +100,9 @@ fn target_of(f: &FieldMeta, date_format: Option<&str>) -> Target {
             Target::Integer { min: i64::from(i32::MIN), max: i64::from(i32::MAX) }
         }
         FieldType::LongInteger => Target::Integer { min: i64::MIN, max: i64::MAX },
-        FieldType::Double | FieldType::Percent | FieldType::Currency => Target::Decimal,
+        FieldType::Double | FieldType::Percent | FieldType::Currency => {
+            Target::Decimal(f.decimal_places)
+        }
         FieldType::Date => Target::Date(fmt),
         FieldType::DateTime => Target::DateTime(fmt),
         FieldType::Boolean => Target::Boolean,

@@ -488,3 +488,41 @@ fn owner_maps_only_owner_fields_and_goes_out_as_the_owner_id_column() {
         "{errs:?}"
     );
 }
+
+/// A number field that keeps 2 decimal places (v8 `decimal_place`): more places are rounded
+/// half away from zero, as the CRM rounds them, with a warning; fewer pass as they are.
+#[test]
+fn decimals_beyond_the_fields_places_are_rounded_as_the_crm_rounds_them_with_a_warning() {
+    let mut amount = FieldMeta::new("Amount", T::Currency);
+    amount.decimal_places = Some(2);
+    let m = ModuleFields {
+        module: "X".into(),
+        sections: vec![Section {
+            name: "s".into(),
+            display_name: "s".into(),
+            fields: vec![amount],
+        }],
+    };
+    let s = MapSpec { entries: vec![entry("Amount", col("a"))] };
+    let mapper = Mapper::compile(&s, &m, &["a".to_string()], &CompileOptions::default()).unwrap();
+    let rows: Vec<zcrm_readers::Row> = ["12.345", "-0.125", "7.5"]
+        .iter()
+        .enumerate()
+        .map(|(i, a)| zcrm_readers::Row {
+            pos: zcrm_readers::RowPos { row: i as u64 + 1, line: i as u64 + 2 },
+            cells: [*a].into_iter().collect(),
+            problem: None,
+        })
+        .collect();
+    let chunk = Chunk {
+        seq: 0,
+        source: std::sync::Arc::new(zcrm_readers::SourceInfo { path: "x".into(), sheet: None }),
+        rows,
+    };
+    let out = mapper.map_chunk(chunk, true);
+    let texts: Vec<String> =
+        out.rows.iter().map(|r| r.fields[0].1.wire_text().unwrap_or_default()).collect();
+    assert_eq!(texts, ["12.35", "-0.13", "7.5"]);
+    assert_eq!(out.warnings.len(), 2, "{:?}", out.warnings);
+    assert!(out.warnings[0].to_string().contains("rounded to 12.35"), "{:?}", out.warnings);
+}

@@ -148,7 +148,7 @@ impl fmt::Display for FieldType {
 impl serde::Serialize for FieldMeta {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("FieldMeta", 11)?;
+        let mut st = s.serialize_struct("FieldMeta", 12)?;
         st.serialize_field("label", &self.label)?;
         st.serialize_field("display_label", &self.display_label)?;
         st.serialize_field("type", self.field_type.as_str())?;
@@ -162,6 +162,10 @@ impl serde::Serialize for FieldMeta {
         match &self.api_name {
             Some(name) => st.serialize_field("api_name", name)?,
             None => st.skip_field("api_name")?,
+        }
+        match &self.decimal_places {
+            Some(n) => st.serialize_field("decimal_places", n)?,
+            None => st.skip_field("decimal_places")?,
         }
         st.end()
     }
@@ -193,6 +197,9 @@ pub struct FieldMeta {
     /// The REST API's name of the field (v8 `api_name`, e.g. `Last_Name`); `None` from the XML
     /// API, which names fields by label.
     pub api_name: Option<String>,
+    /// The decimal places a number field keeps (v8 `decimal_place`); `None` from the XML API,
+    /// which does not say.
+    pub decimal_places: Option<u8>,
 }
 
 impl FieldMeta {
@@ -211,6 +218,7 @@ impl FieldMeta {
             lookup_module: None,
             default_format: None,
             api_name: None,
+            decimal_places: None,
         }
     }
 }

@@ -48,6 +48,7 @@ struct RawField {
     display_label: Option<String>,
     data_type: Option<String>,
     length: Option<u32>,
+    decimal_place: Option<u8>,
     system_mandatory: Option<bool>,
     read_only: Option<bool>,
     field_read_only: Option<bool>,
@@ -125,6 +126,13 @@ pub fn decode_fields(module: &str, body: &[u8]) -> Result<ModuleFields, serde_js
                     .and_then(|m| m.api_name)
                     .map(|m| names::legacy_module(&m).to_owned()),
                 default_format: None,
+                // Only number fields keep decimals (CD-3).
+                decimal_places: r.decimal_place.filter(|_| {
+                    matches!(
+                        field_type,
+                        FieldType::Double | FieldType::Percent | FieldType::Currency
+                    )
+                }),
                 api_name: Some(r.api_name),
                 label,
                 field_type,

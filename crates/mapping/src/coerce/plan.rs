@@ -29,8 +29,13 @@ pub(crate) enum Target {
     Email,
     Phone,
     Url,
-    Integer { min: i64, max: i64 },
-    Decimal,
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    /// A plain decimal; with the places the field keeps (v8 `decimal_place`): more are
+    /// rounded half away from zero, as the CRM rounds them, with a warning.
+    Decimal(Option<u8>),
     Date(Option<String>),
     DateTime(Option<String>),
     Boolean,

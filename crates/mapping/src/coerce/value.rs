@@ -91,7 +91,7 @@ impl Plan {
                     | Target::Phone
                     | Target::Url
                     | Target::Pick(_)
-                    | Target::Decimal
+                    | Target::Decimal(_)
                     | Target::Integer { .. }
             )
         {
@@ -143,7 +143,21 @@ impl Plan {
                     ));
                 }
             },
-            Target::Decimal => match parse_decimal(v) {
+            Target::Decimal(places) => match parse_decimal(v) {
+                // The CRM keeps `places` decimals: send what it will store (so an in-doubt
+                // payload reconciles), and say so.
+                Ok(d) if places.is_some_and(|p| d.scale() > u32::from(p)) => {
+                    let p = places.map_or(0, u32::from);
+                    let rounded = d.round_dp_with_strategy(
+                        p,
+                        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                    );
+                    warn.push((
+                        "more decimal places than the field keeps",
+                        format!("{v:?} rounded to {rounded} ({p} decimal places)"),
+                    ));
+                    Coerced::Value(Value::Decimal(rounded))
+                }
                 Ok(d) => Coerced::Value(Value::Decimal(d)),
                 Err(_) => {
                     return Err((

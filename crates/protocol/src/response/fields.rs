@@ -34,6 +34,7 @@ fn field(fl: &Element) -> Result<FieldMeta, ResponseError> {
         lookup_module: fl.attr("lm").map(str::to_owned),
         default_format: fl.attr("fval").map(str::to_owned),
         api_name: None,
+        decimal_places: None,
         label,
     })
 }
