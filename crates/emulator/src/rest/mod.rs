@@ -74,7 +74,7 @@ pub fn router() -> Router<Arc<State>> {
     for v in router::VERSIONS {
         r = r
             .route(&format!("/crm/{v}/{{*rest}}"), any(router::handle))
-            .route(&format!("/crm/{v}/upload"), post(bulk::upload::handle))
+            .route(&format!("/crm/{v}/upload"), any(bulk::upload::handle))
             .route(&format!("/crm/bulk/{v}/{{*rest}}"), any(bulk::handle));
     }
     r

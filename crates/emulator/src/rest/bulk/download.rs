@@ -6,6 +6,7 @@
 //! `RESOURCE_NOT_FOUND`. The `bulk_cut` fault sends half the body and then breaks the
 //! connection (the declared length is never reached).
 
+use std::future::Future;
 use std::io::Read;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ struct FileBody {
     size: u64,
     cut: bool,
     ended: bool,
+    /// Before breaking the connection, a pause that lets the headers and the first half go out.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl hyper::body::Body for FileBody {
@@ -40,16 +43,23 @@ impl hyper::body::Body for FileBody {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         if self.ended {
             return Poll::Ready(None);
         }
         if self.left == 0 {
-            self.ended = true;
             if self.cut {
+                let pause = self.pause.get_or_insert_with(|| {
+                    Box::pin(tokio::time::sleep(std::time::Duration::from_millis(50)))
+                });
+                if pause.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                self.ended = true;
                 return Poll::Ready(Some(Err(std::io::Error::other("download cut short"))));
             }
+            self.ended = true;
             return Poll::Ready(None);
         }
         let want = usize::try_from(self.left).unwrap_or(CHUNK).min(CHUNK);
@@ -106,7 +116,7 @@ pub async fn serve(st: &Arc<State>, kind: Kind, id: Option<u64>, id_text: &str) 
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let cut = st.faults.draw_bulk_cut();
     let left = if cut { size / 2 } else { size };
-    let body = FileBody { file, left, size, cut, ended: false };
+    let body = FileBody { file, left, size, cut, ended: false, pause: None };
     let mut r = Response::new(Body::new(body));
     *r.status_mut() = StatusCode::OK;
     let h = r.headers_mut();

@@ -123,14 +123,22 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, req: Request) -> Response 
     let Some(_slot) = st.rest.slots.take(st.cfg.concurrency_cap()) else {
         return RestError::too_many_requests().answer().into_response();
     };
+    if req.method() != axum::http::Method::POST {
+        return RestError::bad(
+            "INVALID_REQUEST_METHOD",
+            "The http request method type is not a valid one",
+            json!({}),
+        )
+        .answer()
+        .into_response();
+    }
     if let Err(e) = check_headers(req.headers()) {
         return e.answer().into_response();
     }
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let multipart =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data")
+        });
     if !multipart {
         return RestError::missing_param("file").answer().into_response();
     }
