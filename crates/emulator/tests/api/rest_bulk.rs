@@ -598,3 +598,44 @@ fn uploads_and_job_requests_are_checked_before_anything_runs() {
     let r = reply(env.http.get(format!("{}/crm/bulk/v8/read/123", env.emu.url())).send().unwrap());
     assert_eq!(r.status, 401);
 }
+
+#[test]
+fn a_finished_job_posts_its_status_to_a_loopback_callback() {
+    let env = start(|_| {});
+    let tok = token(&env);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let file = upload(&env, &tok, &leads_csv(2, "cb", &[]));
+    let body = json!({
+        "operation": "insert",
+        "callback": {"url": url, "method": "post"},
+        "resource": [{"module": {"api_name": "Leads"}, "file_id": file}],
+    });
+    let r = post(&env, &tok, "/crm/bulk/v8/write", &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["details"]["id"].as_str().unwrap().to_owned();
+    let (mut s, _) = listener.accept().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("\"resource\"") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf[..n]);
+    }
+    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    let text = String::from_utf8_lossy(&got).into_owned();
+    assert!(text.starts_with("POST /hook HTTP/1.1"), "{text}");
+    let json_part = &text[text.find("\r\n\r\n").unwrap() + 4..];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut all = json_part.to_owned();
+    while serde_json::from_str::<Value>(&all).is_err() {
+        assert!(Instant::now() < deadline);
+        let n = s.read(&mut buf).unwrap();
+        all.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let v: Value = serde_json::from_str(&all).unwrap();
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["status"], "COMPLETED");
+    assert_eq!(v["resource"][0]["file"]["added_count"], 2);
+}
