@@ -17,6 +17,7 @@ mod api {
     mod reads;
     mod rest;
     mod rest_actions;
+    mod rest_bulk;
     mod rest_search;
     mod schema_file;
     mod writes;
