@@ -356,6 +356,33 @@ impl Ledger {
         Ok(())
     }
 
+    /// Gives back a reservation the server did not charge (a call it refused before doing
+    /// anything: a 401, or a 429 on the REST API, which charges refused calls nothing).
+    pub fn refund(&self, class: MethodClass, units: u32) -> Result<(), ClientError> {
+        let units = i64::from(units.max(1));
+        let conn = self.conn()?;
+        if self.cfg.rule.rolling() {
+            let now = (self.clock)().as_second();
+            conn.prepare_cached(
+                "INSERT INTO charges (org, consumer, class, at, n) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![self.cfg.org, self.cfg.consumer, class_name(class), now, -units])
+            })
+            .map_err(sql(&self.path))?;
+        } else {
+            let day = self.day().0.to_string();
+            conn.prepare_cached(
+                "UPDATE calls SET n = MAX(n - ?5, 0) WHERE org = ?1 AND day = ?2 AND consumer = ?3 AND class = ?4",
+            )
+            .and_then(|mut st| {
+                st.execute(params![self.cfg.org, day, self.cfg.consumer, class_name(class), units])
+            })
+            .map_err(sql(&self.path))?;
+        }
+        Ok(())
+    }
+
     /// Records that the server answered 4421 today: every consumer stops until the day turns.
     ///
     /// On a rolling budget (the REST API, whose 429 does not say when credits free up) nothing
@@ -460,11 +487,11 @@ impl Counts {
             Period::Since(since) => {
                 return Ok(Self {
                     org: sum(
-                        "SELECT SUM(n) FROM charges WHERE org = ?1 AND at > ?2",
+                        "SELECT MAX(SUM(n), 0) FROM charges WHERE org = ?1 AND at > ?2",
                         &[&org, since],
                     )?,
                     consumer: sum(
-                        "SELECT SUM(n) FROM charges WHERE org = ?1 AND at > ?2 AND consumer = ?3",
+                        "SELECT MAX(SUM(n), 0) FROM charges WHERE org = ?1 AND at > ?2 AND consumer = ?3",
                         &[&org, since, &consumer],
                     )?,
                     search_cv: 0,

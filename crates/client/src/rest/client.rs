@@ -284,6 +284,8 @@ impl RestClient {
             let failure = match self.transport.exchange(rb) {
                 Ok(answer) => match answer.status {
                     401 => {
+                        // A refused token costs no credit (CD-2).
+                        self.ledger.refund(MethodClass::General, units)?;
                         let error = status_error(401, &answer.body);
                         if !renewed && error.code.as_str() == "INVALID_TOKEN" {
                             // Expired or revoked early: one new token, one retry (the call was
@@ -297,6 +299,8 @@ impl RestClient {
                         return Err(ClientError::Api { method, error });
                     }
                     429 => {
+                        // A refused call is charged nothing (CD-20).
+                        self.ledger.refund(MethodClass::General, units)?;
                         // The same body for credits and concurrency (CD-21): credits are spent
                         // when the server says fewer remain than this call costs, or when
                         // backing off did not help.

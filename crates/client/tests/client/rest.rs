@@ -275,8 +275,8 @@ fn insert_with_per_record_results_credits_and_one_retry_after_a_401() {
         json!({"data":[{"Last_Name":"Daly","Account_Name":{"id":"5"}},{"Email":"x@y.z"}],"trigger":[]})
     );
     drop(f);
-    // Credits: fields 1, the refused write 1, the write ceil(2/10) = 1.
-    assert_eq!(c.ledger().status().unwrap().spent, 3);
+    // Credits: fields 1, the write ceil(2/10) = 1; the refused write costs nothing (CD-2).
+    assert_eq!(c.ledger().status().unwrap().spent, 2);
     // The token is cached owner-only, without the refresh token or the secret.
     let dir = s.dir.path().join("state/oauth");
     let file = std::fs::read_dir(&dir)
@@ -372,6 +372,8 @@ fn a_concurrency_429_backs_off_and_spent_credits_stop_cleanly() {
     let mut n = 0;
     c.read("Leads", &params, &mut |p| n = p.len()).unwrap();
     assert_eq!(n, 200);
+    // Fields and one read: the two refusals were charged nothing, so neither is the ledger.
+    assert_eq!(c.ledger().status().unwrap().spent, 2);
     // Credits spent: the server says fewer remain than the call costs.
     s.state.lock().unwrap().throttle = vec![Some(0)];
     let err = c.read("Leads", &params, &mut |_| {}).unwrap_err();
