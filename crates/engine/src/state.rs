@@ -13,3 +13,13 @@ pub fn consumer(p: &Pipeline) -> String {
 pub fn journal_path(p: &Pipeline) -> PathBuf {
     p.state_dir.join(format!("journal-{}.sqlite", consumer(p)))
 }
+
+/// Where import step `step` of the pipeline keeps its Bulk Write files until their jobs are
+/// done: `bulk/<file stem>/<step>` in its state dir.
+pub fn bulk_dir(p: &Pipeline, step: &str) -> PathBuf {
+    let safe: String = step
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    p.state_dir.join("bulk").join(consumer(p)).join(safe)
+}
