@@ -13,9 +13,8 @@ pub const MAX_BULK_ROWS: usize = 25_000;
 /// Bytes one uploaded ZIP holds at most (25 MB).
 pub const MAX_BULK_ZIP_BYTES: u64 = 25 * 1024 * 1024;
 
-/// Credits one Bulk Write job costs on v8 (§5.2: "500 credits per job"). Its upload, each
-/// status poll and its result download are charged 1 credit each, the default rule for any
-/// call (the contract names no other price; reserving them never under-counts).
+/// Credits one Bulk Write job costs on v8 (§5.2: "500 credits per job", its upload, status
+/// polls and result download included: they are free, as the emulator charges them).
 pub const BULK_JOB_CREDITS: u32 = 500;
 
 /// Columns one Bulk Write CSV holds at most.

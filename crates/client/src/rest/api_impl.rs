@@ -54,9 +54,8 @@ impl CrmApi for RestClient {
             | CallKind::Delete
             | CallKind::Settings
             | CallKind::Related
-            | CallKind::File
-            | CallKind::BulkUpload
-            | CallKind::BulkStatus => 1,
+            | CallKind::File => 1,
+            CallKind::BulkUpload | CallKind::BulkStatus => 0,
             CallKind::BulkJob => crate::bulk::BULK_JOB_CREDITS,
         }
     }
