@@ -62,6 +62,12 @@ pub struct EmulatorArgs {
     /// The v8 face's credits per rolling 24 hours instead of the edition formula.
     #[arg(long)]
     pub daily_credits: Option<u64>,
+    /// How long a v8 bulk job stays ADDED before it runs (and IN PROGRESS after), in ms.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub bulk_delay: u64,
+    /// Rows of one Bulk Read job page (Zoho's is 200,000).
+    #[arg(long, value_name = "ROWS", default_value_t = 200_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub bulk_read_page: u32,
 }
 
 fn parse_oauth_client(s: &str) -> Result<OAuthClient, String> {
@@ -96,6 +102,8 @@ impl EmulatorArgs {
         c.search_index_lag = std::time::Duration::from_secs(self.search_index_lag);
         c.oauth_clients = self.oauth_clients.clone();
         c.daily_credits = self.daily_credits;
+        c.bulk_job_delay = std::time::Duration::from_millis(self.bulk_delay);
+        c.bulk_read_page = self.bulk_read_page;
         c
     }
 }

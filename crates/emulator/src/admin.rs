@@ -49,6 +49,7 @@ pub fn router() -> Router<Arc<State>> {
         .route("/advance-clock", post(advance))
         .route("/expire-tokens", post(expire_tokens))
         .route("/credits", get(credits))
+        .route("/bulk-jobs", get(bulk_jobs))
         .route("/grant-code", post(grant_code))
         .route("/faults", get(get_faults).post(set_faults).delete(clear_faults))
         .route("/tokens", post(create_token))
@@ -214,6 +215,13 @@ async fn expire_tokens(AxState(st): St) -> Json<Value> {
 
 async fn credits(AxState(st): St) -> Response {
     match crate::rest::credits::admin_json(&st) {
+        Ok(v) => Json(v).into_response(),
+        Err(_) => internal(),
+    }
+}
+
+async fn bulk_jobs(AxState(st): St) -> Response {
+    match crate::rest::bulk::admin_json(&st) {
         Ok(v) => Json(v).into_response(),
         Err(_) => internal(),
     }

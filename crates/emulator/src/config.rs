@@ -54,6 +54,14 @@ pub struct EmulatorConfig {
     pub daily_credits: Option<u64>,
     /// The v8 face's concurrent calls instead of the edition's cap.
     pub concurrency: Option<u32>,
+    /// How long a bulk job (v8 Bulk Write and Bulk Read) stays `ADDED` before it runs, and
+    /// `IN PROGRESS` after its work is done, in wall time (zero in tests).
+    pub bulk_job_delay: Duration,
+    /// Rows of one Bulk Read job page (Zoho: 200,000; tests use a few hundred).
+    pub bulk_read_page: u32,
+    /// A test hook: the bulk worker stops (as a killed process would) once a write job has
+    /// committed this many rows, leaving the job `IN PROGRESS` for a restart to resume.
+    pub bulk_halt_after_rows: Option<u64>,
 }
 
 /// A registered OAuth client of the v8 face and the refresh token it was granted. `Debug`
@@ -112,7 +120,7 @@ impl std::fmt::Debug for OAuthClient {
 impl EmulatorConfig {
     /// Defaults: loopback on a free port, free edition with 1 licence (250 calls a day),
     /// 100 rows per write, America/Los_Angeles, no tokens, the documented rate limits, no
-    /// search index lag.
+    /// search index lag, bulk jobs held 1 s in `ADDED`, Bulk Read pages of 200,000 rows.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -134,6 +142,9 @@ impl EmulatorConfig {
             oauth_clients: Vec::new(),
             daily_credits: None,
             concurrency: None,
+            bulk_job_delay: Duration::from_secs(1),
+            bulk_read_page: crate::rest::bulk::READ_PAGE_ROWS,
+            bulk_halt_after_rows: None,
         }
     }
 

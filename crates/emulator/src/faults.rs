@@ -3,7 +3,9 @@
 //! write committed (the connection closes with no response), and truncated bodies;
 //! `only=writes` limits every fault to the write methods (a server that fails only inserts). Each call
 //! draws from a splitmix64 sequence keyed by the seed and the call's sequence number, so a
-//! given seed and call order always injects the same faults.
+//! given seed and call order always injects the same faults. The bulk APIs add
+//! `bulk_fail=RATE` (a bulk job ends FAILED before writing or reading anything) and
+//! `bulk_cut=RATE` (a bulk result download's body ends early), drawn from a sequence of their own.
 
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +27,10 @@ pub struct FaultSpec {
     pub seed: u64,
     /// Faults hit only write methods (`only=writes`); reads are answered normally.
     pub writes_only: bool,
+    /// Probability that a bulk job fails (state FAILED / FAILURE) before doing anything.
+    pub bulk_fail: f64,
+    /// Probability that a bulk result download's body ends early.
+    pub bulk_cut: f64,
 }
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -53,6 +59,8 @@ impl FaultSpec {
                 "error_rate" => spec.error_rate = prob(v)?,
                 "drop_after_commit" => spec.drop_after_commit = prob(v)?,
                 "truncate" => spec.truncate = prob(v)?,
+                "bulk_fail" => spec.bulk_fail = prob(v)?,
+                "bulk_cut" => spec.bulk_cut = prob(v)?,
                 "only" if v == "writes" => spec.writes_only = true,
                 "only" => return Err(format!("fault only: {v:?} (expected only=writes)")),
                 "seed" => {
@@ -61,7 +69,7 @@ impl FaultSpec {
                 }
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?} (expected latency, error_rate, drop_after_commit, truncate, only, seed)"
+                        "unknown fault {other:?} (expected latency, error_rate, drop_after_commit, truncate, bulk_fail, bulk_cut, only, seed)"
                     ));
                 }
             }
@@ -118,6 +126,10 @@ pub struct FaultCounts {
     pub drops: u64,
     /// Bodies cut short (`truncate`).
     pub truncations: u64,
+    /// Bulk jobs failed (`bulk_fail`).
+    pub bulk_failures: u64,
+    /// Bulk result downloads cut short (`bulk_cut`).
+    pub bulk_cuts: u64,
 }
 
 impl FaultCounts {
@@ -133,6 +145,8 @@ impl std::ops::AddAssign for FaultCounts {
         self.errors += o.errors;
         self.drops += o.drops;
         self.truncations += o.truncations;
+        self.bulk_failures += o.bulk_failures;
+        self.bulk_cuts += o.bulk_cuts;
     }
 }
 
@@ -145,6 +159,9 @@ pub struct Faults {
     errors: AtomicU64,
     drops: AtomicU64,
     truncations: AtomicU64,
+    bulk_seq: AtomicU64,
+    bulk_failures: AtomicU64,
+    bulk_cuts: AtomicU64,
 }
 
 fn splitmix(mut x: u64) -> u64 {
@@ -202,6 +219,28 @@ impl Faults {
         draw
     }
 
+    /// Whether the next bulk job fails (`bulk_fail`), drawn when the job is created.
+    pub fn draw_bulk_fail(&self) -> bool {
+        self.draw_bulk(self.spec().bulk_fail, 1, &self.bulk_failures)
+    }
+
+    /// Whether the next bulk result download is cut short (`bulk_cut`).
+    pub fn draw_bulk_cut(&self) -> bool {
+        self.draw_bulk(self.spec().bulk_cut, 2, &self.bulk_cuts)
+    }
+
+    fn draw_bulk(&self, rate: f64, salt: u64, counter: &AtomicU64) -> bool {
+        if rate <= 0.0 {
+            return false;
+        }
+        let n = self.bulk_seq.fetch_add(1, Ordering::SeqCst);
+        let hit = unit(splitmix(self.spec().seed ^ splitmix(n) ^ salt)) < rate;
+        if hit {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        hit
+    }
+
     /// What was injected so far.
     pub fn counts(&self) -> FaultCounts {
         FaultCounts {
@@ -209,6 +248,8 @@ impl Faults {
             errors: self.errors.load(Ordering::Relaxed),
             drops: self.drops.load(Ordering::Relaxed),
             truncations: self.truncations.load(Ordering::Relaxed),
+            bulk_failures: self.bulk_failures.load(Ordering::Relaxed),
+            bulk_cuts: self.bulk_cuts.load(Ordering::Relaxed),
         }
     }
 }

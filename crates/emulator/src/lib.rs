@@ -161,7 +161,16 @@ impl Emulator {
             })
             .map_err(|e| EmulatorError::io("spawning the emulator thread", e))?;
         ready_rx.recv().map_err(|_| EmulatorError::Stopped)??;
+        let bulk = match rest::bulk::worker::spawn(state.clone()) {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = stop_tx.send(());
+                let _ = thread.join();
+                return Err(e);
+            }
+        };
         Ok(EmulatorHandle {
+            bulk: Some(bulk),
             url,
             addr,
             state,
@@ -183,6 +192,7 @@ pub struct EmulatorHandle {
     thread: Option<std::thread::JoinHandle<()>>,
     cert_pem: Option<String>,
     cert_path: Option<PathBuf>,
+    bulk: Option<std::thread::JoinHandle<()>>,
 }
 
 impl EmulatorHandle {
@@ -313,6 +323,10 @@ impl EmulatorHandle {
             let _ = tx.send(());
         }
         if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.state.rest.bulk.stop();
+        if let Some(t) = self.bulk.take() {
             let _ = t.join();
         }
     }

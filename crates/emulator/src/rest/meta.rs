@@ -145,14 +145,17 @@ pub fn users(cx: &Cx<'_>) -> Result<Answer, RestError> {
     })))
 }
 
-/// `GET org`.
+/// The org's `zgid` (`GET /org`), the `X-CRM-ORG` header of uploads.
+pub const ZGID: &str = "900000001";
+
+/// `GET /org`.
 pub fn org(cx: &Cx<'_>) -> Result<Answer, RestError> {
     let admin = cx.st.schema.admin();
     let edition = format!("{:?}", cx.st.cfg.edition).to_lowercase();
     Ok(Answer::ok(json!({"org": [{
         "id": "900000000000000001",
         "company_name": "zcrm emulator",
-        "zgid": "900000001",
+        "zgid": ZGID,
         "primary_zuid": (admin.id % 100_000_000).to_string(),
         "primary_email": admin.email,
         "time_zone": cx.st.cfg.timezone,

@@ -24,9 +24,11 @@
 //! | `credits` | credits and concurrency caps |
 //! | `json` | field values between the store's text and JSON |
 //! | `errors` | answers and error shapes |
+//! | `bulk` | the Bulk Write and Bulk Read APIs, uploads, the bulk worker |
 
 pub mod actions;
 pub mod auth;
+pub mod bulk;
 pub mod convert;
 pub mod coql;
 pub mod coql_parse;
@@ -62,13 +64,18 @@ pub struct RestState {
     pub tokens: oauth::Tokens,
     /// In-flight calls.
     pub slots: credits::Slots,
+    /// The bulk worker's signal and the download window.
+    pub bulk: bulk::BulkState,
 }
 
 /// The v8 routes.
 pub fn router() -> Router<Arc<State>> {
     let mut r = Router::new().route("/oauth/v2/token", post(oauth::token));
     for v in router::VERSIONS {
-        r = r.route(&format!("/crm/{v}/{{*rest}}"), any(router::handle));
+        r = r
+            .route(&format!("/crm/{v}/{{*rest}}"), any(router::handle))
+            .route(&format!("/crm/{v}/upload"), post(bulk::upload::handle))
+            .route(&format!("/crm/bulk/{v}/{{*rest}}"), any(bulk::handle));
     }
     r
 }
