@@ -99,11 +99,10 @@ impl ChunkWriter {
 /// Appends `cell` as a CSV field: quoted when it holds a comma, a quote or a line break, or
 /// starts or ends with a space; quotes doubled.
 fn quote(out: &mut Vec<u8>, cell: &str) {
-    let needs = cell.is_empty().then_some(false).unwrap_or_else(|| {
-        cell.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    let needs = !cell.is_empty()
+        && (cell.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
             || cell.starts_with(' ')
-            || cell.ends_with(' ')
-    });
+            || cell.ends_with(' '));
     if !needs {
         out.extend_from_slice(cell.as_bytes());
         return;

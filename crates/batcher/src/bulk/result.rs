@@ -36,7 +36,8 @@ pub fn interpret(status: &str, record_id: &str, errors: &str) -> RowResult {
     let errors = errors.trim();
     let id = record_id.trim().parse::<u64>().ok().map(RecordId);
     let status = status.trim().to_ascii_uppercase();
-    if !errors.is_empty() && !(matches!(status.as_str(), "ADDED" | "UPDATED") && id.is_some()) {
+    let written = matches!(status.as_str(), "ADDED" | "UPDATED") && id.is_some();
+    if !errors.is_empty() && !written {
         let code = errors.split(['-', ':']).next().unwrap_or(errors).trim().to_owned();
         return RowResult::Refused { code, errors: errors.to_owned() };
     }

@@ -132,12 +132,8 @@ pub fn parse(format: &str, text: &str) -> Option<DateTime> {
     if j != t.len() {
         return None;
     }
-    let date = Date::new(
-        i16::try_from(y?).ok()?,
-        i8::try_from(mo?).ok()?,
-        i8::try_from(d?).ok()?,
-    )
-    .ok()?;
+    let date =
+        Date::new(i16::try_from(y?).ok()?, i8::try_from(mo?).ok()?, i8::try_from(d?).ok()?).ok()?;
     let time =
         Time::new(i8::try_from(h).ok()?, i8::try_from(mi).ok()?, i8::try_from(s).ok()?, 0).ok()?;
     Some(date.to_datetime(time))

@@ -188,8 +188,7 @@ pub fn add_job(
     Ok(())
 }
 
-const JOB_COLUMNS: &str =
-    "id, kind, state, request, created_at, fail, next_row, total, added, updated, skipped, error, result";
+const JOB_COLUMNS: &str = "id, kind, state, request, created_at, fail, next_row, total, added, updated, skipped, error, result";
 
 fn job_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let kind: String = r.get(1)?;
@@ -352,7 +351,12 @@ pub fn token(conn: &Connection, token: &str) -> rusqlite::Result<Option<(Value, 
         [token],
         |r| {
             let q: String = r.get(0)?;
-            Ok((serde_json::from_str(&q).unwrap_or(Value::Null), u(r.get(1)?), u(r.get(2)?), r.get(3)?))
+            Ok((
+                serde_json::from_str(&q).unwrap_or(Value::Null),
+                u(r.get(1)?),
+                u(r.get(2)?),
+                r.get(3)?,
+            ))
         },
     )
     .optional()

@@ -243,7 +243,8 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, req: Request) -> Response 
                 tokio::time::sleep(draw.latency).await;
             }
             if draw.error {
-                return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+                return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                    .into_response();
             }
             let unreadable = body.is_none() || (!write && !json_type);
             let cost = match (unreadable, write) {
@@ -257,10 +258,12 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, req: Request) -> Response 
                     return Ok(unsupported_media_type().answer());
                 }
                 let Some(body) = body else {
-                    return Ok(
-                        RestError::bad("INVALID_DATA", "body is not a valid JSON", json!({}))
-                            .answer(),
-                    );
+                    return Ok(RestError::bad(
+                        "INVALID_DATA",
+                        "body is not a valid JSON",
+                        json!({}),
+                    )
+                    .answer());
                 };
                 let made = if write {
                     write_plan::create(st, tx, &body, &version, now)

@@ -24,8 +24,8 @@ use axum::http::StatusCode;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use super::jobs::{self, Job, states};
 use super::created_by;
+use super::jobs::{self, Job, states};
 use crate::rest::errors::{Answer, RestError};
 use crate::rest::filter::{self, Kind, Val};
 use crate::rest::json::{self as rjson, epoch_out};
@@ -164,9 +164,10 @@ fn operand_text(v: &Value) -> Option<String> {
 
 fn compile_one<'d>(def: &'d ModuleDef, v: &Value) -> Result<Criteria<'d>, RestError> {
     if let Some(items) = v.get("group") {
-        let items = items.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
-            invalid_criteria(json!({"api_name": "group"}))
-        })?;
+        let items = items
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| invalid_criteria(json!({"api_name": "group"})))?;
         let op = v.get("group_operator").and_then(Value::as_str).unwrap_or("and");
         let and = match op.to_ascii_lowercase().as_str() {
             "and" => true,
@@ -191,16 +192,17 @@ fn compile_one<'d>(def: &'d ModuleDef, v: &Value) -> Result<Criteria<'d>, RestEr
         )
     };
     let kind = field.map_or(Kind::Id, filter::kind);
-    let cmp = v
-        .get("comparator")
-        .and_then(Value::as_str)
-        .and_then(cmp_of)
-        .ok_or_else(|| invalid_criteria(json!({"api_name": name, "comparator": v.get("comparator")})))?;
+    let cmp = v.get("comparator").and_then(Value::as_str).and_then(cmp_of).ok_or_else(|| {
+        invalid_criteria(json!({"api_name": name, "comparator": v.get("comparator")}))
+    })?;
     let allowed = match cmp {
         Cmp::Equal | Cmp::NotEqual | Cmp::In | Cmp::NotIn => true,
-        Cmp::Greater | Cmp::GreaterEqual | Cmp::Less | Cmp::LessEqual | Cmp::Between | Cmp::NotBetween => {
-            filter::ordered(kind)
-        }
+        Cmp::Greater
+        | Cmp::GreaterEqual
+        | Cmp::Less
+        | Cmp::LessEqual
+        | Cmp::Between
+        | Cmp::NotBetween => filter::ordered(kind),
         Cmp::Contains | Cmp::NotContains | Cmp::StartsWith | Cmp::EndsWith => kind == Kind::Text,
     };
     if !allowed {
@@ -223,7 +225,8 @@ fn compile_one<'d>(def: &'d ModuleDef, v: &Value) -> Result<Criteria<'d>, RestEr
             vals.push(None);
             continue;
         }
-        let val = filter::operand(kind, &text).ok_or_else(|| invalid_criteria(json!({"api_name": name, "value": text})))?;
+        let val = filter::operand(kind, &text)
+            .ok_or_else(|| invalid_criteria(json!({"api_name": name, "value": text})))?;
         vals.push(Some(val));
     }
     Ok(Criteria::Cond(field, cmp, vals))
@@ -301,7 +304,8 @@ fn cond(cmp: Cmp, values: &[Val], vals: &[Option<Val>]) -> bool {
         Cmp::LessEqual => order(values, first, Ordering::is_le),
         Cmp::Between | Cmp::NotBetween => {
             let hi = vals.get(1).cloned().flatten();
-            let inside = order(values, first, Ordering::is_ge) && order(values, &hi, Ordering::is_le);
+            let inside =
+                order(values, first, Ordering::is_ge) && order(values, &hi, Ordering::is_le);
             if cmp == Cmp::Between { inside } else { !values.is_empty() && !inside }
         }
         Cmp::Contains => text_op(values, first, |v, o| v.contains(o)),
@@ -324,16 +328,21 @@ pub fn create(
     version: &str,
     now: i64,
 ) -> Result<Answer, RestError> {
-    let query = body
-        .get("query")
-        .filter(|q| q.is_object())
-        .ok_or_else(|| bad("MANDATORY_NOT_FOUND", "required field not found", json!({"api_name": "query"})))?;
+    let query = body.get("query").filter(|q| q.is_object()).ok_or_else(|| {
+        bad("MANDATORY_NOT_FOUND", "required field not found", json!({"api_name": "query"}))
+    })?;
     match body.get("file_type").and_then(Value::as_str) {
         None | Some("csv") => {}
-        Some(_) => return Err(bad("INVALID_DATA", "invalid data", json!({"api_name": "file_type"}))),
+        Some(_) => {
+            return Err(bad("INVALID_DATA", "invalid data", json!({"api_name": "file_type"})));
+        }
     }
     if query.get("cvid").is_some_and(|c| !c.is_null()) {
-        return Err(bad("CVID_NOT_SUPPORTED", "custom views are not supported", json!({"api_name": "cvid"})));
+        return Err(bad(
+            "CVID_NOT_SUPPORTED",
+            "custom views are not supported",
+            json!({"api_name": "cvid"}),
+        ));
     }
     let (plan_base, after_id, page) = match query.get("page_token").and_then(Value::as_str) {
         Some(tok) => {
@@ -341,7 +350,11 @@ pub fn create(
                 bad("INVALID_DATA", "invalid data", json!({"api_name": "page_token"}))
             })?;
             if now - at > TOKEN_SECS {
-                return Err(bad("EXPIRED_VALUE", "the page token has expired", json!({"api_name": "page_token"})));
+                return Err(bad(
+                    "EXPIRED_VALUE",
+                    "the page token has expired",
+                    json!({"api_name": "page_token"}),
+                ));
             }
             (q, Some(after), page)
         }
@@ -350,19 +363,37 @@ pub fn create(
                 .get("module")
                 .and_then(|m| m.get("api_name").or(Some(m)))
                 .and_then(Value::as_str)
-                .ok_or_else(|| bad("MANDATORY_NOT_FOUND", "required field not found", json!({"api_name": "module"})))?;
+                .ok_or_else(|| {
+                    bad(
+                        "MANDATORY_NOT_FOUND",
+                        "required field not found",
+                        json!({"api_name": "module"}),
+                    )
+                })?;
             let def = crate::rest::module(st, name).ok_or_else(|| {
-                bad("MODULE_NOT_SUPPORTED", "the module is not supported", json!({"api_name": name}))
+                bad(
+                    "MODULE_NOT_SUPPORTED",
+                    "the module is not supported",
+                    json!({"api_name": name}),
+                )
             })?;
             let fields: Vec<String> = match query.get("fields") {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::Array(a)) => a
                     .iter()
-                    .map(|f| f.as_str().map(str::to_owned).ok_or_else(|| {
-                        bad("FIELD_NOT_SUPPORTED", "the field is not supported", json!({"api_name": f}))
-                    }))
+                    .map(|f| {
+                        f.as_str().map(str::to_owned).ok_or_else(|| {
+                            bad(
+                                "FIELD_NOT_SUPPORTED",
+                                "the field is not supported",
+                                json!({"api_name": f}),
+                            )
+                        })
+                    })
                     .collect::<Result<_, _>>()?,
-                Some(_) => return Err(bad("INVALID_DATA", "invalid data", json!({"api_name": "fields"}))),
+                Some(_) => {
+                    return Err(bad("INVALID_DATA", "invalid data", json!({"api_name": "fields"})));
+                }
             };
             columns(def, &fields)?;
             let criteria = query.get("criteria").cloned().unwrap_or(Value::Null);
@@ -375,7 +406,9 @@ pub fn create(
                     .as_u64()
                     .or_else(|| p.as_str().and_then(|s| s.parse().ok()))
                     .filter(|p| *p >= 1)
-                    .ok_or_else(|| bad("INVALID_DATA", "invalid data", json!({"api_name": "page"})))?,
+                    .ok_or_else(|| {
+                        bad("INVALID_DATA", "invalid data", json!({"api_name": "page"}))
+                    })?,
             };
             (base(&def.api_name, &fields, &criteria), None, page)
         }
@@ -389,7 +422,11 @@ pub fn create(
             }
             let method = cb.get("method").and_then(Value::as_str).unwrap_or("post");
             if !method.eq_ignore_ascii_case("post") {
-                return Err(bad("INVALID_CALLBACK_METHOD", "the callback method is invalid", json!({})));
+                return Err(bad(
+                    "INVALID_CALLBACK_METHOD",
+                    "the callback method is invalid",
+                    json!({}),
+                ));
             }
             json!({"url": url, "method": "post"})
         }
@@ -451,7 +488,10 @@ pub fn status_json(st: &State, job: &Job, version: &str) -> Value {
             "next_page_token": r["next_page_token"],
         });
     } else if job.state == states::FAILURE {
-        let e = job.error.clone().unwrap_or_else(|| json!({"code": "INTERNAL_ERROR", "message": "the job failed"}));
+        let e = job
+            .error
+            .clone()
+            .unwrap_or_else(|| json!({"code": "INTERNAL_ERROR", "message": "the job failed"}));
         out["result"] = json!({"error_message": {
             "status": "error",
             "code": e["code"],

@@ -11,9 +11,9 @@
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
 
+use super::BulkError;
 use super::jobs::{self, Job};
 use super::read_plan::{self, Column, Criteria};
-use super::BulkError;
 use crate::rest::json as rjson;
 use crate::state::State;
 use crate::store::records::{self, Rec};
@@ -58,7 +58,9 @@ pub fn run(st: &State, job: &Job, stopping: &dyn Fn() -> bool) -> Result<Ended, 
     }
     let plan = &job.request;
     let Some(def) = plan["module"].as_str().and_then(|m| crate::rest::module(st, m)) else {
-        return Ok(Ended::Failed(json!({"code": "INTERNAL_ERROR", "message": "the module is gone"})));
+        return Ok(Ended::Failed(
+            json!({"code": "INTERNAL_ERROR", "message": "the module is gone"}),
+        ));
     };
     let fields: Vec<String> = plan["fields"]
         .as_array()

@@ -126,11 +126,10 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, req: Request) -> Response 
     if let Err(e) = check_headers(req.headers()) {
         return e.answer().into_response();
     }
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let multipart =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data")
+        });
     if !multipart {
         return RestError::missing_param("file").answer().into_response();
     }

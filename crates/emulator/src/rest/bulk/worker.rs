@@ -91,9 +91,8 @@ fn run(st: &State, job: Job) -> Result<(), Stop> {
                     return Err(Stop::Quit);
                 }
                 let now = st.clock.now().as_second();
-                let _ = st
-                    .store
-                    .write(|tx| read_run::complete(tx, &job, &result, next.as_ref(), now));
+                let _ =
+                    st.store.write(|tx| read_run::complete(tx, &job, &result, next.as_ref(), now));
                 Ok(())
             }
             Ok(read_run::Ended::Failed(e)) => Err(e),
@@ -121,9 +120,7 @@ fn callback(st: &State, id: u64) {
 }
 
 fn post_loopback(url: &str, body: &str) -> std::io::Result<()> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| std::io::Error::other("not http"))?;
+    let rest = url.strip_prefix("http://").ok_or_else(|| std::io::Error::other("not http"))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),

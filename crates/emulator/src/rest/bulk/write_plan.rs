@@ -157,11 +157,7 @@ fn mappings(
             .collect(),
         Some(Value::Array(a)) => a.clone(),
         Some(_) => {
-            return Err(bad(
-                "INVALID_DATA",
-                "invalid data",
-                json!({"api_name": "field_mappings"}),
-            ));
+            return Err(bad("INVALID_DATA", "invalid data", json!({"api_name": "field_mappings"})));
         }
     };
     if list.len() > MAX_MAPPED {
@@ -174,20 +170,31 @@ fn mappings(
     let mut out = Vec::with_capacity(list.len());
     for (n, m) in list.iter().enumerate() {
         let path = format!("$.resource[0].field_mappings[{n}]");
-        let name = m
-            .get("api_name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("MANDATORY_NOT_FOUND", "required field not found", json!({"api_name": "api_name", "json_path": path})))?;
+        let name = m.get("api_name").and_then(Value::as_str).ok_or_else(|| {
+            bad(
+                "MANDATORY_NOT_FOUND",
+                "required field not found",
+                json!({"api_name": "api_name", "json_path": path}),
+            )
+        })?;
         let field = rjson::fields(def).find(|f| f.api_name == name);
         let ok = name == "id" || field.is_some_and(|f| !ignored_on_input(f));
         if !ok {
-            return Err(bad("INVALID_FIELD", "the field given is invalid", json!({"api_name": name})));
+            return Err(bad(
+                "INVALID_FIELD",
+                "the field given is invalid",
+                json!({"api_name": name}),
+            ));
         }
         let index = match m.get("index") {
             None | Some(Value::Null) => None,
             Some(v) => {
                 let i = v.as_u64().ok_or_else(|| {
-                    bad("INVALID_DATA", "invalid data", json!({"api_name": "index", "json_path": path}))
+                    bad(
+                        "INVALID_DATA",
+                        "invalid data",
+                        json!({"api_name": "index", "json_path": path}),
+                    )
                 })?;
                 if i >= header.len() as u64 {
                     return Err(bad(
@@ -212,8 +219,8 @@ fn mappings(
             && f.lookup.is_some()
             && fb != "id"
         {
-            let known = lookup_target(st, f)
-                .is_some_and(|t| rjson::fields(t).any(|tf| tf.api_name == fb));
+            let known =
+                lookup_target(st, f).is_some_and(|t| rjson::fields(t).any(|tf| tf.api_name == fb));
             if !known {
                 return Err(bad(
                     "INVALID_FIELD",
@@ -272,7 +279,11 @@ pub fn create(
         }
     };
     let (header, file_name) = header(&jobs::upload_path(st, file_id)).map_err(|_| {
-        bad("INVALID_FILE_FORMAT", "the file holds no CSV with a header row", json!({"file_id": file_text}))
+        bad(
+            "INVALID_FILE_FORMAT",
+            "the file holds no CSV with a header row",
+            json!({"file_id": file_text}),
+        )
     })?;
     let find_by = res
         .get("find_by")
@@ -286,13 +297,15 @@ pub fn create(
     if let Some(fb) = find_by
         && !matchable(def, fb)
     {
-        return Err(bad("INVALID_DATA", "invalid data", json!({"api_name": "find_by", "value": fb})));
+        return Err(bad(
+            "INVALID_DATA",
+            "invalid data",
+            json!({"api_name": "find_by", "value": fb}),
+        ));
     }
     let maps = mappings(st, def, res.get("field_mappings"), &header)?;
     let mapped = |name: &str, with_index: bool| {
-        maps.iter().any(|m| {
-            m["api_name"] == name && (!with_index || m["index"].is_u64())
-        })
+        maps.iter().any(|m| m["api_name"] == name && (!with_index || m["index"].is_u64()))
     };
     let mut missing: Vec<String> = Vec::new();
     if op != "update" {
@@ -323,7 +336,11 @@ pub fn create(
             }
             let method = cb.get("method").and_then(Value::as_str).unwrap_or("post");
             if !method.eq_ignore_ascii_case("post") {
-                return Err(bad("INVALID_CALLBACK_METHOD", "the callback method is invalid", json!({})));
+                return Err(bad(
+                    "INVALID_CALLBACK_METHOD",
+                    "the callback method is invalid",
+                    json!({}),
+                ));
             }
             json!({"url": url, "method": "post"})
         }
@@ -413,7 +430,10 @@ pub fn status_json(st: &State, job: &Job, version: &str) -> Value {
     if job.state == states::COMPLETED {
         out["result"] = json!({"download_url": download_url(st, job.id, version)});
     } else if job.state == states::FAILED {
-        let e = job.error.clone().unwrap_or_else(|| json!({"code": "INTERNAL_ERROR", "message": "the job failed"}));
+        let e = job
+            .error
+            .clone()
+            .unwrap_or_else(|| json!({"code": "INTERNAL_ERROR", "message": "the job failed"}));
         resource["code"] = e["code"].clone();
         resource["message"] = e["message"].clone();
         out["result"] = json!({"error_message": {

@@ -131,7 +131,11 @@ pub fn run(st: &State, job: &Job, stopping: &dyn Fn() -> bool) -> Result<Ended, 
         return Ok(failed("INTERNAL_ERROR", "the job's module is gone", json!({})));
     };
     if job.fail {
-        return Ok(failed("INTERNAL_ERROR", "the job failed (injected fault bulk_fail)", json!({})));
+        return Ok(failed(
+            "INTERNAL_ERROR",
+            "the job failed (injected fault bulk_fail)",
+            json!({}),
+        ));
     }
     let file_id = job.request["file_id"].as_str().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
     let path = jobs::upload_path(st, file_id);
@@ -181,9 +185,8 @@ pub fn run(st: &State, job: &Job, stopping: &dyn Fn() -> bool) -> Result<Ended, 
             st.store.write(|tx| -> Result<(), BulkError> {
                 let now = st.clock.now().as_second();
                 for (k, cells) in chunk.iter().enumerate() {
-                    let out = row(st, tx, &plan, cells, now).map_err(|_| {
-                        BulkError::Sql(rusqlite::Error::InvalidQuery)
-                    })?;
+                    let out = row(st, tx, &plan, cells, now)
+                        .map_err(|_| BulkError::Sql(rusqlite::Error::InvalidQuery))?;
                     jobs::add_row(tx, job.id, first + k as u64, &out)?;
                 }
                 Ok(())
