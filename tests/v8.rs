@@ -56,7 +56,7 @@ pub(crate) fn pipeline(
     name
 }
 
-const LEADS_STEP: &str = r#"
+pub(crate) const LEADS_STEP: &str = r#"
 [[steps]]
 name = "leads"
 import = "Leads"
@@ -71,7 +71,7 @@ key = "id"
 "#;
 
 /// `n` leads, every 97th without a last name (rejected locally); returns the bad ones.
-fn leads_csv(path: &Path, n: usize) -> usize {
+pub(crate) fn leads_csv(path: &Path, n: usize) -> usize {
     let mut text = String::from("id,last,company,email,revenue\n");
     let mut bad = 0;
     for i in 0..n {
@@ -88,7 +88,7 @@ fn leads_csv(path: &Path, n: usize) -> usize {
 }
 
 /// An admin call on the emulator (`GET` or `POST` with no body): the JSON answer.
-fn admin(emu: &EmulatorHandle, method: &str, path: &str) -> serde_json::Value {
+pub(crate) fn admin(emu: &EmulatorHandle, method: &str, path: &str) -> serde_json::Value {
     let mut s = std::net::TcpStream::connect(emu.addr()).unwrap();
     let req = format!(
         "{method} /__emulator/{path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -106,7 +106,7 @@ pub(crate) fn credits(emu: &EmulatorHandle) -> (u64, u64) {
     (v["used"].as_u64().unwrap(), v["limit"].as_u64().unwrap())
 }
 
-fn assert_accounted(w: &Workdir, n: usize) {
+pub(crate) fn assert_accounted(w: &Workdir, n: usize) {
     let ok = report(&w.path().join("out/leads.success.csv"));
     let bad = report(&w.path().join("out/leads.rejects.csv"));
     let mut rows: Vec<u64> = ok.iter().chain(&bad).map(|r| r["_row"].parse().unwrap()).collect();

@@ -15,7 +15,7 @@ pub fn run(path: &std::path::Path) -> Result<String> {
     out.push_str("step              rows   valid  done  to send  payloads  reads  calls  how\n");
     for step in &plan.steps {
         match step {
-            PlannedStep::Import { name, rows, valid, done, calls, cost, how } => {
+            PlannedStep::Import { name, rows, valid, done, calls, cost, how, method } => {
                 let credits =
                     if plan.credits { format!("  ({cost} credits)") } else { String::new() };
                 out.push_str(&format!(
@@ -29,6 +29,19 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                     calls.reads,
                     calls.calls()
                 ));
+                if method.bulk_cost.is_some() {
+                    let chosen = match method.method {
+                        zcrm_pipeline::Method::Bulk => "bulk",
+                        zcrm_pipeline::Method::Records => "records",
+                    };
+                    out.push_str(&format!(
+                        "{:<16} method: {chosen} — {} (records about {}, bulk about {})\n",
+                        "",
+                        method.why,
+                        duration(method.records_secs),
+                        duration(method.bulk_secs)
+                    ));
+                }
             }
             PlannedStep::Action {
                 name,
@@ -102,4 +115,13 @@ pub fn run(path: &std::path::Path) -> Result<String> {
         }
     }
     Ok(out)
+}
+
+/// An estimated duration in words (`40 s`, `12 min`, `3.5 h`).
+fn duration(secs: u64) -> String {
+    match secs {
+        0..120 => format!("{secs} s"),
+        120..7200 => format!("{} min", secs.div_ceil(60)),
+        _ => format!("{:.1} h", secs as f64 / 3600.0),
+    }
 }

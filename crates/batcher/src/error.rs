@@ -79,6 +79,28 @@ pub enum BatchError {
     /// The write senders stopped, or answered for a payload not in flight: a defect of zcrm.
     #[error("internal: {0}")]
     Internal(String),
+    /// A Bulk Write job's creation was sent but its answer lost, and the server cannot list
+    /// its jobs to say whether it exists: creating it again could import its rows twice.
+    #[error(
+        "step {step}: a Bulk Write job may have been created from uploaded file {file_id} at {sent_at} (its answer was lost) and the server cannot list its jobs to say whether it exists; zcrm will not create it a second time, and the step stops here until that job is settled by hand (see the org's Bulk Write jobs)"
+    )]
+    BulkJobUnknown {
+        /// The step.
+        step: String,
+        /// The uploaded file the job was created from.
+        file_id: String,
+        /// When the creation was sent.
+        sent_at: String,
+    },
+    /// A Bulk Write file (the ZIP sent, or the result read back) could not be written or read.
+    #[error("Bulk Write file {}", path.display())]
+    BulkFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The server answered in a form the call did not ask for.
     #[error("{0}")]
     Unexpected(String),

@@ -444,52 +444,17 @@ impl Run<'_> {
 
     fn resolve_lookups(
         &mut self,
-        mut row: PendingRow,
+        row: PendingRow,
         reject: &mut dyn FnMut(RejectedRow),
     ) -> Result<Option<PendingRow>, BatchError> {
-        let mut errors = Vec::new();
-        for (label, value) in &mut row.fields {
-            if let FieldInput::Lookup { step, key } = value {
-                match self.journal.id_for_key(step, key)? {
-                    KeyIds::One(id) => *value = FieldInput::Value(Value::Id(id)),
-                    KeyIds::None => errors.push(format!(
-                        "{label}: no CRM Id for key {key:?} in step {step:?} (that row was rejected or is not imported yet)"
-                    )),
-                    KeyIds::Several(found) => {
-                        let rows: Vec<String> = found.iter().map(|(r, _)| r.to_string()).collect();
-                        errors.push(format!(
-                            "{label}: key {key:?} names {} records of step {step:?} (its rows {} have that key); a lookup needs a key that is unique in its step",
-                            found.len(),
-                            rows.join(", ")
-                        ));
-                    }
-                }
+        match resolve_lookups(self.journal, row)? {
+            Ok(row) => Ok(Some(row)),
+            Err(r) => {
+                self.report.lookup_rejected += 1;
+                reject(r);
+                Ok(None)
             }
         }
-        for item in &mut row.items {
-            for (label, value) in &mut item.fields {
-                if let FieldInput::Lookup { step, key } = value {
-                    match self.journal.id_for_key(step, key)? {
-                        KeyIds::One(id) => *value = FieldInput::Value(Value::Id(id)),
-                        KeyIds::None => errors.push(format!(
-                            "Product Details: line {}: {label}: no CRM Id for key {key:?} in step {step:?} (that row was rejected or is not imported yet)",
-                            item.line
-                        )),
-                        KeyIds::Several(found) => errors.push(format!(
-                            "Product Details: line {}: {label}: key {key:?} names {} records of step {step:?}; a lookup needs a key that is unique in its step",
-                            item.line,
-                            found.len()
-                        )),
-                    }
-                }
-            }
-        }
-        if errors.is_empty() {
-            return Ok(Some(row));
-        }
-        self.report.lookup_rejected += 1;
-        reject(RejectedRow { row: row.row, line: row.line, source: row.source, errors });
-        Ok(None)
     }
 
     /// The server's time now (a lower bound, from its `Date` headers), in the org's zone: when
@@ -872,6 +837,55 @@ impl Run<'_> {
             }
         }
     }
+}
+
+/// `row` with every lookup replaced by the CRM Id its step recorded for the key, or the row
+/// rejected with each lookup that has no single Id.
+pub(crate) fn resolve_lookups(
+    journal: &Journal,
+    mut row: PendingRow,
+) -> Result<Result<PendingRow, RejectedRow>, BatchError> {
+    let mut errors = Vec::new();
+    for (label, value) in &mut row.fields {
+        if let FieldInput::Lookup { step, key } = value {
+            match journal.id_for_key(step, key)? {
+                KeyIds::One(id) => *value = FieldInput::Value(Value::Id(id)),
+                KeyIds::None => errors.push(format!(
+                    "{label}: no CRM Id for key {key:?} in step {step:?} (that row was rejected or is not imported yet)"
+                )),
+                KeyIds::Several(found) => {
+                    let rows: Vec<String> = found.iter().map(|(r, _)| r.to_string()).collect();
+                    errors.push(format!(
+                        "{label}: key {key:?} names {} records of step {step:?} (its rows {} have that key); a lookup needs a key that is unique in its step",
+                        found.len(),
+                        rows.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    for item in &mut row.items {
+        for (label, value) in &mut item.fields {
+            if let FieldInput::Lookup { step, key } = value {
+                match journal.id_for_key(step, key)? {
+                    KeyIds::One(id) => *value = FieldInput::Value(Value::Id(id)),
+                    KeyIds::None => errors.push(format!(
+                        "Product Details: line {}: {label}: no CRM Id for key {key:?} in step {step:?} (that row was rejected or is not imported yet)",
+                        item.line
+                    )),
+                    KeyIds::Several(found) => errors.push(format!(
+                        "Product Details: line {}: {label}: key {key:?} names {} records of step {step:?}; a lookup needs a key that is unique in its step",
+                        item.line,
+                        found.len()
+                    )),
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        return Ok(Ok(row));
+    }
+    Ok(Err(RejectedRow { row: row.row, line: row.line, source: row.source, errors }))
 }
 
 fn row_id(row: &PendingRow) -> Option<RecordId> {

@@ -115,6 +115,7 @@ impl Journal {
             conn.execute_batch("ALTER TABLE rows ADD COLUMN sent TEXT")?;
         }
         Self::create_action_table(&conn)?;
+        Self::create_bulk_table(&conn)?;
         Ok(Self { conn, _lock: None })
     }
 
@@ -153,8 +154,10 @@ impl Journal {
         legacy: Option<&str>,
     ) -> Result<bool, BatchError> {
         let old = self.source_fingerprint(step)?;
+        // A Bulk Write job not done counts as in flight: its rows are on their way.
         let in_flight: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM payloads WHERE step = ?1 AND state = 'in_flight'",
+            "SELECT (SELECT COUNT(*) FROM payloads WHERE step = ?1 AND state = 'in_flight')
+                  + (SELECT COUNT(*) FROM bulk_jobs WHERE step = ?1 AND state != 'done')",
             params![step],
             |r| r.get(0),
         )?;
@@ -191,6 +194,7 @@ impl Journal {
         tx.execute("DELETE FROM rows WHERE step = ?1", params![step])?;
         tx.execute("DELETE FROM payloads WHERE step = ?1", params![step])?;
         tx.execute("DELETE FROM actions WHERE step = ?1", params![step])?;
+        tx.execute("DELETE FROM bulk_jobs WHERE step = ?1", params![step])?;
         tx.commit()?;
         Ok(())
     }

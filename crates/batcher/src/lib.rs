@@ -4,6 +4,7 @@
 //! between steps resolved through the journal. Nothing is lost or sent twice.
 
 pub mod actions;
+pub mod bulk;
 mod error;
 pub mod fingerprint;
 pub mod import;
@@ -16,6 +17,7 @@ pub mod source;
 pub mod window;
 
 pub use actions::{ActionCounts, ActionInFlight, ActionResult};
+pub use bulk::{BulkSettings, Poll, run_bulk_import};
 pub use error::BatchError;
 pub use import::{
     ImportStep, MatchStrategy, Mode, StepReport, run_import, run_import_with_progress,

@@ -8,6 +8,7 @@
 //! Every method says what it costs through [`CrmApi::cost`], in the dialect's own unit (one
 //! call of the daily budget on the XML API); the dialect charges its ledger before sending.
 
+use std::path::Path;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -24,6 +25,7 @@ use zcrm_protocol::{
 
 use crate::actions::{Conversion, Relation};
 use crate::budget::Ledger;
+use crate::bulk::{BulkEncoder, BulkJob, BulkState};
 use crate::retry::RetryPolicy;
 use crate::server_clock::ServerClock;
 use crate::transport::FilePart;
@@ -62,6 +64,12 @@ pub enum CallKind {
     Convert,
     /// A file upload.
     File,
+    /// Bulk Write: the upload of a job's ZIP.
+    BulkUpload,
+    /// Bulk Write: a job created.
+    BulkJob,
+    /// Bulk Write: a job's status, a search for a job, or its result's download.
+    BulkStatus,
 }
 
 /// The kind of an XML API call of `method` carrying `rows` records (for writes).
@@ -259,6 +267,44 @@ pub trait CrmApi: Sync {
         id: RecordId,
         file: &FilePart<'_>,
     ) -> Result<StatusResult, ClientError>;
+
+    /// Bulk Write: how rows of `module` become cells of a job's CSV.
+    fn bulk_encoder(&self, _module: &str) -> Result<Box<dyn BulkEncoder>, ClientError> {
+        Err(no_bulk(self.dialect()))
+    }
+    /// Bulk Write: uploads a job's ZIP (streamed from disk); the server's `file_id`.
+    fn bulk_upload(&self, _zip: &Path) -> Result<String, ClientError> {
+        Err(no_bulk(self.dialect()))
+    }
+    /// Bulk Write: creates a job; its id. An unknown outcome is [`ClientError::InDoubt`]:
+    /// find the job with [`CrmApi::bulk_find`] before creating it again.
+    fn bulk_create(&self, _job: &BulkJob) -> Result<String, ClientError> {
+        Err(no_bulk(self.dialect()))
+    }
+    /// Bulk Write: the job created from uploaded file `file_id`, if any (a create whose answer
+    /// was lost). [`ClientError::Unsupported`] when the server cannot list its jobs.
+    fn bulk_find(&self, _file_id: &str) -> Result<Option<String>, ClientError> {
+        Err(no_bulk(self.dialect()))
+    }
+    /// Bulk Write: a job's state.
+    fn bulk_status(&self, _job_id: &str) -> Result<BulkState, ClientError> {
+        Err(no_bulk(self.dialect()))
+    }
+    /// Bulk Write: downloads a completed job's result ZIP to the file `to`.
+    fn bulk_download(&self, _url: &str, _to: &Path) -> Result<(), ClientError> {
+        Err(no_bulk(self.dialect()))
+    }
+}
+
+/// What a dialect without Bulk Write answers.
+fn no_bulk(dialect: Dialect) -> ClientError {
+    ClientError::Unsupported {
+        dialect: match dialect {
+            Dialect::Xml => "xml",
+            Dialect::V8 => "v8",
+        },
+        what: "Bulk Write".into(),
+    }
 }
 
 /// An attachment as a listing shows it: `(id, file name, created)`.

@@ -50,7 +50,9 @@ pub(crate) fn run_import(
     users_cache: &std::path::Path,
     observer: &dyn Observer,
 ) -> Result<StepSummary, StepEnd> {
-    let CompiledImport { step: s, reader, headers, mapper, batch, lines, .. } = c;
+    let CompiledImport {
+        step: s, reader, headers, mapper, batch, lines, bulk_dir, in_flight, ..
+    } = c;
     // Owners by e-mail or name: the org's active users, read once per run.
     if mapper.has_owners() && users.is_none() {
         let (fetched, age) = Users::load(client, users_cache)
@@ -86,6 +88,40 @@ pub(crate) fn run_import(
         })?),
         None => None,
     };
+    // Records or Bulk Write: the pipeline's `method`, else the cheaper for the rows to send
+    // (counted by a cheap pass over the source, less the rows the journal has).
+    let open_jobs = journal.has_open_bulk_jobs(&s.name)?;
+    let bulk_offered = client.dialect() == zcrm_client::Dialect::V8 && s.line_items.is_none();
+    let choice = if dry_run || !bulk_offered {
+        None
+    } else {
+        let rows = match (s.method, open_jobs) {
+            (None, false) => {
+                let known = journal.known_rows(&s.name)?.len() as u64;
+                count_rows(&s, &AtomicBool::new(false)).unwrap_or(0).saturating_sub(known)
+            }
+            _ => 0,
+        };
+        let c = crate::method::choose(
+            client,
+            rows,
+            batch.write_batch,
+            in_flight,
+            s.method,
+            s.line_items.is_some(),
+            open_jobs,
+        );
+        observer.note(&format!("step {}: {}", s.name, c.why));
+        Some(c)
+    };
+    let bulk = choice.is_some_and(|c| c.method == zcrm_pipeline::Method::Bulk).then(|| {
+        zcrm_batcher::BulkSettings {
+            dir: bulk_dir,
+            labels: mapper.fields().map(str::to_owned).collect(),
+            max_rows: zcrm_client::bulk::MAX_BULK_ROWS,
+            poll: zcrm_batcher::Poll::default(),
+        }
+    });
     let key_col = s.key.as_ref().and_then(|k| headers.iter().position(|h| h == k));
     let line_error: RefCell<Option<LineError>> = RefCell::new(None);
     let rejects = RefCell::new(RejectWriter::create(&s.rejects, &headers)?);
@@ -184,6 +220,26 @@ pub(crate) fn run_import(
         let outcome = if dry_run {
             let n = rows.count() as u64;
             Ok(StepReport { rows: n, ..StepReport::default() })
+        } else if let Some(settings) = &bulk {
+            zcrm_batcher::run_bulk_import(
+                client,
+                journal,
+                &batch,
+                settings,
+                rows,
+                &mut |r| {
+                    let written = rejects.borrow_mut().write_parts(
+                        r.source.iter().map(String::as_str),
+                        r.row,
+                        r.line,
+                        &r.errors.join(" | "),
+                    );
+                    if let Err(e) = written {
+                        report_failed.borrow_mut().get_or_insert(e);
+                    }
+                },
+                &mut |report| shown.written(report),
+            )
         } else {
             zcrm_batcher::run_import_with_progress(
                 client,

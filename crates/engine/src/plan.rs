@@ -6,12 +6,14 @@ use jiff::civil::Date;
 use zcrm_batcher::MatchStrategy;
 use zcrm_batcher::plan::{StepPlan, schedule};
 use zcrm_client::{BudgetStatus, CallKind, CrmApi};
+use zcrm_pipeline::Method;
 use zcrm_pipeline::lines::{LineError, LineIndex, Lines};
 use zcrm_protocol::limits::MAX_READ_ROWS;
 use zcrm_protocol::params::{ReadParams, SelectColumns, Window};
 use zcrm_readers::ReadError;
 
 use crate::error::EngineError;
+use crate::method::MethodChoice;
 use crate::prepare::{CompiledImport, Prepared, PreparedStep};
 
 /// A pipeline's plan.
@@ -55,6 +57,8 @@ pub enum PlannedStep {
         cost: u64,
         /// How existing records are matched, in words.
         how: String,
+        /// Records or Bulk Write, both ways' credits and time, and why.
+        method: MethodChoice,
     },
     /// A delete, attach, relate or convert step: one call per row (relations: per record).
     Action {
@@ -108,6 +112,7 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
                     batch: bs,
                     fetched_metadata,
                     lines,
+                    in_flight: writes_in_flight,
                     ..
                 } = *c;
                 let (mut rows, mut valid, mut to_send) = (0u64, 0u64, 0u64);
@@ -172,8 +177,28 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
                         )
                     }
                 };
-                let calls = StepPlan::new(to_send, batch, reads, u64::from(fetched_metadata));
-                let cost = cost_of(client, &calls, batch);
+                let mut calls = StepPlan::new(to_send, batch, reads, u64::from(fetched_metadata));
+                let mut cost = cost_of(client, &calls, batch);
+                let method = crate::method::choose(
+                    client,
+                    to_send,
+                    batch,
+                    writes_in_flight,
+                    s.method,
+                    s.line_items.is_some(),
+                    journal.has_open_bulk_jobs(&s.name)?,
+                );
+                if method.method == Method::Bulk {
+                    // One job per 25,000 rows (create, upload, a poll, the download), the org's
+                    // id once, no record writes and no upsert index.
+                    let meta = calls.metadata;
+                    calls = StepPlan { rows: to_send, payloads: 0, reads: 0, metadata: meta };
+                    calls.reads = method.jobs * 3 + u64::from(method.jobs > 0);
+                    calls.payloads = method.jobs;
+                    cost = method.bulk_cost.unwrap_or(0)
+                        + u64::from(method.jobs > 0) * u64::from(client.cost(CallKind::Settings))
+                        + meta * u64::from(client.cost(CallKind::Metadata));
+                }
                 total += calls.calls();
                 total_cost += cost;
                 out.push(PlannedStep::Import {
@@ -184,6 +209,7 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
                     calls,
                     cost,
                     how,
+                    method,
                 });
             }
             PreparedStep::Export(e) => {

@@ -44,6 +44,10 @@ pub struct CompiledImport {
     pub fetched_metadata: bool,
     /// The step's line file, open and its map compiled (`[steps.line_items]`).
     pub lines: Option<zcrm_pipeline::lines::LineSource>,
+    /// Where the step's Bulk Write files go (v8).
+    pub bulk_dir: std::path::PathBuf,
+    /// Record-API write calls kept in flight (for the wall-time estimate).
+    pub in_flight: u32,
 }
 
 /// A step ready to run.
@@ -192,6 +196,8 @@ fn compile(
         batch,
         fetched_metadata,
         lines,
+        bulk_dir: crate::state::bulk_dir(p, &s.name),
+        in_flight: p.connection.writes_in_flight,
     }))
 }
 

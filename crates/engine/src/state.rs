@@ -18,3 +18,13 @@ pub fn journal_path(p: &Pipeline) -> PathBuf {
 pub fn users_cache(p: &Pipeline, org: &str) -> PathBuf {
     p.state_dir.join("users").join(format!("{org}.json"))
 }
+
+/// Where import step `step` of the pipeline keeps its Bulk Write files until their jobs are
+/// done: `bulk/<file stem>/<step>` in its state dir.
+pub fn bulk_dir(p: &Pipeline, step: &str) -> PathBuf {
+    let safe: String = step
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    p.state_dir.join("bulk").join(consumer(p)).join(safe)
+}

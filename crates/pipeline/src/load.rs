@@ -16,7 +16,7 @@ use zcrm_readers::{CsvOptions, Encoding, SheetRef, SourceKind, SourceOptions, Xl
 
 use crate::convert::map_spec;
 use crate::files::{self, Role, StepFile};
-use crate::model::ImportSpans;
+use crate::model::{ImportSpans, Method as ImportMethod};
 use crate::raw::{RawPipeline, RawStep};
 
 mod action;
@@ -762,6 +762,7 @@ fn import_step(
         }
     };
     let line_items = line_items::line_items(cx, &name, r, &rejects, imports);
+    let method = import_method(cx, r);
     let spans = ImportSpans {
         step: span,
         module: Some(m.span()),
@@ -783,7 +784,41 @@ fn import_step(
         map,
         spans,
         line_items,
+        method,
     })
+}
+
+/// `method` of an import step: `records` or `bulk`; bulk only on v8 and without line items.
+fn import_method(cx: &mut Ctx<'_>, r: &RawStep) -> Option<ImportMethod> {
+    let m = r.method.as_ref()?;
+    let method = match m.get_ref().trim().to_ascii_lowercase().as_str() {
+        "records" => ImportMethod::Records,
+        "bulk" => ImportMethod::Bulk,
+        other => {
+            cx.error(
+                Some(m.span()),
+                format!("unknown method {other:?}"),
+                Some("use \"records\" (the record API) or \"bulk\" (Bulk Write jobs, v8); leave it out to let the planner pick".to_owned()),
+            );
+            return None;
+        }
+    };
+    if method == ImportMethod::Bulk {
+        if cx.api != Api::V8 {
+            cx.error(
+                Some(m.span()),
+                "method = \"bulk\" needs api = \"v8\" (Bulk Write is a REST API feature)",
+                Some("remove `method`, or set api = \"v8\" in [connection]".to_owned()),
+            );
+        } else if r.line_items.is_some() {
+            cx.error(
+                Some(m.span()),
+                "method = \"bulk\" cannot send [steps.line_items] (zcrm writes no child CSVs)",
+                Some("remove `method`: line items go through the record API".to_owned()),
+            );
+        }
+    }
+    Some(method)
 }
 
 /// A step's `source` and its reader options (sheet, header row, CSV delimiter, quote,
@@ -936,6 +971,7 @@ fn export_step(
             ("success", sp(&r.success)),
             ("picklist", sp(&r.picklist)),
             ("on_duplicate", sp(&r.on_duplicate)),
+            ("method", sp(&r.method)),
             ("workflow", r.workflow.as_ref().map(Spanned::span)),
             ("approval", r.approval.as_ref().map(Spanned::span)),
             ("delimiter", sp(&r.delimiter)),

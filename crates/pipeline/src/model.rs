@@ -146,6 +146,15 @@ impl Mode {
     }
 }
 
+/// How an import step writes, when the pipeline says so (`method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The record API (insert/update/upsert calls of at most 100 rows).
+    Records,
+    /// Bulk Write jobs (v8 only; no line items).
+    Bulk,
+}
+
 /// Where an import step's settings are written (for diagnostics found later).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImportSpans {
@@ -190,6 +199,8 @@ pub struct ImportStep {
     pub spans: ImportSpans,
     /// `[steps.line_items]`: the rows' line items, from a file of their own.
     pub line_items: Option<LineItems>,
+    /// `method`: records or bulk; `None` lets the planner pick (always records on XML).
+    pub method: Option<Method>,
 }
 
 /// `[steps.line_items]` of a Quotes, SalesOrders, PurchaseOrders or Invoices step: a line

@@ -99,6 +99,8 @@ pub struct RawStep {
     pub approval: Option<Spanned<bool>>,
     /// `on_duplicate`: `create` (default), `reject` or `match`.
     pub on_duplicate: Option<Spanned<String>>,
+    /// `method`: `records` or `bulk` (absent: the planner picks on v8).
+    pub method: Option<Spanned<String>>,
     /// `[steps.map]`.
     pub map: Option<Spanned<RawMap>>,
     /// `delimiter` (CSV).
@@ -274,6 +276,7 @@ pub mod schema {
         ("workflow", Bool),
         ("approval", Bool),
         ("on_duplicate", Str),
+        ("method", Str),
         ("map", Table),
         ("delimiter", Str),
         ("quote", Str),

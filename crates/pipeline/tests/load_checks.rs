@@ -414,3 +414,49 @@ fn write_options_are_checked_against_the_mode_and_the_dialect() {
     let shown = rendered(&problems(Path::new("p.toml"), &text));
     assert!(shown.contains("on_duplicate applies to api = \"xml\""), "{shown}");
 }
+
+#[test]
+fn the_write_method_is_records_or_bulk_and_bulk_needs_v8_without_line_items() {
+    let step = |name: &str, extra: &str| {
+        format!(
+            "[[steps]]\nname = \"{name}\"\nimport = \"Leads\"\nsource = \"in.csv\"\n{extra}\n[steps.map]\n\"Last Name\" = \"last\"\n\"Company\" = \"c\"\n"
+        )
+    };
+    let v8 = "[connection]\napi = \"v8\"\n";
+    let text = format!(
+        "{v8}{}{}{}",
+        step("a", "method = \"bulk\""),
+        step("b", "method = \"records\""),
+        step("c", "")
+    );
+    let p = load_str(Path::new("p.toml"), &text).unwrap();
+    let methods: Vec<_> = p
+        .steps
+        .iter()
+        .map(|s| match s {
+            zcrm_pipeline::Step::Import(s) => s.method,
+            _ => panic!(),
+        })
+        .collect();
+    use zcrm_pipeline::Method;
+    assert_eq!(methods, [Some(Method::Bulk), Some(Method::Records), None]);
+
+    // On XML, bulk names the key; an unknown method is refused at its place.
+    let text = format!("{}{}", step("a", "method = \"bulk\""), step("b", "method = \"fast\""));
+    let d = problems(Path::new("p.toml"), &text);
+    let shown = rendered(&d);
+    assert_eq!(d.len(), 2, "{shown}");
+    assert!(shown.contains("method = \"bulk\" needs api = \"v8\""), "{shown}");
+    assert!(shown.contains("unknown method \"fast\""), "{shown}");
+    assert_eq!(d[0].line, 5, "at the method key: {shown}");
+
+    // Line items go through the record API.
+    let quotes = "[[steps]]\nname = \"q\"\nimport = \"Quotes\"\nsource = \"q.csv\"\nkey = \"k\"\nmethod = \"bulk\"\n[steps.map]\n\"Subject\" = \"s\"\n[steps.line_items]\nsource = \"l.csv\"\nparent = \"k\"\n[steps.line_items.map]\n\"Product Id\" = \"p\"\n\"Quantity\" = \"n\"\n";
+    let shown = rendered(&problems(Path::new("p.toml"), &format!("{v8}{quotes}")));
+    assert!(shown.contains("cannot send [steps.line_items]"), "{shown}");
+
+    // Exports have no method.
+    let text = format!("{EXPORT_STEP}method = \"bulk\"\n");
+    let shown = rendered(&problems(Path::new("p.toml"), &text));
+    assert!(shown.contains("`method` does not apply to export steps"), "{shown}");
+}

@@ -1,5 +1,6 @@
 //! [`RestClient`] as the API seam: what each [`CrmApi`] method is on the REST API.
 
+use std::path::Path;
 use std::time::Duration;
 
 use zcrm_protocol::params::{ReadParams, UserType, Window};
@@ -18,7 +19,8 @@ use crate::ClientError;
 use crate::actions::{Conversion, Relation};
 use crate::api::{CallKind, CrmApi, Dialect, OnDuplicate, PayloadBuilder, WriteKind, WriteOptions};
 use crate::budget::Ledger;
-use crate::rest::client::{API_PREFIX, Body, Call, RestClient};
+use crate::bulk::{BulkEncoder, BulkJob, BulkState};
+use crate::rest::client::{API_PREFIX, Body, Call, Host, RestClient};
 use crate::rest::names;
 use crate::rest::payload::{JsonPayload, with_call_options};
 use crate::rest::records;
@@ -53,6 +55,8 @@ impl CrmApi for RestClient {
             | CallKind::Settings
             | CallKind::Related
             | CallKind::File => 1,
+            CallKind::BulkUpload | CallKind::BulkStatus => 0,
+            CallKind::BulkJob => crate::bulk::BULK_JOB_CREDITS,
         }
     }
 
@@ -206,6 +210,7 @@ impl CrmApi for RestClient {
             kind: CallKind::Write { rows: rows as u32 },
             module,
             rows,
+            host: Host::Api,
         };
         self.call(&call, |a| {
             write_response(a.status, &a.body, kind, rows, schema.as_deref(), &self.tz)
@@ -324,5 +329,29 @@ impl CrmApi for RestClient {
         file: &FilePart<'_>,
     ) -> Result<UploadResult, ClientError> {
         self.upload(module, id, file)
+    }
+
+    fn bulk_encoder(&self, module: &str) -> Result<Box<dyn BulkEncoder>, ClientError> {
+        Ok(Box::new(self.csv_encoder(module)?))
+    }
+
+    fn bulk_upload(&self, zip: &Path) -> Result<String, ClientError> {
+        self.bulk_upload_zip(zip)
+    }
+
+    fn bulk_create(&self, job: &BulkJob) -> Result<String, ClientError> {
+        self.bulk_create_job(job)
+    }
+
+    fn bulk_find(&self, file_id: &str) -> Result<Option<String>, ClientError> {
+        self.bulk_find_job(file_id)
+    }
+
+    fn bulk_status(&self, job_id: &str) -> Result<BulkState, ClientError> {
+        self.bulk_job_status(job_id)
+    }
+
+    fn bulk_download(&self, url: &str, to: &Path) -> Result<(), ClientError> {
+        self.bulk_download_result(url, to)
     }
 }

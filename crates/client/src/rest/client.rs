@@ -78,6 +78,26 @@ pub(crate) enum Body<'a> {
     Json(&'a str),
     /// A file, as the multipart part `file`.
     File(&'a FilePart<'a>),
+    /// A Bulk Write ZIP streamed from disk as the multipart part `file`, with the headers
+    /// `feature: bulk-write` and `X-CRM-ORG`.
+    Upload {
+        /// The ZIP.
+        zip: &'a std::path::Path,
+        /// The org's id (`zgid`).
+        org: &'a str,
+    },
+}
+
+/// Where a call goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Host {
+    /// The API domain (`path` follows it).
+    Api,
+    /// The data centre's upload host (`path` follows it; the API's own origin when that is
+    /// not Zoho's).
+    Upload,
+    /// `path` is an absolute URL already checked by [`crate::bulk::download_allowed`].
+    Absolute,
 }
 
 /// One v8 call.
@@ -100,6 +120,8 @@ pub(crate) struct Call<'a> {
     pub(crate) module: &'a str,
     /// Records it carries (in-doubt errors count them).
     pub(crate) rows: usize,
+    /// Where it goes.
+    pub(crate) host: Host,
 }
 
 /// A Zoho CRM REST API (v8) client. Cheap to share across threads (`&self` methods).
@@ -114,6 +136,8 @@ pub struct RestClient {
     pub(crate) trigger: Vec<String>,
     schemas: Mutex<HashMap<String, Arc<Schema>>>,
     pub(crate) pages: Tokens,
+    /// The org's id (`zgid`), read once for Bulk Write uploads.
+    pub(crate) org_id: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for RestClient {
@@ -145,6 +169,7 @@ impl RestClient {
             trigger: cfg.trigger,
             schemas: Mutex::new(HashMap::new()),
             pages: Tokens::default(),
+            org_id: std::sync::OnceLock::new(),
         })
     }
 
@@ -207,6 +232,7 @@ impl RestClient {
             kind: CallKind::Metadata,
             module,
             rows: 0,
+            host: Host::Api,
         };
         self.call(&call, |a| match a.status {
             200 | 204 => decode_fields(legacy, &a.body)
@@ -225,6 +251,12 @@ impl RestClient {
         self.tokens.replace(&rejected.token, || {
             oauth::refresh(&self.transport, &self.oauth, self.retry).map_err(ClientError::OAuth)
         })
+    }
+
+    /// The API domain calls go to now (the token's `api_domain`, else the configured URL).
+    pub(crate) fn api_origin(&self) -> Result<String, ClientError> {
+        let token = self.token()?;
+        Ok(self.base(&token)?.base().trim_end_matches('/').to_owned())
     }
 
     fn base(&self, token: &AccessToken) -> Result<Endpoint, ClientError> {
@@ -261,9 +293,14 @@ impl RestClient {
             if is_write {
                 crate::client::mark_write_sent();
             }
+            let url = match c.host {
+                Host::Api => format!("{}{}", base.base(), c.path),
+                Host::Upload => format!("{}{}", crate::bulk::upload_origin(base.base()), c.path),
+                Host::Absolute => c.path.clone(),
+            };
             let mut rb = self
                 .transport
-                .request(c.http.clone(), &format!("{}{}", base.base(), c.path))
+                .request(c.http.clone(), &url)
                 .header(AUTHORIZATION, format!("Zoho-oauthtoken {}", token.token.expose()));
             if !c.query.is_empty() {
                 rb = rb.query(&c.query);
@@ -278,6 +315,22 @@ impl RestClient {
                     let part = reqwest::blocking::multipart::Part::bytes(f.bytes.clone())
                         .file_name(f.file_name.to_owned());
                     rb.multipart(reqwest::blocking::multipart::Form::new().part("file", part))
+                }
+                Body::Upload { zip, org } => {
+                    // Streamed from the file, never read whole into memory.
+                    match reqwest::blocking::multipart::Form::new().file("file", zip) {
+                        Ok(form) => rb
+                            .header("feature", "bulk-write")
+                            .header("X-CRM-ORG", *org)
+                            .multipart(form),
+                        Err(e) => {
+                            return Err(ClientError::Transport {
+                                method,
+                                attempts: attempt,
+                                reason: format!("reading {}: {e}", zip.display()),
+                            });
+                        }
+                    }
                 }
             };
             let retry_ok = attempt < self.retry.max_attempts;

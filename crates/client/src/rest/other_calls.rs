@@ -10,7 +10,7 @@ use zcrm_protocol::{ApiCode, ApiError, Method, RecordDetail, RecordId};
 
 use crate::ClientError;
 use crate::api::CallKind;
-use crate::rest::client::{API_PREFIX, Body, Call, RestClient};
+use crate::rest::client::{API_PREFIX, Body, Call, Host, RestClient};
 use crate::rest::names;
 use crate::rest::results::{Problem, status_error};
 use crate::transport::{Answer, FilePart};
@@ -118,7 +118,18 @@ fn simple<'a>(
     kind: CallKind,
     module: &'a str,
 ) -> Call<'a> {
-    Call { method, http, path, query, if_modified_since: None, body, kind, module, rows: 1 }
+    Call {
+        method,
+        http,
+        path,
+        query,
+        if_modified_since: None,
+        body,
+        kind,
+        module,
+        rows: 1,
+        host: Host::Api,
+    }
 }
 
 impl RestClient {

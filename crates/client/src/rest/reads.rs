@@ -10,7 +10,7 @@ use zcrm_protocol::{Method, RecordId, RecordsPage};
 
 use crate::ClientError;
 use crate::api::CallKind;
-use crate::rest::client::{API_PREFIX, Body, Call, RestClient};
+use crate::rest::client::{API_PREFIX, Body, Call, Host, RestClient};
 use crate::rest::fields::{Resolved, Schema};
 use crate::rest::names;
 use crate::rest::paging::{self, PageRef, WindowError};
@@ -121,6 +121,7 @@ impl RestClient {
             kind: CallKind::Read,
             module,
             rows: 0,
+            host: Host::Api,
         };
         self.call(&call, |a| match a.status {
             204 | 304 => Ok(Part { body: Vec::new(), rows: 0, info: records::Info::default() }),
@@ -242,6 +243,7 @@ impl RestClient {
             kind: CallKind::DeletedIds,
             module,
             rows: 0,
+            host: Host::Api,
         };
         #[derive(serde::Deserialize)]
         struct Deleted {
@@ -306,6 +308,7 @@ impl RestClient {
             kind: CallKind::Related,
             module,
             rows: 0,
+            host: Host::Api,
         };
         let body = self.call(&call, |a| match a.status {
             204 | 304 => Ok(Vec::new()),

@@ -137,6 +137,7 @@ pub(super) fn action_step(
             ("match_on", sp(&r.match_on)),
             ("picklist", sp(&r.picklist)),
             ("on_duplicate", sp(&r.on_duplicate)),
+            ("method", sp(&r.method)),
             ("workflow", r.workflow.as_ref().map(Spanned::span)),
             ("approval", r.approval.as_ref().map(Spanned::span)),
         ],
