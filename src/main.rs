@@ -107,6 +107,9 @@ zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some r
         #[arg(long)]
         all: bool,
     },
+    /// Write a first pipeline for a CSV or XLSX file: columns matched to the module's fields.
+    #[command(after_long_help = cmd::init::EXAMPLES)]
+    Init(cmd::init::InitArgs),
     /// Delete the records a pipeline's runs created (from its journal), newest step first.
     #[command(after_long_help = cmd::undo::EXAMPLES)]
     Undo(cmd::undo::UndoArgs),
@@ -254,6 +257,7 @@ fn main() -> ExitCode {
         Command::Budget { json } => cmd::budget::run(json),
         Command::Auth(args) => cmd::auth::run(&args),
         Command::Users { all } => cmd::users::run(all),
+        Command::Init(args) => cmd::init::run(&args),
         Command::Export(args) => cmd::export::run(&args, &progress),
         Command::Completions { shell } => {
             let mut out = Vec::new();

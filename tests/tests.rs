@@ -16,6 +16,7 @@ mod full_migration;
 mod harness;
 mod hostile;
 mod import_run;
+mod init;
 mod line_items;
 mod org_state;
 mod secrets;

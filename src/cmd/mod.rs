@@ -6,6 +6,7 @@ pub mod emulator;
 pub mod export;
 pub mod fields;
 pub mod generate;
+pub mod init;
 pub mod plan;
 pub mod run;
 pub mod status;

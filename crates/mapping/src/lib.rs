@@ -16,6 +16,7 @@ mod reject;
 mod row;
 mod run;
 mod spec;
+pub mod suggest;
 mod template;
 
 pub use compile::{CompileOptions, Mapper};

@@ -1,0 +1,379 @@
+//! A first map for a source file (`zcrm init`): each column matched to the field whose label
+//! or API name is nearest (case, spaces, underscores and punctuation ignored, then common
+//! synonyms such as "surname" → Last Name, then near spellings), date formats guessed from a
+//! sample of the rows, picklist values checked against the field's list, the module's required
+//! fields that no column matched, and the columns that matched nothing.
+
+use std::collections::HashSet;
+
+use zcrm_protocol::{FieldMeta, FieldType, ModuleFields};
+
+/// How a column was matched to its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matched {
+    /// The column's name is the field's label or API name (case, spaces and punctuation aside).
+    Name,
+    /// A common synonym ("surname" for Last Name).
+    Synonym,
+    /// A near spelling.
+    Near,
+}
+
+/// One suggested map entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuggestedEntry {
+    /// The field's label.
+    pub field: String,
+    /// The source column.
+    pub column: String,
+    /// How it was matched.
+    pub how: Matched,
+    /// The column holds a user's e-mail or name for the owner field (`{ owner = ... }`).
+    pub owner: bool,
+    /// The strftime format the sample's dates are in, when not ISO 8601.
+    pub date_format: Option<String>,
+    /// What the user should know about this entry (ambiguous dates, values not in a picklist).
+    pub notes: Vec<String>,
+}
+
+/// A suggested map for a source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Suggestion {
+    /// Entries in the source's column order.
+    pub entries: Vec<SuggestedEntry>,
+    /// Required fields no column matched (labels).
+    pub missing_required: Vec<String>,
+    /// Columns that matched no field, each with the nearest field if any.
+    pub unmatched: Vec<(String, Option<String>)>,
+    /// A column that identifies rows (named like an id, unique and non-empty in the sample).
+    pub key: Option<String>,
+}
+
+/// Common names for standard fields: the normalised column name, then candidate labels in
+/// order (the first the module has wins).
+const SYNONYMS: &[(&[&str], &[&str])] = &[
+    (&["surname", "lastname", "familyname", "last", "nachname", "nom"], &["Last Name"]),
+    (&["firstname", "givenname", "forename", "first", "vorname", "prenom"], &["First Name"]),
+    (&["email", "emailaddress", "mail", "emailid", "primaryemail"], &["Email"]),
+    (&["phone", "telephone", "tel", "phonenumber", "workphone", "officephone"], &["Phone"]),
+    (&["mobile", "cell", "cellphone", "mobilephone", "mobilenumber"], &["Mobile"]),
+    (
+        &["company", "organisation", "organization", "employer", "companyname", "org"],
+        &["Company", "Account Name"],
+    ),
+    (&["account", "accountname", "customer", "client"], &["Account Name", "Company"]),
+    (&["title", "jobtitle", "position", "role"], &["Designation", "Title"]),
+    (&["website", "url", "web", "homepage", "site"], &["Website"]),
+    (
+        &["zip", "zipcode", "postcode", "postalcode", "plz"],
+        &["Zip Code", "Mailing Zip", "Billing Code"],
+    ),
+    (&["city", "town"], &["City", "Mailing City", "Billing City"]),
+    (&["state", "province", "region", "county"], &["State", "Mailing State", "Billing State"]),
+    (&["country", "nation"], &["Country", "Mailing Country", "Billing Country"]),
+    (
+        &["street", "address", "address1", "streetaddress", "addressline1"],
+        &["Street", "Mailing Street", "Billing Street"],
+    ),
+    (&["notes", "note", "comments", "comment", "description", "remarks"], &["Description"]),
+    (&["source", "leadsource", "origin", "channel"], &["Lead Source"]),
+    (&["revenue", "annualrevenue", "turnover"], &["Annual Revenue"]),
+    (
+        &["employees", "headcount", "noofemployees", "staff", "numberofemployees"],
+        &["No of Employees", "Employees"],
+    ),
+    (&["industry", "sector"], &["Industry"]),
+    (&["status", "leadstatus"], &["Lead Status"]),
+    (&["salutation", "prefix", "honorific"], &["Salutation"]),
+    (&["dob", "birthday", "dateofbirth", "birthdate"], &["Date of Birth"]),
+    (&["secondaryemail", "email2", "otheremail"], &["Secondary Email"]),
+    (&["skype", "skypeid"], &["Skype ID"]),
+    (&["deal", "dealname", "opportunity", "opportunityname", "potential"], &["Potential Name"]),
+    (&["close", "closedate", "closing", "expectedclose"], &["Closing Date"]),
+    (&["amount", "value", "dealvalue", "dealamount"], &["Amount"]),
+    (&["stage", "dealstage", "salesstage"], &["Stage"]),
+    (&["product", "productname", "item"], &["Product Name"]),
+    (&["sku", "productcode", "itemcode"], &["Product Code"]),
+    (&["price", "unitprice", "listprice"], &["Unit Price"]),
+    (&["subject", "topic"], &["Subject"]),
+];
+
+/// Column names that mean "the owner" (matched to the module's owner field by e-mail or name).
+const OWNER_NAMES: &[&str] =
+    &["owner", "owneremail", "ownername", "salesrep", "assignedto", "accountmanager", "rep"];
+
+/// Column names that identify a row.
+const KEY_NAMES: &[&str] = &["id", "key", "legacyid", "externalid", "sourceid", "recordid", "uid"];
+
+/// Lower-case letters and digits only: `E-mail Address` → `emailaddress`.
+fn norm(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// Date formats tried on a sample, in order (ISO first: it needs no `date_format`).
+const DATE_FORMATS: &[&str] =
+    &["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%m-%d-%Y"];
+
+/// The first format every non-empty sample value parses with: `None` for ISO dates (the
+/// default), with a note when day-first and month-first both fit.
+fn guess_date(values: &[&str], date_time: bool) -> (Option<String>, Vec<String>) {
+    let values: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+    if values.is_empty() {
+        return (None, Vec::new());
+    }
+    let times: &[&str] = if date_time { &[" %H:%M:%S", " %H:%M", "T%H:%M:%S", ""] } else { &[""] };
+    let fits = |fmt: &str| {
+        values.iter().all(|v| {
+            if date_time {
+                jiff::civil::DateTime::strptime(fmt, v).is_ok()
+                    || jiff::civil::Date::strptime(fmt, v).is_ok()
+            } else {
+                jiff::civil::Date::strptime(fmt, v).is_ok()
+            }
+        })
+    };
+    for date in DATE_FORMATS {
+        for time in times {
+            let fmt = format!("{date}{time}");
+            if !fits(&fmt) {
+                continue;
+            }
+            if *date == "%Y-%m-%d" {
+                return (None, Vec::new());
+            }
+            let mut notes = Vec::new();
+            let swapped = match *date {
+                "%d/%m/%Y" => Some("%m/%d/%Y"),
+                "%d-%m-%Y" => Some("%m-%d-%Y"),
+                _ => None,
+            };
+            if let Some(other) = swapped
+                && fits(&format!("{other}{time}"))
+            {
+                notes.push(format!(
+                    "every sample date reads day-first and month-first alike: assumed {fmt} (day first); use {other}{time} if months come first"
+                ));
+            }
+            return (Some(fmt), notes);
+        }
+    }
+    (None, vec!["no date format fits every sample value: check the column".to_owned()])
+}
+
+/// Sample values of a picklist column that are not among the field's choices (any case).
+fn off_list(f: &FieldMeta, values: &[&str]) -> Vec<String> {
+    let choices: HashSet<String> = f.picklist.iter().map(|c| c.to_lowercase()).collect();
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        let items: Vec<&str> =
+            if f.field_type == FieldType::MultiPickList { v.split(';').collect() } else { vec![v] };
+        for item in items {
+            let item = item.trim();
+            if !item.is_empty()
+                && !choices.contains(&item.to_lowercase())
+                && !out.iter().any(|o| o == item)
+            {
+                out.push(item.to_owned());
+            }
+        }
+    }
+    out
+}
+
+fn writable(f: &FieldMeta) -> bool {
+    !f.read_only && !f.field_type.is_computed()
+}
+
+/// Suggests a map for a source with `headers` and `sample` rows (cells by column index) onto
+/// a module with `fields`.
+pub fn suggest_map(
+    headers: &[String],
+    sample: &[Vec<String>],
+    fields: &ModuleFields,
+) -> Suggestion {
+    let all: Vec<&FieldMeta> = fields.fields().map(|(_, f)| f).filter(|f| writable(f)).collect();
+    let owner_field = all.iter().find(|f| f.field_type == FieldType::OwnerLookup).copied();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut out = Suggestion::default();
+    let column_values = |i: usize| -> Vec<&str> {
+        sample.iter().filter_map(|r| r.get(i).map(String::as_str)).collect()
+    };
+    for (i, header) in headers.iter().enumerate() {
+        let n = norm(header);
+        let by_name = all.iter().find(|f| {
+            norm(&f.label) == n
+                || norm(&f.display_label) == n
+                || f.api_name.as_deref().is_some_and(|a| norm(a) == n)
+        });
+        let by_synonym = || {
+            SYNONYMS.iter().find(|(names, _)| names.contains(&n.as_str())).and_then(
+                |(_, labels)| labels.iter().find_map(|l| all.iter().find(|f| f.label == *l)),
+            )
+        };
+        let by_near = || {
+            let labels = all.iter().map(|f| f.label.as_str());
+            crate::did_you_mean(header, labels).and_then(|l| all.iter().find(|f| f.label == l))
+        };
+        let owner = OWNER_NAMES.contains(&n.as_str());
+        let found = match (owner, owner_field) {
+            (true, Some(f)) => Some((f, Matched::Synonym)),
+            _ => by_name
+                .map(|f| (*f, Matched::Name))
+                .or_else(|| by_synonym().map(|f| (*f, Matched::Synonym)))
+                .or_else(|| by_near().map(|f| (*f, Matched::Near))),
+        };
+        match found {
+            Some((f, how)) if used.insert(f.label.clone()) => {
+                let values = column_values(i);
+                let mut e = SuggestedEntry {
+                    field: f.label.clone(),
+                    column: header.clone(),
+                    how,
+                    owner: f.field_type == FieldType::OwnerLookup,
+                    date_format: None,
+                    notes: Vec::new(),
+                };
+                match f.field_type {
+                    FieldType::Date | FieldType::DateTime => {
+                        let (fmt, notes) = guess_date(&values, f.field_type == FieldType::DateTime);
+                        e.date_format = fmt;
+                        e.notes = notes;
+                    }
+                    FieldType::PickList | FieldType::MultiPickList => {
+                        let off = off_list(f, &values);
+                        if !off.is_empty() {
+                            let shown: Vec<String> =
+                                off.iter().take(5).map(|v| format!("{v:?}")).collect();
+                            e.notes.push(format!(
+                                "{} sample value(s) are not in the picklist ({}{}): map them with values = {{ ... }} or set picklist = \"warn\"",
+                                off.len(),
+                                shown.join(", "),
+                                if off.len() > 5 { ", ..." } else { "" }
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+                out.entries.push(e);
+            }
+            Some((f, _)) => out.unmatched.push((header.clone(), Some(f.label.clone()))),
+            None => out.unmatched.push((header.clone(), None)),
+        }
+        if out.key.is_none()
+            && (KEY_NAMES.contains(&n.as_str()) || n.ends_with("id") && n.len() > 2)
+        {
+            let values = column_values(i);
+            let unique: HashSet<&str> = values.iter().copied().collect();
+            if !values.is_empty()
+                && values.iter().all(|v| !v.trim().is_empty())
+                && unique.len() == values.len()
+                && out.entries.last().is_none_or(|e| e.column != *header)
+            {
+                out.key = Some(header.clone());
+            }
+        }
+    }
+    // The key column is used (as the step's `key`), not left out.
+    if let Some(k) = &out.key {
+        out.unmatched.retain(|(c, _)| c != k);
+    }
+    out.missing_required = all
+        .iter()
+        .filter(|f| f.required && !used.contains(&f.label))
+        .map(|f| f.label.clone())
+        .collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use zcrm_protocol::Section;
+
+    use super::*;
+
+    fn leads() -> ModuleFields {
+        let mut last = FieldMeta::new("Last Name", FieldType::Text);
+        last.required = true;
+        let mut company = FieldMeta::new("Company", FieldType::Text);
+        company.required = true;
+        let mut source = FieldMeta::new("Lead Source", FieldType::PickList);
+        source.picklist = vec!["Web".into(), "Cold Call".into()];
+        let mut created = FieldMeta::new("Created Time", FieldType::DateTime);
+        created.read_only = true;
+        let fields = vec![
+            FieldMeta::new("Lead Owner", FieldType::OwnerLookup),
+            FieldMeta::new("First Name", FieldType::Text),
+            last,
+            company,
+            FieldMeta::new("Email", FieldType::Email),
+            source,
+            FieldMeta::new("Date of Birth", FieldType::Date),
+            created,
+        ];
+        ModuleFields {
+            module: "Leads".into(),
+            sections: vec![Section { name: "s".into(), display_name: "s".into(), fields }],
+        }
+    }
+
+    fn cols(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn names_synonyms_and_near_spellings_find_their_fields() {
+        let headers = cols(&[
+            "legacy_id",
+            "Surname",
+            "first_name",
+            "E-mail",
+            "lead source",
+            "owner",
+            "Birthday",
+            "shoe size",
+            "Emial",
+        ]);
+        let sample = vec![
+            cols(&["L1", "Lee", "Ann", "a@x.com", "web", "ann@x.com", "31/12/1980", "42", "x"]),
+            cols(&["L2", "Ray", "Bob", "b@x.com", "Fair", "bob@x.com", "01/02/1975", "40", "y"]),
+        ];
+        let s = suggest_map(&headers, &sample, &leads());
+        let got: Vec<(&str, &str, Matched)> =
+            s.entries.iter().map(|e| (e.column.as_str(), e.field.as_str(), e.how)).collect();
+        assert_eq!(
+            got,
+            [
+                ("Surname", "Last Name", Matched::Synonym),
+                ("first_name", "First Name", Matched::Name),
+                ("E-mail", "Email", Matched::Name),
+                ("lead source", "Lead Source", Matched::Name),
+                ("owner", "Lead Owner", Matched::Synonym),
+                ("Birthday", "Date of Birth", Matched::Synonym),
+            ]
+        );
+        assert!(s.entries[4].owner);
+        assert_eq!(s.entries[5].date_format.as_deref(), Some("%d/%m/%Y"), "31/12 is day first");
+        assert!(s.entries[5].notes.is_empty(), "31 cannot be a month");
+        assert!(s.entries[3].notes[0].contains("\"Fair\""), "{:?}", s.entries[3].notes);
+        assert_eq!(s.key.as_deref(), Some("legacy_id"));
+        assert_eq!(s.missing_required, ["Company"]);
+        // "Emial" is near Email, which "E-mail" already took.
+        assert!(s.unmatched.contains(&("Emial".into(), Some("Email".into()))), "{:?}", s.unmatched);
+        assert!(s.unmatched.contains(&("shoe size".into(), None)), "{:?}", s.unmatched);
+    }
+
+    #[test]
+    fn ambiguous_dates_say_so_and_iso_dates_need_no_format() {
+        let (fmt, notes) = guess_date(&["01/02/2020", "03/04/2021"], false);
+        assert_eq!(fmt.as_deref(), Some("%d/%m/%Y"));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(guess_date(&["2020-01-02", ""], false), (None, Vec::new()));
+        assert_eq!(guess_date(&["12/31/2020"], false).0.as_deref(), Some("%m/%d/%Y"));
+        assert_eq!(
+            guess_date(&["2020-01-02 10:30"], true).0,
+            None,
+            "ISO date-times are the default"
+        );
+        assert_eq!(guess_date(&["02.01.2020 10:30"], true).0.as_deref(), Some("%d.%m.%Y %H:%M"));
+    }
+}

@@ -1,0 +1,250 @@
+//! `zcrm init --from FILE --module MODULE [--to PIPELINE.toml]`: a commented first pipeline
+//! for a source file — each column matched to the nearest field of the module (labels, API
+//! names, synonyms, near spellings), date formats guessed from a sample, picklist values
+//! checked, required fields without a column called out, unmatched columns listed. The file it
+//! writes is valid: `zcrm validate` on it exits 0 or 1 (rows to fix), never 2.
+
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use zcrm_client::MetadataCache;
+use zcrm_mapping::suggest::{Matched, Suggestion, suggest_map};
+use zcrm_readers::SourceOptions;
+
+use crate::connection::{Settings, connect};
+
+/// Rows of the source read to guess formats and check values.
+const SAMPLE_ROWS: usize = 500;
+
+/// Examples for `--help`.
+pub const EXAMPLES: &str = "Examples:\n  zcrm init --from contacts.csv --module Contacts\n  \
+zcrm init --from export.xlsx --module Leads --to pipelines/leads.toml\n\n\
+Reads the file's header and its first 500 rows and the module's fields (cached in the state \
+dir), and writes a pipeline to edit: then `zcrm validate` it, `zcrm plan` it, `zcrm run` it.";
+
+/// Arguments of `zcrm init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The source file (CSV or XLSX; the first sheet).
+    #[arg(long = "from", value_name = "FILE")]
+    pub from: PathBuf,
+    /// The module to import into (API name: Leads, Contacts, CustomModule1, ...).
+    #[arg(long, value_parser = super::module_name)]
+    pub module: String,
+    /// The pipeline file to write (default: `<module>.toml` in the current folder).
+    #[arg(long = "to", value_name = "PIPELINE")]
+    pub to: Option<PathBuf>,
+    /// Overwrite the pipeline file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A TOML basic string (JSON's escapes are TOML's).
+fn q(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.replace('"', "'")))
+}
+
+/// `target` relative to the folder `from` (both made absolute first).
+fn relative(target: &Path, from: &Path) -> PathBuf {
+    let abs = |p: &Path| {
+        std::fs::canonicalize(p).unwrap_or_else(|_| {
+            std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        })
+    };
+    let (t, f) = (abs(target), abs(from));
+    let tc: Vec<Component<'_>> = t.components().collect();
+    let fc: Vec<Component<'_>> = f.components().collect();
+    let common = tc.iter().zip(&fc).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return t;
+    }
+    let mut out = PathBuf::new();
+    for _ in common..fc.len() {
+        out.push("..");
+    }
+    for c in &tc[common..] {
+        out.push(c.as_os_str());
+    }
+    out
+}
+
+/// The `[connection]` table for the connection this command used (the environment's).
+fn connection_table() -> String {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+    let mut out = String::from("[connection]\n");
+    match var("ZCRM_URL").filter(|u| u != "embedded") {
+        None => out.push_str(
+            "# No url: the built-in emulator (a rehearsal; `zcrm run` starts it).\n\
+             # For a live org see the README, \"Connecting to a live org\":\n\
+             # api = \"v8\"\n# url = \"eu\"\n# client_id_env = \"ZOHO_CLIENT_ID\"\n\
+             # client_secret_env = \"ZOHO_CLIENT_SECRET\"\n# refresh_token_env = \"ZOHO_REFRESH_TOKEN\"\n",
+        ),
+        Some(url) => {
+            let _ = writeln!(out, "url = {}", q(&url));
+            if var("ZCRM_API").is_some_and(|a| a.eq_ignore_ascii_case("v8")) {
+                out.push_str(
+                    "api = \"v8\"\nclient_id_env = \"ZCRM_CLIENT_ID\"\n\
+                     client_secret_env = \"ZCRM_CLIENT_SECRET\"\nrefresh_token_env = \"ZCRM_REFRESH_TOKEN\"\n",
+                );
+            } else {
+                out.push_str("authtoken_env = \"ZCRM_AUTHTOKEN\"\n");
+            }
+        }
+    }
+    for (key, name) in [("edition", "ZCRM_EDITION"), ("timezone", "ZCRM_TIMEZONE")] {
+        if let Some(v) = var(name) {
+            let _ = writeln!(out, "{key} = {}", q(&v));
+        }
+    }
+    if let Some(v) = var("ZCRM_LICENSES").filter(|v| v.parse::<u32>().is_ok()) {
+        let _ = writeln!(out, "licenses = {v}");
+    }
+    out
+}
+
+/// The pipeline text.
+fn render(args: &InitArgs, source: &Path, s: &Suggestion, to: &Path) -> String {
+    let step = args.module.to_lowercase();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Written by `zcrm init --from {from} --module {module}`: check every line, then\n\
+         #   zcrm validate {to}   (every row checked locally: the reject file says what to fix)\n\
+         #   zcrm plan {to}       (calls and days it needs)\n\
+         #   zcrm run {to}\n",
+        from = args.from.display(),
+        module = args.module,
+        to = to.display(),
+    );
+    out.push_str(&connection_table());
+    out.push_str("\n[[steps]]\n");
+    let _ = writeln!(out, "name = {}", q(&step));
+    let _ = writeln!(out, "import = {}", q(&args.module));
+    let _ = writeln!(out, "source = {}", q(&source.to_string_lossy()));
+    match &s.key {
+        Some(k) => {
+            let _ = writeln!(
+                out,
+                "key = {}                 # identifies a row across runs and for lookups (unique in the sample)",
+                q(k)
+            );
+        }
+        None => out.push_str("# key = \"id\"             # a column that identifies each row (for reruns and lookups)\n"),
+    }
+    let _ = writeln!(out, "rejects = {}", q(&format!("out/{step}.rejects.csv")));
+    out.push_str(
+        "# mode = \"upsert\"          # update the records that match, create the others\n\
+         # match_on = \"Email\"\n\n[steps.map]\n",
+    );
+    for e in &s.entries {
+        for n in &e.notes {
+            let _ = writeln!(out, "# {n}");
+        }
+        let value = if e.owner {
+            format!("{{ owner = {} }}", q(&e.column))
+        } else if let Some(f) = &e.date_format {
+            format!("{{ column = {}, date_format = {} }}", q(&e.column), q(f))
+        } else {
+            q(&e.column)
+        };
+        let why = match (e.how, e.owner) {
+            (_, true) => "  # a user's e-mail or full name".to_owned(),
+            (Matched::Name, false) => String::new(),
+            (Matched::Synonym, false) => "  # a common name for this field".to_owned(),
+            (Matched::Near, false) => "  # a near spelling: check it".to_owned(),
+        };
+        let _ = writeln!(out, "{} = {value}{why}", q(&e.field));
+    }
+    for f in &s.missing_required {
+        let _ = writeln!(
+            out,
+            "# REQUIRED: no column matched {}; a constant keeps the file valid: map the right column instead\n{} = {{ value = \"TODO\" }}",
+            q(f),
+            q(f)
+        );
+    }
+    if !s.unmatched.is_empty() {
+        out.push_str("\n# Columns that matched no field (map them above, or leave them out):\n");
+        for (c, near) in &s.unmatched {
+            match near {
+                Some(n) => {
+                    let _ =
+                        writeln!(out, "#   {}  (nearest field: {}, already mapped)", q(c), q(n));
+                }
+                None => {
+                    let _ = writeln!(out, "#   {}", q(c));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Runs the command; returns what to print.
+pub fn run(args: &InitArgs) -> Result<String> {
+    let to = args
+        .to
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{}.toml", args.module.to_lowercase())));
+    if to.exists() && !args.force {
+        bail!("{} exists: choose another --to, or --force to overwrite it", to.display());
+    }
+    let mut reader = zcrm_readers::open(&args.from, &SourceOptions::default())
+        .with_context(|| format!("reading {}", args.from.display()))?;
+    let headers = reader.headers().to_vec();
+    let mut sample: Vec<Vec<String>> = Vec::new();
+    for chunk in reader.by_ref() {
+        let chunk = chunk.with_context(|| format!("reading {}", args.from.display()))?;
+        for row in chunk.rows {
+            sample.push(row.cells.to_vec());
+            if sample.len() >= SAMPLE_ROWS {
+                break;
+            }
+        }
+        if sample.len() >= SAMPLE_ROWS {
+            break;
+        }
+    }
+    drop(reader);
+    let settings = Settings::from_env()?;
+    let cache = MetadataCache::new(&settings.state_dir, &settings.org()?);
+    let fields = match cache.cached(&args.module) {
+        Some(hit) => hit.fields,
+        None => {
+            let conn = connect(&settings, "cli")?;
+            cache.get(&*conn.client, &args.module, false)?.fields
+        }
+    };
+    let s = suggest_map(&headers, &sample, &fields);
+    let dir = to.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let source = relative(&args.from, dir);
+    let text = render(args, &source, &s, &to);
+    if !dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&to, text).with_context(|| format!("writing {}", to.display()))?;
+    let count = |m: Matched| s.entries.iter().filter(|e| e.how == m).count();
+    let mut out = format!(
+        "wrote {}: {} of {} columns mapped ({} by name, {} by a common name, {} by a near spelling)\n",
+        to.display(),
+        s.entries.len(),
+        headers.len(),
+        count(Matched::Name),
+        count(Matched::Synonym),
+        count(Matched::Near)
+    );
+    if !s.missing_required.is_empty() {
+        let _ = writeln!(
+            out,
+            "required fields with no column (set to \"TODO\"): {}",
+            s.missing_required.join(", ")
+        );
+    }
+    if !s.unmatched.is_empty() {
+        let cols: Vec<&str> = s.unmatched.iter().map(|(c, _)| c.as_str()).collect();
+        let _ = writeln!(out, "columns not mapped: {}", cols.join(", "));
+    }
+    let _ = writeln!(out, "next: zcrm validate {}", to.display());
+    Ok(out)
+}

@@ -1,0 +1,83 @@
+//! `zcrm init`: a first pipeline from a file — columns matched by name, synonym and near
+//! spelling, dates' formats guessed, owners by e-mail, required fields called out, unmatched
+//! columns listed — that validates (never exit 2) and runs.
+
+use crate::crm::{TOKEN, records};
+use crate::harness::Workdir;
+
+const CONTACTS: &str = "id,Surname,Given Name,E-mail,Phone number,Birthday,owner,shoe size\n\
+C1,Lee,Ann,ann@example.com,+1 415 555 0100,31/12/1980,ann.owner@example.com,38\n\
+C2,Ray,Bob,bob@example.com,+1 415 555 0101,01/02/1975,bob.seller@example.com,44\n\
+C3,,Cid,cid@example.com,,15/07/1990,ann.owner@example.com,41\n";
+
+#[test]
+fn init_writes_a_pipeline_that_validates_and_runs() {
+    let mut w = Workdir::new();
+    let emu = crate::crm::emulator(w.path(), "", |c| c);
+    w.env("ZCRM_URL", emu.url()).env("ZCRM_AUTHTOKEN", TOKEN);
+    std::fs::write(w.path().join("contacts.csv"), CONTACTS).unwrap();
+    let out = w.expect(
+        &[
+            "init",
+            "--from",
+            "contacts.csv",
+            "--module",
+            "Contacts",
+            "--to",
+            "pipelines/contacts.toml",
+        ],
+        0,
+    );
+    assert!(out.contains("wrote pipelines/contacts.toml"), "{out}");
+    assert!(out.contains("columns not mapped: shoe size"), "{out}");
+    let text = std::fs::read_to_string(w.path().join("pipelines/contacts.toml")).unwrap();
+    for line in [
+        "source = \"../contacts.csv\"",
+        "key = \"id\"",
+        "\"Last Name\" = \"Surname\"",
+        "\"First Name\" = \"Given Name\"",
+        "\"Email\" = \"E-mail\"",
+        "\"Phone\" = \"Phone number\"",
+        "\"Date of Birth\" = { column = \"Birthday\", date_format = \"%d/%m/%Y\" }",
+        "\"Contact Owner\" = { owner = \"owner\" }",
+        "#   \"shoe size\"",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    // Never 2: C3 has no surname (a required field), so 1 with a reject file.
+    w.expect(&["validate", "pipelines/contacts.toml"], 1);
+    w.expect(&["run", "pipelines/contacts.toml"], 1);
+    let mut names: Vec<String> = records(&emu, "Contacts", &["Last Name", "Date of Birth"])
+        .into_iter()
+        .map(|r| format!("{} {}", r["Last Name"], r["Date of Birth"]))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Lee 1980-12-31", "Ray 1975-02-01"]);
+    // An existing file is kept unless --force.
+    let again = w.run(&[
+        "init",
+        "--from",
+        "contacts.csv",
+        "--module",
+        "Contacts",
+        "--to",
+        "pipelines/contacts.toml",
+    ]);
+    assert_eq!(again.status.code(), Some(2), "{}", String::from_utf8_lossy(&again.stderr));
+}
+
+#[test]
+fn required_fields_without_a_column_get_a_marked_constant_and_the_file_still_validates() {
+    let w = Workdir::new();
+    // No URL: the built-in emulator, for init and for the pipeline it writes.
+    std::fs::write(w.path().join("deals.csv"), "deal,amount,close\nBig one,1000,2027-01-31\n")
+        .unwrap();
+    w.expect(&["init", "--from", "deals.csv", "--module", "Potentials"], 0);
+    let text = std::fs::read_to_string(w.path().join("potentials.toml")).unwrap();
+    assert!(text.contains("# REQUIRED: no column matched \"Stage\""), "{text}");
+    assert!(text.contains("\"Stage\" = { value = \"TODO\" }"), "{text}");
+    assert!(text.contains("\"Closing Date\" = \"close\""), "{text}");
+    assert!(text.contains("\"Amount\" = \"amount\""), "{text}");
+    let out = w.run(&["validate", "potentials.toml"]);
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
