@@ -306,3 +306,60 @@ fn plan_counts_a_delete_step_exactly_and_warns_when_it_needs_more_than_a_day() {
     );
     assert!(plan.contains("days needed: 3"), "{plan}");
 }
+
+/// Notes whose write answers are lost after the CRM committed them are reconciled from what
+/// was sent (title, content, parent), not sent twice — on both faces.
+#[test]
+fn notes_whose_answers_were_lost_are_found_not_sent_twice() {
+    for api in ["xml", "v8"] {
+        let mut w = Workdir::new();
+        w.env("ZCRM_TEST_TOKEN", TOKEN)
+            .env("E2E_CLIENT_ID", CLIENT_ID)
+            .env("E2E_CLIENT_SECRET", CLIENT_SECRET)
+            .env("E2E_REFRESH_TOKEN", REFRESH_TOKEN);
+        let emu = crate::crm::emulator(w.path(), "", |c| {
+            c.oauth_client(zcrm_emulator::OAuthClient::new(CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN))
+        });
+        sources(w.path());
+        write(
+            w.path(),
+            "notes.csv",
+            "lead,title,body\nL1,First call,Wants 40\nL2,Follow-up,Price list\nL3,Visit,On site\n",
+        );
+        let conn = if api == "v8" {
+            "api = \"v8\"\nclient_id_env = \"E2E_CLIENT_ID\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\nrefresh_token_env = \"E2E_REFRESH_TOKEN\"\n"
+        } else {
+            "authtoken_env = \"ZCRM_TEST_TOKEN\"\n"
+        };
+        let steps = "[[steps]]\nname = \"leads\"\nimport = \"Leads\"\nsource = \"leads.csv\"\nkey = \"key\"\n[steps.map]\n\"Last Name\" = \"last\"\n\"Company\" = \"company\"\n\n[[steps]]\nname = \"notes\"\nimport = \"Notes\"\nsource = \"notes.csv\"\n[steps.map]\n\"Parent\" = { lookup = \"leads\", column = \"lead\" }\n\"Note Title\" = \"title\"\n\"Note Content\" = \"body\"\n";
+        write(
+            w.path(),
+            "p.toml",
+            &format!(
+                "[connection]\nurl = \"{}\"\n{conn}edition = \"enterprise\"\nlicenses = 50\n\n{steps}",
+                emu.url()
+            ),
+        );
+        w.expect(&["run", "p.toml", "--step", "leads"], 0);
+        w.expect(&["plan", "p.toml"], 0); // the metadata is cached
+        // Half the answers are lost after the CRM applied the call.
+        emu.set_faults(zcrm_emulator::FaultSpec::parse("drop_after_commit=0.5,seed=3").unwrap());
+        let mut done = false;
+        for _ in 0..20 {
+            let out = w.run(&["run", "p.toml", "--step", "notes"]);
+            if out.status.code() == Some(0) {
+                done = true;
+                break;
+            }
+        }
+        emu.clear_faults();
+        assert!(done, "{api}: the notes step finished");
+        let titles: Vec<String> = records(&emu, "Notes", &["Note Title"])
+            .into_iter()
+            .map(|r| r["Note Title"].clone())
+            .collect();
+        let mut sorted = titles.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["First call", "Follow-up", "Visit"], "{api}: each note once");
+    }
+}

@@ -148,9 +148,8 @@ impl<'s> Builder<'s> {
         let schema = self.schema;
         let p = if key == "id" {
             Plan::RecordId(self.label(&schema.id_label)?)
-        } else if key.starts_with('$') {
-            Plan::Skip
         } else if let Some(t) = schema.by_api_name(key) {
+            // A field named with `$` (a note's `$se_module`) is a field like any other.
             let label = self.label(&t.label)?;
             let id = match &t.id_column {
                 Some(c) => Some(self.label(c)?),
@@ -211,6 +210,10 @@ impl<'s> Builder<'s> {
                                 Ok(d) => Cow::Owned(format!("{:.2}", d.round_dp(2))),
                                 Err(_) => s,
                             }
+                        }
+                        // A note's parent module, by its XML name (`Deals` → `Potentials`).
+                        _ if target.api_name == "$se_module" => {
+                            Cow::Owned(crate::rest::names::legacy_module(&s).to_owned())
                         }
                         _ => s,
                     };
