@@ -201,7 +201,14 @@ fn run_pipeline(args: &cmd::run::RunArgs, progress: &progress::Progress) -> Exit
                     eprintln!("zcrm: {msg}");
                     exit::BUDGET
                 }
-                None if r.steps.iter().any(|s| s.rejected > 0) => exit::REJECTS,
+                Some(zcrm_engine::Stop::Rejects(msg)) => {
+                    eprintln!("zcrm: {msg}");
+                    exit::REJECTS
+                }
+                // Rejected rows within a step's `max_rejects` are tolerated.
+                None if r.steps.iter().any(|s| s.rejected > s.allowed_rejects.unwrap_or(0)) => {
+                    exit::REJECTS
+                }
                 None => exit::OK,
             };
             let printed = print(&cmd::run::table(&r));

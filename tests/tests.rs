@@ -19,6 +19,7 @@ mod import_run;
 mod init;
 mod line_items;
 mod org_state;
+mod rehearsal;
 mod secrets;
 mod undo;
 mod v8;

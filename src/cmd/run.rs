@@ -25,6 +25,10 @@ pub struct RunArgs {
     /// When today's budget share is spent, sleep until the day turns and go on.
     #[arg(long)]
     pub wait_for_budget: bool,
+    /// A rehearsal on each import step's first N valid rows (journalled: a run without
+    /// --limit continues after them).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
 }
 
 /// Runs the pipeline, showing each step's progress on `progress`.
@@ -35,6 +39,7 @@ pub fn run(args: &RunArgs, progress: &Progress) -> Result<RunResult> {
         dry_run: args.dry_run,
         restart: args.restart,
         wait_for_budget: args.wait_for_budget,
+        limit: args.limit,
     };
     zcrm_engine::execute(prepared, opts, progress).map_err(engine_error)
 }

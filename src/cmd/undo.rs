@@ -116,6 +116,11 @@ pub fn main(args: &UndoArgs, progress: &Progress) -> ExitCode {
                     eprintln!("zcrm: {msg}");
                     ExitCode::from(exit::BUDGET)
                 }
+                // An undo stops only for the budget.
+                Some(Stop::Rejects(msg)) => {
+                    eprintln!("zcrm: {msg}");
+                    ExitCode::from(exit::REJECTS)
+                }
                 None => printed,
             }
         }

@@ -19,6 +19,9 @@ pub struct RunOptions {
     pub restart: bool,
     /// When today's budget share is spent, sleep until the day turns and go on.
     pub wait_for_budget: bool,
+    /// A rehearsal: each import step sends at most its first this-many valid rows
+    /// (journalled, so a full run continues after them); a step's `sample` is the same.
+    pub limit: Option<u64>,
 }
 
 /// One step's line in the summary.
@@ -44,6 +47,9 @@ pub struct StepSummary {
     pub files: Vec<PathBuf>,
     /// Things the user should know that are not errors.
     pub notes: Vec<String>,
+    /// The rejected rows the step tolerates (`max_rejects`): up to this many leave the exit
+    /// code at 0.
+    pub allowed_rejects: Option<u64>,
 }
 
 /// Why a run ended early without failing.
@@ -51,6 +57,9 @@ pub struct StepSummary {
 pub enum Stop {
     /// Today's budget share is spent (a rerun resumes): the message to show.
     Budget(String),
+    /// A step's source has more local rejects than its `max_rejects`: it sent nothing, and
+    /// the run stopped there (the message to show).
+    Rejects(String),
 }
 
 /// What a run did.
@@ -85,6 +94,24 @@ pub fn execute(
                 if opts.restart {
                     journal.reset_step(&name)?;
                 }
+                let limit = match (c.step.sample, opts.limit) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let max_rejects = c.step.max_rejects;
+                // More local rejects than the step tolerates: nothing is sent (the reject
+                // file is written, as a dry run writes it), and the run stops here.
+                let over = match max_rejects {
+                    Some(max) if !opts.dry_run => {
+                        let (rows, rejected) = crate::import::local_rejects(&c)?;
+                        let allowed = max.allowed(rows);
+                        (rejected > allowed).then(|| format!(
+                            "step {name}: {rejected} of {rows} rows fail the local checks, more than max_rejects = {max} ({allowed}): nothing was sent; fix the source (see {}) and rerun",
+                            c.step.rejects.display()
+                        ))
+                    }
+                    _ => None,
+                };
                 let mut compiled = Some(*c);
                 loop {
                     // A step waiting for the budget is prepared again (its source reopened):
@@ -97,12 +124,26 @@ pub fn execute(
                         c,
                         client,
                         &mut journal,
-                        opts.dry_run,
+                        opts.dry_run || over.is_some(),
+                        limit.filter(|_| over.is_none()),
                         &mut users,
                         &users_cache,
                         observer,
                     ) {
-                        Ok(summary) => break summary,
+                        Ok(mut summary) => {
+                            summary.allowed_rejects = max_rejects.map(|m| m.allowed(summary.rows));
+                            if let Some(msg) = &over {
+                                summary.kind = "import (nothing sent)";
+                                summary.created = 0;
+                                summary.notes.push(msg.clone());
+                                result.stopped = Some(Stop::Rejects(msg.clone()));
+                            } else if let Some(n) = limit {
+                                summary.notes.push(format!(
+                                    "a rehearsal on the first {n} valid rows (--limit / sample): a run without it continues after them"
+                                ));
+                            }
+                            break summary;
+                        }
                         Err(StepEnd::Budget(msg, resets_at)) if opts.wait_for_budget => {
                             let wait = (resets_at - jiff::Timestamp::now()).as_secs().max(1) as u64;
                             observer.note(&format!(

@@ -46,6 +46,7 @@ pub(crate) fn run_import(
     client: &dyn CrmApi,
     journal: &mut Journal,
     dry_run: bool,
+    limit: Option<u64>,
     users: &mut Option<Users>,
     users_cache: &std::path::Path,
     observer: &dyn Observer,
@@ -217,6 +218,9 @@ pub(crate) fn run_import(
         // batcher (rows not journalled are read again by the rerun that rewrites the reports).
         let rows =
             rows.take_while(|_| report_failed.borrow().is_none() && line_error.borrow().is_none());
+        // A rehearsal (`--limit`, `sample`): the first valid rows only.
+        let rows =
+            rows.take(limit.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX)));
         let outcome = if dry_run {
             let n = rows.count() as u64;
             Ok(StepReport { rows: n, ..StepReport::default() })
@@ -379,6 +383,24 @@ fn line_input(v: MappedValue) -> FieldInput {
         MappedValue::Value(v) => FieldInput::Value(v),
         MappedValue::Owner { user } => FieldInput::Text(user),
     }
+}
+
+/// `(rows read, rows the mapping rejects)` of a compiled step's source, read by a reader of its
+/// own with the step's mapping (nothing written): what `max_rejects` is checked against.
+pub(crate) fn local_rejects(c: &CompiledImport) -> Result<(u64, u64), EngineError> {
+    let reader = zcrm_readers::open(&c.step.source, &c.step.source_options)?;
+    let (mut rows, mut rejected) = (0u64, 0u64);
+    zcrm_mapping::map_blocks(
+        reader.blocks(),
+        &c.mapper,
+        false,
+        |chunk| -> Result<(), ReadError> {
+            rows += chunk.rows_read as u64;
+            rejected += chunk.rejected.len() as u64;
+            Ok(())
+        },
+    )?;
+    Ok((rows, rejected))
 }
 
 /// The rows of the step's source, counted by a reader of its own; none when reading fails

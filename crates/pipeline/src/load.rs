@@ -785,6 +785,24 @@ fn import_step(
         spans,
         line_items,
         method,
+        max_rejects: r.max_rejects.as_ref().and_then(|m| {
+            let parsed = crate::model::MaxRejects::parse(m.get_ref());
+            if parsed.is_none() {
+                cx.error(
+                    Some(m.span()),
+                    "max_rejects is a number of rows or a percentage of the rows read",
+                    Some("e.g. max_rejects = 10 or max_rejects = \"2%\"".to_owned()),
+                );
+            }
+            parsed
+        }),
+        sample: r.sample.as_ref().and_then(|n| match u64::try_from(*n.get_ref()) {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                cx.error(Some(n.span()), "sample is a number of rows, at least 1", None);
+                None
+            }
+        }),
     })
 }
 

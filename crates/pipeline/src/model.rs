@@ -146,6 +146,54 @@ impl Mode {
     }
 }
 
+/// How many rejected rows a step tolerates (`max_rejects`, as BigQuery's `max_bad_records`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaxRejects {
+    /// At most this many rows.
+    Count(u64),
+    /// At most this percentage of the rows read.
+    Percent(f64),
+}
+
+impl MaxRejects {
+    /// The rows tolerated out of `rows` read.
+    pub fn allowed(self, rows: u64) -> u64 {
+        match self {
+            Self::Count(n) => n,
+            Self::Percent(p) => ((rows as f64) * p / 100.0).floor() as u64,
+        }
+    }
+
+    /// Reads `12` or `"2%"` (or `"12"`).
+    pub fn parse(v: &toml::Value) -> Option<Self> {
+        match v {
+            toml::Value::Integer(n) => u64::try_from(*n).ok().map(Self::Count),
+            toml::Value::String(s) => {
+                let s = s.trim();
+                match s.strip_suffix('%') {
+                    Some(p) => p
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|p| (0.0..=100.0).contains(p))
+                        .map(Self::Percent),
+                    None => s.parse().ok().map(Self::Count),
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for MaxRejects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Count(n) => write!(f, "{n}"),
+            Self::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
 /// How an import step writes, when the pipeline says so (`method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -201,6 +249,12 @@ pub struct ImportStep {
     pub line_items: Option<LineItems>,
     /// `method`: records or bulk; `None` lets the planner pick (always records on XML).
     pub method: Option<Method>,
+    /// `max_rejects`: more local rejects than this and the step sends nothing; at most this
+    /// many rejected rows leave the run's exit code at 0.
+    pub max_rejects: Option<MaxRejects>,
+    /// `sample = N`: a rehearsal on the step's first N valid rows (journalled, so a full run
+    /// continues after them).
+    pub sample: Option<u64>,
 }
 
 /// `[steps.line_items]` of a Quotes, SalesOrders, PurchaseOrders or Invoices step: a line

@@ -101,6 +101,10 @@ pub struct RawStep {
     pub on_duplicate: Option<Spanned<String>>,
     /// `method`: `records` or `bulk` (absent: the planner picks on v8).
     pub method: Option<Spanned<String>>,
+    /// `max_rejects = 12` or `"2%"`: the rejected rows an import step tolerates.
+    pub max_rejects: Option<Spanned<toml::Value>>,
+    /// `sample = N`: a rehearsal on the first N valid rows.
+    pub sample: Option<Spanned<i64>>,
     /// `[steps.map]`.
     pub map: Option<Spanned<RawMap>>,
     /// `delimiter` (CSV).
@@ -277,6 +281,8 @@ pub mod schema {
         ("approval", Bool),
         ("on_duplicate", Str),
         ("method", Str),
+        ("max_rejects", Any),
+        ("sample", Int),
         ("map", Table),
         ("delimiter", Str),
         ("quote", Str),
