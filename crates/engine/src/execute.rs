@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::action::run_action;
 use crate::error::EngineError;
 use crate::export::run_export;
-use crate::import::{StepEnd, run_import};
+use crate::import::{Sending, StepEnd, run_import};
 use crate::observer::Observer;
 use crate::prepare::{Prepared, PreparedStep, compile_action_again, compile_import};
 
@@ -124,8 +124,10 @@ pub fn execute(
                         c,
                         client,
                         &mut journal,
-                        opts.dry_run || over.is_some(),
-                        limit.filter(|_| over.is_none()),
+                        Sending {
+                            dry_run: opts.dry_run || over.is_some(),
+                            limit: limit.filter(|_| over.is_none()),
+                        },
                         &mut users,
                         &users_cache,
                         observer,

@@ -41,16 +41,25 @@ impl<E: Into<EngineError>> From<E> for StepEnd {
 const UNKNOWN: u64 = u64::MAX;
 
 /// Runs one compiled import step (a dry run maps and counts but sends nothing).
+/// What an import step sends.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sending {
+    /// Read, map and write the reject file, but send nothing.
+    pub(crate) dry_run: bool,
+    /// Send at most this many valid rows (a rehearsal).
+    pub(crate) limit: Option<u64>,
+}
+
 pub(crate) fn run_import(
     c: CompiledImport,
     client: &dyn CrmApi,
     journal: &mut Journal,
-    dry_run: bool,
-    limit: Option<u64>,
+    send: Sending,
     users: &mut Option<Users>,
     users_cache: &std::path::Path,
     observer: &dyn Observer,
 ) -> Result<StepSummary, StepEnd> {
+    let Sending { dry_run, limit } = send;
     let CompiledImport {
         step: s, reader, headers, mapper, batch, lines, bulk_dir, in_flight, ..
     } = c;
