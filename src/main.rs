@@ -5,6 +5,7 @@ mod connection;
 mod diagnostics;
 mod exit;
 mod progress;
+mod report;
 
 use std::process::ExitCode;
 
@@ -211,12 +212,30 @@ fn run_pipeline(args: &cmd::run::RunArgs, progress: &progress::Progress) -> Exit
                 }
                 None => exit::OK,
             };
+            if let Err(e) = report::write(
+                &r,
+                &args.pipeline,
+                code,
+                args.summary_json.as_deref(),
+                args.report.as_deref(),
+            ) {
+                report(&e);
+            }
             let printed = print(&cmd::run::table(&r));
             if code == exit::OK { printed } else { ExitCode::from(code) }
         }
         Err(e) => {
             report(&e);
-            ExitCode::from(exit::code(&e))
+            let code = exit::code(&e);
+            if let Some(p) = &args.summary_json {
+                let doc = serde_json::json!({
+                    "pipeline": args.pipeline.display().to_string(),
+                    "exit_code": code,
+                    "error": format!("{e:#}"),
+                });
+                let _ = std::fs::write(p, doc.to_string());
+            }
+            ExitCode::from(code)
         }
     }
 }

@@ -29,6 +29,14 @@ pub struct RunArgs {
     /// --limit continues after them).
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
+    /// Write a machine-readable summary here (per step rows, created, updated, rejected by
+    /// reason, calls or credits by day, duration, exit code).
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+    /// Write a one-file HTML report here (counts, top reject reasons with example rows, spend
+    /// per day against the budget, the run's timeline).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 /// Runs the pipeline, showing each step's progress on `progress`.

@@ -43,6 +43,8 @@ pub struct StepSummary {
     pub calls: u64,
     /// Seconds.
     pub elapsed: f64,
+    /// When the step started.
+    pub started_at: Option<jiff::Timestamp>,
     /// Files written.
     pub files: Vec<PathBuf>,
     /// Things the user should know that are not errors.
@@ -71,6 +73,8 @@ pub struct RunResult {
     pub stopped: Option<Stop>,
     /// Whether the budget's unit is credits (v8) rather than calls.
     pub credits: bool,
+    /// Where the budget stood when the run ended.
+    pub budget: Option<zcrm_client::BudgetStatus>,
 }
 
 /// Runs every prepared step in order, telling `observer` what happens.
@@ -87,6 +91,7 @@ pub fn execute(
         RunResult { credits: client.ledger().config().rule.rolling(), ..RunResult::default() };
     for step in steps {
         let started = Instant::now();
+        let started_at = jiff::Timestamp::now();
         let spent_before = client.ledger().status()?.spent_by_consumer;
         let mut summary = match step {
             PreparedStep::Import(c) => {
@@ -207,10 +212,12 @@ pub fn execute(
         summary.calls =
             client.ledger().status()?.spent_by_consumer.saturating_sub(spent_before).into();
         summary.elapsed = started.elapsed().as_secs_f64();
+        summary.started_at = Some(started_at);
         result.steps.push(summary);
         if result.stopped.is_some() {
             break;
         }
     }
+    result.budget = client.ledger().status().ok();
     Ok(result)
 }
