@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod api;
 pub mod budget;
+pub mod bulk_read;
 mod client;
 pub mod endpoint;
 mod error;
@@ -22,6 +23,7 @@ pub use api::{
     CallKind, CrmApi, Dialect, MAX_RELATIONS, OnDuplicate, PayloadBuilder, WriteKind, WriteOptions,
 };
 pub use budget::{BudgetExhausted, BudgetLimit, BudgetStatus, Ledger, LedgerConfig};
+pub use bulk_read::{BulkReadOutcome, BulkReadRequest, DownloadPacer};
 pub use client::{Client, ClientConfig, write_sent};
 pub use endpoint::{DataCentre, Endpoint};
 pub use error::{ClientError, ErrorClass};

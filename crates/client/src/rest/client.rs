@@ -114,6 +114,12 @@ pub struct RestClient {
     pub(crate) trigger: Vec<String>,
     schemas: Mutex<HashMap<String, Arc<Schema>>>,
     pub(crate) pages: Tokens,
+    /// The org's user names (id → name), for the owners of Bulk Read rows.
+    pub(crate) users: Mutex<Arc<HashMap<String, String>>>,
+    /// Bulk Read result downloads, at most ten a minute.
+    pub(crate) pacer: crate::bulk_read::DownloadPacer,
+    /// Where bulk result files are kept while they are read (the state dir's `bulk/`).
+    pub(crate) bulk_dir: PathBuf,
 }
 
 impl std::fmt::Debug for RestClient {
@@ -145,6 +151,9 @@ impl RestClient {
             trigger: cfg.trigger,
             schemas: Mutex::new(HashMap::new()),
             pages: Tokens::default(),
+            users: Mutex::new(Arc::new(HashMap::new())),
+            pacer: crate::bulk_read::DownloadPacer::default(),
+            bulk_dir: cfg.state_dir.join("bulk"),
         })
     }
 
@@ -215,19 +224,19 @@ impl RestClient {
         })
     }
 
-    fn token(&self) -> Result<AccessToken, ClientError> {
+    pub(crate) fn token(&self) -> Result<AccessToken, ClientError> {
         self.tokens.get(|| {
             oauth::refresh(&self.transport, &self.oauth, self.retry).map_err(ClientError::OAuth)
         })
     }
 
-    fn replace_token(&self, rejected: &AccessToken) -> Result<AccessToken, ClientError> {
+    pub(crate) fn replace_token(&self, rejected: &AccessToken) -> Result<AccessToken, ClientError> {
         self.tokens.replace(&rejected.token, || {
             oauth::refresh(&self.transport, &self.oauth, self.retry).map_err(ClientError::OAuth)
         })
     }
 
-    fn base(&self, token: &AccessToken) -> Result<Endpoint, ClientError> {
+    pub(crate) fn base(&self, token: &AccessToken) -> Result<Endpoint, ClientError> {
         if token.api_domain.is_empty() {
             return Ok(self.api_url.clone());
         }
@@ -256,7 +265,10 @@ impl RestClient {
             // A refresh that fails spends no credit.
             let token = self.token()?;
             let base = self.base(&token)?;
-            self.ledger.reserve(MethodClass::General, units)?;
+            // A free call (a bulk job's status) is not counted.
+            if units > 0 {
+                self.ledger.reserve(MethodClass::General, units)?;
+            }
             debug!(%method, module = c.module, attempt, "sending (v8)");
             if is_write {
                 crate::client::mark_write_sent();

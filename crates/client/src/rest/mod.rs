@@ -6,6 +6,8 @@
 //! (`other_calls`), the call loop (`client`) and the seam (`api_impl`).
 
 mod api_impl;
+mod bulk_csv;
+pub mod bulk_read;
 mod client;
 pub mod fields;
 pub mod names;
