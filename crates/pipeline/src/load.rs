@@ -23,8 +23,8 @@ mod action;
 mod line_items;
 
 use crate::{
-    Api, ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportStep, ImportStep, Mode,
-    Pipeline, Step,
+    Api, ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportMethod, ExportStep,
+    ImportStep, Mode, Pipeline, Step,
 };
 
 /// A pipeline file that cannot be used.
@@ -999,5 +999,17 @@ fn export_step(
             Since::All
         }),
     };
-    Some(ExportStep { name, module: module?, to: dest, columns, since })
+    let method = r.method.as_ref().and_then(|m| match m.get_ref().to_ascii_lowercase().as_str() {
+        "records" => Some(ExportMethod::Records),
+        "bulk" => Some(ExportMethod::Bulk),
+        other => {
+            cx.error(
+                Some(m.span()),
+                format!("method {other:?} is not a way to export"),
+                Some("use \"records\" (the record API) or \"bulk\" (Bulk Read, v8)".to_owned()),
+            );
+            None
+        }
+    });
+    Some(ExportStep { name, module: module?, to: dest, columns, since, method })
 }

@@ -115,6 +115,8 @@ pub struct RawStep {
     pub columns: Option<Spanned<toml::Value>>,
     /// `since` (export).
     pub since: Option<Spanned<String>>,
+    /// `method`: how the step talks to the CRM (export: `records` or `bulk`).
+    pub method: Option<Spanned<String>>,
     /// `delete = "Module"`: the step deletes records.
     pub delete: Option<Spanned<String>>,
     /// `attach = "Module"`: the step uploads files to records.
@@ -282,6 +284,7 @@ pub mod schema {
         ("to", Str),
         ("columns", Any),
         ("since", Str),
+        ("method", Str),
         ("delete", Str),
         ("attach", Str),
         ("relate", Str),

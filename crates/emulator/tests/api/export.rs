@@ -18,6 +18,7 @@ fn client(env: &Env) -> Client {
         org: "test".into(),
         consumer: "tests".into(),
         timezone: zcrm_client::budget::timezone("America/Los_Angeles").unwrap(),
+        method: zcrm_writers::ReadMethod::Records,
         rule: BudgetRule::Fixed(1_000_000),
         share: 1.0,
     };
@@ -51,6 +52,7 @@ fn spec(env: &Env, to: &std::path::Path) -> ExportSpec {
         state_dir: env.dir.path().join("state"),
         org: "test".into(),
         timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
+        method: zcrm_writers::ReadMethod::Records,
     }
 }
 

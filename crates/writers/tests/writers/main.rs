@@ -83,6 +83,7 @@ pub fn client(emu: &EmulatorHandle, dir: &Path) -> Client {
         org: "test".into(),
         consumer: "tests".into(),
         timezone: zcrm_client::budget::timezone("America/Los_Angeles").unwrap(),
+        method: zcrm_writers::ReadMethod::Records,
         rule: BudgetRule::Fixed(1_000_000),
         share: 1.0,
     };
@@ -173,6 +174,7 @@ pub fn spec(env: &Env, to: &Path, since: Since) -> ExportSpec {
         state_dir: env.dir.path().join("state"),
         org: "test".into(),
         timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
+        method: zcrm_writers::ReadMethod::Records,
     }
 }
 
