@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod actions;
+mod bulk_read;
 mod chaos;
 mod cli_basics;
 mod cli_output;

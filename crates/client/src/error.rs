@@ -196,14 +196,12 @@ pub enum ClientError {
         what: String,
     },
     /// A bulk job ended in failure (state `FAILURE`), or its result could not be read.
-    #[error("bulk {operation} job {job} on {module} failed: {reason}")]
+    #[error("bulk {operation} job {job} failed: {reason}")]
     BulkJob {
         /// `read` or `write`.
         operation: &'static str,
-        /// The job's id.
+        /// The job's id and module (`600000000000003 on Leads`).
         job: String,
-        /// The module.
-        module: String,
         /// The server's error message, or what went wrong with the result.
         reason: String,
     },

@@ -359,8 +359,7 @@ impl RestClient {
 fn failed(module: &str, job: &str, reason: &str) -> ClientError {
     ClientError::BulkJob {
         operation: "read",
-        job: job.to_owned(),
-        module: module.to_owned(),
+        job: format!("{job} on {module}"),
         reason: reason.to_owned(),
     }
 }

@@ -18,7 +18,6 @@ fn client(env: &Env) -> Client {
         org: "test".into(),
         consumer: "tests".into(),
         timezone: zcrm_client::budget::timezone("America/Los_Angeles").unwrap(),
-        method: zcrm_writers::ReadMethod::Records,
         rule: BudgetRule::Fixed(1_000_000),
         share: 1.0,
     };

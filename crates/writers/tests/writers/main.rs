@@ -83,7 +83,6 @@ pub fn client(emu: &EmulatorHandle, dir: &Path) -> Client {
         org: "test".into(),
         consumer: "tests".into(),
         timezone: zcrm_client::budget::timezone("America/Los_Angeles").unwrap(),
-        method: zcrm_writers::ReadMethod::Records,
         rule: BudgetRule::Fixed(1_000_000),
         share: 1.0,
     };
