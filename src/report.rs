@@ -180,7 +180,8 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}th{{background:#f
         let day = s.started_at.map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default();
         *by_day.entry(day).or_default() += s.calls;
     }
-    let _ = write!(out, "<h2>{unit} per day</h2><table><tr><th class=\"l\">day</th><th>this run</th>");
+    let _ =
+        write!(out, "<h2>{unit} per day</h2><table><tr><th class=\"l\">day</th><th>this run</th>");
     if let Some(b) = &r.budget {
         let _ = write!(
             out,
@@ -304,7 +305,9 @@ mod tests {
         );
         assert_eq!(reason_key("Last Name: required"), "Last Name: required");
         assert_eq!(
-            reason_key("ACCOUNTID: no CRM Id for key \"A-01\" in step \"accounts\" (that row was rejected)"),
+            reason_key(
+                "ACCOUNTID: no CRM Id for key \"A-01\" in step \"accounts\" (that row was rejected)"
+            ),
             "ACCOUNTID: no CRM Id for key … in step …"
         );
     }

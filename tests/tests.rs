@@ -5,6 +5,7 @@
 
 mod actions;
 mod bulk;
+mod bulk_read;
 mod chaos;
 mod cli_basics;
 mod cli_output;

@@ -76,13 +76,34 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                     out.push_str(&format!("{:<16} warning: {w}\n", ""));
                 }
             }
-            PlannedStep::Export { name, module, to } => {
+            PlannedStep::Export { name, module, to, choice } => {
+                let how = match choice.method {
+                    zcrm_writers::ReadMethod::Records => {
+                        "1 call per 200 records, +1 for records deleted meanwhile when more than 200 (+1 metadata if not cached)"
+                    }
+                    zcrm_writers::ReadMethod::Bulk => {
+                        "Bulk Read: 1 job per 200,000 records (+1 metadata if not cached, +1 users)"
+                    }
+                };
                 out.push_str(&format!(
-                    "{:<16} export {} → {}: 1 call per 200 records, +1 for records deleted meanwhile when more than 200 (+1 metadata if not cached)\n",
+                    "{:<16} export {} → {}: {how}\n",
                     name,
                     module,
                     to.display()
                 ));
+                if plan.credits {
+                    let credits = match (choice.records_credits, choice.bulk_credits) {
+                        (Some(r), Some(b)) => {
+                            format!("record API {r} credits, Bulk Read {b} credits; ")
+                        }
+                        _ => "record API 1 credit per 200 records, Bulk Read 50 credits per 200,000; ".to_owned(),
+                    };
+                    let way = match choice.method {
+                        zcrm_writers::ReadMethod::Records => "record API",
+                        zcrm_writers::ReadMethod::Bulk => "Bulk Read",
+                    };
+                    out.push_str(&format!("{:<16} {credits}{way}: {}\n", "", choice.why));
+                }
             }
         }
     }

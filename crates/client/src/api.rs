@@ -26,6 +26,7 @@ use zcrm_protocol::{
 use crate::actions::{Conversion, Relation};
 use crate::budget::Ledger;
 use crate::bulk::{BulkEncoder, BulkJob, BulkState};
+use crate::bulk_read::{BulkReadOutcome, BulkReadRequest, ChunkSink};
 use crate::retry::RetryPolicy;
 use crate::server_clock::ServerClock;
 use crate::transport::FilePart;
@@ -68,7 +69,9 @@ pub enum CallKind {
     BulkUpload,
     /// Bulk Write: a job created.
     BulkJob,
-    /// Bulk Write: a job's status, a search for a job, or its result's download.
+    /// Creating a Bulk Read job (a page of up to 200,000 records).
+    BulkRead,
+    /// A bulk job's status, a search for a job, or a result's download (free on v8).
     BulkStatus,
 }
 
@@ -195,6 +198,23 @@ pub trait CrmApi: Sync {
         window: Window,
         since: Option<jiff::civil::DateTime>,
     ) -> Result<Vec<RecordId>, ClientError>;
+    /// Reads a whole module (or its records modified since a time) through the dialect's Bulk
+    /// Read API, handing `chunk` the rows as page bodies for [`CrmApi::decode_page`], in record
+    /// id order. A dialect without one answers [`ClientError::Unsupported`] before any call.
+    fn bulk_read(
+        &self,
+        request: &BulkReadRequest<'_>,
+        chunk: &mut ChunkSink<'_>,
+    ) -> Result<BulkReadOutcome, ClientError> {
+        let _ = (request, chunk);
+        Err(ClientError::Unsupported {
+            dialect: match self.dialect() {
+                Dialect::Xml => "XML",
+                Dialect::V8 => "v8",
+            },
+            what: "Bulk Read".into(),
+        })
+    }
 
     /// A new write payload for `module`, of at most `max_rows` rows.
     fn payload(&self, module: &str, max_rows: u32) -> Box<dyn PayloadBuilder>;

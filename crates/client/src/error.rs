@@ -195,6 +195,25 @@ pub enum ClientError {
         /// What was asked.
         what: String,
     },
+    /// A bulk job ended in failure (state `FAILURE`), or its result could not be read.
+    #[error("bulk {operation} job {job} failed: {reason}")]
+    BulkJob {
+        /// `read` or `write`.
+        operation: &'static str,
+        /// The job's id and module (`600000000000003 on Leads`).
+        job: String,
+        /// The server's error message, or what went wrong with the result.
+        reason: String,
+    },
+    /// A bulk job's result file could not be kept on disk (a temporary file of its own).
+    #[error("bulk job {job}: its result file: {source}")]
+    BulkFile {
+        /// The job's id.
+        job: String,
+        /// What the file system reported.
+        #[source]
+        source: std::io::Error,
+    },
     /// The budget ledger's file or folder could not be created or narrowed to its owner.
     #[error("state dir: budget ledger: {0}")]
     LedgerFile(#[source] StateFileError),
@@ -286,7 +305,9 @@ impl ClientError {
             | Self::Transport { .. }
             | Self::InDoubt { .. }
             | Self::Redirected { .. }
+            | Self::BulkJob { .. }
             | Self::Decode { .. } => ErrorClass::Remote,
+            Self::BulkFile { .. } => ErrorClass::LocalIo,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod actions;
 pub mod api;
 pub mod budget;
 pub mod bulk;
+pub mod bulk_read;
 mod client;
 pub mod endpoint;
 mod error;
@@ -24,6 +25,7 @@ pub use api::{
 };
 pub use budget::{BudgetExhausted, BudgetLimit, BudgetStatus, Ledger, LedgerConfig};
 pub use bulk::{BulkColumn, BulkEncoder, BulkJob, BulkOperation, BulkState};
+pub use bulk_read::{BulkReadOutcome, BulkReadRequest, DownloadPacer};
 pub use client::{Client, ClientConfig, write_sent};
 pub use endpoint::{DataCentre, Endpoint};
 pub use error::{ClientError, ErrorClass};

@@ -89,6 +89,8 @@ pub enum PlannedStep {
         module: String,
         /// The destination.
         to: PathBuf,
+        /// How it will read, each way's credits, and why.
+        choice: crate::export::ExportChoice,
     },
 }
 
@@ -96,7 +98,7 @@ pub enum PlannedStep {
 /// sent); an upsert that matches through an index counts the module's records (one read per
 /// 200).
 pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
-    let Prepared { pipeline: p, connected, journal, steps, .. } = prepared;
+    let Prepared { pipeline: p, connected, journal, steps, org, .. } = prepared;
     let client = &*connected.client;
     let batch = p.connection.write_batch;
     let mut out = Vec::new();
@@ -213,7 +215,8 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
                 });
             }
             PreparedStep::Export(e) => {
-                out.push(PlannedStep::Export { name: e.name, module: e.module, to: e.to });
+                let choice = crate::export::choose(&p, &e, client, &org);
+                out.push(PlannedStep::Export { name: e.name, module: e.module, to: e.to, choice });
             }
             PreparedStep::Action(a) => {
                 let planned = crate::action::plan_action(*a, client, &journal)?;

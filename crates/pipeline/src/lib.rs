@@ -23,8 +23,9 @@ pub use action::{
 pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_partial, load_str, unknown_module_hint};
 pub use model::{
-    ActionKind, ActionStep, Api, ConnectionSpec, ExportColumns, ExportStep, ImportStep,
-    LineItemSpans, LineItems, MaxRejects, Method, Mode, OAuthEnv, Pipeline, RecordRef, Step,
+    ActionKind, ActionStep, Api, ConnectionSpec, ExportColumns, ExportMethod, ExportStep,
+    ImportStep, LineItemSpans, LineItems, MaxRejects, Method, Mode, OAuthEnv, Pipeline, RecordRef,
+    Step,
 };
 pub use validate::{
     Metadata, MetadataError, StepSummary, ValidateError, compile_step, load_checked, validate,

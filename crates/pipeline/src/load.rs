@@ -23,8 +23,8 @@ mod action;
 mod line_items;
 
 use crate::{
-    Api, ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportStep, ImportStep, Mode,
-    Pipeline, Step,
+    Api, ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportMethod, ExportStep,
+    ImportStep, Mode, Pipeline, Step,
 };
 
 /// A pipeline file that cannot be used.
@@ -989,7 +989,6 @@ fn export_step(
             ("success", sp(&r.success)),
             ("picklist", sp(&r.picklist)),
             ("on_duplicate", sp(&r.on_duplicate)),
-            ("method", sp(&r.method)),
             ("workflow", r.workflow.as_ref().map(Spanned::span)),
             ("approval", r.approval.as_ref().map(Spanned::span)),
             ("delimiter", sp(&r.delimiter)),
@@ -1053,5 +1052,27 @@ fn export_step(
             Since::All
         }),
     };
-    Some(ExportStep { name, module: module?, to: dest, columns, since })
+    let method = r.method.as_ref().and_then(|m| match m.get_ref().to_ascii_lowercase().as_str() {
+        "records" => Some(ExportMethod::Records),
+        "bulk" => Some(ExportMethod::Bulk),
+        other => {
+            cx.error(
+                Some(m.span()),
+                format!("method {other:?} is not a way to export"),
+                Some("use \"records\" (the record API) or \"bulk\" (Bulk Read, v8)".to_owned()),
+            );
+            None
+        }
+    });
+    if method == Some(ExportMethod::Bulk)
+        && cx.api != Api::V8
+        && let Some(m) = &r.method
+    {
+        cx.error(
+            Some(m.span()),
+            "method = \"bulk\" needs api = \"v8\" (Bulk Read is a REST API feature)",
+            Some("remove `method`, or set api = \"v8\" in [connection]".to_owned()),
+        );
+    }
+    Some(ExportStep { name, module: module?, to: dest, columns, since, method })
 }

@@ -311,6 +311,17 @@ pub struct ExportStep {
     pub columns: ExportColumns,
     /// Where the export starts (`since`; every record when absent).
     pub since: Since,
+    /// `method = "records" | "bulk"`; absent: the record API (`zcrm plan` shows both).
+    pub method: Option<ExportMethod>,
+}
+
+/// How an export step reads the module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportMethod {
+    /// The record API, 200 records a call.
+    Records,
+    /// The Bulk Read API (v8), 200,000 records a job.
+    Bulk,
 }
 
 /// A step of any kind.

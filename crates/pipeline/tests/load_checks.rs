@@ -455,8 +455,15 @@ fn the_write_method_is_records_or_bulk_and_bulk_needs_v8_without_line_items() {
     let shown = rendered(&problems(Path::new("p.toml"), &format!("{v8}{quotes}")));
     assert!(shown.contains("cannot send [steps.line_items]"), "{shown}");
 
-    // Exports have no method.
-    let text = format!("{EXPORT_STEP}method = \"bulk\"\n");
-    let shown = rendered(&problems(Path::new("p.toml"), &text));
-    assert!(shown.contains("`method` does not apply to export steps"), "{shown}");
+    // Exports read through the record API or Bulk Read (v8 only); nothing else.
+    let p =
+        load_str(Path::new("p.toml"), &format!("{v8}{EXPORT_STEP}method = \"bulk\"\n")).unwrap();
+    let zcrm_pipeline::Step::Export(e) = &p.steps[0] else { panic!() };
+    assert_eq!(e.method, Some(zcrm_pipeline::ExportMethod::Bulk));
+    let shown =
+        rendered(&problems(Path::new("p.toml"), &format!("{EXPORT_STEP}method = \"bulk\"\n")));
+    assert!(shown.contains("Bulk Read is a REST API feature"), "{shown}");
+    let shown =
+        rendered(&problems(Path::new("p.toml"), &format!("{v8}{EXPORT_STEP}method = \"fast\"\n")));
+    assert!(shown.contains("is not a way to export"), "{shown}");
 }

@@ -58,6 +58,18 @@ impl OutputFormat {
 
 pub use zcrm_protocol::value::Since;
 
+/// How the records are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadMethod {
+    /// The record API: pages of 200 records (one call each).
+    #[default]
+    Records,
+    /// The dialect's Bulk Read API: jobs of up to 200,000 records whose result files are read
+    /// as a stream (v8 only). Records come in id order and are read as of each job's run, so
+    /// no deletion during the export moves them and nothing is read again.
+    Bulk,
+}
+
 /// Parses an export's `since` (`last-run`, `all`, `yyyy-MM-dd[ HH:mm:ss]`), as the pipeline
 /// loader checks it.
 pub fn parse_since(s: &str) -> Result<Since, ExportError> {
@@ -90,6 +102,8 @@ pub struct ExportSpec {
     pub org: String,
     /// The org's time zone.
     pub timezone: TimeZone,
+    /// How the records are read.
+    pub method: ReadMethod,
 }
 
 /// Progress, once after each page is fetched.
@@ -124,6 +138,8 @@ pub struct ExportSummary {
     pub reread_passes: u32,
     /// Pages fetched in those passes (included in `pages`).
     pub reread_pages: u32,
+    /// Bulk Read jobs created (a Bulk Read export counts its chunks of 200 rows as `pages`).
+    pub bulk_jobs: u32,
 }
 
 impl ExportSpec {
@@ -241,7 +257,11 @@ pub fn export(
         },
         summary: ExportSummary { since: since_text.clone(), ..ExportSummary::default() },
     };
-    pager.pages_from(0, &mut progress)?;
+    if spec.method == ReadMethod::Bulk {
+        pager.bulk(since, &mut progress)?;
+    } else {
+        pager.pages_from(0, &mut progress)?;
+    }
 
     // A record deleted after its page was read moves every later record one place towards the
     // start, so the record at the next page's first place would be skipped. The deleted ids
@@ -256,8 +276,11 @@ pub fn export(
     let mut handled: std::collections::HashSet<u64> = std::collections::HashSet::new();
     let mut deleted_written = 0u32;
     let deleted = loop {
-        if !incremental && pager.summary.pages < 2 {
+        if !incremental && (pager.summary.pages < 2 || spec.method == ReadMethod::Bulk) {
             break Vec::new();
+        }
+        if spec.method == ReadMethod::Bulk {
+            break crate::deleted::fetch_deleted(client, &spec.module, deleted_after)?;
         }
         let deleted = crate::deleted::fetch_deleted(client, &spec.module, deleted_after)?;
         let new_pages: Vec<u32> = deleted
@@ -302,7 +325,12 @@ pub fn export(
     boundary.dedup_by_key(|(id, _)| *id);
     watermark::store(
         &wm_path,
-        &Watermark { since: Some(next_since), last_run: Some(exported_at), boundary },
+        &Watermark {
+            since: Some(next_since),
+            last_run: Some(exported_at),
+            boundary,
+            records: Some(summary.records),
+        },
     )?;
     Ok(summary)
 }
@@ -367,37 +395,7 @@ impl<'p> Pager<'p, '_> {
             if upper == 0 {
                 break;
             }
-            if self.sink.is_none() {
-                let page = self.client.decode_page(&body)?;
-                if self.spec.columns.is_none() {
-                    columns::add_seen_ids(&mut self.cols, page.labels.iter().map(|l| &**l));
-                }
-                self.sink = Some(open_sink(
-                    self.spec,
-                    self.dest,
-                    self.cols.clone(),
-                    self.exported_at,
-                    self.since_text,
-                )?);
-            }
-            let Some(out) = self.sink.as_mut() else { break };
-            match out.batch_converter() {
-                Some(conv) => {
-                    let id = self.id_field.clone();
-                    let decode = decoder(self.client);
-                    let job = move || (page_no, convert_page(&conv, &id, &body, &decode));
-                    if let Some(done) = converting.submit(job) {
-                        write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
-                    }
-                }
-                None => {
-                    let page = self.client.decode_page(&body)?;
-                    let id_field = &self.id_field;
-                    let keys = page.rows().map(|r| (r.id(id_field).map(|i| i.0), r.text(MODIFIED)));
-                    let keep = self.rows.keep(page_no, keys, &mut self.summary);
-                    self.summary.records += out.write_page(&page, &keep)? as u64;
-                }
-            }
+            self.take(page_no, body, converting)?;
             // Once per page fetched (records written may trail by the pages still converting).
             progress(Progress { pages: self.summary.pages, records: self.summary.records });
             if upper < MAX_READ_ROWS as usize {
@@ -411,6 +409,88 @@ impl<'p> Pager<'p, '_> {
             }
         }
         Ok(())
+    }
+
+    /// Writes (or hands to `converting`) the rows of page `page_no` not written yet; the
+    /// first page opens the sink.
+    fn take(
+        &mut self,
+        page_no: u32,
+        body: Vec<u8>,
+        converting: &mut Ordered<'_, 'p, Converted>,
+    ) -> Result<(), ExportError> {
+        if self.sink.is_none() {
+            let page = self.client.decode_page(&body)?;
+            if self.spec.columns.is_none() {
+                columns::add_seen_ids(&mut self.cols, page.labels.iter().map(|l| &**l));
+            }
+            self.sink = Some(open_sink(
+                self.spec,
+                self.dest,
+                self.cols.clone(),
+                self.exported_at,
+                self.since_text,
+            )?);
+        }
+        let Some(out) = self.sink.as_mut() else { return Ok(()) };
+        match out.batch_converter() {
+            Some(conv) => {
+                let id = self.id_field.clone();
+                let decode = decoder(self.client);
+                let job = move || (page_no, convert_page(&conv, &id, &body, &decode));
+                if let Some(done) = converting.submit(job) {
+                    write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
+                }
+            }
+            None => {
+                let page = self.client.decode_page(&body)?;
+                let id_field = &self.id_field;
+                let keys = page.rows().map(|r| (r.id(id_field).map(|i| i.0), r.text(MODIFIED)));
+                let keep = self.rows.keep(page_no, keys, &mut self.summary);
+                self.summary.records += out.write_page(&page, &keep)? as u64;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads every record (or those modified since `since`) through the dialect's Bulk Read,
+    /// each chunk of rows taken as a page.
+    fn bulk(
+        &mut self,
+        since: Option<DateTime>,
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<(), ExportError> {
+        let (client, spec) = (self.client, self.spec);
+        let select = self.params.select.clone();
+        let request = zcrm_client::BulkReadRequest {
+            module: &spec.module,
+            select: &select,
+            modified_since: since,
+        };
+        zcrm_ordered::scope(zcrm_ordered::pool_window(), |converting| {
+            let mut failure = None;
+            let mut page_no = 0u32;
+            let outcome = client.bulk_read(&request, &mut |body, _rows| {
+                self.summary.pages += 1;
+                if let Err(e) = self.take(page_no, body, converting) {
+                    failure = Some(e);
+                    return std::ops::ControlFlow::Break(());
+                }
+                page_no += 1;
+                progress(Progress { pages: self.summary.pages, records: self.summary.records });
+                std::ops::ControlFlow::Continue(())
+            });
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            self.summary.bulk_jobs += outcome?.jobs;
+            while let Some(done) = converting.oldest() {
+                if let Some(out) = self.sink.as_mut() {
+                    write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
+                }
+            }
+            Ok(())
+        })
     }
 }
 

@@ -15,5 +15,7 @@ pub mod sink;
 pub mod watermark;
 
 pub use error::ExportError;
-pub use export::{ExportSpec, ExportSummary, OutputFormat, Progress, Since, export, parse_since};
+pub use export::{
+    ExportSpec, ExportSummary, OutputFormat, Progress, ReadMethod, Since, export, parse_since,
+};
 pub use parquet_sink::Codec;

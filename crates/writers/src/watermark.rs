@@ -16,6 +16,10 @@ pub struct Watermark {
     /// margin): `(id, Modified Time)`. The next run skips them unless they changed again.
     #[serde(default)]
     pub boundary: Vec<(u64, String)>,
+    /// Records the last run wrote (what the next run's choice between the record API and
+    /// Bulk Read goes by).
+    #[serde(default)]
+    pub records: Option<u64>,
 }
 
 fn safe(name: &str) -> String {

@@ -48,6 +48,7 @@ impl CrmApi for RestClient {
         match kind {
             CallKind::Write { rows } => write_credits(rows),
             CallKind::Convert => CONVERT_CREDITS,
+            CallKind::BulkRead => crate::bulk_read::BULK_READ_JOB_CREDITS,
             CallKind::Metadata
             | CallKind::Read
             | CallKind::DeletedIds
@@ -105,6 +106,13 @@ impl CrmApi for RestClient {
     }
 
     fn decode_page<'a>(&self, body: &'a [u8]) -> Result<RecordsPage<'a>, ResponseError> {
+        if let Some(csv) = crate::rest::bulk_csv::open(body) {
+            let (module, rows) = csv?;
+            let schema = self.cached_schema(module).ok_or_else(|| {
+                DecodeError::Shape(format!("no metadata of {module} to decode its rows with"))
+            })?;
+            return Ok(crate::rest::bulk_csv::decode(&schema, &self.tz, &self.user_names(), rows)?);
+        }
         let (module, parts) = records::open_envelope(body)?;
         let schema = self.cached_schema(module).ok_or_else(|| {
             DecodeError::Shape(format!("no metadata of {module} to decode its page with"))
@@ -119,6 +127,15 @@ impl CrmApi for RestClient {
         since: Option<jiff::civil::DateTime>,
     ) -> Result<Vec<RecordId>, ClientError> {
         self.deleted(module, window, since)
+    }
+
+    /// Bulk Read jobs of at most 200,000 records each (see `rest::bulk_read`).
+    fn bulk_read(
+        &self,
+        request: &crate::bulk_read::BulkReadRequest<'_>,
+        chunk: &mut crate::bulk_read::ChunkSink<'_>,
+    ) -> Result<crate::bulk_read::BulkReadOutcome, ClientError> {
+        RestClient::bulk_read(self, request, chunk)
     }
 
     /// A JSON payload of at most 100 records. Without the module's metadata (remembered, or

@@ -138,6 +138,12 @@ pub struct RestClient {
     pub(crate) pages: Tokens,
     /// The org's id (`zgid`), read once for Bulk Write uploads.
     pub(crate) org_id: std::sync::OnceLock<String>,
+    /// The org's user names (id → name), for the owners of Bulk Read rows.
+    pub(crate) users: Mutex<Arc<HashMap<String, String>>>,
+    /// Bulk Read result downloads, at most ten a minute.
+    pub(crate) pacer: crate::bulk_read::DownloadPacer,
+    /// Where bulk result files are kept while they are read (the state dir's `bulk/`).
+    pub(crate) bulk_dir: PathBuf,
 }
 
 impl std::fmt::Debug for RestClient {
@@ -170,6 +176,9 @@ impl RestClient {
             schemas: Mutex::new(HashMap::new()),
             pages: Tokens::default(),
             org_id: std::sync::OnceLock::new(),
+            users: Mutex::new(Arc::new(HashMap::new())),
+            pacer: crate::bulk_read::DownloadPacer::default(),
+            bulk_dir: cfg.state_dir.join("bulk"),
         })
     }
 
@@ -241,13 +250,13 @@ impl RestClient {
         })
     }
 
-    fn token(&self) -> Result<AccessToken, ClientError> {
+    pub(crate) fn token(&self) -> Result<AccessToken, ClientError> {
         self.tokens.get(|| {
             oauth::refresh(&self.transport, &self.oauth, self.retry).map_err(ClientError::OAuth)
         })
     }
 
-    fn replace_token(&self, rejected: &AccessToken) -> Result<AccessToken, ClientError> {
+    pub(crate) fn replace_token(&self, rejected: &AccessToken) -> Result<AccessToken, ClientError> {
         self.tokens.replace(&rejected.token, || {
             oauth::refresh(&self.transport, &self.oauth, self.retry).map_err(ClientError::OAuth)
         })
@@ -259,7 +268,7 @@ impl RestClient {
         Ok(self.base(&token)?.base().trim_end_matches('/').to_owned())
     }
 
-    fn base(&self, token: &AccessToken) -> Result<Endpoint, ClientError> {
+    pub(crate) fn base(&self, token: &AccessToken) -> Result<Endpoint, ClientError> {
         if token.api_domain.is_empty() {
             return Ok(self.api_url.clone());
         }
@@ -288,7 +297,10 @@ impl RestClient {
             // A refresh that fails spends no credit.
             let token = self.token()?;
             let base = self.base(&token)?;
-            self.ledger.reserve(MethodClass::General, units)?;
+            // A free call (a bulk job's status) is not counted.
+            if units > 0 {
+                self.ledger.reserve(MethodClass::General, units)?;
+            }
             debug!(%method, module = c.module, attempt, "sending (v8)");
             if is_write {
                 crate::client::mark_write_sent();

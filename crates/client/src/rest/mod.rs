@@ -7,6 +7,8 @@
 
 mod api_impl;
 mod bulk;
+mod bulk_csv;
+pub mod bulk_read;
 mod client;
 pub mod fields;
 pub mod names;

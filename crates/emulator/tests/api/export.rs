@@ -51,6 +51,7 @@ fn spec(env: &Env, to: &std::path::Path) -> ExportSpec {
         state_dir: env.dir.path().join("state"),
         org: "test".into(),
         timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
+        method: zcrm_writers::ReadMethod::Records,
     }
 }
 

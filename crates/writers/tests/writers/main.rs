@@ -173,6 +173,7 @@ pub fn spec(env: &Env, to: &Path, since: Since) -> ExportSpec {
         state_dir: env.dir.path().join("state"),
         org: "test".into(),
         timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
+        method: zcrm_writers::ReadMethod::Records,
     }
 }
 
