@@ -181,6 +181,17 @@ pub enum ClientError {
         #[source]
         source: EncodeError,
     },
+    /// The record API reads at most `limit` records of a module (v8 `page_token` paging ends
+    /// there); the rest can only be read through Bulk Read.
+    #[error(
+        "{module}: the REST API's record list stops at record {limit}, and the module may have more: export it with method = \"bulk\" (Bulk Read, 200,000 records a job; `zcrm export --method bulk`)"
+    )]
+    ReadLimit {
+        /// The module.
+        module: String,
+        /// The last record the list reaches.
+        limit: u32,
+    },
     /// The OAuth token endpoint refused to give an access token, or its answer was unusable.
     #[error("OAuth: {0}")]
     OAuth(#[source] crate::rest::OAuthError),
@@ -306,6 +317,7 @@ impl ClientError {
             | Self::InDoubt { .. }
             | Self::Redirected { .. }
             | Self::BulkJob { .. }
+            | Self::ReadLimit { .. }
             | Self::Decode { .. } => ErrorClass::Remote,
             Self::BulkFile { .. } => ErrorClass::LocalIo,
         }

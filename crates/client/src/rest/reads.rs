@@ -204,6 +204,17 @@ impl RestClient {
             }
             parts.push(part.body);
         }
+        // `page_token` stops at record 100,000: a full page that reaches it may not be the
+        // module's last, and a read that ended there would pass for a whole one.
+        let last = params.window.from.saturating_sub(1).saturating_add(rows as u32);
+        if last >= zcrm_protocol::rest_limits::MAX_TOKEN_RECORDS
+            && rows as u32 >= params.window.len()
+        {
+            return Err(ClientError::ReadLimit {
+                module: module.to_owned(),
+                limit: zcrm_protocol::rest_limits::MAX_TOKEN_RECORDS,
+            });
+        }
         Ok(Listed { schema, parts, rows })
     }
 

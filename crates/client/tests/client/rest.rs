@@ -32,6 +32,8 @@ struct Fake {
     next_id: u64,
     /// Answers 429 to the next list calls, with `X-API-CREDITS-REMAINING` when given.
     throttle: Vec<Option<u64>>,
+    /// Records of the list (2,300 unless set).
+    total: Option<u64>,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -157,7 +159,8 @@ async fn list(
         (None, Some(t)) => t.strip_prefix("tok-").unwrap().parse().unwrap(),
         _ => panic!("page and page_token together: {q:?}"),
     };
-    let total = 2300;
+    // As Zoho's: `page_token` paging ends at record 100,000, then no more records.
+    let total = f.total.unwrap_or(2300).min(100_000);
     if start >= total {
         return StatusCode::NO_CONTENT.into_response();
     }
@@ -301,6 +304,26 @@ fn insert_with_per_record_results_credits_and_one_retry_after_a_401() {
     let err = c.write("Leads", WriteKind::Insert, payload, &Default::default()).unwrap_err();
     assert!(matches!(err, ClientError::InDoubt { rows: 2, .. }), "{err:?}");
     assert_eq!(s.state.lock().unwrap().bodies.len(), before + 1);
+}
+
+/// A list that reaches record 100,000 (where `page_token` paging ends) is not taken for the
+/// module's end: the read fails, naming Bulk Read, instead of an export passing for whole.
+#[test]
+fn a_read_that_reaches_record_100000_fails_instead_of_passing_for_the_whole_module() {
+    let s = start();
+    s.state.lock().unwrap().total = Some(100_500);
+    let c = client(&s, SECRET);
+    let params = |page: u32| ReadParams {
+        select: SelectColumns::fields("Leads", ["Last Name"]),
+        window: Window::page(page),
+        ..ReadParams::default()
+    };
+    let (_, n) = c.read_body("Leads", &params(498)).unwrap();
+    assert_eq!(n, 200, "records 99,601 to 99,800");
+    let err = c.read_body("Leads", &params(499)).unwrap_err();
+    assert!(matches!(err, ClientError::ReadLimit { limit: 100_000, .. }), "{err:?}");
+    assert!(err.to_string().contains("method = \"bulk\""), "{err}");
+    assert_eq!(err.class(), ErrorClass::Remote);
 }
 
 #[test]
