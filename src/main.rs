@@ -108,6 +108,9 @@ zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some r
         #[arg(long)]
         all: bool,
     },
+    /// Run the pipeline's [[tests]] offline: each test row mapped and compared.
+    #[command(after_long_help = cmd::test::EXAMPLES)]
+    Test(cmd::test::TestArgs),
     /// Write a first pipeline for a CSV or XLSX file: columns matched to the module's fields.
     #[command(after_long_help = cmd::init::EXAMPLES)]
     Init(cmd::init::InitArgs),
@@ -299,6 +302,7 @@ fn main() -> ExitCode {
         Command::Status { pipeline } => cmd::status::run(&pipeline),
         Command::Run(args) => return run_pipeline(&args, &progress),
         Command::Validate(args) => return cmd::validate::main(&args),
+        Command::Test(args) => return cmd::test::main(&args),
         Command::Undo(args) => return cmd::undo::main(&args, &progress),
         Command::Generate(args) => cmd::generate::run(&args),
         Command::Emulator(args) => {

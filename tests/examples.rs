@@ -45,6 +45,8 @@ fn quickstart_runs_on_the_embedded_emulator_and_reports_every_row() {
     assert!(w.path().join("out/leads.parquet").exists());
     // validate and plan work on it too, and a rerun sends nothing.
     w.expect(&["validate", "pipelines/quickstart.toml"], 1);
+    let tests = w.expect(&["test", "pipelines/quickstart.toml"], 0);
+    assert!(tests.contains("2 test(s): 2 passed, 0 failed"), "{tests}");
     let plan = w.expect(&["plan", "pipelines/quickstart.toml"], 0);
     assert!(plan.contains("days needed"), "{plan}");
     w.expect(&["run", "pipelines/quickstart.toml"], 0);

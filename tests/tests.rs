@@ -20,6 +20,7 @@ mod import_run;
 mod init;
 mod line_items;
 mod org_state;
+mod pipeline_tests;
 mod rehearsal;
 mod secrets;
 mod undo;

@@ -10,6 +10,7 @@ pub mod init;
 pub mod plan;
 pub mod run;
 pub mod status;
+pub mod test;
 pub mod undo;
 pub mod users;
 pub mod validate;

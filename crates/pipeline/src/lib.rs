@@ -15,6 +15,7 @@ pub mod lines;
 mod load;
 pub mod model;
 pub mod raw;
+pub mod tests;
 pub mod validate;
 
 pub use action::{
@@ -24,9 +25,10 @@ pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_partial, load_str, unknown_module_hint};
 pub use model::{
     ActionKind, ActionStep, Api, ConnectionSpec, ExportColumns, ExportMethod, ExportStep,
-    ImportStep, LineItemSpans, LineItems, MaxRejects, Method, Mode, OAuthEnv, Pipeline, RecordRef,
-    Step,
+    ImportStep, LineItemSpans, LineItems, MaxRejects, Method, Mode, OAuthEnv, Pipeline,
+    PipelineTest, RecordRef, Step,
 };
+pub use tests::{TestOutcome, run_tests};
 pub use validate::{
     Metadata, MetadataError, StepSummary, ValidateError, compile_step, load_checked, validate,
 };

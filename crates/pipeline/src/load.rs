@@ -21,6 +21,7 @@ use crate::raw::{RawPipeline, RawStep};
 
 mod action;
 mod line_items;
+mod tests;
 
 use crate::{
     Api, ConnectionSpec, Diagnostic, Diagnostics, ExportColumns, ExportMethod, ExportStep,
@@ -232,6 +233,7 @@ fn check_partial(
         }
     }
     note_parents(&mut steps);
+    let tests = tests::tests(&mut cx, &raw, &steps);
     for (message, hint, span) in files::check(&cx.files, on_disk) {
         cx.error(span, message, hint);
     }
@@ -241,7 +243,7 @@ fn check_partial(
     cx.mask_secrets();
     cx.diags.sort_by_key(|d| (d.line == 0, d.line, d.column));
     Ok((
-        Pipeline { path: path.to_owned(), text: cx.text, connection, state_dir, steps },
+        Pipeline { path: path.to_owned(), text: cx.text, connection, state_dir, steps, tests },
         Diagnostics(cx.diags),
     ))
 }

@@ -469,6 +469,26 @@ pub struct Pipeline {
     pub state_dir: PathBuf,
     /// The steps, in file order.
     pub steps: Vec<Step>,
+    /// `[[tests]]`, in file order.
+    pub tests: Vec<PipelineTest>,
+}
+
+/// A `[[tests]]` table: one source row for an import step and what its mapping must make of
+/// it (`zcrm test`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineTest {
+    /// `name` (default: `test N`).
+    pub name: String,
+    /// The import step whose mapping is tested.
+    pub step: String,
+    /// The row: `(column, value)`; columns not given are empty.
+    pub input: Vec<(String, String)>,
+    /// `(field, value)` the mapped row must carry.
+    pub expect: Vec<(String, String)>,
+    /// Texts the row's reject reasons must contain (the row must be rejected).
+    pub reject: Vec<String>,
+    /// Where the test is written.
+    pub span: Range<usize>,
 }
 
 impl Pipeline {

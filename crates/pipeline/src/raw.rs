@@ -21,6 +21,25 @@ pub struct RawPipeline {
     /// `[[steps]]`.
     #[serde(default)]
     pub steps: Vec<Spanned<RawStep>>,
+    /// `[[tests]]`: offline tests of the import steps' mappings.
+    #[serde(default)]
+    pub tests: Vec<Spanned<RawTest>>,
+}
+
+/// `[[tests]]`: one source row for a step, and what its mapping must make of it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTest {
+    /// `name`.
+    pub name: Option<Spanned<String>>,
+    /// `step`: the import step whose mapping is tested.
+    pub step: Option<Spanned<String>>,
+    /// `input`: the row, `column = "value"` (columns not given are empty).
+    pub input: Option<Spanned<toml::Table>>,
+    /// `expect`: `"Field" = "value"` the mapped row must carry (`""`: the field is empty).
+    pub expect: Option<Spanned<RawMap>>,
+    /// `reject`: the row must be rejected, each text found in its reasons.
+    pub reject: Option<Spanned<toml::Value>>,
 }
 
 /// `[connection]`.
@@ -243,7 +262,11 @@ pub mod schema {
     use super::Kind::{self, Any, Bool, Int, Str, Table, Tables};
 
     /// The top level.
-    pub const TOP: &[(&str, Kind)] = &[("connection", Table), ("state", Table), ("steps", Tables)];
+    pub const TOP: &[(&str, Kind)] =
+        &[("connection", Table), ("state", Table), ("steps", Tables), ("tests", Tables)];
+    /// The keys of a `[[tests]]` table.
+    pub const TEST: &[(&str, Kind)] =
+        &[("name", Str), ("step", Str), ("input", Table), ("expect", Table), ("reject", Any)];
     /// `[connection]`.
     pub const CONNECTION: &[(&str, Kind)] = &[
         ("url", Str),
@@ -388,6 +411,26 @@ fn prune_document(doc: &mut DeTable<'_>, out: &mut Vec<Problem>) {
                 other => out.push((
                     format!(
                         "each step must be a table ([[steps]]), not {}",
+                        type_name(other.type_str())
+                    ),
+                    None,
+                    Some(s.span()),
+                )),
+            }
+        }
+    }
+    if let Some(v) = doc.get_mut("tests")
+        && let DeValue::Array(a) = v.get_mut()
+    {
+        for mut s in std::mem::replace(a, DeArray::new()) {
+            match s.get_mut() {
+                DeValue::Table(t) => {
+                    prune(t, schema::TEST, "a test", out);
+                    a.push(s);
+                }
+                other => out.push((
+                    format!(
+                        "each test must be a table ([[tests]]), not {}",
                         type_name(other.type_str())
                     ),
                     None,
