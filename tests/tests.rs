@@ -22,6 +22,7 @@ mod line_items;
 mod org_state;
 mod pipeline_tests;
 mod rehearsal;
+mod run_report;
 mod secrets;
 mod undo;
 mod v8;
