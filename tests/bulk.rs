@@ -99,3 +99,107 @@ fn sixty_thousand_rows_on_v8_cost_three_bulk_jobs_each_row_once_and_every_id_in_
     w.expect(&["run", &p], 1);
     assert_eq!(bulk_jobs(&emu).len(), 3);
 }
+
+/// An emulator with `Legacy Id` and a unique `Badge` on Leads (the v8 face refuses a second
+/// record with the same badge), jobs held `delay` in each state.
+fn bulk_emulator(
+    dir: &std::path::Path,
+    delay: std::time::Duration,
+) -> zcrm_emulator::EmulatorHandle {
+    let schema = format!(
+        "{}[[field]]\nmodule = \"Leads\"\nlabel = \"Badge\"\ntype = \"Text\"\nmax_length = 20\nunique = true\n",
+        crate::crm::legacy_id_field("Leads")
+    );
+    crate::crm::emulator(dir, &schema, |c| {
+        let mut c = c.oauth_client(zcrm_emulator::OAuthClient::new(
+            crate::v8::CLIENT_ID,
+            crate::v8::CLIENT_SECRET,
+            crate::v8::REFRESH_TOKEN,
+        ));
+        c.bulk_job_delay = delay;
+        c
+    })
+}
+
+/// The leads step through Bulk Write, with the badge.
+fn bulk_step() -> String {
+    LEADS_STEP.replace("key = \"id\"", "key = \"id\"\nmethod = \"bulk\"")
+        + "\"Badge\" = \"badge\"\n"
+}
+
+/// `n` leads with a badge: every 97th without a last name (rejected locally), every 250th from
+/// the 7th on with the badge of the row before it (refused by the CRM). Returns the numbers of
+/// both kinds.
+fn badge_csv(path: &std::path::Path, n: usize) -> (usize, usize) {
+    let mut text = String::from("id,last,company,email,revenue,badge\n");
+    let (mut bad, mut dup) = (0, 0);
+    for i in 0..n {
+        let last = if i % 97 == 5 {
+            bad += 1;
+            String::new()
+        } else {
+            format!("Last {i}")
+        };
+        let badge = if i % 250 == 7 {
+            dup += 1;
+            i - 1
+        } else {
+            i
+        };
+        text.push_str(&format!(
+            "L{i},{last},Company {},p{i}@example.com,{i}.50,B{badge}\n",
+            i % 50
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+    (bad, dup)
+}
+
+#[test]
+fn a_bulk_import_costs_one_job_refusals_carry_the_servers_errors_and_a_rerun_sends_nothing() {
+    let w = workdir();
+    let emu = bulk_emulator(w.path(), std::time::Duration::from_millis(20));
+    let n = 1_500;
+    let (bad, dup) = badge_csv(&w.path().join("leads.csv"), n);
+    assert!(bad > 10 && dup == 6);
+    let p = pipeline(&w, &emu, "v8", "", &bulk_step());
+    let before = crate::v8::credits(&emu).0;
+    let out = w.expect(&["run", &p], 1);
+    assert!(out.contains("method = \"bulk\""), "{out}");
+    // One job of 500; the metadata and the org's id one credit each.
+    assert_eq!(crate::v8::credits(&emu).0 - before, 500 + 2, "credits the emulator charged");
+    let jobs = bulk_jobs(&emu);
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["rows"], (n - bad) as u64, "locally invalid rows are never uploaded");
+    crate::v8::assert_accounted(&w, n);
+    // Every valid row once in the CRM, but the second of each badge.
+    let crm = crate::crm::records(&emu, "Leads", &["LEADID", "Legacy Id"]);
+    let mut ids = std::collections::HashMap::new();
+    for r in &crm {
+        assert!(ids.insert(r["Legacy Id"].clone(), r["LEADID"].clone()).is_none(), "no duplicates");
+    }
+    assert_eq!(ids.len(), n - bad - dup);
+    // The success file: every Id the CRM holds, by key.
+    let ok = crate::crm::report(&w.path().join("out/leads.success.csv"));
+    assert_eq!(ok.len(), n - bad - dup);
+    for r in &ok {
+        assert_eq!(Some(&r["_id"]), ids.get(&r["id"]), "{r:?}");
+        assert_eq!(r["_action"], "created");
+    }
+    // The server's refusals with its ERRORS text, next to the local ones.
+    let rejects = crate::crm::report(&w.path().join("out/leads.rejects.csv"));
+    assert_eq!(rejects.len(), bad + dup);
+    let refused: Vec<_> =
+        rejects.iter().filter(|r| r["_errors"].contains("DUPLICATE_DATA")).collect();
+    assert_eq!(refused.len(), dup, "{rejects:?}");
+    for r in &refused {
+        assert!(r["_errors"].contains("DUPLICATE_DATA-Badge"), "{r:?}");
+        assert_eq!(r["id"].trim_start_matches('L').parse::<usize>().unwrap() % 250, 7, "{r:?}");
+    }
+    // A rerun sends nothing: no job, no credit.
+    let used = crate::v8::credits(&emu).0;
+    w.expect(&["run", &p], 1);
+    assert_eq!(bulk_jobs(&emu).len(), 1);
+    assert_eq!(crate::v8::credits(&emu).0, used, "a rerun spends nothing");
+    assert_eq!(crate::crm::records(&emu, "Leads", &["LEADID"]).len(), n - bad - dup);
+}

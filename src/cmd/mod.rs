@@ -8,6 +8,7 @@ pub mod fields;
 pub mod generate;
 pub mod plan;
 pub mod run;
+pub mod settle;
 pub mod status;
 pub mod undo;
 pub mod users;

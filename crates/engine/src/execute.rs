@@ -19,6 +19,9 @@ pub struct RunOptions {
     pub restart: bool,
     /// When today's budget share is spent, sleep until the day turns and go on.
     pub wait_for_budget: bool,
+    /// Rows per Bulk Write job (`None`: the most a job takes, 25,000; larger values are
+    /// clamped to it).
+    pub bulk_rows: Option<usize>,
 }
 
 /// One step's line in the summary.
@@ -97,7 +100,7 @@ pub fn execute(
                         c,
                         client,
                         &mut journal,
-                        opts.dry_run,
+                        &opts,
                         &mut users,
                         &users_cache,
                         observer,

@@ -45,7 +45,7 @@ pub(crate) fn run_import(
     c: CompiledImport,
     client: &dyn CrmApi,
     journal: &mut Journal,
-    dry_run: bool,
+    opts: &crate::execute::RunOptions,
     users: &mut Option<Users>,
     users_cache: &std::path::Path,
     observer: &dyn Observer,
@@ -53,6 +53,7 @@ pub(crate) fn run_import(
     let CompiledImport {
         step: s, reader, headers, mapper, batch, lines, bulk_dir, in_flight, ..
     } = c;
+    let dry_run = opts.dry_run;
     // Owners by e-mail or name: the org's active users, read once per run.
     if mapper.has_owners() && users.is_none() {
         let (fetched, age) = Users::load(client, users_cache)
@@ -118,7 +119,10 @@ pub(crate) fn run_import(
         zcrm_batcher::BulkSettings {
             dir: bulk_dir,
             labels: mapper.fields().map(str::to_owned).collect(),
-            max_rows: zcrm_client::bulk::MAX_BULK_ROWS,
+            max_rows: opts
+                .bulk_rows
+                .unwrap_or(zcrm_client::bulk::MAX_BULK_ROWS)
+                .clamp(1, zcrm_client::bulk::MAX_BULK_ROWS),
             poll: zcrm_batcher::Poll::default(),
         }
     });

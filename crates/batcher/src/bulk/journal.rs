@@ -29,7 +29,8 @@ pub enum Phase {
 }
 
 impl Phase {
-    fn as_str(self) -> &'static str {
+    /// The phase's word in the journal.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Chunked => "chunked",
             Self::Uploaded => "uploaded",
@@ -71,6 +72,16 @@ pub struct BulkJobEntry {
     pub job_id: Option<String>,
     /// When the create call left (RFC 3339).
     pub sent_at: Option<String>,
+}
+
+/// What the user found about a job whose creation answer was lost ([`Phase::Creating`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// The CRM holds a Bulk Write job created from the file: its id (the next run polls it
+    /// and reads its result).
+    Created(String),
+    /// The CRM holds no job created from the file (the next run creates it).
+    NotCreated,
 }
 
 /// A row of a chunk: `(position in the CSV, source row, line, key, source columns)`.
@@ -173,6 +184,34 @@ impl Journal {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(jobs)
+    }
+
+    /// Settles `step`'s job whose creation answer was lost (the one in [`Phase::Creating`]):
+    /// moves it to `created` with the job's id, or back to `uploaded`. The job settled, or
+    /// `None` when the step has no such job.
+    pub fn settle_bulk_job(
+        &mut self,
+        step: &str,
+        settlement: &Settlement,
+    ) -> Result<Option<BulkJobEntry>, BatchError> {
+        let Some(mut job) =
+            self.open_bulk_jobs(step)?.into_iter().find(|j| j.phase == Phase::Creating)
+        else {
+            return Ok(None);
+        };
+        match settlement {
+            Settlement::Created(id) => {
+                self.set_bulk_phase(step, job.seq, Phase::Created, id)?;
+                job.phase = Phase::Created;
+                job.job_id = Some(id.clone());
+            }
+            Settlement::NotCreated => {
+                let file_id = job.file_id.clone().unwrap_or_default();
+                self.set_bulk_phase(step, job.seq, Phase::Uploaded, &file_id)?;
+                job.phase = Phase::Uploaded;
+            }
+        }
+        Ok(Some(job))
     }
 
     /// Bulk Write jobs of `step` created (or maybe created) on the server, done or not.
