@@ -214,14 +214,49 @@ fn bulk_kills() -> u64 {
 struct KillStats {
     /// Kills that hit a live run.
     landed: u64,
-    /// The phase of the step's open job right after each kill (`none`: no open job).
+    /// The phase of the step's open job right after each kill that landed (`none`: no open
+    /// job, the kill fell between jobs).
     phases: std::collections::BTreeMap<String, u64>,
+    /// Runs that ended before their kill, by exit code.
+    ended: std::collections::BTreeMap<i32, u64>,
     /// Runs that stopped by themselves with `BulkJobUnknown` (a dropped create answer).
     unknown_stops: u64,
     /// Lost creates settled with the job the CRM holds (`zcrm settle --job`).
     settled_created: u64,
     /// Lost creates settled as never created (`zcrm settle --not-created`).
     settled_not_created: u64,
+}
+
+/// Runs `zcrm run p` and SIGKILLs it after `delay`: `None` when the kill hit the live run,
+/// else its exit code and stderr.
+fn run_killed_after(
+    w: &crate::harness::Workdir,
+    p: &str,
+    delay: std::time::Duration,
+) -> Option<(i32, String)> {
+    let err = w.path().join("killed-run.stderr");
+    let mut child = w
+        .command(&["run", p])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while start.elapsed() < delay {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some((status.code().unwrap_or(-1), std::fs::read_to_string(&err).unwrap()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    crate::harness::kill(&mut child).then_some(()).map_or_else(
+        || {
+            Some((
+                child.wait().unwrap().code().unwrap_or(-1),
+                std::fs::read_to_string(&err).unwrap(),
+            ))
+        },
+        |()| None,
+    )
 }
 
 /// The phase of the step's open Bulk Write job, from `zcrm status`.
@@ -281,11 +316,19 @@ fn a_bulk_import_killed_at_random_moments_ends_with_every_row_once_and_no_job_cr
     for _ in 0..kills {
         rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let delay = Duration::from_millis(100 + (rng >> 33) % spread);
-        if w.run_killed_after(&["run", &p], delay) {
-            stats.landed += 1;
+        match run_killed_after(&w, &p, delay) {
+            None => {
+                stats.landed += 1;
+                let status = w.expect(&["status", &p], 0);
+                *stats.phases.entry(open_phase(&status)).or_insert(0) += 1;
+            }
+            Some((code, err)) => {
+                *stats.ended.entry(code).or_insert(0) += 1;
+                if err.contains("may have been created") {
+                    stats.unknown_stops += 1;
+                }
+            }
         }
-        let status = w.expect(&["status", &p], 0);
-        *stats.phases.entry(open_phase(&status)).or_insert(0) += 1;
         settle_lost_create(&w, &emu, &p, &mut stats);
     }
     let mut done = false;
