@@ -303,13 +303,15 @@ fn a_bulk_import_killed_at_random_moments_ends_with_every_row_once_and_no_job_cr
     // uploads, creates, polls and downloads for the kills to land in.
     w.env("ZCRM_BULK_ROWS", "100");
     let emu = bulk_emulator(w.path(), Duration::from_millis(30));
-    let (n, spread) = if kills > 6 { (100 * kills as usize, 2_500) } else { (1_000, 1_200) };
+    let (n, spread) = if kills > 6 { (300 * kills as usize, 2_000) } else { (1_000, 1_200) };
     let bad = leads_csv(&w.path().join("leads.csv"), n);
     let steps = LEADS_STEP.replace("key = \"id\"", "key = \"id\"\nmethod = \"bulk\"");
     let p = pipeline(&w, &emu, "v8", "", &steps);
-    // Cut result downloads, and create answers dropped after the job was committed.
+    // Cut result downloads, create answers dropped after the job was committed, and 150 ms
+    // before each create is handled (a window for kills: killed there, the job never exists).
     emu.set_faults(
-        zcrm_emulator::FaultSpec::parse("bulk_cut=0.2,drop_after_commit=0.2,seed=23").unwrap(),
+        zcrm_emulator::FaultSpec::parse("bulk_cut=0.2,drop_after_commit=0.2,latency=150ms,seed=23")
+            .unwrap(),
     );
     let mut stats = KillStats::default();
     let mut rng = 29u64;
