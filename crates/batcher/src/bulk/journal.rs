@@ -298,3 +298,37 @@ impl Journal {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn journal_with_a_lost_create() -> (tempfile::TempDir, Journal) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(&dir.path().join("j.sqlite")).unwrap();
+        let rows: Vec<ChunkRow> = vec![(0, 1, 2, Some("a".into()), vec!["a".into()])];
+        let seq = j.begin_bulk_job("s", "insert", "c.zip", "[]", &rows).unwrap();
+        j.set_bulk_phase("s", seq, Phase::Uploaded, "77").unwrap();
+        j.set_bulk_phase("s", seq, Phase::Creating, "2026-01-01T00:00:00Z").unwrap();
+        (dir, j)
+    }
+
+    #[test]
+    fn a_lost_create_is_settled_with_the_jobs_id_or_back_to_uploaded_and_only_once() {
+        let (_d, mut j) = journal_with_a_lost_create();
+        let job = j.settle_bulk_job("s", &Settlement::Created("900".into())).unwrap().unwrap();
+        assert_eq!((job.phase, job.job_id.as_deref()), (Phase::Created, Some("900")));
+        let open = j.open_bulk_jobs("s").unwrap();
+        assert_eq!((open[0].phase, open[0].job_id.as_deref()), (Phase::Created, Some("900")));
+        // Nothing waits any more.
+        assert_eq!(j.settle_bulk_job("s", &Settlement::NotCreated).unwrap(), None);
+
+        let (_d, mut j) = journal_with_a_lost_create();
+        j.settle_bulk_job("s", &Settlement::NotCreated).unwrap().unwrap();
+        let open = j.open_bulk_jobs("s").unwrap();
+        assert_eq!((open[0].phase, open[0].file_id.as_deref()), (Phase::Uploaded, Some("77")));
+        assert_eq!(j.settle_bulk_job("other", &Settlement::NotCreated).unwrap(), None);
+    }
+}
