@@ -196,6 +196,17 @@ fn a_bulk_import_costs_one_job_refusals_carry_the_servers_errors_and_a_rerun_sen
         assert!(r["_errors"].contains("DUPLICATE_DATA-Badge"), "{r:?}");
         assert_eq!(r["id"].trim_start_matches('L').parse::<usize>().unwrap() % 250, 7, "{r:?}");
     }
+    // The ledger agrees with the emulator to the credit (uploads, polls, downloads are free).
+    let status = w.expect(&["status", &p], 0);
+    let in_all: u64 = status
+        .split("credits in the last 24 hours: ")
+        .nth(1)
+        .and_then(|t| t.split(" in all").next())
+        .and_then(|t| t.rsplit(", ").next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{status}"));
+    assert_eq!(in_all, crate::v8::credits(&emu).0, "{status}");
+    assert!(!status.contains("open Bulk Write jobs"), "{status}");
     // A rerun sends nothing: no job, no credit.
     let used = crate::v8::credits(&emu).0;
     w.expect(&["run", &p], 1);
