@@ -165,7 +165,11 @@ fn a_bulk_import_costs_one_job_refusals_carry_the_servers_errors_and_a_rerun_sen
     let p = pipeline(&w, &emu, "v8", "", &bulk_step());
     let before = crate::v8::credits(&emu).0;
     let out = w.expect(&["run", &p], 1);
-    assert!(out.contains("method = \"bulk\""), "{out}");
+    // The note says what either way costs, for the source's rows.
+    assert!(
+        out.contains("method = \"bulk\" (bulk: 1 job = 500 credits; records: 150 credits)"),
+        "{out}"
+    );
     // One job of 500; the metadata and the org's id one credit each.
     assert_eq!(crate::v8::credits(&emu).0 - before, 500 + 2, "credits the emulator charged");
     let jobs = bulk_jobs(&emu);

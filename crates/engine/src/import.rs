@@ -96,12 +96,12 @@ pub(crate) fn run_import(
     let choice = if dry_run || !bulk_offered {
         None
     } else {
-        let rows = match (s.method, open_jobs) {
-            (None, false) => {
-                let known = journal.known_rows(&s.name)?.len() as u64;
-                count_rows(&s, &AtomicBool::new(false)).unwrap_or(0).saturating_sub(known)
-            }
-            _ => 0,
+        // Counted for a fixed `method` too: the note says what either way costs.
+        let rows = if open_jobs {
+            0
+        } else {
+            let known = journal.known_rows(&s.name)?.len() as u64;
+            count_rows(&s, &AtomicBool::new(false)).unwrap_or(0).saturating_sub(known)
         };
         let c = crate::method::choose(
             client,
