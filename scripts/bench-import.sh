@@ -6,7 +6,10 @@
 #   scripts/bench-import.sh [ROWS=100000] [WORKDIR=target/bench-import]
 #   (ZCRM_BENCH_IN_FLIGHT sets writes_in_flight, default 3; ZCRM_BENCH_PORT the port, default 4399;
 #    ZCRM_BENCH_API=v8 imports through the emulator's REST face instead of its XML face, and then
-#    exports the module through the same face: the JSON path against the XML path)
+#    exports the module through the same face: the JSON path against the XML path;
+#    ZCRM_BENCH_METHOD=bulk|records sets the v8 step's `method`; ZCRM_BENCH_BULK_DELAY the
+#    emulator's --bulk-delay in ms, default 1000; ZCRM_BENCH_NO_EXPORT=1 skips the export;
+#    ZCRM_BENCH_BIN runs that zcrm binary instead of building the release one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-100000}"
@@ -14,8 +17,12 @@ work="${2:-target/bench-import}"
 token=0123456789abcdef0123456789abcdef
 port="${ZCRM_BENCH_PORT:-4399}"
 
-cargo build --release --bin zcrm -q
-bin="$PWD/target/release/zcrm"
+if [ -n "${ZCRM_BENCH_BIN:-}" ]; then
+  bin="$ZCRM_BENCH_BIN"
+else
+  cargo build --release --bin zcrm -q
+  bin="$PWD/target/release/zcrm"
+fi
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 src="$work/leads-$rows.csv"
@@ -36,6 +43,9 @@ else
   conn=""
 fi
 
+method_line=""
+[ -n "${ZCRM_BENCH_METHOD:-}" ] && method_line="method = \"$ZCRM_BENCH_METHOD\""
+
 cat > "$work/import.toml" <<TOML
 [connection]
 url = "http://127.0.0.1:$port"
@@ -50,6 +60,7 @@ name = "leads"
 import = "Leads"
 source = "$src"
 key = "lead_id"
+$method_line
 rejects = "$work/out/leads.rejects.csv"
 success = "$work/out/leads.success.csv"
 $("$bin" generate leads --print-map)
@@ -60,7 +71,7 @@ if curl -s "http://127.0.0.1:$port/" >/dev/null 2>&1; then
   exit 1
 fi
 "$bin" emulator --listen "127.0.0.1:$port" --data "$work/emu" --edition enterprise --licenses 100 \
-  --token "$token" --oauth-client "$client_id:$client_secret:$refresh_token" \
+  --token "$token" --bulk-delay "${ZCRM_BENCH_BULK_DELAY:-1000}" --oauth-client "$client_id:$client_secret:$refresh_token" \
   >"$work/emulator.log" 2>&1 &
 emu=$!
 trap 'kill $emu 2>/dev/null || true' EXIT
@@ -78,7 +89,10 @@ tail -n 1 "$work/run.log"
 cat "$work/summary.txt"
 wall=$(echo "$end - $start" | bc)
 echo "rows: $rows  wall: ${wall}s  rows/s: $(echo "$rows / $wall" | bc)"
+echo "emulator credits: $(curl -s "http://127.0.0.1:$port/__emulator/credits")"
 awk "{printf \"emulator CPU: %.1f s user+sys\\n\", (\$14+\$15)/$(getconf CLK_TCK)}" /proc/$emu/stat
+
+[ -n "${ZCRM_BENCH_NO_EXPORT:-}" ] && exit 0
 
 # The export of the imported module through the same face.
 cat > "$work/export.toml" <<TOML

@@ -98,6 +98,9 @@ zcrm run nightly.toml --wait-for-budget\n\nExit codes: 0 done; 1 done but some r
         /// The pipeline file.
         pipeline: std::path::PathBuf,
     },
+    /// Settle a Bulk Write job whose creation answer was lost (shown by `zcrm status`).
+    #[command(after_long_help = cmd::settle::EXAMPLES)]
+    Settle(cmd::settle::SettleArgs),
     /// Get a refresh token for the REST API (v8) from a Self Client's grant code, or check one.
     #[command(after_long_help = cmd::auth::EXAMPLES)]
     Auth(cmd::auth::AuthArgs),
@@ -300,6 +303,7 @@ fn main() -> ExitCode {
         }
         Command::Plan { pipeline } => cmd::plan::run(&pipeline),
         Command::Status { pipeline } => cmd::status::run(&pipeline),
+        Command::Settle(args) => cmd::settle::run(&args),
         Command::Run(args) => return run_pipeline(&args, &progress),
         Command::Validate(args) => return cmd::validate::main(&args),
         Command::Test(args) => return cmd::test::main(&args),

@@ -12,9 +12,9 @@ use zcrm_emulator::{EmulatorConfig, EmulatorHandle, FaultSpec, OAuthClient};
 use crate::crm::{TOKEN, legacy_id_field, report};
 use crate::harness::Workdir;
 
-const CLIENT_ID: &str = "1000.E2ETESTCLIENT";
-const CLIENT_SECRET: &str = "e2e-client-secret-0123456789";
-const REFRESH_TOKEN: &str = "1000.e2e-refresh-token-abcdef";
+pub(crate) const CLIENT_ID: &str = "1000.E2ETESTCLIENT";
+pub(crate) const CLIENT_SECRET: &str = "e2e-client-secret-0123456789";
+pub(crate) const REFRESH_TOKEN: &str = "1000.e2e-refresh-token-abcdef";
 
 pub(crate) fn emulator(
     dir: &Path,

@@ -9,6 +9,7 @@ pub mod generate;
 pub mod init;
 pub mod plan;
 pub mod run;
+pub mod settle;
 pub mod status;
 pub mod test;
 pub mod undo;

@@ -48,8 +48,24 @@ pub fn run(args: &RunArgs, progress: &Progress) -> Result<RunResult> {
         restart: args.restart,
         wait_for_budget: args.wait_for_budget,
         limit: args.limit,
+        bulk_rows: bulk_rows()?,
     };
     zcrm_engine::execute(prepared, opts, progress).map_err(engine_error)
+}
+
+/// `ZCRM_BULK_ROWS`: rows per Bulk Write job (smaller jobs finish sooner and show progress
+/// sooner; each still costs 500 credits).
+fn bulk_rows() -> Result<Option<usize>> {
+    match std::env::var("ZCRM_BULK_ROWS") {
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if (1..=zcrm_client::bulk::MAX_BULK_ROWS).contains(&n) => Ok(Some(n)),
+            _ => anyhow::bail!(
+                "ZCRM_BULK_ROWS must be a number of rows from 1 to {}, not {v:?}",
+                zcrm_client::bulk::MAX_BULK_ROWS
+            ),
+        },
+        Err(_) => Ok(None),
+    }
 }
 
 /// The summary table printed at the end of every run.

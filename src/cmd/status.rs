@@ -6,6 +6,7 @@
 
 use anyhow::Result;
 use zcrm_batcher::Journal;
+use zcrm_batcher::bulk::journal::{BulkJobEntry, Phase};
 use zcrm_pipeline::Step;
 
 use zcrm_engine::{consumer, journal_path};
@@ -19,6 +20,7 @@ pub fn run(path: &std::path::Path) -> Result<String> {
     );
     let mut resumes = false;
     let mut sources = String::new();
+    let mut bulk = String::new();
     for step in &p.steps {
         if let Step::Action(s) = step {
             // Actions: done rows count under `created` (the column of rows finished in the CRM).
@@ -48,11 +50,22 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                 s.name, c.created, c.updated, c.matched, rejected, c.in_flight, c.payloads
             ));
             sources.push_str(&source_line(&journal, &s.name, &s.source)?);
+            let open = journal.open_bulk_jobs(&s.name)?;
+            resumes |= !open.is_empty();
+            for job in &open {
+                bulk.push_str(&bulk_line(&s.name, &p.path, job));
+            }
         }
     }
     out.push_str(
         "(rejected: the rows of each step's reject file, local checks and the CRM's answers)\n",
     );
+    if !bulk.is_empty() {
+        out.push_str(
+            "\nopen Bulk Write jobs (their rows are neither sent again nor counted above):\n",
+        );
+        out.push_str(&bulk);
+    }
     if !sources.is_empty() {
         out.push_str("\nsources (the journal belongs to the file whose bytes it fingerprinted):\n");
         out.push_str(&sources);
@@ -76,6 +89,32 @@ pub fn run(path: &std::path::Path) -> Result<String> {
         "nothing recorded yet: a run starts from the beginning\n"
     });
     Ok(out)
+}
+
+/// One open Bulk Write job: its phase, ids, rows and what happens to it next.
+fn bulk_line(step: &str, pipeline: &std::path::Path, job: &BulkJobEntry) -> String {
+    let file = job.file_id.as_deref().unwrap_or("?");
+    let head = format!("  {step} job {}: {} rows, {}", job.seq, job.rows, job.phase.as_str());
+    let next = match job.phase {
+        Phase::Chunked => "not uploaded yet: the next run uploads and creates it".to_owned(),
+        Phase::Uploaded => format!("file {file}, not created yet: the next run creates it"),
+        Phase::Creating => format!(
+            "file {file}, create call sent at {} and its answer lost: the next run asks the CRM \
+             for the job; if the CRM cannot say (Zoho documents no way to list Bulk Write jobs), \
+             the step stops rather than risk creating it twice. Look in the CRM for a Bulk Write \
+             job created from file {file} around that time, then run\n      \
+             zcrm settle {p} --step {step} --job ID     (it exists)\n      \
+             zcrm settle {p} --step {step} --not-created (it does not)",
+            job.sent_at.as_deref().unwrap_or("?"),
+            p = pipeline.display()
+        ),
+        Phase::Created => format!(
+            "job id {}: the next run polls it and reads its result",
+            job.job_id.as_deref().unwrap_or("?")
+        ),
+        Phase::Done => "done".to_owned(),
+    };
+    format!("{head}, {next}\n")
 }
 
 /// One step's source line: the fingerprint the journal holds and whether the file on disk

@@ -292,8 +292,13 @@ impl Ledger {
     }
 
     /// Reserves one call of `class` costing `units` of the budget (its dialect says how many:
-    /// one per call on the XML API); fails, counting nothing, if it would pass any limit.
+    /// one per call on the XML API); fails, counting nothing, if it would pass any limit. A
+    /// free call (`units` 0: v8 Bulk Write uploads, status polls, downloads) counts nothing and
+    /// is never refused.
     pub fn reserve(&self, class: MethodClass, units: u32) -> Result<(), ClientError> {
+        if units == 0 {
+            return Ok(());
+        }
         let day = self.day().0;
         let day_s = day.to_string();
         let period = self.period();
@@ -318,7 +323,6 @@ impl Ledger {
         if counts.server_limit {
             return stop(BudgetLimit::ServerLimit, counts.org, budget);
         }
-        let units = units.max(1);
         if counts.org.saturating_add(units) > budget {
             return stop(BudgetLimit::Org, counts.org, budget);
         }
@@ -359,7 +363,10 @@ impl Ledger {
     /// Gives back a reservation the server did not charge (a call it refused before doing
     /// anything: a 401, or a 429 on the REST API, which charges refused calls nothing).
     pub fn refund(&self, class: MethodClass, units: u32) -> Result<(), ClientError> {
-        let units = i64::from(units.max(1));
+        if units == 0 {
+            return Ok(());
+        }
+        let units = i64::from(units);
         let conn = self.conn()?;
         if self.cfg.rule.rolling() {
             let now = (self.clock)().as_second();

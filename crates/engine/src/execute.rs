@@ -22,6 +22,9 @@ pub struct RunOptions {
     /// A rehearsal: each import step sends at most its first this-many valid rows
     /// (journalled, so a full run continues after them); a step's `sample` is the same.
     pub limit: Option<u64>,
+    /// Rows per Bulk Write job (`None`: the most a job takes, 25,000; larger values are
+    /// clamped to it).
+    pub bulk_rows: Option<usize>,
 }
 
 /// One step's line in the summary.
@@ -132,6 +135,7 @@ pub fn execute(
                         Sending {
                             dry_run: opts.dry_run || over.is_some(),
                             limit: limit.filter(|_| over.is_none()),
+                            bulk_rows: opts.bulk_rows,
                         },
                         &mut users,
                         &users_cache,

@@ -48,6 +48,8 @@ pub(crate) struct Sending {
     pub(crate) dry_run: bool,
     /// Send at most this many valid rows (a rehearsal).
     pub(crate) limit: Option<u64>,
+    /// Rows per Bulk Write job (`RunOptions::bulk_rows`).
+    pub(crate) bulk_rows: Option<usize>,
 }
 
 pub(crate) fn run_import(
@@ -59,7 +61,7 @@ pub(crate) fn run_import(
     users_cache: &std::path::Path,
     observer: &dyn Observer,
 ) -> Result<StepSummary, StepEnd> {
-    let Sending { dry_run, limit } = send;
+    let Sending { dry_run, limit, bulk_rows } = send;
     let CompiledImport {
         step: s, reader, headers, mapper, batch, lines, bulk_dir, in_flight, ..
     } = c;
@@ -105,12 +107,12 @@ pub(crate) fn run_import(
     let choice = if dry_run || !bulk_offered {
         None
     } else {
-        let rows = match (s.method, open_jobs) {
-            (None, false) => {
-                let known = journal.known_rows(&s.name)?.len() as u64;
-                count_rows(&s, &AtomicBool::new(false)).unwrap_or(0).saturating_sub(known)
-            }
-            _ => 0,
+        // Counted for a fixed `method` too: the note says what either way costs.
+        let rows = if open_jobs {
+            0
+        } else {
+            let known = journal.known_rows(&s.name)?.len() as u64;
+            count_rows(&s, &AtomicBool::new(false)).unwrap_or(0).saturating_sub(known)
         };
         let c = crate::method::choose(
             client,
@@ -128,7 +130,9 @@ pub(crate) fn run_import(
         zcrm_batcher::BulkSettings {
             dir: bulk_dir,
             labels: mapper.fields().map(str::to_owned).collect(),
-            max_rows: zcrm_client::bulk::MAX_BULK_ROWS,
+            max_rows: bulk_rows
+                .unwrap_or(zcrm_client::bulk::MAX_BULK_ROWS)
+                .clamp(1, zcrm_client::bulk::MAX_BULK_ROWS),
             poll: zcrm_batcher::Poll::default(),
         }
     });

@@ -29,7 +29,8 @@ pub enum Phase {
 }
 
 impl Phase {
-    fn as_str(self) -> &'static str {
+    /// The phase's word in the journal.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Chunked => "chunked",
             Self::Uploaded => "uploaded",
@@ -71,6 +72,16 @@ pub struct BulkJobEntry {
     pub job_id: Option<String>,
     /// When the create call left (RFC 3339).
     pub sent_at: Option<String>,
+}
+
+/// What the user found about a job whose creation answer was lost ([`Phase::Creating`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// The CRM holds a Bulk Write job created from the file: its id (the next run polls it
+    /// and reads its result).
+    Created(String),
+    /// The CRM holds no job created from the file (the next run creates it).
+    NotCreated,
 }
 
 /// A row of a chunk: `(position in the CSV, source row, line, key, source columns)`.
@@ -175,6 +186,34 @@ impl Journal {
         Ok(jobs)
     }
 
+    /// Settles `step`'s job whose creation answer was lost (the one in [`Phase::Creating`]):
+    /// moves it to `created` with the job's id, or back to `uploaded`. The job settled, or
+    /// `None` when the step has no such job.
+    pub fn settle_bulk_job(
+        &mut self,
+        step: &str,
+        settlement: &Settlement,
+    ) -> Result<Option<BulkJobEntry>, BatchError> {
+        let Some(mut job) =
+            self.open_bulk_jobs(step)?.into_iter().find(|j| j.phase == Phase::Creating)
+        else {
+            return Ok(None);
+        };
+        match settlement {
+            Settlement::Created(id) => {
+                self.set_bulk_phase(step, job.seq, Phase::Created, id)?;
+                job.phase = Phase::Created;
+                job.job_id = Some(id.clone());
+            }
+            Settlement::NotCreated => {
+                let file_id = job.file_id.clone().unwrap_or_default();
+                self.set_bulk_phase(step, job.seq, Phase::Uploaded, &file_id)?;
+                job.phase = Phase::Uploaded;
+            }
+        }
+        Ok(Some(job))
+    }
+
     /// Bulk Write jobs of `step` created (or maybe created) on the server, done or not.
     pub fn bulk_jobs_created(&self, step: &str) -> Result<u64, BatchError> {
         Ok(self.conn.query_row(
@@ -257,5 +296,39 @@ impl Journal {
         )?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn journal_with_a_lost_create() -> (tempfile::TempDir, Journal) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(&dir.path().join("j.sqlite")).unwrap();
+        let rows: Vec<ChunkRow> = vec![(0, 1, 2, Some("a".into()), vec!["a".into()])];
+        let seq = j.begin_bulk_job("s", "insert", "c.zip", "[]", &rows).unwrap();
+        j.set_bulk_phase("s", seq, Phase::Uploaded, "77").unwrap();
+        j.set_bulk_phase("s", seq, Phase::Creating, "2026-01-01T00:00:00Z").unwrap();
+        (dir, j)
+    }
+
+    #[test]
+    fn a_lost_create_is_settled_with_the_jobs_id_or_back_to_uploaded_and_only_once() {
+        let (_d, mut j) = journal_with_a_lost_create();
+        let job = j.settle_bulk_job("s", &Settlement::Created("900".into())).unwrap().unwrap();
+        assert_eq!((job.phase, job.job_id.as_deref()), (Phase::Created, Some("900")));
+        let open = j.open_bulk_jobs("s").unwrap();
+        assert_eq!((open[0].phase, open[0].job_id.as_deref()), (Phase::Created, Some("900")));
+        // Nothing waits any more.
+        assert_eq!(j.settle_bulk_job("s", &Settlement::NotCreated).unwrap(), None);
+
+        let (_d, mut j) = journal_with_a_lost_create();
+        j.settle_bulk_job("s", &Settlement::NotCreated).unwrap().unwrap();
+        let open = j.open_bulk_jobs("s").unwrap();
+        assert_eq!((open[0].phase, open[0].file_id.as_deref()), (Phase::Uploaded, Some("77")));
+        assert_eq!(j.settle_bulk_job("other", &Settlement::NotCreated).unwrap(), None);
     }
 }

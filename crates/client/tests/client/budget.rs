@@ -104,6 +104,20 @@ fn a_call_costing_several_units_is_charged_them_and_refused_when_they_do_not_fit
     assert_eq!(l.status().unwrap().spent, 25);
 }
 
+#[test]
+fn a_free_call_counts_nothing_and_passes_a_spent_budget() {
+    // Bulk Write uploads, status polls and downloads cost 0 credits: the ledger must not count
+    // them (it counted 1 each, so a polled job over-counted), and nor refuse them.
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open(&dir.path().join("l.sqlite"), cfg(BudgetRule::Fixed(10), "a")).unwrap();
+    l.reserve(MethodClass::General, 0).unwrap();
+    assert_eq!(l.status().unwrap().spent, 0);
+    l.reserve(MethodClass::General, 10).unwrap();
+    l.reserve(MethodClass::General, 0).unwrap();
+    l.refund(MethodClass::General, 0).unwrap();
+    assert_eq!(l.status().unwrap().spent, 10);
+}
+
 fn cfg(rule: BudgetRule, consumer: &str) -> LedgerConfig {
     LedgerConfig {
         org: "org".into(),

@@ -387,6 +387,8 @@ pub fn admin_json(st: &State) -> Result<Value, rusqlite::Error> {
                     "updated": j.updated,
                     "skipped": j.skipped,
                     "module": j.request.get("module"),
+                    "file_id": j.request.get("file_id"),
+                    "created_at": j.created_at,
                     "error": j.error,
                 })
             })
