@@ -152,15 +152,7 @@ impl Journal {
     /// Forgets rows whose call is known not to have been applied (a transport failure before
     /// anything reached the server, or a reconciliation that found nothing): sent again.
     pub fn forget_actions(&mut self, step: &str, rows: &[u64]) -> Result<(), BatchError> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut st = tx.prepare_cached("DELETE FROM actions WHERE step = ?1 AND row = ?2")?;
-            for row in rows {
-                st.execute(params![step, *row as i64])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        self.delete_step_rows("DELETE FROM actions WHERE step = ?1 AND row = ?2", step, rows)
     }
 
     /// The state of a row: `sending`, `done`, `rejected`, or `None` when not yet sent.

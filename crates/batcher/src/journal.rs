@@ -202,9 +202,19 @@ impl Journal {
     /// Forgets source rows `rows` of `step` (their records were deleted by an undo): a later
     /// run imports them again.
     pub fn forget_rows(&mut self, step: &str, rows: &[u64]) -> Result<(), BatchError> {
+        self.delete_step_rows("DELETE FROM rows WHERE step = ?1 AND row = ?2", step, rows)
+    }
+
+    /// Runs `sql` (`?1` the step, `?2` a row) for each of `rows`, in one transaction.
+    pub(crate) fn delete_step_rows(
+        &mut self,
+        sql: &str,
+        step: &str,
+        rows: &[u64],
+    ) -> Result<(), BatchError> {
         let tx = self.conn.transaction()?;
         {
-            let mut st = tx.prepare_cached("DELETE FROM rows WHERE step = ?1 AND row = ?2")?;
+            let mut st = tx.prepare_cached(sql)?;
             for row in rows {
                 st.execute(params![step, *row as i64])?;
             }

@@ -595,18 +595,10 @@ pub(crate) fn run_action(
 fn finish_reports(
     journal: &Journal,
     s: &ActionStep,
-    mut rejects: RejectWriter,
+    rejects: RejectWriter,
     summary: &mut StepSummary,
 ) -> Result<(), EngineError> {
-    for r in journal.action_rejects(&s.name)? {
-        rejects.write_parts(
-            r.source.iter().map(String::as_str),
-            r.row,
-            r.line,
-            &r.errors.join(" | "),
-        )?;
-    }
-    summary.rejected = rejects.finish()?;
+    summary.rejected = crate::import::finish_rejects(rejects, journal.action_rejects(&s.name)?)?;
     let done = journal.actions_done(&s.name)?;
     write_success(s, &done)
         .map_err(|source| EngineError::Report { path: s.success.clone(), source })?;

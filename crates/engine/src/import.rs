@@ -431,14 +431,12 @@ fn count_rows(s: &ImportStep, stop: &AtomicBool) -> Option<u64> {
     Some(n)
 }
 
-/// Appends the server's refusals to the reject file and writes the success file.
-fn finish_reports(
-    journal: &Journal,
-    s: &ImportStep,
+/// Appends the server's refusals `refused` to the reject file and closes it: its row count.
+pub(crate) fn finish_rejects(
     mut rejects: RejectWriter,
-    summary: &mut StepSummary,
-) -> Result<(), EngineError> {
-    for r in journal.server_rejects(&s.name)? {
+    refused: Vec<zcrm_batcher::RejectedRow>,
+) -> Result<u64, EngineError> {
+    for r in refused {
         rejects.write_parts(
             r.source.iter().map(String::as_str),
             r.row,
@@ -446,7 +444,17 @@ fn finish_reports(
             &r.errors.join(" | "),
         )?;
     }
-    summary.rejected = rejects.finish()?;
+    Ok(rejects.finish()?)
+}
+
+/// Appends the server's refusals to the reject file and writes the success file.
+fn finish_reports(
+    journal: &Journal,
+    s: &ImportStep,
+    rejects: RejectWriter,
+    summary: &mut StepSummary,
+) -> Result<(), EngineError> {
+    summary.rejected = finish_rejects(rejects, journal.server_rejects(&s.name)?)?;
     let key = s.key.clone().unwrap_or_else(|| "_key".to_owned());
     zcrm_batcher::report::write_success_file(journal, &s.name, &key, &s.success)?;
     let (repeated, first) = journal.repeated_keys(&s.name, 3)?;

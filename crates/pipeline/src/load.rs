@@ -701,21 +701,7 @@ fn import_step(
         None => PicklistMode::Strict,
     };
     let options = write_options(cx, r, &mode);
-    let rejects = r
-        .rejects
-        .as_ref()
-        .map_or_else(|| cx.path(&format!("out/{name}.rejects.csv")), |p| cx.path(p.get_ref()));
-    let success = r.success.as_ref().map_or_else(
-        || {
-            let file = rejects.file_name().and_then(|f| f.to_str()).unwrap_or("rejects.csv");
-            let stem = file
-                .strip_suffix(".rejects.csv")
-                .or_else(|| file.strip_suffix(".csv"))
-                .unwrap_or(file);
-            rejects.with_file_name(format!("{stem}.success.csv"))
-        },
-        |p| cx.path(p.get_ref()),
-    );
+    let (rejects, success) = report_paths(cx, &name, r);
     let at = |k: &Option<Spanned<String>>| k.as_ref().map(Spanned::span);
     cx.file((&name, name_span.clone()), Role::Rejects, &rejects, at(&r.rejects));
     cx.file((&name, name_span), Role::Success, &success, at(&r.success));
@@ -930,6 +916,27 @@ fn source_options(
     opts.csv = csv;
     opts.xlsx = xlsx;
     (source, opts)
+}
+
+/// A step's reject file (`rejects`, default `out/<step>.rejects.csv`) and success file
+/// (`success`, default beside the reject file: `<stem>.success.csv`).
+fn report_paths(cx: &Ctx<'_>, name: &str, r: &RawStep) -> (PathBuf, PathBuf) {
+    let rejects = r
+        .rejects
+        .as_ref()
+        .map_or_else(|| cx.path(&format!("out/{name}.rejects.csv")), |p| cx.path(p.get_ref()));
+    let success = r.success.as_ref().map_or_else(
+        || {
+            let file = rejects.file_name().and_then(|f| f.to_str()).unwrap_or("rejects.csv");
+            let stem = file
+                .strip_suffix(".rejects.csv")
+                .or_else(|| file.strip_suffix(".csv"))
+                .unwrap_or(file);
+            rejects.with_file_name(format!("{stem}.success.csv"))
+        },
+        |p| cx.path(p.get_ref()),
+    );
+    (rejects, success)
 }
 
 /// `workflow`, `approval` and `on_duplicate` of an import step.

@@ -283,21 +283,7 @@ pub(super) fn action_step(
         }
         _ => None,
     };
-    let rejects = r
-        .rejects
-        .as_ref()
-        .map_or_else(|| cx.path(&format!("out/{name}.rejects.csv")), |p| cx.path(p.get_ref()));
-    let success = r.success.as_ref().map_or_else(
-        || {
-            let file = rejects.file_name().and_then(|f| f.to_str()).unwrap_or("rejects.csv");
-            let stem = file
-                .strip_suffix(".rejects.csv")
-                .or_else(|| file.strip_suffix(".csv"))
-                .unwrap_or(file);
-            rejects.with_file_name(format!("{stem}.success.csv"))
-        },
-        |p| cx.path(p.get_ref()),
-    );
+    let (rejects, success) = super::report_paths(cx, &name, r);
     cx.file((&name, name_span.clone()), Role::Rejects, &rejects, sp(&r.rejects));
     cx.file((&name, name_span), Role::Success, &success, sp(&r.success));
     let spans = ImportSpans {
