@@ -47,6 +47,20 @@ fn a_run_writes_its_summary_and_a_self_contained_report() {
     let html = std::fs::read_to_string(w.path().join("report.html")).unwrap();
     assert!(html.starts_with("<!doctype html>"), "{html}");
     assert!(html.contains("<svg"), "the timeline");
+    // The report shows the summary's figures: each step's row of the table.
+    for st in s["steps"].as_array().unwrap() {
+        let row = format!(
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            st["name"].as_str().unwrap(),
+            st["kind"].as_str().unwrap(),
+            st["rows"],
+            st["created"],
+            st["updated"],
+            st["rejected"],
+            st["calls"]
+        );
+        assert!(html.contains(&row), "{row} not in the report");
+    }
     assert!(html.contains("quickstart-leads.rejects.csv"), "the top reasons name their file");
     for external in ["<script", "<link", "http://", "https://", "@import", "url("] {
         assert!(!html.contains(external), "{external} in the report");
