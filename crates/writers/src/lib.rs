@@ -7,6 +7,7 @@ pub mod columns;
 pub mod convert;
 pub mod csv_sink;
 mod deleted;
+mod fetch;
 mod error;
 pub mod export;
 pub mod pages;
