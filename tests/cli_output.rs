@@ -101,8 +101,10 @@ fn without_a_terminal_progress_is_plain_periodic_lines_and_stdout_is_only_the_ta
     // Three pages of records, and up to three more asked for (4 in flight) before the short
     // one answered.
     assert!(
-        progress.iter().any(|l| (3..=6).any(|pages| l
-            .contains(&format!("leads-out: done: {pages} pages, {valid} records, calls ")))),
+        progress
+            .iter()
+            .any(|l| (3..=6).any(|pages| l
+                .contains(&format!("leads-out: done: {pages} pages, {valid} records, calls ")))),
         "{stderr}"
     );
 

@@ -24,10 +24,8 @@ fn export_demo_leads_to_parquet_and_csv_with_exact_calls() {
         .env("ZCRM_EDITION", "enterprise")
         .env("ZCRM_LICENSES", "10");
     let before = emu.calls_today();
-    let out = w.expect(
-        &["export", "Leads", "--to", "out/leads.parquet", "--reads-in-flight", "1"],
-        0,
-    );
+    let out =
+        w.expect(&["export", "Leads", "--to", "out/leads.parquet", "--reads-in-flight", "1"], 0);
     assert!(out.contains(&format!("exported {leads} records")), "{out}");
     // The closing progress line has the final figures, not the trailing per-page ones.
     let done = out.lines().find(|l| l.contains("done:")).unwrap_or_default();

@@ -431,8 +431,11 @@ impl<'p> Pager<'p, '_> {
             params.window = Window::page(page_no);
             Ok(client.read_body(module, &params)?)
         };
-        let plan =
-            crate::fetch::Plan { in_flight: self.in_flight, first, chained_from: self.chained_from };
+        let plan = crate::fetch::Plan {
+            in_flight: self.in_flight,
+            first,
+            chained_from: self.chained_from,
+        };
         self.rows.pass_last = None;
         zcrm_ordered::scope(zcrm_ordered::pool_window(), |converting| {
             let mut handed = 0u32;
@@ -514,7 +517,10 @@ impl<'p> Pager<'p, '_> {
         };
         seen.deleted.extend(during.iter().copied());
         let entered: Vec<u64> = if filtered {
-            self.modified_since(started)?.into_iter().filter(|id| seen.entered.insert(*id)).collect()
+            self.modified_since(started)?
+                .into_iter()
+                .filter(|id| seen.entered.insert(*id))
+                .collect()
         } else {
             Vec::new()
         };

@@ -79,8 +79,8 @@ fn pages_in_flight_write_the_same_files_as_one_page_at_a_time() {
         for n in [4, 8] {
             let many = env.dir.path().join(format!("out/many{n}.{ext}"));
             let before = env.emu.calls_today_of("getRecords");
-            let s = export(&env.client, &meta, &spec_n(&env, &many, Since::All, n), |_| {})
-                .unwrap();
+            let s =
+                export(&env.client, &meta, &spec_n(&env, &many, Since::All, n), |_| {}).unwrap();
             assert_eq!(s.records, 2_100);
             assert_eq!(u64::from(s.pages), env.emu.calls_today_of("getRecords") - before);
             assert!((11..11 + n).contains(&s.pages), "{n} in flight: {} pages", s.pages);
