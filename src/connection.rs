@@ -2,7 +2,8 @@
 //! `ZCRM_EDITION`, `ZCRM_LICENSES` (README), plus `ZCRM_DAILY_BUDGET`, `ZCRM_BUDGET_SHARE`,
 //! for the REST API `ZCRM_API=v8` with `ZCRM_CLIENT_ID`, `ZCRM_CLIENT_SECRET`,
 //! `ZCRM_REFRESH_TOKEN` and `ZCRM_DAILY_CREDITS`,
-//! `ZCRM_TIMEZONE`, `ZCRM_ORG` and `ZCRM_STATE_DIR`. No URL (or `embedded`) starts the built-in emulator
+//! `ZCRM_TIMEZONE`, `ZCRM_ORG`, `ZCRM_STATE_DIR` and `ZCRM_READS_IN_FLIGHT` (pages an export
+//! asks for at once). No URL (or `embedded`) starts the built-in emulator
 //! in-process, with its data in `.zcrm/emulator/`.
 
 use std::path::PathBuf;
@@ -30,6 +31,21 @@ pub struct Settings {
     org: Option<String>,
     api: Api,
     daily_credits: Option<u32>,
+    /// `ZCRM_READS_IN_FLIGHT` (default 4).
+    pub reads_in_flight: u32,
+}
+
+/// Checks a number of pages an export asks for at once (`ZCRM_READS_IN_FLIGHT`,
+/// `--reads-in-flight`) against the dialect: 1..=8, on v8 at most the edition's cap.
+pub fn reads_in_flight(text: &str, api: Api, edition: Edition) -> Result<u32> {
+    let most = match api {
+        Api::Xml => zcrm_protocol::limits::MAX_READS_IN_FLIGHT,
+        Api::V8 => zcrm_protocol::rest_limits::reads_in_flight_cap(edition),
+    };
+    match text.trim().parse::<u32>() {
+        Ok(n) if (1..=most).contains(&n) => Ok(n),
+        _ => bail!("reads in flight must be a number between 1 and {most}, not {text:?}"),
+    }
 }
 
 fn env(name: &str) -> Option<String> {
@@ -59,6 +75,10 @@ impl Settings {
             .map(|v| v.parse())
             .transpose()
             .context("ZCRM_DAILY_CREDITS must be a number")?;
+        let reads_in_flight = match env("ZCRM_READS_IN_FLIGHT") {
+            None => zcrm_protocol::limits::DEFAULT_READS_IN_FLIGHT,
+            Some(v) => reads_in_flight(&v, api, edition).context("ZCRM_READS_IN_FLIGHT")?,
+        };
         let share: f64 = env("ZCRM_BUDGET_SHARE")
             .map_or(Ok(1.0), |v| v.parse())
             .context("ZCRM_BUDGET_SHARE must be a number")?;
@@ -85,6 +105,7 @@ impl Settings {
             org: env("ZCRM_ORG").map(|o| o.trim().to_owned()),
             api,
             daily_credits,
+            reads_in_flight,
         })
     }
 
@@ -100,11 +121,19 @@ impl Settings {
             daily_budget: self.daily_budget,
             write_batch: zcrm_protocol::limits::DEFAULT_WRITE_ROWS,
             writes_in_flight: zcrm_pipeline::model::DEFAULT_WRITES_IN_FLIGHT,
+            reads_in_flight: self.reads_in_flight,
             org: self.org.clone(),
             api: self.api,
             oauth: OAuthEnv::default(),
             daily_credits: self.daily_credits,
         }
+    }
+
+    /// Overrides the pages an export asks for at once (`--reads-in-flight`).
+    pub fn set_reads_in_flight(&mut self, text: &str) -> Result<()> {
+        self.reads_in_flight =
+            reads_in_flight(text, self.api, self.edition).context("--reads-in-flight")?;
+        Ok(())
     }
 
     /// The org key of the ledger and the metadata cache (see `ConnectionSpec::org`).

@@ -40,11 +40,18 @@ pub struct ExportArgs {
     /// jobs of up to 200,000 records, 50 credits each; v8 only).
     #[arg(long, default_value = "records")]
     pub method: String,
+    /// Pages of records asked for at once (1..=8; on v8 at most the edition's concurrency cap
+    /// less one when it is small). Default: `ZCRM_READS_IN_FLIGHT`, else 4.
+    #[arg(long)]
+    pub reads_in_flight: Option<String>,
 }
 
 /// Runs the command, showing its progress on `progress`; returns the summary to print.
 pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
-    let settings = Settings::from_env()?;
+    let mut settings = Settings::from_env()?;
+    if let Some(n) = &args.reads_in_flight {
+        settings.set_reads_in_flight(n)?;
+    }
     let Some(codec) = Codec::parse(&args.compression) else {
         bail!("--compression must be zstd, snappy or none")
     };
@@ -81,6 +88,7 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
         org,
         timezone: settings.timezone.clone(),
         method,
+        reads_in_flight: settings.reads_in_flight,
     };
     let started = std::time::Instant::now();
     let summary = zcrm_engine::export_module(&*conn.client, &cache, &spec, progress)

@@ -191,6 +191,17 @@ pub trait CrmApi: Sync {
     -> Result<(Vec<u8>, usize), ClientError>;
     /// Decodes a page [`CrmApi::read_body`] returned.
     fn decode_page<'a>(&self, body: &'a [u8]) -> Result<RecordsPage<'a>, ResponseError>;
+    /// Pages of records one export may ask for at once with [`CrmApi::read_body`]: what the
+    /// dialect's documented concurrency allows, with room left for other callers.
+    fn max_reads_in_flight(&self) -> u32 {
+        1
+    }
+    /// The first record (1-based) from which a page of records can only be asked for with the
+    /// answer of the page before it (v8 `page_token`s); `None` when any page can be asked for
+    /// on its own.
+    fn chained_reads_from(&self) -> Option<u32> {
+        None
+    }
     /// One page of the ids of records deleted (since a time, when given).
     fn deleted_ids(
         &self,
@@ -466,6 +477,11 @@ impl CrmApi for Client {
 
     fn decode_page<'a>(&self, body: &'a [u8]) -> Result<RecordsPage<'a>, ResponseError> {
         RecordsPage::decode(body)
+    }
+
+    /// The XML API documents no concurrency limit: zcrm's own ceiling.
+    fn max_reads_in_flight(&self) -> u32 {
+        zcrm_protocol::limits::MAX_READS_IN_FLIGHT
     }
 
     fn deleted_ids(

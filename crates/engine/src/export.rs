@@ -133,6 +133,7 @@ pub(crate) fn run_export(
         org: org.to_owned(),
         timezone: p.connection.timezone.clone(),
         method: choose(p, e, client, org).method,
+        reads_in_flight: p.connection.reads_in_flight,
     };
     let s = observed(client, &fields, &spec, &e.name, observer).map_err(failed)?;
     let mut notes: Vec<String> = (s.reread_passes > 0)

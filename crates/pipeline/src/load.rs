@@ -406,7 +406,33 @@ fn connection(cx: &mut Ctx<'_>, raw: &RawPipeline) -> ConnectionSpec {
         }
     }
     dialect(cx, c, &mut spec);
+    reads_in_flight(cx, c, &mut spec);
     spec
+}
+
+/// `reads_in_flight`: 1..=8, and on v8 at most what the edition's concurrency cap leaves
+/// (`rest_limits::reads_in_flight_cap`).
+fn reads_in_flight(cx: &mut Ctx<'_>, c: &crate::raw::RawConnection, spec: &mut ConnectionSpec) {
+    let Some(r) = &c.reads_in_flight else { return };
+    let most = match spec.api {
+        Api::Xml => zcrm_protocol::limits::MAX_READS_IN_FLIGHT,
+        Api::V8 => zcrm_protocol::rest_limits::reads_in_flight_cap(spec.edition),
+    };
+    match u32::try_from(*r.get_ref()) {
+        Ok(n) if (1..=most).contains(&n) => spec.reads_in_flight = n,
+        _ => cx.error(
+            Some(r.span()),
+            format!("reads_in_flight of {}: it must be between 1 and {most}", r.get_ref()),
+            Some(match spec.api {
+                Api::Xml => "1 reads one page at a time; the default is 4".to_owned(),
+                Api::V8 => format!(
+                    "the {} edition allows {} concurrent calls, and zcrm leaves room for others; the default is 4",
+                    spec.edition,
+                    zcrm_protocol::rest_limits::concurrency(spec.edition)
+                ),
+            }),
+        ),
+    }
 }
 
 /// `api` and the keys that belong to one dialect only: OAuth variables and credits for v8,

@@ -75,6 +75,9 @@ pub struct ConnectionSpec {
     pub write_batch: u32,
     /// Write calls kept in flight at once (1..=8).
     pub writes_in_flight: u32,
+    /// Pages of records an export asks for at once (1..=8; on v8 at most the edition's
+    /// concurrency cap less one when it is small).
+    pub reads_in_flight: u32,
     /// A name for the org (`org = "..."`): with the host, it keys the budget ledger and the
     /// metadata cache instead of a fingerprint of the token.
     pub org: Option<String>,
@@ -103,6 +106,7 @@ impl Default for ConnectionSpec {
             daily_budget: None,
             write_batch: zcrm_protocol::limits::DEFAULT_WRITE_ROWS,
             writes_in_flight: DEFAULT_WRITES_IN_FLIGHT,
+            reads_in_flight: zcrm_protocol::limits::DEFAULT_READS_IN_FLIGHT,
             org: None,
             api: Api::Xml,
             oauth: OAuthEnv::default(),

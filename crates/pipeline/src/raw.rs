@@ -64,6 +64,8 @@ pub struct RawConnection {
     pub write_batch: Option<Spanned<i64>>,
     /// `writes_in_flight`.
     pub writes_in_flight: Option<Spanned<i64>>,
+    /// `reads_in_flight`.
+    pub reads_in_flight: Option<Spanned<i64>>,
     /// `org`: a name for the org, keying the budget ledger and the metadata cache.
     pub org: Option<Spanned<String>>,
     /// `api`: `xml` (default) or `v8`.
@@ -278,6 +280,7 @@ pub mod schema {
         ("daily_budget", Int),
         ("write_batch", Int),
         ("writes_in_flight", Int),
+        ("reads_in_flight", Int),
         ("org", Str),
         ("api", Str),
         ("client_id_env", Str),

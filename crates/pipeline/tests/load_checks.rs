@@ -467,3 +467,23 @@ fn the_write_method_is_records_or_bulk_and_bulk_needs_v8_without_line_items() {
         rendered(&problems(Path::new("p.toml"), &format!("{v8}{EXPORT_STEP}method = \"fast\"\n")));
     assert!(shown.contains("is not a way to export"), "{shown}");
 }
+
+/// `reads_in_flight`: 4 by default, 1..=8 on XML, at most the edition's cap less one on a v8
+/// Free org; out of range at its place, naming the bounds.
+#[test]
+fn reads_in_flight_are_bounded_by_the_dialect() {
+    let p = load_str(Path::new("p.toml"), EXPORT_STEP).unwrap();
+    assert_eq!(p.connection.reads_in_flight, 4);
+    let text = format!("[connection]\nreads_in_flight = 8\n{EXPORT_STEP}");
+    assert_eq!(load_str(Path::new("p.toml"), &text).unwrap().connection.reads_in_flight, 8);
+    let text = format!("[connection]\nreads_in_flight = 9\n{EXPORT_STEP}");
+    let d = problems(Path::new("p.toml"), &text);
+    assert!(rendered(&d).contains("between 1 and 8"), "{}", rendered(&d));
+    let text = format!("[connection]\napi = \"v8\"\nreads_in_flight = 5\n{EXPORT_STEP}");
+    let d = problems(Path::new("p.toml"), &text);
+    assert!(rendered(&d).contains("between 1 and 4"), "free: {}", rendered(&d));
+    let text = format!(
+        "[connection]\napi = \"v8\"\nedition = \"enterprise\"\nreads_in_flight = 8\n{EXPORT_STEP}"
+    );
+    assert_eq!(load_str(Path::new("p.toml"), &text).unwrap().connection.reads_in_flight, 8);
+}

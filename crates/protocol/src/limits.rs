@@ -22,6 +22,13 @@ pub const SEARCH_RECORDS_PER_MINUTE: u32 = 60;
 pub const UPLOAD_FILE_PER_MINUTE: u32 = 60;
 /// uploadFile: seconds the method stays blocked (4820) after the per-minute limit is hit.
 pub const UPLOAD_FILE_BLOCK_SECS: u64 = 5 * 60;
+/// Pages of records one export asks for at once, at most. The XML API documents no
+/// concurrency limit; zcrm stops at 8 (as for writes in flight): a polite client that still
+/// hides most of each call's latency. The REST API's edition caps may lower it
+/// (`rest_limits::reads_in_flight_cap`).
+pub const MAX_READS_IN_FLIGHT: u32 = 8;
+/// Pages of records an export asks for at once unless the connection says otherwise.
+pub const DEFAULT_READS_IN_FLIGHT: u32 = 4;
 /// The time zone in which the budget day turns when the org configures none.
 pub const DEFAULT_ORG_TIMEZONE: &str = "America/Los_Angeles";
 

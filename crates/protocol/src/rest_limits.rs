@@ -46,6 +46,16 @@ pub fn concurrency(edition: Edition) -> u32 {
     }
 }
 
+/// Pages of records one export asks for at once on the REST API, at most: the edition's
+/// concurrency cap less one when that cap is small (Free's 5 leaves 4: a token refresh or
+/// another integration still gets a slot), and never more than zcrm's own ceiling
+/// ([`crate::limits::MAX_READS_IN_FLIGHT`]).
+pub fn reads_in_flight_cap(edition: Edition) -> u32 {
+    let cap = concurrency(edition);
+    let room = if cap <= crate::limits::MAX_READS_IN_FLIGHT { cap - 1 } else { cap };
+    room.clamp(1, crate::limits::MAX_READS_IN_FLIGHT)
+}
+
 /// Credits of an insert, update or upsert of `records` records (a call refused whole costs 1).
 pub fn write_credits(records: u32) -> u32 {
     records.div_ceil(RECORDS_PER_CREDIT).max(1)
@@ -63,6 +73,14 @@ mod tests {
         assert_eq!(daily_credits(Edition::Professional, 10), 55_000);
         assert_eq!(daily_credits(Edition::Enterprise, 40), 90_000);
         assert_eq!(daily_credits(Edition::Enterprise, 10_000), 5_000_000);
+    }
+
+    #[test]
+    fn reads_in_flight_leave_room_under_small_concurrency_caps() {
+        assert_eq!(reads_in_flight_cap(Edition::Free), 4);
+        assert_eq!(reads_in_flight_cap(Edition::Standard), 8);
+        assert_eq!(reads_in_flight_cap(Edition::Professional), 8);
+        assert_eq!(reads_in_flight_cap(Edition::Enterprise), 8);
     }
 
     #[test]

@@ -104,6 +104,9 @@ pub struct ExportSpec {
     pub timezone: TimeZone,
     /// How the records are read.
     pub method: ReadMethod,
+    /// Pages of records asked for at once (1..=8; lowered to what the dialect allows,
+    /// `CrmApi::max_reads_in_flight`). Bulk Read ignores it.
+    pub reads_in_flight: u32,
 }
 
 /// Progress, once after each page is fetched.
@@ -238,9 +241,12 @@ pub fn export(
     let exported_at = started.to_string();
     let since_text = since.map(format_datetime);
     let incremental = since.is_some() || spec.since == Since::LastRun;
+    let per_page = MAX_READ_ROWS;
     let mut pager = Pager {
         client,
         spec,
+        in_flight: spec.reads_in_flight.clamp(1, client.max_reads_in_flight().max(1)),
+        chained_from: client.chained_reads_from().map(|from| from.saturating_sub(1) / per_page),
         params,
         id_field,
         cols,
@@ -254,6 +260,8 @@ pub fn export(
             unchanged: &unchanged,
             next_since: &next_since,
             boundary: &mut boundary,
+            pass_last: None,
+            monotonic: true,
         },
         summary: ExportSummary { since: since_text.clone(), ..ExportSummary::default() },
     };
@@ -272,8 +280,14 @@ pub fn export(
     // new one. The pass that finds none saw no deletion before its cursor, so it skipped nothing.
     // A full export of one page has no page boundary for a record to slip past, so it skips
     // the check.
+    //
+    // With several pages in flight, pages near each other are read in no set order, so any
+    // change during the pass that moves records may hide one (see `Pager::moves_during`): every
+    // deletion during the export counts, written or not, and so do records that entered an
+    // incremental export's filter; the pages are read again from the earliest page such a
+    // record could have been on.
     let deleted_after = if incremental { since } else { Some(start_less_skew) };
-    let mut handled: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut seen = Seen::default();
     let mut deleted_written = 0u32;
     let deleted = loop {
         if !incremental && (pager.summary.pages < 2 || spec.method == ReadMethod::Bulk) {
@@ -283,12 +297,25 @@ pub fn export(
             break crate::deleted::fetch_deleted(client, &spec.module, deleted_after)?;
         }
         let deleted = crate::deleted::fetch_deleted(client, &spec.module, deleted_after)?;
-        let new_pages: Vec<u32> = deleted
-            .iter()
-            .filter(|id| handled.insert(**id))
-            .filter_map(|id| pager.rows.page_of(*id))
-            .collect();
-        deleted_written += new_pages.len() as u32;
+        let new_pages: Vec<u32> = if pager.in_flight > 1 && pager.summary.pages >= 2 {
+            let moves = pager.moves_during(
+                &deleted,
+                &mut seen,
+                deleted_after == Some(start_less_skew),
+                start_less_skew,
+                since.is_some(),
+            )?;
+            deleted_written += moves.deletions;
+            moves.pages
+        } else {
+            let pages: Vec<u32> = deleted
+                .iter()
+                .filter(|id| seen.deleted.insert(**id))
+                .filter_map(|id| pager.rows.page_of(*id))
+                .collect();
+            deleted_written += pages.len() as u32;
+            pages
+        };
         let Some(first_page) = new_pages.into_iter().min() else { break deleted };
         let first_page = first_page.saturating_sub(deleted_written.div_ceil(MAX_READ_ROWS));
         if pager.summary.reread_passes >= MAX_REREAD_PASSES {
@@ -339,11 +366,33 @@ pub fn export(
 /// meanwhile, before it gives up (the module is changing faster than it can be read).
 pub const MAX_REREAD_PASSES: u32 = 5;
 
+/// Ids an export has already taken into account when deciding to read pages again.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Deleted ids.
+    deleted: std::collections::HashSet<u64>,
+    /// Ids of records that entered an incremental export's filter while it ran.
+    entered: std::collections::HashSet<u64>,
+}
+
+/// What moved records during a pass with several pages in flight.
+#[derive(Debug, Default)]
+struct Moves {
+    /// The earliest page each moving record could have been on.
+    pages: Vec<u32>,
+    /// Records deleted during the export, new since the last check.
+    deletions: u32,
+}
+
 /// One export's paging state: the request, the sink (opened at the first page, which names
 /// the columns) and the rows written.
 struct Pager<'a, 'r> {
     client: &'a dyn CrmApi,
     spec: &'a ExportSpec,
+    /// Pages asked for at once.
+    in_flight: u32,
+    /// The first page that needs the answer of the page before it.
+    chained_from: Option<u32>,
     params: ReadParams,
     id_field: String,
     cols: Vec<ExportColumn>,
@@ -366,49 +415,143 @@ fn decoder(
 }
 
 impl<'p> Pager<'p, '_> {
-    /// Fetches pages `first`, `first + 1`, ... up to the last one and writes the rows not
-    /// written yet, in page order. For Parquet, pages are decoded and turned into Arrow batches
-    /// on rayon's threads while the next pages are fetched.
+    /// Fetches pages `first`, `first + 1`, ... up to the last one (`in_flight` at once, on
+    /// threads of their own) and writes the rows not written yet, in page order. For Parquet,
+    /// pages are decoded and turned into Arrow batches on rayon's threads while the next
+    /// pages are fetched.
     fn pages_from(
         &mut self,
         first: u32,
         progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExportError> {
+        let (client, module) = (self.client, self.spec.module.as_str());
+        let params = self.params.clone();
+        let fetch = move |page_no: u32| -> Result<(Vec<u8>, usize), ExportError> {
+            let mut params = params.clone();
+            params.window = Window::page(page_no);
+            Ok(client.read_body(module, &params)?)
+        };
+        let plan = crate::fetch::Plan {
+            in_flight: self.in_flight,
+            first,
+            chained_from: self.chained_from,
+        };
+        self.rows.pass_last = None;
         zcrm_ordered::scope(zcrm_ordered::pool_window(), |converting| {
-            self.fetch_pages(first, converting, progress)
+            let mut handed = 0u32;
+            let calls = crate::fetch::in_order(
+                plan,
+                &fetch,
+                &mut |page_no, (body, upper)| {
+                    handed += 1;
+                    self.summary.pages += 1;
+                    if upper == 0 {
+                        return Ok(crate::fetch::Next::Stop);
+                    }
+                    self.take(page_no, body, converting)?;
+                    // Once per page handed on (records written may trail by the pages still
+                    // converting).
+                    progress(Progress { pages: self.summary.pages, records: self.summary.records });
+                    Ok(if upper < MAX_READ_ROWS as usize {
+                        crate::fetch::Next::Stop
+                    } else {
+                        crate::fetch::Next::More
+                    })
+                },
+                |page_no| ExportError::Usage(format!("reading page {page_no} panicked")),
+            )?;
+            // Pages asked for past the last one (before it answered) were calls too.
+            self.summary.pages += calls.saturating_sub(handed);
+            while let Some(done) = converting.oldest() {
+                if let Some(out) = self.sink.as_mut() {
+                    write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
+                }
+            }
+            Ok(())
         })
     }
 
-    /// [`Pager::pages_from`], with `converting` holding the pages on rayon's threads (at most
-    /// its window at a time, written in page order).
-    fn fetch_pages(
+    /// The records that may have moved during a pass with several pages in flight, and the
+    /// earliest page each could have been on. Pages within `in_flight` of each other are read
+    /// in no set order, so a record whose place changes while a later page has been read and
+    /// an earlier one not yet can fall between them: the sequential rule (only deletions of
+    /// records already written move one past the cursor) no longer holds. What does hold: a
+    /// pass during which no record before another was deleted, and none entered the result,
+    /// leaves every record that existed throughout in its place, so it skips nothing. So every
+    /// deletion during the export counts (`recent`: the list already runs from this export's
+    /// start; else the ids deleted since then are asked for, one call a 200, when the list has
+    /// ids this export never wrote), and so do the records of an incremental export's
+    /// filter modified since it started (`filtered`: one getRecords call a 200). A record
+    /// this export wrote was on its page; one it never wrote lay after the written record
+    /// with the next lower id (ids grow with creation time, the paging order) — when the ids
+    /// seen so far broke that order, the first page.
+    fn moves_during(
         &mut self,
-        first: u32,
-        converting: &mut Ordered<'_, 'p, Converted>,
-        progress: &mut impl FnMut(Progress),
-    ) -> Result<(), ExportError> {
-        let mut page_no = first;
+        deleted: &[u64],
+        seen: &mut Seen,
+        recent: bool,
+        started: DateTime,
+        filtered: bool,
+    ) -> Result<Moves, ExportError> {
+        let fresh: Vec<u64> =
+            deleted.iter().copied().filter(|id| !seen.deleted.contains(id)).collect();
+        let unwritten = fresh.iter().any(|id| self.rows.page_of(*id).is_none());
+        let during: Vec<u64> = if recent || !unwritten {
+            fresh
+        } else {
+            let since_start: std::collections::HashSet<u64> =
+                crate::deleted::fetch_deleted(self.client, &self.spec.module, Some(started))?
+                    .into_iter()
+                    .collect();
+            // Ids deleted before the export started and never written moved nothing it read.
+            fresh
+                .into_iter()
+                .filter(|id| {
+                    let moved = since_start.contains(id) || self.rows.page_of(*id).is_some();
+                    if !moved {
+                        seen.deleted.insert(*id);
+                    }
+                    moved
+                })
+                .collect()
+        };
+        seen.deleted.extend(during.iter().copied());
+        let entered: Vec<u64> = if filtered {
+            self.modified_since(started)?
+                .into_iter()
+                .filter(|id| seen.entered.insert(*id))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Moves {
+            pages: during.iter().chain(&entered).map(|id| self.rows.earliest_page(*id)).collect(),
+            deletions: during.len() as u32,
+        })
+    }
+
+    /// The ids of the records of this export's query modified since `started` (Modified Time
+    /// only; counted in the summary's pages).
+    fn modified_since(&mut self, started: DateTime) -> Result<Vec<u64>, ExportError> {
+        let mut params = self.params.clone();
+        params.last_modified = Some(started);
+        params.select = SelectColumns::fields(&self.spec.module, [MODIFIED.to_owned()]);
+        let mut ids = Vec::new();
+        let mut page_no = 0;
         loop {
-            self.params.window = Window::page(page_no);
-            let (body, upper) = self.client.read_body(&self.spec.module, &self.params)?;
+            params.window = Window::page(page_no);
+            let mut rows = 0usize;
+            let id_field = &self.id_field;
+            self.client.read(&self.spec.module, &params, &mut |page| {
+                rows = page.len();
+                ids.extend(page.rows().filter_map(|r| r.id(id_field).map(|i| i.0)));
+            })?;
             self.summary.pages += 1;
-            if upper == 0 {
-                break;
-            }
-            self.take(page_no, body, converting)?;
-            // Once per page fetched (records written may trail by the pages still converting).
-            progress(Progress { pages: self.summary.pages, records: self.summary.records });
-            if upper < MAX_READ_ROWS as usize {
-                break;
+            if rows < MAX_READ_ROWS as usize {
+                return Ok(ids);
             }
             page_no += 1;
         }
-        while let Some(done) = converting.oldest() {
-            if let Some(out) = self.sink.as_mut() {
-                write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
-            }
-        }
-        Ok(())
     }
 
     /// Writes (or hands to `converting`) the rows of page `page_no` not written yet; the
@@ -528,6 +671,10 @@ struct RowTracker<'a> {
     unchanged: &'a std::collections::HashMap<u64, String>,
     next_since: &'a str,
     boundary: &'a mut Vec<(u64, String)>,
+    /// The last id first written in the current pass.
+    pass_last: Option<u64>,
+    /// Whether the ids first written in each pass grew in page order (ids follow creation).
+    monotonic: bool,
 }
 
 impl RowTracker<'_> {
@@ -535,6 +682,17 @@ impl RowTracker<'_> {
     fn page_of(&self, id: u64) -> Option<u32> {
         let at = self.written.binary_search(&id).ok()?;
         self.pages.get(at).copied()
+    }
+
+    /// The earliest page a record with `id` could have been on: its own page when this export
+    /// wrote it, else the page of the written record with the next lower id (the first page
+    /// when there is none, or when the ids seen did not follow the paging order).
+    fn earliest_page(&self, id: u64) -> u32 {
+        if !self.monotonic {
+            return 0;
+        }
+        let below = self.written.partition_point(|w| *w <= id);
+        below.checked_sub(1).and_then(|at| self.pages.get(at).copied()).unwrap_or(0)
     }
 
     /// The keep flags of the rows of page `page_no`, given each row's id and Modified Time.
@@ -554,6 +712,10 @@ impl RowTracker<'_> {
                 Err(pos) => {
                     self.written.insert(pos, id);
                     self.pages.insert(pos, page_no);
+                    if self.pass_last.is_some_and(|last| id < last) {
+                        self.monotonic = false;
+                    }
+                    self.pass_last = Some(id);
                 }
             }
             let Some(mt) = mt else { return true };
@@ -618,6 +780,8 @@ mod tests {
             unchanged: &unchanged,
             next_since: "",
             boundary: &mut boundary,
+            pass_last: None,
+            monotonic: true,
         };
         let mut summary = ExportSummary::default();
         let r = zcrm_ordered::scope(2, |converting| {

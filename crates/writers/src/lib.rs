@@ -9,6 +9,7 @@ pub mod csv_sink;
 mod deleted;
 mod error;
 pub mod export;
+mod fetch;
 pub mod pages;
 pub mod parquet_sink;
 pub mod sink;

@@ -120,6 +120,23 @@ impl CrmApi for RestClient {
         Ok(records::decode_parts(&schema, &self.tz, &parts)?)
     }
 
+    /// The edition's concurrency cap, less one when it is small (see
+    /// `zcrm_protocol::rest_limits::reads_in_flight_cap`); an org whose credits are set
+    /// explicitly (`daily_credits`) names no edition, and gets the Free edition's.
+    fn max_reads_in_flight(&self) -> u32 {
+        let edition = match self.ledger.config().rule {
+            zcrm_protocol::BudgetRule::Credits { edition, .. }
+            | zcrm_protocol::BudgetRule::Edition { edition, .. } => edition,
+            _ => zcrm_protocol::Edition::Free,
+        };
+        zcrm_protocol::rest_limits::reads_in_flight_cap(edition)
+    }
+
+    /// Past record 2,000 pages are `page_token`s, each from the answer before it.
+    fn chained_reads_from(&self) -> Option<u32> {
+        Some(zcrm_protocol::rest_limits::MAX_PAGE_RECORDS + 1)
+    }
+
     fn deleted_ids(
         &self,
         module: &str,

@@ -8,6 +8,7 @@ mod consistency;
 mod guard;
 mod incremental;
 mod local;
+mod parallel;
 mod roundtrip;
 mod types;
 
@@ -64,17 +65,21 @@ pub struct Env {
 /// Starts everything.
 pub fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let schema = dir.path().join("schema.toml");
-    std::fs::write(&schema, SCHEMA).unwrap();
+    std::fs::write(dir.path().join("schema.toml"), SCHEMA).unwrap();
+    let emu = start_in(dir.path());
+    let client = client(&emu, dir.path());
+    Env { emu, dir, client }
+}
+
+/// Starts the emulator whose data (and schema file) are in `dir`.
+pub fn start_in(dir: &Path) -> EmulatorHandle {
     let cfg = EmulatorConfig {
         edition: Edition::Enterprise,
         licenses: 50,
-        schema: Some(schema),
-        ..EmulatorConfig::new(dir.path().join("emu")).token(TOKEN)
+        schema: Some(dir.join("schema.toml")),
+        ..EmulatorConfig::new(dir.join("emu")).token(TOKEN)
     };
-    let emu = Emulator::start(cfg).unwrap();
-    let client = client(&emu, dir.path());
-    Env { emu, dir, client }
+    Emulator::start(cfg).unwrap()
 }
 
 /// A client of `emu` with its ledger under `dir/state`.
@@ -174,6 +179,7 @@ pub fn spec(env: &Env, to: &Path, since: Since) -> ExportSpec {
         org: "test".into(),
         timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
         method: zcrm_writers::ReadMethod::Records,
+        reads_in_flight: 1,
     }
 }
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Export latency benchmark: ROWS generated Leads (`zcrm generate`) loaded into a `zcrm emulator`
+# on loopback, which is then restarted with `--faults latency=LATENCY` so that every call waits;
+# the module is exported to CSV with 1, 4 and 8 pages in flight (`--reads-in-flight`) through the
+# XML face, and with 1 and 4 through the v8 face. P is the export's pages (ceil(ROWS / 200),
+# one more when ROWS is a multiple of 200: the calls of one page at a time); for each run it
+# prints the getRecords calls made, the wall time, the floor ceil(P / C) × L and the ratio;
+# then whether every file holds the same bytes as the one-at-a-time file of its face.
+# The target: XML within 1.25 × ceil(P / C) × L for C = 1, 4, 8.
+#
+#   scripts/bench-export-latency.sh [ROWS=20100] [LATENCY_MS=100] [WORKDIR=target/bench-export-latency]
+#   (ZCRM_BENCH_PORT the port, default 4399; ZCRM_BENCH_BIN a prebuilt zcrm binary instead of
+#    the release build; ZCRM_BENCH_COLUMNS the --columns of the exports, default all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows="${1:-20100}"
+latency="${2:-100}"
+work="${3:-target/bench-export-latency}"
+token=0123456789abcdef0123456789abcdef
+port="${ZCRM_BENCH_PORT:-4399}"
+client_id=1000.BENCHCLIENT
+client_secret=bench-client-secret
+refresh_token=1000.bench-refresh-token
+
+if [ -n "${ZCRM_BENCH_BIN:-}" ]; then
+  bin="$ZCRM_BENCH_BIN"
+else
+  cargo build --release --bin zcrm -q
+  bin="$PWD/target/release/zcrm"
+fi
+mkdir -p "$work"
+work="$(cd "$work" && pwd)"
+src="$work/leads-$rows.csv"
+[ -f "$src" ] || "$bin" generate leads --rows "$rows" --out "$src" >/dev/null
+rm -rf "$work/emu" "$work/state" "$work/out"
+mkdir -p "$work/out"
+
+if curl -s "http://127.0.0.1:$port/" >/dev/null 2>&1; then
+  echo "port $port is already serving (a stale emulator?): stop it or set ZCRM_BENCH_PORT" >&2
+  exit 1
+fi
+emu=
+start_emulator() {
+  "$bin" emulator --listen "127.0.0.1:$port" --data "$work/emu" --edition enterprise \
+    --licenses 100 --token "$token" --oauth-client "$client_id:$client_secret:$refresh_token" \
+    "$@" >>"$work/emulator.log" 2>&1 &
+  emu=$!
+  for _ in $(seq 100); do
+    curl -s "http://127.0.0.1:$port/" >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  echo "the emulator did not start (see $work/emulator.log)" >&2
+  exit 1
+}
+stop_emulator() { kill "$emu" 2>/dev/null || true; wait "$emu" 2>/dev/null || true; }
+trap stop_emulator EXIT
+
+start_emulator
+cat > "$work/load.toml" <<TOML
+[connection]
+url = "http://127.0.0.1:$port"
+edition = "enterprise"
+licenses = 100
+[state]
+dir = "$work/state/load"
+[[steps]]
+name = "leads"
+import = "Leads"
+source = "$src"
+key = "lead_id"
+rejects = "$work/out/leads.rejects.csv"
+$("$bin" generate leads --print-map)
+TOML
+ZCRM_AUTHTOKEN=$token "$bin" run "$work/load.toml" >"$work/load-summary.txt" 2>"$work/load.log" || true
+echo "loaded: $(tail -n 1 "$work/load.log")"
+stop_emulator
+start_emulator --faults "latency=${latency}ms"
+
+export ZCRM_URL="http://127.0.0.1:$port" ZCRM_AUTHTOKEN=$token ZCRM_EDITION=enterprise \
+  ZCRM_LICENSES=100 ZCRM_CLIENT_ID=$client_id ZCRM_CLIENT_SECRET=$client_secret \
+  ZCRM_REFRESH_TOKEN=$refresh_token
+columns="${ZCRM_BENCH_COLUMNS:-all}"
+pages=$(( (rows + 200) / 200 ))
+echo "P = $pages pages, L = $latency ms, columns: $columns"
+echo "face  C  calls  wall      floor ceil(P/C)*L  ratio"
+for face in xml v8; do
+  export ZCRM_API=$face ZCRM_STATE_DIR="$work/state/$face"
+  "$bin" fields Leads >/dev/null  # metadata cached: the exports below make no getFields call
+  for c in 1 4 8; do
+    [ "$face" = v8 ] && [ "$c" = 8 ] && continue
+    t0=$(date +%s.%N)
+    "$bin" export Leads --to "$work/out/$face-$c.csv" --reads-in-flight "$c" --columns "$columns" \
+      >"$work/export-$face-$c.txt" 2>"$work/export-$face-$c.log"
+    t1=$(date +%s.%N)
+    calls=$(grep -o 'in [0-9]* pages' "$work/export-$face-$c.txt" | grep -o '[0-9]*')
+    awk -v p="$pages" -v n="$calls" -v c="$c" -v l="$latency" -v t0="$t0" -v t1="$t1" -v f="$face" 'BEGIN {
+      wall = t1 - t0; floor = int((p + c - 1) / c) * l / 1000;
+      printf "%-4s  %d  %-5d %7.2f s  %7.2f s          %.2f\n", f, c, n, wall, floor, wall / floor }'
+  done
+  for c in 4 8; do
+    [ -f "$work/out/$face-$c.csv" ] || continue
+    cmp -s "$work/out/$face-1.csv" "$work/out/$face-$c.csv" \
+      && echo "$face: $c in flight wrote the same bytes as 1" \
+      || echo "$face: $c in flight wrote DIFFERENT bytes from 1"
+  done
+done
