@@ -216,6 +216,25 @@ pub trait CrmApi: Sync {
         })
     }
 
+    /// One window of the records `filter` selects (a search criteria or a custom view), as
+    /// [`CrmApi::read_body`] answers for `params` (columns, window, `last_modified`). A dialect
+    /// without the filter answers [`ClientError::Unsupported`] before any call.
+    fn read_filtered_body(
+        &self,
+        module: &str,
+        filter: &crate::filtered::RecordFilter,
+        params: &ReadParams,
+    ) -> Result<(Vec<u8>, usize), ClientError> {
+        let _ = (module, filter, params);
+        Err(ClientError::Unsupported {
+            dialect: match self.dialect() {
+                Dialect::Xml => "XML",
+                Dialect::V8 => "v8",
+            },
+            what: "filtered reads".into(),
+        })
+    }
+
     /// A new write payload for `module`, of at most `max_rows` rows.
     fn payload(&self, module: &str, max_rows: u32) -> Box<dyn PayloadBuilder>;
     /// The rows of a payload [`CrmApi::payload`] built (reconciliation compares them with
@@ -466,6 +485,15 @@ impl CrmApi for Client {
 
     fn decode_page<'a>(&self, body: &'a [u8]) -> Result<RecordsPage<'a>, ResponseError> {
         RecordsPage::decode(body)
+    }
+
+    fn read_filtered_body(
+        &self,
+        module: &str,
+        filter: &crate::filtered::RecordFilter,
+        params: &ReadParams,
+    ) -> Result<(Vec<u8>, usize), ClientError> {
+        self.filtered_body(module, filter, params)
     }
 
     fn deleted_ids(

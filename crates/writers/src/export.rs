@@ -104,6 +104,8 @@ pub struct ExportSpec {
     pub timezone: TimeZone,
     /// How the records are read.
     pub method: ReadMethod,
+    /// The variants: a filter, what a change of the module's fields does.
+    pub options: crate::options::ExportOptions,
 }
 
 /// Progress, once after each page is fetched.
@@ -140,6 +142,8 @@ pub struct ExportSummary {
     pub reread_pages: u32,
     /// Bulk Read jobs created (a Bulk Read export counts its chunks of 200 rows as `pages`).
     pub bulk_jobs: u32,
+    /// Fields added to or removed from the module since the previous part in the folder.
+    pub schema_change: Option<crate::schema_change::SchemaChange>,
 }
 
 impl ExportSpec {
@@ -186,6 +190,12 @@ pub fn export(
     let cols = columns::plan(&id_field, fields, spec.columns.as_deref())?;
 
     let wm_path = watermark::path(&spec.state_dir, &spec.org, &spec.module, &spec.to);
+    let schema = crate::schema_change::check(
+        &cols,
+        &wm_path,
+        is_folder(&spec.to),
+        spec.options.on_schema_change,
+    )?;
     let previous = if spec.since == Since::LastRun {
         watermark::load(&wm_path)?
     } else {
@@ -321,6 +331,8 @@ pub fn export(
         summary.deleted_path = path;
     }
     // Written only now that the files are in place.
+    summary.schema_change = schema.change().cloned();
+    schema.commit(summary.path.is_some())?;
     boundary.sort_unstable();
     boundary.dedup_by_key(|(id, _)| *id);
     watermark::store(
@@ -390,7 +402,7 @@ impl<'p> Pager<'p, '_> {
         let mut page_no = first;
         loop {
             self.params.window = Window::page(page_no);
-            let (body, upper) = self.client.read_body(&self.spec.module, &self.params)?;
+            let (body, upper) = crate::filter::read_body(self.client, self.spec, &self.params)?;
             self.summary.pages += 1;
             if upper == 0 {
                 break;

@@ -8,9 +8,12 @@ pub mod convert;
 pub mod csv_sink;
 mod deleted;
 mod error;
+mod filter;
 pub mod export;
+pub mod options;
 pub mod pages;
 pub mod parquet_sink;
+pub mod schema_change;
 pub mod sink;
 pub mod watermark;
 
@@ -18,4 +21,5 @@ pub use error::ExportError;
 pub use export::{
     ExportSpec, ExportSummary, OutputFormat, Progress, ReadMethod, Since, export, parse_since,
 };
+pub use options::{ExportOptions, OnSchemaChange, RecordFilter};
 pub use parquet_sink::Codec;

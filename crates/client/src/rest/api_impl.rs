@@ -120,6 +120,15 @@ impl CrmApi for RestClient {
         Ok(records::decode_parts(&schema, &self.tz, &parts)?)
     }
 
+    fn read_filtered_body(
+        &self,
+        module: &str,
+        filter: &crate::filtered::RecordFilter,
+        params: &ReadParams,
+    ) -> Result<(Vec<u8>, usize), ClientError> {
+        self.filtered_body(module, filter, params)
+    }
+
     fn deleted_ids(
         &self,
         module: &str,

@@ -52,6 +52,7 @@ fn spec(env: &Env, to: &std::path::Path) -> ExportSpec {
         org: "test".into(),
         timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
         method: zcrm_writers::ReadMethod::Records,
+        options: zcrm_writers::ExportOptions::default(),
     }
 }
 

@@ -174,6 +174,7 @@ pub fn spec(env: &Env, to: &Path, since: Since) -> ExportSpec {
         org: "test".into(),
         timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
         method: zcrm_writers::ReadMethod::Records,
+        options: zcrm_writers::ExportOptions::default(),
     }
 }
 
