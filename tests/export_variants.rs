@@ -95,17 +95,17 @@ fn a_folder_of_parts_evolves_with_an_added_field_and_stops_when_told_or_on_a_typ
     assert!(!w.path().join("out/leads/part-0003.parquet").exists());
 }
 
-/// Leads whose Lead Source is Web, as the emulator holds them.
+/// Leads whose Lead Source is Web Form, as the emulator holds them.
 fn web_leads(emu: &EmulatorHandle) -> usize {
     crate::crm::records(emu, "Leads", &["Lead Source"])
         .iter()
-        .filter(|r| r.get("Lead Source").is_some_and(|s| s.eq_ignore_ascii_case("web")))
+        .filter(|r| r.get("Lead Source").is_some_and(|s| s == "Web Form"))
         .count()
 }
 
 fn criteria_step(to: &str) -> String {
     format!(
-        "[[steps]]\nname = \"web\"\nexport = \"Leads\"\nto = \"{to}\"\ncriteria = \"(Lead Source:Web)\"\n"
+        "[[steps]]\nname = \"web\"\nexport = \"Leads\"\nto = \"{to}\"\ncriteria = \"(Lead Source:Web Form)\"\n"
     )
 }
 
@@ -128,13 +128,13 @@ fn a_criteria_export_holds_only_the_matching_records_on_both_faces() {
     );
     let xml = crate::crm::report(&w.path().join("out/xml.csv"));
     assert_eq!(xml.len(), web);
-    assert!(xml.iter().all(|r| r["Lead Source"] == "Web"));
+    assert!(xml.iter().all(|r| r["Lead Source"] == "Web Form"));
 
     let p = pipeline(&w, &emu, "v8", "", &criteria_step("out/v8.csv"));
     w.expect(&["run", &p], 0);
     let v8 = crate::crm::report(&w.path().join("out/v8.csv"));
     assert_eq!(v8.len(), web);
-    assert!(v8.iter().all(|r| r["Lead Source"] == "Web"));
+    assert!(v8.iter().all(|r| r["Lead Source"] == "Web Form"));
 }
 
 #[test]
