@@ -111,9 +111,7 @@ fn engine_class(e: &zcrm_engine::EngineError) -> Option<Class> {
         | E::UnknownStep { .. }
         | E::Invalid { .. }
         | E::UndoInFlight { .. }
-        | E::ExportRefused { .. } => {
-            Some(Class::Usage)
-        }
+        | E::ExportRefused { .. } => Some(Class::Usage),
         E::Connect(c) => Some(connect_class(c)),
         E::Client(c) => Some(client_class(c)),
         E::Batch(b) => Some(batch_class(b)),

@@ -17,7 +17,13 @@ use crate::v8::{pipeline, workdir};
 fn columns(path: &Path) -> Vec<String> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let r = SerializedFileReader::new(f).unwrap();
-    r.metadata().file_metadata().schema_descr().columns().iter().map(|c| c.name().to_owned()).collect()
+    r.metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect()
 }
 
 fn rows(path: &Path) -> i64 {
@@ -39,7 +45,9 @@ fn start(w: &Workdir, more: &str) -> EmulatorHandle {
 fn add_lead(emu: &EmulatorHandle, name: &str) {
     let mut x = XmlDataBuilder::new("Leads", 1);
     x.push_row([("Last Name", name), ("Company", "Acme")]).unwrap();
-    check_client(emu).insert_records("Leads", x.finish().unwrap(), &WriteParams::default()).unwrap();
+    check_client(emu)
+        .insert_records("Leads", x.finish().unwrap(), &WriteParams::default())
+        .unwrap();
 }
 
 const SCORE: &str = "[[field]]\nmodule = \"Leads\"\nlabel = \"Score\"\ntype = \"Integer\"\n";
@@ -75,7 +83,10 @@ fn a_folder_of_parts_evolves_with_an_added_field_and_stops_when_told_or_on_a_typ
     assert_eq!(rows(&part2), 1);
     assert_eq!(std::fs::read(&part1).unwrap(), before, "the earlier part stays as it was");
     let summary = std::fs::read_to_string(w.path().join("summary.json")).unwrap();
-    assert!(summary.contains("added \\\"Score\\\""), "the run summary reports it: {summary}\n{out}");
+    assert!(
+        summary.contains("added \\\"Score\\\""),
+        "the run summary reports it: {summary}\n{out}"
+    );
     emu.stop();
 
     // The module gains "Region": fail stops before writing, naming it (exit 2, nothing sent).
@@ -135,6 +146,33 @@ fn a_criteria_export_holds_only_the_matching_records_on_both_faces() {
     let v8 = crate::crm::report(&w.path().join("out/v8.csv"));
     assert_eq!(v8.len(), web);
     assert!(v8.iter().all(|r| r["Lead Source"] == "Web Form"));
+
+    // Had the last run written more than a v8 search can read, `zcrm plan` refuses the step.
+    assert!(w.expect(&["plan", &p], 0).contains("search pages"));
+    let wm = watermark_of(&w.path().join(".zcrm/v8"), "v8.csv");
+    let text = std::fs::read_to_string(&wm).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["records"] = 2_001.into();
+    std::fs::write(&wm, json.to_string()).unwrap();
+    let out = w.expect(&["plan", &p], 2);
+    assert!(out.contains("more than the 2000 a v8 search can read"), "{out}");
+}
+
+/// The watermark file of the export to a destination whose name ends in `dest`.
+fn watermark_of(state: &Path, dest: &str) -> std::path::PathBuf {
+    let mut stack = vec![state.join("exports")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.ends_with(&format!("{dest}.json")) {
+                return p;
+            }
+        }
+    }
+    panic!("no watermark for {dest} under {}", state.display())
 }
 
 #[test]

@@ -205,7 +205,10 @@ mod tests {
             "the module's fields changed since the previous part in this folder: added \"Score\"; removed \"Email\"; no file was written (on_schema_change = \"fail\")"
         );
         let ok = check(&v2, &wm, true, OnSchemaChange::Evolve).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(ok.change().map(ToString::to_string).as_deref(), Some("added \"Score\"; removed \"Email\""));
+        assert_eq!(
+            ok.change().map(ToString::to_string).as_deref(),
+            Some("added \"Score\"; removed \"Email\"")
+        );
         // Not committed: a run that wrote no part leaves the stored set.
         ok.commit(false).unwrap_or_else(|e| panic!("{e}"));
         let v3 = [col("LEADID", ColumnKind::Id), col("Email", ColumnKind::Date)];

@@ -41,7 +41,9 @@ pub(crate) fn v8_criteria(schema: &Schema, c: &Criteria) -> Result<String, Clien
                 None => {
                     return Err(ClientError::Unsupported {
                         dialect: "v8",
-                        what: format!("a criteria on {field:?}, which is not a field of the module"),
+                        what: format!(
+                            "a criteria on {field:?}, which is not a field of the module"
+                        ),
                     });
                 }
             };
@@ -84,7 +86,10 @@ impl RestClient {
         let schema = self.schema(module)?;
         let mut text = v8_criteria(&schema, criteria)?;
         if let Some(t) = params.last_modified {
-            text = format!("({text}and(Modified_Time:greater_equal:{}))", format_v8_datetime(t, &self.tz));
+            text = format!(
+                "({text}and(Modified_Time:greater_equal:{}))",
+                format_v8_datetime(t, &self.tz)
+            );
         }
         let (page, per_page) = match paging::discrete(params.window) {
             Ok(Some(PageRef::Page { page, per_page })) => (page, per_page),
@@ -127,8 +132,8 @@ impl RestClient {
             let (body, n) = self.call(&call, |a| match a.status {
                 204 | 304 => Ok((Vec::new(), 0)),
                 200 => {
-                    let (n, _) = probe(&a.body)
-                        .map_err(|e| Problem::Undecodable(format!("search: {e}")))?;
+                    let (n, _) =
+                        probe(&a.body).map_err(|e| Problem::Undecodable(format!("search: {e}")))?;
                     Ok((a.body.clone(), n))
                 }
                 s => Err(Problem::Api(status_error(s, &a.body))),

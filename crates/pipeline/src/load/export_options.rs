@@ -53,7 +53,11 @@ pub(super) fn filter(
             }
         },
         (None, Some(v)) if v.get_ref().trim().is_empty() => {
-            cx.error(Some(v.span()), "view is empty", Some("name a custom view: view = \"All Open Leads\"".to_owned()));
+            cx.error(
+                Some(v.span()),
+                "view is empty",
+                Some("name a custom view: view = \"All Open Leads\"".to_owned()),
+            );
             return None;
         }
         (None, Some(v)) if cx.api == Api::V8 => {
