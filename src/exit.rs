@@ -61,7 +61,7 @@ fn export_class(e: &zcrm_writers::ExportError) -> Class {
     match e {
         E::Client(c) => client_class(c),
         E::Io { .. } => Class::LocalIo,
-        E::Usage(_) => Class::Usage,
+        E::Usage(_) | E::SchemaChanged { .. } | E::SchemaTypeChanged { .. } => Class::Usage,
         _ => Class::Remote,
     }
 }
@@ -107,9 +107,11 @@ pub fn engine_error(e: zcrm_engine::EngineError) -> anyhow::Error {
 fn engine_class(e: &zcrm_engine::EngineError) -> Option<Class> {
     use zcrm_engine::EngineError as E;
     match e {
-        E::Load(_) | E::UnknownStep { .. } | E::Invalid { .. } | E::UndoInFlight { .. } => {
-            Some(Class::Usage)
-        }
+        E::Load(_)
+        | E::UnknownStep { .. }
+        | E::Invalid { .. }
+        | E::UndoInFlight { .. }
+        | E::ExportRefused { .. } => Some(Class::Usage),
         E::Connect(c) => Some(connect_class(c)),
         E::Client(c) => Some(client_class(c)),
         E::Batch(b) => Some(batch_class(b)),

@@ -13,6 +13,7 @@ mod crm;
 mod examples;
 mod exit_codes;
 mod export_cli;
+mod export_variants;
 mod full_migration;
 mod harness;
 mod hostile;

@@ -44,6 +44,18 @@ pub struct ExportArgs {
     /// less one when it is small). Default: `ZCRM_READS_IN_FLIGHT`, else 4.
     #[arg(long)]
     pub reads_in_flight: Option<String>,
+    /// Only the records matching a search criteria, `(Field Label:value)` (`value*`: starts
+    /// with), joined with AND/OR: XML searchRecords, v8 search (at most 2,000 records).
+    #[arg(long, conflicts_with = "view")]
+    pub criteria: Option<String>,
+    /// Only the records of a custom view, by name (XML getCVRecords, 250 calls a day).
+    #[arg(long)]
+    pub view: Option<String>,
+    /// When `--to` is a folder and the module's fields changed since its last part: `evolve`
+    /// (the new part carries the new columns) or `fail` (stop, naming the fields). A changed
+    /// type always fails.
+    #[arg(long, default_value = "evolve")]
+    pub on_schema_change: String,
 }
 
 /// Runs the command, showing its progress on `progress`; returns the summary to print.
@@ -73,6 +85,20 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
         "bulk" => ReadMethod::Bulk,
         other => bail!("--method must be records or bulk, not {other:?}"),
     };
+    let Some(on_schema_change) = zcrm_writers::OnSchemaChange::parse(&args.on_schema_change) else {
+        bail!("--on-schema-change must be evolve or fail")
+    };
+    let filter = match (&args.criteria, &args.view) {
+        (Some(c), _) => Some(zcrm_writers::RecordFilter::Criteria(
+            zcrm_protocol::params::Criteria::parse(c)
+                .map_err(|e| anyhow::anyhow!("--criteria {c:?}: {e}"))?,
+        )),
+        (None, Some(v)) => Some(zcrm_writers::RecordFilter::View(v.trim().to_owned())),
+        (None, None) => None,
+    };
+    if filter.is_some() && method == ReadMethod::Bulk {
+        bail!("--method bulk cannot read a criteria or a view: they are read page by page");
+    }
     let conn = connect(&settings, "export")?;
     let org = settings.org()?;
     let cache = MetadataCache::new(&settings.state_dir, &org);
@@ -89,6 +115,7 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
         timezone: settings.timezone.clone(),
         method,
         reads_in_flight: settings.reads_in_flight,
+        options: zcrm_writers::ExportOptions { filter, on_schema_change },
     };
     let started = std::time::Instant::now();
     let summary = zcrm_engine::export_module(&*conn.client, &cache, &spec, progress)
@@ -126,6 +153,11 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
             "  deleted since then: {} id(s) in {}\n",
             summary.deleted,
             d.display()
+        ));
+    }
+    if let Some(change) = &summary.schema_change {
+        out.push_str(&format!(
+            "  the module's fields changed since the previous part: {change} (the new part carries the new columns)\n"
         ));
     }
     if summary.reread_passes > 0 {

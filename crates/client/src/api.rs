@@ -227,6 +227,25 @@ pub trait CrmApi: Sync {
         })
     }
 
+    /// One window of the records `filter` selects (a search criteria or a custom view), as
+    /// [`CrmApi::read_body`] answers for `params` (columns, window, `last_modified`). A dialect
+    /// without the filter answers [`ClientError::Unsupported`] before any call.
+    fn read_filtered_body(
+        &self,
+        module: &str,
+        filter: &crate::filtered::RecordFilter,
+        params: &ReadParams,
+    ) -> Result<(Vec<u8>, usize), ClientError> {
+        let _ = (module, filter, params);
+        Err(ClientError::Unsupported {
+            dialect: match self.dialect() {
+                Dialect::Xml => "XML",
+                Dialect::V8 => "v8",
+            },
+            what: "filtered reads".into(),
+        })
+    }
+
     /// A new write payload for `module`, of at most `max_rows` rows.
     fn payload(&self, module: &str, max_rows: u32) -> Box<dyn PayloadBuilder>;
     /// The rows of a payload [`CrmApi::payload`] built (reconciliation compares them with
@@ -482,6 +501,15 @@ impl CrmApi for Client {
     /// The XML API documents no concurrency limit: zcrm's own ceiling.
     fn max_reads_in_flight(&self) -> u32 {
         zcrm_protocol::limits::MAX_READS_IN_FLIGHT
+    }
+
+    fn read_filtered_body(
+        &self,
+        module: &str,
+        filter: &crate::filtered::RecordFilter,
+        params: &ReadParams,
+    ) -> Result<(Vec<u8>, usize), ClientError> {
+        self.filtered_body(module, filter, params)
     }
 
     fn deleted_ids(

@@ -34,6 +34,15 @@ pub enum EngineError {
         #[source]
         source: Diagnostics,
     },
+    /// `zcrm plan` refuses an export step's criteria or view: the filtered read cannot do
+    /// what paging the module would (see `export::filter_refusal`).
+    #[error("step {step:?}: {reason}")]
+    ExportRefused {
+        /// The step.
+        step: String,
+        /// Why, with the figures.
+        reason: String,
+    },
     /// The connection could not be made.
     #[error(transparent)]
     Connect(#[from] ConnectError),

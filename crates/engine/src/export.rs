@@ -19,8 +19,15 @@ pub fn export_module(
     spec: &ExportSpec,
     observer: &dyn Observer,
 ) -> Result<ExportSummary, EngineError> {
-    let fields = cache.get(client, &spec.module, false)?.fields;
+    let fields = cache.get(client, &spec.module, refresh_for(&spec.to))?.fields;
     Ok(observed(client, &fields, spec, &spec.module, observer)?)
+}
+
+/// Whether an export to `to` asks for the module's fields afresh (one call) instead of taking
+/// them from the cache: a folder of parts does, so that a field added to or removed from the
+/// module since the last part is seen (`on_schema_change`); a whole file does not.
+fn refresh_for(to: &std::path::Path) -> bool {
+    to.as_os_str().to_string_lossy().ends_with('/') || to.is_dir() || to.extension().is_none()
 }
 
 /// The export of `spec`, shown to `observer` under `name`.
@@ -73,6 +80,20 @@ pub fn choose(p: &Pipeline, e: &ExportStep, client: &dyn CrmApi, org: &str) -> E
         last_records.filter(|_| v8).map(|n| pages(n) * u64::from(client.cost(CallKind::Read)));
     let bulk_credits =
         last_records.filter(|_| v8).map(|n| jobs(n) * u64::from(client.cost(CallKind::BulkRead)));
+    if e.filter.is_some() {
+        let what = match &e.filter {
+            Some(zcrm_client::RecordFilter::View(v)) => format!("the view {v:?}"),
+            _ => "the criteria".to_owned(),
+        };
+        let why = format!("{what} is read through the search pages (200 records a call)");
+        return ExportChoice {
+            method: ReadMethod::Records,
+            last_records,
+            records_credits,
+            bulk_credits: None,
+            why,
+        };
+    }
     let (method, why) = match (e.method, last_records) {
         (Some(ExportMethod::Bulk), _) => (ReadMethod::Bulk, "method = \"bulk\"".to_owned()),
         (Some(ExportMethod::Records), _) => {
@@ -117,7 +138,7 @@ pub(crate) fn run_export(
     observer: &dyn Observer,
 ) -> Result<StepSummary, EngineError> {
     let failed = |source| EngineError::Export { step: e.name.clone(), source };
-    let fields = cache.get(client, &e.module, false)?.fields;
+    let fields = cache.get(client, &e.module, refresh_for(&e.to))?.fields;
     let spec = ExportSpec {
         module: e.module.clone(),
         to: e.to.clone(),
@@ -134,6 +155,13 @@ pub(crate) fn run_export(
         timezone: p.connection.timezone.clone(),
         method: choose(p, e, client, org).method,
         reads_in_flight: p.connection.reads_in_flight,
+        options: zcrm_writers::ExportOptions {
+            filter: e.filter.clone(),
+            on_schema_change: match e.on_schema_change {
+                zcrm_pipeline::OnSchemaChange::Evolve => zcrm_writers::OnSchemaChange::Evolve,
+                zcrm_pipeline::OnSchemaChange::Fail => zcrm_writers::OnSchemaChange::Fail,
+            },
+        },
     };
     let s = observed(client, &fields, &spec, &e.name, observer).map_err(failed)?;
     let mut notes: Vec<String> = (s.reread_passes > 0)
@@ -148,6 +176,11 @@ pub(crate) fn run_export(
     if s.bulk_jobs > 0 {
         notes.push(format!("read through {} Bulk Read job(s)", s.bulk_jobs));
     }
+    if let Some(change) = &s.schema_change {
+        notes.push(format!(
+            "the module's fields changed since the previous part: {change} (the new part carries the new columns; earlier parts are unchanged)"
+        ));
+    }
     Ok(StepSummary {
         name: e.name.clone(),
         kind: "export",
@@ -155,5 +188,37 @@ pub(crate) fn run_export(
         files: s.path.into_iter().chain(s.deleted_path).collect(),
         notes,
         ..StepSummary::default()
+    })
+}
+
+/// Why `zcrm plan` refuses export step `e`'s criteria or view, if it does. A search page and a
+/// page of the whole module cost the same (one call, or one credit, for up to 200 records), so
+/// the filtered read is never dearer in calls; what can make paging the module the better way
+/// is a filtered read that cannot finish within its own limit. The size it goes by is the
+/// records the step's last run wrote (before a first run nothing is refused):
+/// - v8 search reads at most 2,000 records: more than that last time, and it is refused;
+/// - XML getCVRecords counts against the 250-a-day cap it shares with getSearchRecords: more
+///   pages than the cap has left today, and it is refused.
+pub fn filter_refusal(
+    e: &ExportStep,
+    client: &dyn CrmApi,
+    choice: &ExportChoice,
+) -> Result<Option<String>, EngineError> {
+    let (Some(filter), Some(n)) = (&e.filter, choice.last_records) else { return Ok(None) };
+    let pages = n.div_ceil(u64::from(MAX_READ_ROWS)).max(1);
+    let search_cap = u64::from(zcrm_protocol::rest_limits::MAX_PAGE_RECORDS);
+    Ok(match (client.dialect(), filter) {
+        (Dialect::V8, zcrm_client::RecordFilter::Criteria(_)) if n > search_cap => Some(format!(
+            "the last run wrote {n} records, more than the {search_cap} a v8 search can read: paging the whole module ({pages}+ pages) is the way; remove `criteria` and filter the file"
+        )),
+        (Dialect::Xml, zcrm_client::RecordFilter::View(v)) => {
+            let status = client.ledger().status()?;
+            let left = u64::from(zcrm_protocol::limits::SEARCH_CV_DAILY_CAP)
+                .saturating_sub(u64::from(status.search_cv_spent));
+            (pages > left).then(|| format!(
+                "the view {v:?} had {n} records last run: {pages} getCVRecords calls, more than the {left} left today of the 250-a-day cap; paging the whole module has no such cap: remove `view` (or use `criteria`)"
+            ))
+        }
+        _ => None,
     })
 }

@@ -216,6 +216,9 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
             }
             PreparedStep::Export(e) => {
                 let choice = crate::export::choose(&p, &e, client, &org);
+                if let Some(reason) = crate::export::filter_refusal(&e, client, &choice)? {
+                    return Err(EngineError::ExportRefused { step: e.name, reason });
+                }
                 out.push(PlannedStep::Export { name: e.name, module: e.module, to: e.to, choice });
             }
             PreparedStep::Action(a) => {

@@ -25,8 +25,8 @@ pub use diag::{Diagnostic, Diagnostics, SourceText};
 pub use load::{LoadError, load, load_partial, load_str, unknown_module_hint};
 pub use model::{
     ActionKind, ActionStep, Api, ConnectionSpec, ExportColumns, ExportMethod, ExportStep,
-    ImportStep, LineItemSpans, LineItems, MaxRejects, Method, Mode, OAuthEnv, Pipeline,
-    PipelineTest, RecordRef, Step,
+    ImportStep, LineItemSpans, LineItems, MaxRejects, Method, Mode, OAuthEnv, OnSchemaChange,
+    Pipeline, PipelineTest, RecordRef, Step,
 };
 pub use tests::{TestOutcome, run_tests};
 pub use validate::{

@@ -20,6 +20,7 @@ use crate::model::{ImportSpans, Method as ImportMethod};
 use crate::raw::{RawPipeline, RawStep};
 
 mod action;
+mod export_options;
 mod line_items;
 mod tests;
 
@@ -685,6 +686,9 @@ fn import_step(
             ("to", r.to.as_ref().map(Spanned::span)),
             ("columns", r.columns.as_ref().map(Spanned::span)),
             ("since", r.since.as_ref().map(Spanned::span)),
+            ("on_schema_change", r.on_schema_change.as_ref().map(Spanned::span)),
+            ("criteria", r.criteria.as_ref().map(Spanned::span)),
+            ("view", r.view.as_ref().map(Spanned::span)),
         ],
     );
     let (source, opts) = source_options(cx, &name, name_span.clone(), "import", m, r);
@@ -1109,5 +1113,16 @@ fn export_step(
             Some("remove `method`, or set api = \"v8\" in [connection]".to_owned()),
         );
     }
-    Some(ExportStep { name, module: module?, to: dest, columns, since, method })
+    let on_schema_change = export_options::on_schema_change(cx, r);
+    let filter = export_options::filter(cx, r, method);
+    Some(ExportStep {
+        name,
+        module: module?,
+        to: dest,
+        columns,
+        since,
+        method,
+        on_schema_change,
+        filter,
+    })
 }

@@ -317,6 +317,20 @@ pub struct ExportStep {
     pub since: Since,
     /// `method = "records" | "bulk"`; absent: the record API (`zcrm plan` shows both).
     pub method: Option<ExportMethod>,
+    /// `on_schema_change` (default `evolve`).
+    pub on_schema_change: OnSchemaChange,
+    /// `criteria` or `view`: only those records (`None`: the whole module).
+    pub filter: Option<zcrm_client::RecordFilter>,
+}
+
+/// What an export into a folder does when the module's fields changed since its last part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnSchemaChange {
+    /// The new part carries the new column set; the change is reported.
+    #[default]
+    Evolve,
+    /// The step fails before writing, naming the fields.
+    Fail,
 }
 
 /// How an export step reads the module.

@@ -142,6 +142,12 @@ pub struct RawStep {
     pub columns: Option<Spanned<toml::Value>>,
     /// `since` (export).
     pub since: Option<Spanned<String>>,
+    /// `on_schema_change = "evolve" | "fail"` (export into a folder).
+    pub on_schema_change: Option<Spanned<String>>,
+    /// `criteria = "(Lead Source:Web)"` (export): only the matching records.
+    pub criteria: Option<Spanned<String>>,
+    /// `view = "All Open Leads"` (export): only a custom view's records.
+    pub view: Option<Spanned<String>>,
     /// `delete = "Module"`: the step deletes records.
     pub delete: Option<Spanned<String>>,
     /// `attach = "Module"`: the step uploads files to records.
@@ -317,6 +323,9 @@ pub mod schema {
         ("to", Str),
         ("columns", Any),
         ("since", Str),
+        ("on_schema_change", Str),
+        ("criteria", Str),
+        ("view", Str),
         ("delete", Str),
         ("attach", Str),
         ("relate", Str),

@@ -38,6 +38,25 @@ pub enum ExportError {
         /// How many times pages were read again.
         passes: u32,
     },
+    /// Fields were added to or removed from the module since the previous part in the folder,
+    /// and the export says `on_schema_change = "fail"`.
+    #[error(
+        "the module's fields changed since the previous part in this folder: {change}; no file was written (on_schema_change = \"fail\")"
+    )]
+    SchemaChanged {
+        /// What changed.
+        change: crate::schema_change::SchemaChange,
+    },
+    /// A column's stored type changed since the previous part in the folder (always an error:
+    /// the parts would disagree on the column's type).
+    #[error(
+        "a field changed type since the previous part in this folder: {}; no file was written (write to a new folder)",
+        changes.iter().map(|c| format!("{:?} was {}, is now {}", c.field, c.old, c.new)).collect::<Vec<_>>().join(", ")
+    )]
+    SchemaTypeChanged {
+        /// Each changed column.
+        changes: Vec<crate::schema_change::TypeChange>,
+    },
     /// Bad options (unknown column, unsupported output extension, ...).
     #[error("{0}")]
     Usage(String),

@@ -107,6 +107,8 @@ pub struct ExportSpec {
     /// Pages of records asked for at once (1..=8; lowered to what the dialect allows,
     /// `CrmApi::max_reads_in_flight`). Bulk Read ignores it.
     pub reads_in_flight: u32,
+    /// The variants: a filter, what a change of the module's fields does.
+    pub options: crate::options::ExportOptions,
 }
 
 /// Progress, once after each page is fetched.
@@ -143,6 +145,8 @@ pub struct ExportSummary {
     pub reread_pages: u32,
     /// Bulk Read jobs created (a Bulk Read export counts its chunks of 200 rows as `pages`).
     pub bulk_jobs: u32,
+    /// Fields added to or removed from the module since the previous part in the folder.
+    pub schema_change: Option<crate::schema_change::SchemaChange>,
 }
 
 impl ExportSpec {
@@ -189,6 +193,12 @@ pub fn export(
     let cols = columns::plan(&id_field, fields, spec.columns.as_deref())?;
 
     let wm_path = watermark::path(&spec.state_dir, &spec.org, &spec.module, &spec.to);
+    let schema = crate::schema_change::check(
+        &cols,
+        &wm_path,
+        is_folder(&spec.to),
+        spec.options.on_schema_change,
+    )?;
     let previous = if spec.since == Since::LastRun {
         watermark::load(&wm_path)?
     } else {
@@ -348,6 +358,8 @@ pub fn export(
         summary.deleted_path = path;
     }
     // Written only now that the files are in place.
+    summary.schema_change = schema.change().cloned();
+    schema.commit(summary.path.is_some())?;
     boundary.sort_unstable();
     boundary.dedup_by_key(|(id, _)| *id);
     watermark::store(
@@ -424,12 +436,13 @@ impl<'p> Pager<'p, '_> {
         first: u32,
         progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExportError> {
-        let (client, module) = (self.client, self.spec.module.as_str());
+        let (client, spec) = (self.client, self.spec);
         let params = self.params.clone();
+        // A filtered export (criteria, view) pages through its filter's method.
         let fetch = move |page_no: u32| -> Result<(Vec<u8>, usize), ExportError> {
             let mut params = params.clone();
             params.window = Window::page(page_no);
-            Ok(client.read_body(module, &params)?)
+            crate::filter::read_body(client, spec, &params)
         };
         let plan = crate::fetch::Plan {
             in_flight: self.in_flight,

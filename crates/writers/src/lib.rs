@@ -10,8 +10,11 @@ mod deleted;
 mod error;
 pub mod export;
 mod fetch;
+mod filter;
+pub mod options;
 pub mod pages;
 pub mod parquet_sink;
+pub mod schema_change;
 pub mod sink;
 pub mod watermark;
 
@@ -19,4 +22,5 @@ pub use error::ExportError;
 pub use export::{
     ExportSpec, ExportSummary, OutputFormat, Progress, ReadMethod, Since, export, parse_since,
 };
+pub use options::{ExportOptions, OnSchemaChange, RecordFilter};
 pub use parquet_sink::Codec;

@@ -137,6 +137,15 @@ impl CrmApi for RestClient {
         Some(zcrm_protocol::rest_limits::MAX_PAGE_RECORDS + 1)
     }
 
+    fn read_filtered_body(
+        &self,
+        module: &str,
+        filter: &crate::filtered::RecordFilter,
+        params: &ReadParams,
+    ) -> Result<(Vec<u8>, usize), ClientError> {
+        self.filtered_body(module, filter, params)
+    }
+
     fn deleted_ids(
         &self,
         module: &str,

@@ -19,6 +19,7 @@ pub mod payload;
 mod reads;
 pub mod records;
 pub mod results;
+mod search;
 pub mod token_cache;
 
 pub use client::{API_PREFIX, RestClient, RestConfig};

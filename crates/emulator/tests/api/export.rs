@@ -53,6 +53,7 @@ fn spec(env: &Env, to: &std::path::Path) -> ExportSpec {
         timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
         method: zcrm_writers::ReadMethod::Records,
         reads_in_flight: 1,
+        options: zcrm_writers::ExportOptions::default(),
     }
 }
 

@@ -180,6 +180,7 @@ pub fn spec(env: &Env, to: &Path, since: Since) -> ExportSpec {
         timezone: jiff::tz::TimeZone::get("America/Los_Angeles").unwrap(),
         method: zcrm_writers::ReadMethod::Records,
         reads_in_flight: 1,
+        options: zcrm_writers::ExportOptions::default(),
     }
 }
 
