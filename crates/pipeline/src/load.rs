@@ -745,27 +745,7 @@ fn import_step(
                 if let Some(step) = &e.spec.lookup
                     && !imports.iter().any(|i| i == step)
                 {
-                    {
-                        let hint =
-                            zcrm_mapping::did_you_mean(step, imports.iter().map(String::as_str))
-                                .map_or_else(
-                                    || {
-                                        format!(
-                                            "lookups name an import step; the import steps are: {}",
-                                            imports.join(", ")
-                                        )
-                                    },
-                                    |s| format!("did you mean {s:?}?"),
-                                );
-                        cx.error(
-                            Some(e.spec_span.clone()),
-                            format!(
-                                "`{}` looks up the step {step:?}, which does not exist",
-                                e.field
-                            ),
-                            Some(hint),
-                        );
-                    }
+                    unknown_lookup(cx, &e.field, step, imports, e.spec_span.clone());
                 }
             }
             spec
@@ -946,6 +926,19 @@ fn source_options(
     opts.csv = csv;
     opts.xlsx = xlsx;
     (source, opts)
+}
+
+/// Reports that `what` looks up a step that is not among `imports`, with the nearest name.
+fn unknown_lookup(cx: &mut Ctx<'_>, what: &str, step: &str, imports: &[String], at: Range<usize>) {
+    let hint = zcrm_mapping::did_you_mean(step, imports.iter().map(String::as_str)).map_or_else(
+        || format!("lookups name an import step; the import steps are: {}", imports.join(", ")),
+        |s| format!("did you mean {s:?}?"),
+    );
+    cx.error(
+        Some(at),
+        format!("`{what}` looks up the step {step:?}, which does not exist"),
+        Some(hint),
+    );
 }
 
 /// A step's reject file (`rejects`, default `out/<step>.rejects.csv`) and success file

@@ -64,21 +64,7 @@ fn record_ref(
         None => ok.then_some(RecordRef::Column(column)),
         Some(step) if imports.contains(&step) => ok.then_some(RecordRef::Lookup { step, column }),
         Some(step) => {
-            let hint = zcrm_mapping::did_you_mean(&step, imports.iter().map(String::as_str))
-                .map_or_else(
-                    || {
-                        format!(
-                            "lookups name an import step; the import steps are: {}",
-                            imports.join(", ")
-                        )
-                    },
-                    |s| format!("did you mean {s:?}?"),
-                );
-            cx.error(
-                Some(span),
-                format!("`{key}` looks up the step {step:?}, which does not exist"),
-                Some(hint),
-            );
+            super::unknown_lookup(cx, key, &step, imports, span);
             None
         }
     }
