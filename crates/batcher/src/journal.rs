@@ -394,29 +394,7 @@ impl Journal {
         summary: &str,
     ) -> Result<(), BatchError> {
         let tx = self.conn.transaction()?;
-        {
-            let mut done = tx.prepare_cached(
-                "UPDATE rows SET state = ?3, crm_id = ?4 WHERE step = ?1 AND row = ?2",
-            )?;
-            let mut refused = tx.prepare_cached(
-                "UPDATE rows SET state = 'rejected', code = ?3, message = ?4, source = ?5 WHERE step = ?1 AND row = ?2",
-            )?;
-            let mut unsent = tx.prepare_cached("DELETE FROM rows WHERE step = ?1 AND row = ?2")?;
-            for o in outcome {
-                match o {
-                    RowOutcome::Done { row, id, action } => {
-                        done.execute(params![step, *row as i64, action.as_str(), id.0 as i64])?;
-                    }
-                    RowOutcome::Refused { row, code, message, source } => {
-                        let src = serde_json::to_string(source).unwrap_or_default();
-                        refused.execute(params![step, *row as i64, code, message, src])?;
-                    }
-                    RowOutcome::NotApplied { row } => {
-                        unsent.execute(params![step, *row as i64])?;
-                    }
-                }
-            }
-        }
+        record_outcomes(&tx, step, outcome, Pending::Any)?;
         tx.prepare_cached(
             "UPDATE payloads SET state = 'done', xml_data = NULL, result = ?3 WHERE step = ?1 AND seq = ?2",
         )?
@@ -539,6 +517,56 @@ impl Journal {
         }
         Ok(out)
     }
+}
+
+/// Which rows [`record_outcomes`] may settle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pending {
+    /// Any row of the step (a payload's rows).
+    Any,
+    /// Rows still waiting for a Bulk Write job (state `bulk`); their kept source cells are
+    /// dropped once they are in the CRM.
+    Bulk,
+}
+
+/// Records each row's outcome in `tx`: in the CRM with its Id and action, refused by the server
+/// (with the source cells for the reject file), or forgotten (not applied: sent again).
+pub(crate) fn record_outcomes(
+    tx: &rusqlite::Transaction<'_>,
+    step: &str,
+    outcome: &[RowOutcome],
+    pending: Pending,
+) -> Result<(), BatchError> {
+    let (only, done_sql) = match pending {
+        Pending::Any => {
+            ("", "UPDATE rows SET state = ?3, crm_id = ?4 WHERE step = ?1 AND row = ?2")
+        }
+        Pending::Bulk => (
+            " AND state = 'bulk'",
+            "UPDATE rows SET state = ?3, crm_id = ?4, source = NULL WHERE step = ?1 AND row = ?2 AND state = 'bulk'",
+        ),
+    };
+    let mut done = tx.prepare_cached(done_sql)?;
+    let mut refused = tx.prepare_cached(&format!(
+        "UPDATE rows SET state = 'rejected', code = ?3, message = ?4, source = ?5 WHERE step = ?1 AND row = ?2{only}"
+    ))?;
+    let mut unsent =
+        tx.prepare_cached(&format!("DELETE FROM rows WHERE step = ?1 AND row = ?2{only}"))?;
+    for o in outcome {
+        match o {
+            RowOutcome::Done { row, id, action } => {
+                done.execute(params![step, *row as i64, action.as_str(), id.0 as i64])?;
+            }
+            RowOutcome::Refused { row, code, message, source } => {
+                let src = serde_json::to_string(source).unwrap_or_default();
+                refused.execute(params![step, *row as i64, code, message, src])?;
+            }
+            RowOutcome::NotApplied { row } => {
+                unsent.execute(params![step, *row as i64])?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A row in the CRM: `(source row, key, CRM Id, action)`.

@@ -265,31 +265,7 @@ impl Journal {
         summary: &str,
     ) -> Result<(), BatchError> {
         let tx = self.conn.transaction()?;
-        {
-            let mut done = tx.prepare_cached(
-                "UPDATE rows SET state = ?3, crm_id = ?4, source = NULL WHERE step = ?1 AND row = ?2 AND state = 'bulk'",
-            )?;
-            let mut refused = tx.prepare_cached(
-                "UPDATE rows SET state = 'rejected', code = ?3, message = ?4, source = ?5 WHERE step = ?1 AND row = ?2 AND state = 'bulk'",
-            )?;
-            let mut unsent = tx.prepare_cached(
-                "DELETE FROM rows WHERE step = ?1 AND row = ?2 AND state = 'bulk'",
-            )?;
-            for o in outcome {
-                match o {
-                    RowOutcome::Done { row, id, action } => {
-                        done.execute(params![step, *row as i64, action.as_str(), id.0 as i64])?;
-                    }
-                    RowOutcome::Refused { row, code, message, source } => {
-                        let src = serde_json::to_string(source).unwrap_or_default();
-                        refused.execute(params![step, *row as i64, code, message, src])?;
-                    }
-                    RowOutcome::NotApplied { row } => {
-                        unsent.execute(params![step, *row as i64])?;
-                    }
-                }
-            }
-        }
+        crate::journal::record_outcomes(&tx, step, outcome, crate::journal::Pending::Bulk)?;
         tx.execute(
             "UPDATE bulk_jobs SET state = 'done', result = ?3 WHERE step = ?1 AND seq = ?2",
             params![step, seq, summary],
