@@ -26,26 +26,7 @@ pub fn delete(
     def: &ModuleDef,
     path_id: Option<&str>,
 ) -> Result<Answer, RestError> {
-    let ids: Vec<&str> = match path_id {
-        Some(id) => vec![id],
-        None => cx
-            .param("ids")
-            .ok_or_else(|| RestError::missing_param("ids"))?
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect(),
-    };
-    if ids.is_empty() {
-        return Err(RestError::missing_param("ids"));
-    }
-    if ids.len() > MAX_WRITE_RECORDS as usize {
-        return Err(RestError::bad(
-            "LIMIT_EXCEEDED",
-            "the number of records exceeds the limit",
-            json!({"limit": MAX_WRITE_RECORDS}),
-        ));
-    }
+    let ids = target_ids(cx, path_id)?;
     let module = def.module.api_name();
     let mut results = Vec::with_capacity(ids.len());
     for text in ids {
@@ -122,4 +103,33 @@ pub fn deleted(cx: &Cx<'_>, tx: &Transaction<'_>, def: &ModuleDef) -> Result<Ans
         "data": data,
         "info": {"per_page": per_page, "count": count, "page": page, "more_records": more},
     })))
+}
+
+/// The ids a delete names: the path's one, else `?ids=a,b,c` (at least one, at most
+/// [`MAX_WRITE_RECORDS`]).
+pub(super) fn target_ids<'a>(
+    cx: &'a Cx<'_>,
+    path_id: Option<&'a str>,
+) -> Result<Vec<&'a str>, RestError> {
+    let ids: Vec<&str> = match path_id {
+        Some(id) => vec![id],
+        None => cx
+            .param("ids")
+            .ok_or_else(|| RestError::missing_param("ids"))?
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect(),
+    };
+    if ids.is_empty() {
+        return Err(RestError::missing_param("ids"));
+    }
+    if ids.len() > MAX_WRITE_RECORDS as usize {
+        return Err(RestError::bad(
+            "LIMIT_EXCEEDED",
+            "the number of records exceeds the limit",
+            json!({"limit": MAX_WRITE_RECORDS}),
+        ));
+    }
+    Ok(ids)
 }

@@ -317,26 +317,7 @@ pub fn delink(
     path_id: Option<&str>,
 ) -> Result<Answer, RestError> {
     let rec = parent(tx, def, id)?;
-    let ids: Vec<&str> = match path_id {
-        Some(one) => vec![one],
-        None => cx
-            .param("ids")
-            .ok_or_else(|| RestError::missing_param("ids"))?
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect(),
-    };
-    if ids.is_empty() {
-        return Err(RestError::missing_param("ids"));
-    }
-    if ids.len() > MAX_WRITE_RECORDS as usize {
-        return Err(RestError::bad(
-            "LIMIT_EXCEEDED",
-            "the number of records exceeds the limit",
-            json!({"limit": MAX_WRITE_RECORDS}),
-        ));
-    }
+    let ids = super::delete::target_ids(cx, path_id)?;
     let module = def.module.api_name();
     let other_module = list.module.api_name();
     let mut results = Vec::with_capacity(ids.len());
