@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 
 use super::errors::{self, Answer, RestError, record_error};
 use super::json::{self as vjson, Refusal, data_type, ignored_on_input, is_blank};
-use super::related::body_items;
 use super::router::Cx;
+use super::write::body_items;
 use crate::api::convert::{self as shared, Conversion, ConvertFail, Converted};
 use crate::api::validate::display_name;
 use crate::schema::ModuleDef;

@@ -34,33 +34,6 @@ pub fn relation_label(api_name: &str) -> String {
     api_name.replace('_', " ")
 }
 
-/// The `data` items of a body (CD-10's whole-call errors).
-pub fn body_items<'a>(cx: &'a Cx<'_>, limit: u32) -> Result<&'a Vec<Value>, RestError> {
-    if cx.body_unreadable {
-        return Err(RestError::bad("INVALID_DATA", "body is not a valid JSON", json!({})));
-    }
-    let data = cx
-        .body
-        .and_then(|b| b.get("data"))
-        .and_then(Value::as_array)
-        .filter(|d| !d.is_empty())
-        .ok_or_else(|| {
-            RestError::bad(
-                "MANDATORY_NOT_FOUND",
-                "required field not found",
-                json!({"api_name": "data"}),
-            )
-        })?;
-    if data.len() > limit as usize {
-        return Err(RestError::bad(
-            "LIMIT_EXCEEDED",
-            "the number of records exceeds the limit",
-            json!({"limit": limit}),
-        ));
-    }
-    Ok(data)
-}
-
 /// Per-item results: 200 when all succeeded, 207 for a mix, 400 when all failed (CD-9).
 pub fn batch(results: Vec<Value>) -> Answer {
     let ok = results.iter().filter(|r| r["status"] == "success").count();
@@ -242,7 +215,7 @@ pub fn relate(
     list: &ModuleDef,
 ) -> Result<Answer, RestError> {
     let rec = parent(tx, def, id)?;
-    let items = body_items(cx, MAX_WRITE_RECORDS)?;
+    let items = super::write::body_items(cx, MAX_WRITE_RECORDS)?;
     let module = def.module.api_name();
     let other_module = list.module.api_name();
     let mut results = Vec::with_capacity(items.len());

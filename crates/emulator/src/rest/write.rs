@@ -30,8 +30,8 @@ enum Kind {
     Upsert,
 }
 
-/// The records of a write body (CD-10).
-fn body_records<'a>(cx: &'a Cx<'_>) -> Result<&'a Vec<Value>, RestError> {
+/// The `data` items of a body (CD-10's whole-call errors).
+pub(super) fn body_items<'a>(cx: &'a Cx<'_>, limit: u32) -> Result<&'a Vec<Value>, RestError> {
     if cx.body_unreadable {
         return Err(RestError::bad("INVALID_DATA", "body is not a valid JSON", json!({})));
     }
@@ -47,13 +47,19 @@ fn body_records<'a>(cx: &'a Cx<'_>) -> Result<&'a Vec<Value>, RestError> {
                 json!({"api_name": "data"}),
             )
         })?;
-    if data.len() > MAX_WRITE_RECORDS as usize {
+    if data.len() > limit as usize {
         return Err(RestError::bad(
             "LIMIT_EXCEEDED",
             "the number of records exceeds the limit",
-            json!({"limit": MAX_WRITE_RECORDS}),
+            json!({"limit": limit}),
         ));
     }
+    Ok(data)
+}
+
+/// The records of a write body (CD-10).
+fn body_records<'a>(cx: &'a Cx<'_>) -> Result<&'a Vec<Value>, RestError> {
+    let data = body_items(cx, MAX_WRITE_RECORDS)?;
     if let Some(trigger) = cx.body.and_then(|b| b.get("trigger")) {
         let ok = trigger
             .as_array()
