@@ -313,7 +313,6 @@ struct Runner<'a> {
     in_doubt: std::collections::HashMap<u64, i64>,
     /// Relations waiting for their batch.
     group: Vec<Ready>,
-    done: u64,
 }
 
 impl Runner<'_> {
@@ -391,7 +390,6 @@ impl Runner<'_> {
                 }
             },
         }
-        self.done += 1;
         Ok(())
     }
 
@@ -453,7 +451,6 @@ impl Runner<'_> {
                 }
             },
         }
-        self.done += relations.len() as u64;
         Ok(())
     }
 
@@ -530,15 +527,8 @@ pub(crate) fn run_action(
     let shown = observer.import(&s.name, client.ledger(), total.clone());
     let mut rows_read = 0u64;
     let mut would_send = 0u64;
-    let mut runner = Runner {
-        s: &s,
-        client,
-        journal,
-        rejects: &mut rejects,
-        in_doubt,
-        group: Vec::new(),
-        done: 0,
-    };
+    let mut runner =
+        Runner { s: &s, client, journal, rejects: &mut rejects, in_doubt, group: Vec::new() };
     let looped = zcrm_mapping::map_blocks(reader.blocks(), &mapper, true, |chunk: MappedChunk| {
         rows_read += chunk.rows_read as u64;
         shown.rows_read(chunk.rows_read as u64);
@@ -550,10 +540,7 @@ pub(crate) fn run_action(
                 continue;
             }
             match ready(&s, &cols, &base, row, runner.journal, users) {
-                Ok(r) if dry_run => {
-                    let _ = r;
-                    would_send += 1;
-                }
+                Ok(_) if dry_run => would_send += 1,
                 Ok(r) => runner.take(r)?,
                 Err(bad) => runner.reject_local(&bad.0, &bad.1)?,
             }
@@ -561,7 +548,6 @@ pub(crate) fn run_action(
         Ok::<(), Halt>(())
     })
     .and_then(|()| if dry_run { Ok(()) } else { runner.flush() });
-    let sent = runner.done;
     let halted = match looped {
         Ok(()) => None,
         Err(Halt::Read(e)) => Some(StepEnd::Failed(EngineError::SourceStopped {
@@ -582,7 +568,6 @@ pub(crate) fn run_action(
     if dry_run {
         summary.created = would_send;
     }
-    let _ = sent;
     match halted {
         Some(end) => Err(end),
         None => Ok(summary),
