@@ -205,3 +205,46 @@ fn a_view_export_on_the_xml_face_reads_get_cv_records() {
     let out = w.expect(&["run", &p], 2);
     assert!(out.contains("custom view"), "{out}");
 }
+
+/// A v8 search matching exactly 2,000 records (the most a search reads) exports them all, one
+/// page or eight in flight; one more matching record makes the export fail naming the ceiling
+/// instead of ending at record 2,000 as if that were all.
+#[test]
+fn a_v8_search_of_exactly_2000_records_ends_there_and_one_more_fails() {
+    let w = workdir();
+    let emu = crate::v8::emulator(w.path(), |c| c);
+    let client = check_client(&emu);
+    for batch in 0..21 {
+        let mut x = XmlDataBuilder::new("Leads", 100);
+        for i in 0..100 {
+            // Every 21st lead does not match, so matches and others interleave.
+            let source = if (batch * 100 + i) % 21 == 20 { "Cold Call" } else { "Web Form" };
+            let name = format!("W{}", batch * 100 + i);
+            x.push_row([
+                ("Last Name", name.as_str()),
+                ("Company", "Acme"),
+                ("Lead Source", source),
+            ])
+            .unwrap();
+        }
+        client.insert_records("Leads", x.finish().unwrap(), &WriteParams::default()).unwrap();
+    }
+    assert_eq!(web_leads(&emu), 2_000);
+    for flight in [1, 8] {
+        let to = format!("out/web-{flight}.csv");
+        let p =
+            pipeline(&w, &emu, "v8", &format!("reads_in_flight = {flight}"), &criteria_step(&to));
+        w.expect(&["run", &p], 0);
+        assert_eq!(crate::crm::report(&w.path().join(&to)).len(), 2_000, "{flight} in flight");
+    }
+    let mut x = XmlDataBuilder::new("Leads", 1);
+    x.push_row([("Last Name", "W2100"), ("Company", "Acme"), ("Lead Source", "Web Form")]).unwrap();
+    client.insert_records("Leads", x.finish().unwrap(), &WriteParams::default()).unwrap();
+    for flight in [1, 8] {
+        let to = format!("out/web-{flight}.csv");
+        let p =
+            pipeline(&w, &emu, "v8", &format!("reads_in_flight = {flight}"), &criteria_step(&to));
+        let out = w.expect(&["run", &p], 3);
+        assert!(out.contains("a search reads at most 2000 records"), "{out}");
+    }
+}

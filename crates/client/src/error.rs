@@ -192,6 +192,16 @@ pub enum ClientError {
         /// The last record the list reaches.
         limit: u32,
     },
+    /// A v8 search reads at most `limit` records, and the export's criteria match more.
+    #[error(
+        "{module}: a search reads at most {limit} records and this criteria matches more: narrow the criteria (for example by Created_Time), or export the whole module"
+    )]
+    SearchLimit {
+        /// The module.
+        module: String,
+        /// The most records a search reads.
+        limit: u32,
+    },
     /// The OAuth token endpoint refused to give an access token, or its answer was unusable.
     #[error("OAuth: {0}")]
     OAuth(#[source] crate::rest::OAuthError),
@@ -318,6 +328,7 @@ impl ClientError {
             | Self::Redirected { .. }
             | Self::BulkJob { .. }
             | Self::ReadLimit { .. }
+            | Self::SearchLimit { .. }
             | Self::Decode { .. } => ErrorClass::Remote,
             Self::BulkFile { .. } => ErrorClass::LocalIo,
         }

@@ -136,6 +136,8 @@ pub struct RestClient {
     pub(crate) trigger: Vec<String>,
     schemas: Mutex<HashMap<String, Arc<Schema>>>,
     pub(crate) pages: Tokens,
+    /// The 2,000th record of each search read, to tell where a search ends.
+    pub(crate) search_edges: crate::rest::search::SearchEdges,
     /// The org's id (`zgid`), read once for Bulk Write uploads.
     pub(crate) org_id: std::sync::OnceLock<String>,
     /// The org's user names (id → name), for the owners of Bulk Read rows.
@@ -175,6 +177,7 @@ impl RestClient {
             trigger: cfg.trigger,
             schemas: Mutex::new(HashMap::new()),
             pages: Tokens::default(),
+            search_edges: crate::rest::search::SearchEdges::default(),
             org_id: std::sync::OnceLock::new(),
             users: Mutex::new(Arc::new(HashMap::new())),
             pacer: crate::bulk_read::DownloadPacer::default(),
