@@ -22,6 +22,43 @@ fn zip_err(path: &Path) -> impl Fn(zip::result::ZipError) -> BatchError + '_ {
     move |e| BatchError::BulkFile { path: path.to_owned(), source: std::io::Error::other(e) }
 }
 
+/// Rows as CSV lines, by the `csv` crate's writer: every field quoted, so that leading and
+/// trailing spaces survive whatever reads the file; quotes doubled; lines end with CRLF.
+pub struct LineEncoder {
+    csv: csv::Writer<Vec<u8>>,
+    /// Where the last line starts in the writer's buffer.
+    start: usize,
+}
+
+/// The buffer a [`LineEncoder`] lets its lines pile up in before it starts a new one.
+const LINES_BUFFER: usize = 1 << 20;
+
+impl Default for LineEncoder {
+    fn default() -> Self {
+        let csv = csv::WriterBuilder::new()
+            .quote_style(csv::QuoteStyle::Always)
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        Self { csv, start: 0 }
+    }
+}
+
+impl LineEncoder {
+    /// The line of `cells` (valid until the next call).
+    pub fn line<'a>(
+        &mut self,
+        cells: impl IntoIterator<Item = &'a str>,
+    ) -> Result<&[u8], std::io::Error> {
+        if self.csv.get_ref().len() > LINES_BUFFER {
+            *self = Self::default();
+        }
+        self.start = self.csv.get_ref().len();
+        self.csv.write_record(cells).map_err(std::io::Error::other)?;
+        self.csv.flush()?;
+        Ok(&self.csv.get_ref()[self.start..])
+    }
+}
+
 /// A chunk being written.
 pub struct ChunkWriter {
     path: PathBuf,
@@ -29,7 +66,6 @@ pub struct ChunkWriter {
     zip: zip::ZipWriter<BufWriter<File>>,
     rows: usize,
     bytes: u64,
-    line: Vec<u8>,
 }
 
 impl ChunkWriter {
@@ -45,33 +81,23 @@ impl ChunkWriter {
             .compression_method(zip::CompressionMethod::Deflated)
             .large_file(false);
         zip.start_file(csv_name, opts).map_err(zip_err(&tmp))?;
-        let mut w = Self { path: path.to_owned(), tmp, zip, rows: 0, bytes: 0, line: Vec::new() };
-        w.write_record(header.iter().map(String::as_str))?;
-        w.rows = 0;
+        let mut w = Self { path: path.to_owned(), tmp, zip, rows: 0, bytes: 0 };
+        let mut enc = LineEncoder::default();
+        let head = enc.line(header.iter().map(String::as_str)).map_err(io(&w.tmp))?;
+        w.write_line(head)?;
         Ok(w)
     }
 
-    /// Appends one row.
-    pub fn push<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> Result<(), BatchError> {
-        self.write_record(cells)?;
+    /// Appends one row, as [`LineEncoder::line`] wrote it.
+    pub fn push(&mut self, line: &[u8]) -> Result<(), BatchError> {
+        self.write_line(line)?;
         self.rows += 1;
         Ok(())
     }
 
-    fn write_record<'a>(
-        &mut self,
-        cells: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), BatchError> {
-        self.line.clear();
-        for (i, c) in cells.into_iter().enumerate() {
-            if i > 0 {
-                self.line.push(b',');
-            }
-            quote(&mut self.line, c);
-        }
-        self.line.extend_from_slice(b"\r\n");
-        self.zip.write_all(&self.line).map_err(io(&self.tmp))?;
-        self.bytes += self.line.len() as u64;
+    fn write_line(&mut self, line: &[u8]) -> Result<(), BatchError> {
+        self.zip.write_all(line).map_err(io(&self.tmp))?;
+        self.bytes += line.len() as u64;
         Ok(())
     }
 
@@ -96,39 +122,6 @@ impl ChunkWriter {
     }
 }
 
-/// Appends `cell` as a CSV field: quoted when it holds a comma, a quote or a line break, or
-/// starts or ends with a space; quotes doubled.
-fn quote(out: &mut Vec<u8>, cell: &str) {
-    let needs = !cell.is_empty()
-        && (cell.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-            || cell.starts_with(' ')
-            || cell.ends_with(' '));
-    if !needs {
-        out.extend_from_slice(cell.as_bytes());
-        return;
-    }
-    out.push(b'"');
-    for b in cell.bytes() {
-        if b == b'"' {
-            out.push(b'"');
-        }
-        out.push(b);
-    }
-    out.push(b'"');
-}
-
-/// The bytes a row of `cells` takes in the CSV (for [`ChunkWriter::full`]).
-pub fn row_bytes<'a>(cells: impl IntoIterator<Item = &'a str>) -> u64 {
-    let mut v = Vec::new();
-    for (i, c) in cells.into_iter().enumerate() {
-        if i > 0 {
-            v.push(b',');
-        }
-        quote(&mut v, c);
-    }
-    v.len() as u64 + 2
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -142,8 +135,9 @@ mod tests {
         let path = dir.path().join("c.zip");
         let header = vec!["Last_Name".to_owned(), "Description".to_owned()];
         let mut w = ChunkWriter::create(&path, "Leads.csv", &header).unwrap();
-        w.push(["O\"Neil, Jr", "two\nlines"]).unwrap();
-        w.push(["", " padded "]).unwrap();
+        let mut enc = LineEncoder::default();
+        w.push(enc.line(["O\"Neil, Jr", "two\nlines"]).unwrap()).unwrap();
+        w.push(enc.line(["", " padded "]).unwrap()).unwrap();
         assert_eq!(w.rows(), 2);
         assert!(!dir.path().join("c.zip").exists(), "a chunk has no final name before sealing");
         let sealed = w.seal().unwrap();
@@ -163,15 +157,16 @@ mod tests {
     fn a_chunk_is_full_at_its_row_limit_or_near_the_byte_limit() {
         let dir = tempfile::tempdir().unwrap();
         let mut w = ChunkWriter::create(&dir.path().join("c.zip"), "x.csv", &["A".into()]).unwrap();
+        let mut enc = LineEncoder::default();
         assert!(!w.full(2, 10));
-        w.push(["a"]).unwrap();
-        w.push(["b"]).unwrap();
+        w.push(enc.line(["a"]).unwrap()).unwrap();
+        w.push(enc.line(["b"]).unwrap()).unwrap();
         assert!(w.full(2, 10));
         assert!(!w.full(3, 10));
         assert!(
             w.full(3, MAX_CSV_BYTES),
             "a row that would pass the byte limit starts a new chunk"
         );
-        assert_eq!(row_bytes(["a,b", "c"]), 9);
+        assert_eq!(LineEncoder::default().line(["a,b", "c"]).unwrap(), b"\"a,b\",\"c\"\r\n");
     }
 }

@@ -27,7 +27,7 @@ use crate::import::{ImportStep, Mode, StepReport, resolve_lookups};
 use crate::journal::{Journal, RowOutcome};
 use crate::row::{Action, FieldInput, PendingRow, RejectedRow};
 
-use file::{ChunkWriter, row_bytes};
+use file::{ChunkWriter, LineEncoder};
 use journal::{BulkJobEntry, ChunkRow, Phase};
 use result::{RowResult, read_results};
 
@@ -130,6 +130,7 @@ impl Bulk<'_> {
         let max_rows = self.settings.max_rows.clamp(1, zcrm_client::bulk::MAX_BULK_ROWS);
         let mut chunk: Option<(ChunkWriter, PathBuf, Vec<ChunkRow>)> = None;
         let mut cells: Vec<String> = Vec::with_capacity(columns.len());
+        let mut lines = LineEncoder::default();
         for row in rows {
             self.report.rows += 1;
             if known.contains(&row.row) {
@@ -154,8 +155,10 @@ impl Bulk<'_> {
                 });
                 continue;
             }
-            let size = row_bytes(cells.iter().map(String::as_str));
-            if chunk.as_ref().is_some_and(|(w, _, _)| w.full(max_rows, size))
+            let line = lines
+                .line(cells.iter().map(String::as_str))
+                .map_err(|e| BatchError::Internal(format!("a Bulk Write row as CSV: {e}")))?;
+            if chunk.as_ref().is_some_and(|(w, _, _)| w.full(max_rows, line.len() as u64))
                 && let Some((w, _, rows)) = chunk.take()
             {
                 self.send_chunk(w, &rows)?;
@@ -167,7 +170,7 @@ impl Bulk<'_> {
             }
             if let Some((w, _, rows)) = chunk.as_mut() {
                 let no = u32::try_from(w.rows()).unwrap_or(u32::MAX);
-                w.push(cells.iter().map(String::as_str))?;
+                w.push(line)?;
                 rows.push((no, row.row, row.line, row.key, row.source));
             }
         }
