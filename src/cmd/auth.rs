@@ -83,14 +83,9 @@ pub fn run(args: &AuthArgs) -> Result<String> {
     let refresh = grant.refresh_token.ok_or_else(|| anyhow!("the answer has no refresh token"))?;
     match &args.save {
         Some(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                zcrm_client::owner_only::create_dir_all(dir)?;
-            }
             let mut bytes = Vec::new();
             refresh.deliver(&mut bytes)?;
-            let mut tmp = path.as_os_str().to_owned();
-            tmp.push(".tmp");
-            zcrm_client::owner_only::write_atomic(path, &PathBuf::from(tmp), &bytes)?;
+            zcrm_client::owner_only::write_atomic(path, &bytes)?;
             Ok(format!(
                 "refresh token saved to {} (readable by you only)\nexport ZCRM_REFRESH_TOKEN=\"$(cat {})\"\n",
                 path.display(),

@@ -97,10 +97,9 @@ impl MetadataCache {
             .filter_map(|(_, f)| Some((f.label.clone(), f.decimal_places?)))
             .collect();
         let entry = Entry { fetched_at: fetched_at.to_string(), xml, api_names, decimal_places };
-        let tmp = self.dir.join(format!(".{}.tmp", safe(module)));
         let bytes = serde_json::to_vec(&entry)
             .map_err(|source| ClientError::MetadataJson { path: path.clone(), source })?;
-        crate::owner_only::write_atomic(&path, &tmp, &bytes).map_err(ClientError::MetadataFile)?;
+        crate::owner_only::write_atomic(&path, &bytes).map_err(ClientError::MetadataFile)?;
         Ok(CachedFields { fields, fetched_at, from_cache: false })
     }
 }

@@ -88,21 +88,18 @@ pub fn open(path: &Path) -> Result<File, StateFileError> {
     open_with(path, false)
 }
 
-/// Creates or truncates `path` (and its folders) owner-only, for a file written whole and
-/// renamed into place (the rename keeps the mode).
-pub fn create(path: &Path) -> Result<File, StateFileError> {
-    if let Some(dir) = path.parent() {
-        create_dir_all(dir)?;
-    }
-    open_with(path, true)
-}
-
-/// Writes `bytes` to `path` through `tmp` (owner-only), renamed into place.
-pub fn write_atomic(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<(), StateFileError> {
-    let mut file = create(tmp)?;
-    std::io::Write::write_all(&mut file, bytes).map_err(err(tmp))?;
-    drop(file);
-    std::fs::rename(tmp, path).map_err(err(path))
+/// Writes `bytes` to `path` whole (creating its folders owner-only): into a temporary file
+/// beside it (tempfile's: a fresh name, created 0600, removed if anything fails), renamed into
+/// place (the rename keeps the mode).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateFileError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".zcrm-").tempfile_in(dir).map_err(err(dir))?;
+    // A umask that took the owner's bits is set right, as for every state file.
+    set_mode(tmp.path(), FILE_MODE)?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(err(tmp.path()))?;
+    tmp.persist(path).map_err(|e| err(path)(e.error))?;
+    Ok(())
 }
 
 /// Readies the SQLite database `path` before SQLite opens it: its folders, the file itself
@@ -141,7 +138,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let file = dir.path().join("a/b/c.json");
-        write_atomic(&file, &dir.path().join("a/b/.c.tmp"), b"{}").unwrap();
+        write_atomic(&file, b"{}").unwrap();
+        write_atomic(&file, b"[]").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"[]");
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("a/b")).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left beside it");
         assert_eq!(mode(dir.path()), 0o755, "an existing folder keeps its mode");
         assert_eq!(mode(&dir.path().join("a")), 0o700);
         assert_eq!(mode(&dir.path().join("a/b")), 0o700);

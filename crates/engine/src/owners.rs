@@ -75,15 +75,10 @@ impl Users {
         }
         let list = Self::read_list(client)?;
         let copy = CachedUsers { fetched_at: now, users: list };
-        if let Ok(bytes) = serde_json::to_vec(&copy) {
-            let tmp = cache.with_extension("json.tmp");
-            let written = cache
-                .parent()
-                .map_or(Ok(()), zcrm_client::owner_only::create_dir_all)
-                .and_then(|()| zcrm_client::owner_only::write_atomic(cache, &tmp, &bytes));
-            if let Err(e) = written {
-                tracing::warn!(error = %e, "the org's users could not be kept in the state dir");
-            }
+        if let Ok(bytes) = serde_json::to_vec(&copy)
+            && let Err(e) = zcrm_client::owner_only::write_atomic(cache, &bytes)
+        {
+            tracing::warn!(error = %e, "the org's users could not be kept in the state dir");
         }
         Ok((Self::from_list(&copy.users), None))
     }

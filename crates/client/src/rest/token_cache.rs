@@ -110,8 +110,7 @@ impl TokenCache {
         };
         // Serialising three plain fields cannot fail; an empty file is read as "no token".
         let bytes = serde_json::to_vec(&entry).unwrap_or_default();
-        let tmp = self.path.with_extension(format!("{}.tmp", std::process::id()));
-        crate::owner_only::write_atomic(&self.path, &tmp, &bytes).map_err(ClientError::TokenCache)
+        crate::owner_only::write_atomic(&self.path, &bytes).map_err(ClientError::TokenCache)
     }
 
     /// A token with at least [`REFRESH_MARGIN_SECS`] left: this process's, the file's (another
