@@ -65,6 +65,7 @@ fn a_run_writes_its_summary_and_a_self_contained_report() {
     for external in ["<script", "<link", "http://", "https://", "@import", "url("] {
         assert!(!html.contains(external), "{external} in the report");
     }
+    rendered_by_chromium(&w.path().join("report.html"), &s);
     // A failing run still leaves a summary with its exit code.
     std::fs::write(
         w.path().join("pipelines/broken.toml"),
@@ -78,4 +79,95 @@ fn a_run_writes_its_summary_and_a_self_contained_report() {
             .unwrap();
     assert_eq!(b["exit_code"], 2);
     assert!(b["error"].as_str().is_some_and(|e| !e.is_empty()), "{b}");
+}
+
+/// The Chromium to render with: `ZCRM_CHROMIUM`, else Debian's `chromium` (installed by
+/// `scripts/install-test-deps.sh`, which `.ci/run` runs).
+fn chromium() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("ZCRM_CHROMIUM") {
+        return Some(p.into());
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// The report as a browser shows it: headless Chromium (no network: the flags keep it from
+/// calling home) parses it, and the table it builds holds each step's figures of the JSON
+/// summary, in the right columns; a screenshot of the page is a PNG of the window's size.
+fn rendered_by_chromium(html: &std::path::Path, s: &serde_json::Value) {
+    let Some(bin) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs scripts/install-test-deps.sh, which installs chromium"
+        );
+        eprintln!(
+            "no chromium: the report's browser check is skipped (scripts/install-test-deps.sh)"
+        );
+        return;
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let shot = profile.path().join("report.png");
+    let browser = |extra: &[String]| {
+        let out = std::process::Command::new(&bin)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().join("profile").display()))
+            .args(extra)
+            .arg(format!("file://{}", html.display()))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "chromium: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let dom = browser(&["--dump-dom".to_owned()]);
+    // The steps table as the browser built it (it adds the tbody the file leaves out).
+    let steps = dom.split("<h2>Steps</h2>").nth(1).and_then(|t| t.split("</table>").next());
+    let steps = steps.unwrap_or_else(|| panic!("no steps table in the rendered page: {dom}"));
+    assert!(steps.contains("<tbody>"), "the browser's own DOM, not the file: {steps}");
+    let rows: Vec<Vec<String>> = steps
+        .split("<tr>")
+        .skip(1)
+        .map(|tr| {
+            tr.split("<td")
+                .skip(1)
+                .map(|td| {
+                    let text = td.split_once('>').map_or("", |(_, rest)| rest);
+                    text.split("</td>").next().unwrap_or_default().to_owned()
+                })
+                .collect()
+        })
+        .filter(|cells: &Vec<String>| !cells.is_empty())
+        .collect();
+    let want: Vec<Vec<String>> = s["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| {
+            let mut cells = vec![
+                st["name"].as_str().unwrap().to_owned(),
+                st["kind"].as_str().unwrap().to_owned(),
+            ];
+            for k in ["rows", "created", "updated", "rejected", "calls"] {
+                cells.push(st[k].to_string());
+            }
+            cells
+        })
+        .collect();
+    let shown: Vec<Vec<String>> = rows.iter().map(|r| r[..7].to_vec()).collect();
+    assert_eq!(shown, want, "the rendered table shows the summary's figures");
+    browser(&[format!("--screenshot={}", shot.display()), "--window-size=1000,1200".to_owned()]);
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    assert_eq!((size(16), size(20)), (1000, 1200), "the window's size");
 }
