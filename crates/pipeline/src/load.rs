@@ -550,6 +550,34 @@ fn variable_name(cx: &mut Ctx<'_>, key: &str, v: &Spanned<String>) -> Option<Str
     None
 }
 
+/// A CSV source's `delimiter`, `quote` and `encoding` (each reported where it is wrong, and left
+/// at its default).
+fn csv_options(
+    cx: &mut Ctx<'_>,
+    delimiter: Option<&Spanned<String>>,
+    quote: Option<&Spanned<String>>,
+    encoding: Option<&Spanned<String>>,
+) -> CsvOptions {
+    let mut csv = CsvOptions::default();
+    if let Some(b) = delimiter.and_then(|d| single_byte(cx, d, "delimiter")) {
+        csv.delimiter = b;
+    }
+    if let Some(b) = quote.and_then(|q| single_byte(cx, q, "quote")) {
+        csv.quote = b;
+    }
+    if let Some(e) = encoding {
+        match Encoding::parse(e.get_ref()) {
+            Some(enc) => csv.encoding = enc,
+            None => cx.error(
+                Some(e.span()),
+                format!("unknown encoding {:?}", e.get_ref()),
+                Some("use \"utf-8\", \"windows-1252\" or \"latin-1\"".to_owned()),
+            ),
+        }
+    }
+    csv
+}
+
 fn single_byte(cx: &mut Ctx<'_>, v: &Spanned<String>, what: &str) -> Option<u8> {
     let s = v.get_ref();
     let b = match s.as_str() {
@@ -871,27 +899,7 @@ fn source_options(
     };
     let kind = source.as_deref().and_then(SourceKind::of);
     let mut opts = SourceOptions::default();
-    let mut csv = CsvOptions::default();
-    if let Some(d) = &r.delimiter
-        && let Some(b) = single_byte(cx, d, "delimiter")
-    {
-        csv.delimiter = b;
-    }
-    if let Some(q) = &r.quote
-        && let Some(b) = single_byte(cx, q, "quote")
-    {
-        csv.quote = b;
-    }
-    if let Some(e) = &r.encoding {
-        match Encoding::parse(e.get_ref()) {
-            Some(enc) => csv.encoding = enc,
-            None => cx.error(
-                Some(e.span()),
-                format!("unknown encoding {:?}", e.get_ref()),
-                Some("use \"utf-8\", \"windows-1252\" or \"latin-1\"".to_owned()),
-            ),
-        }
-    }
+    let mut csv = csv_options(cx, r.delimiter.as_ref(), r.quote.as_ref(), r.encoding.as_ref());
     if kind == Some(SourceKind::Xlsx) {
         not_for(
             cx,

@@ -10,9 +10,9 @@ use std::str::FromStr;
 use toml::Spanned;
 use zcrm_mapping::MapSpec;
 use zcrm_protocol::Module;
-use zcrm_readers::{CsvOptions, Encoding, SourceKind, SourceOptions};
+use zcrm_readers::{SourceKind, SourceOptions};
 
-use super::{Ctx, single_byte};
+use super::{Ctx, csv_options};
 use crate::convert::map_spec;
 use crate::files::Role;
 use crate::model::{LineItemSpans, LineItems};
@@ -77,27 +77,7 @@ pub(super) fn line_items(
             None
         }
     };
-    let mut csv = CsvOptions::default();
-    if let Some(d) = &raw.delimiter
-        && let Some(b) = single_byte(cx, d, "delimiter")
-    {
-        csv.delimiter = b;
-    }
-    if let Some(q) = &raw.quote
-        && let Some(b) = single_byte(cx, q, "quote")
-    {
-        csv.quote = b;
-    }
-    if let Some(e) = &raw.encoding {
-        match Encoding::parse(e.get_ref()) {
-            Some(enc) => csv.encoding = enc,
-            None => cx.error(
-                Some(e.span()),
-                format!("unknown encoding {:?}", e.get_ref()),
-                Some("use \"utf-8\", \"windows-1252\" or \"latin-1\"".to_owned()),
-            ),
-        }
-    }
+    let csv = csv_options(cx, raw.delimiter.as_ref(), raw.quote.as_ref(), raw.encoding.as_ref());
     let parent = match &raw.parent {
         Some(p) if !p.get_ref().trim().is_empty() => Some(p.get_ref().clone()),
         Some(p) => {
