@@ -203,30 +203,7 @@ impl Journal {
 
     /// Rows the server refused, for the reject file.
     pub fn action_rejects(&self, step: &str) -> Result<Vec<RejectedRow>, BatchError> {
-        let mut st = self.conn.prepare(
-            "SELECT row, line, COALESCE(code, ''), COALESCE(message, ''), COALESCE(source, '[]')
-             FROM actions WHERE step = ?1 AND state = 'rejected' ORDER BY row",
-        )?;
-        let rows = st.query_map(params![step], |r| {
-            Ok((
-                r.get::<_, i64>(0)? as u64,
-                r.get::<_, i64>(1)? as u64,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for r in rows {
-            let (row, line, code, message, source) = r?;
-            out.push(RejectedRow {
-                row,
-                line,
-                source: serde_json::from_str(&source).unwrap_or_default(),
-                errors: vec![crate::report::server_error_text(&code, &message)],
-            });
-        }
-        Ok(out)
+        crate::journal::refused_rows(&self.conn, crate::journal::RefusedIn::Actions, step)
     }
 
     /// When each settled row's call was sent, epoch seconds, by row.

@@ -491,32 +491,57 @@ impl Journal {
 
     /// Rows of `step` the server refused, for the reject file.
     pub fn server_rejects(&self, step: &str) -> Result<Vec<RejectedRow>, BatchError> {
-        let mut st = self.conn.prepare(
-            "SELECT row, line, COALESCE(code, ''), COALESCE(message, ''), COALESCE(source, '[]') FROM rows
-             WHERE step = ?1 AND state = 'rejected' ORDER BY row",
-        )?;
-        let rows = st.query_map(params![step], |r| {
-            Ok((
-                r.get::<_, i64>(0)? as u64,
-                r.get::<_, i64>(1)? as u64,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for r in rows {
-            let (row, line, code, message, source) = r?;
-            let source: Vec<String> = serde_json::from_str(&source).unwrap_or_default();
-            out.push(RejectedRow {
-                row,
-                line,
-                source,
-                errors: vec![crate::report::server_error_text(&code, &message)],
-            });
-        }
-        Ok(out)
+        refused_rows(&self.conn, RefusedIn::Rows, step)
     }
+}
+
+/// The journal table a step's refused rows are in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RefusedIn {
+    /// `rows`: an import step's.
+    Rows,
+    /// `actions`: an action step's.
+    Actions,
+}
+
+/// The rows of `step` the server refused, in row order, with the server's code and message as
+/// the reject file says them.
+pub(crate) fn refused_rows(
+    conn: &Connection,
+    table: RefusedIn,
+    step: &str,
+) -> Result<Vec<RejectedRow>, BatchError> {
+    let sql = match table {
+        RefusedIn::Rows => {
+            "SELECT row, line, COALESCE(code, ''), COALESCE(message, ''), COALESCE(source, '[]')
+             FROM rows WHERE step = ?1 AND state = 'rejected' ORDER BY row"
+        }
+        RefusedIn::Actions => {
+            "SELECT row, line, COALESCE(code, ''), COALESCE(message, ''), COALESCE(source, '[]')
+             FROM actions WHERE step = ?1 AND state = 'rejected' ORDER BY row"
+        }
+    };
+    let mut st = conn.prepare(sql)?;
+    let rows = st.query_map(params![step], |r| {
+        Ok((
+            r.get::<_, i64>(0)? as u64,
+            r.get::<_, i64>(1)? as u64,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (row, line, code, message, source) = r?;
+        out.push(RejectedRow {
+            row,
+            line,
+            source: serde_json::from_str(&source).unwrap_or_default(),
+            errors: vec![crate::report::server_error_text(&code, &message)],
+        });
+    }
+    Ok(out)
 }
 
 /// Which rows [`record_outcomes`] may settle.
