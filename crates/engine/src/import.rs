@@ -177,6 +177,21 @@ pub(crate) fn run_import(
         });
         let shown = &*shown;
         let report_failed = &report_error;
+        // A row refused past the mapping (an owner no active user has, a lookup without an
+        // Id, a value the payload cannot carry) goes to the reject file; a reject row that
+        // cannot be written stops the step.
+        let refused = |r: RejectedRow| {
+            let written = rejects.borrow_mut().write_parts(
+                r.source.iter().map(String::as_str),
+                r.row,
+                r.line,
+                &r.errors.join(" | "),
+            );
+            if let Err(e) = written {
+                report_failed.borrow_mut().get_or_insert(e);
+            }
+        };
+        let refused = &refused;
         let rows = rows.flat_map(|chunk| {
             rows_read += chunk.rows_read as u64;
             let mut w = rejects.borrow_mut();
@@ -195,7 +210,6 @@ pub(crate) fn run_import(
             // Rejected rows count as read when their chunk arrives, valid ones as the
             // batcher takes them: the figure moves with the payloads.
             shown.rows_read(chunk.rows_read.saturating_sub(chunk.rows.len()) as u64);
-            let rejects = &rejects;
             let (lines, line_error) = (&lines, &line_error);
             chunk.rows.into_iter().filter_map(move |r| {
                 shown.rows_read(1);
@@ -213,15 +227,7 @@ pub(crate) fn run_import(
                     Ok(p) => Some(p),
                     // An owner no active user has: rejected here, never sent.
                     Err(r) => {
-                        let written = rejects.borrow_mut().write_parts(
-                            r.source.iter().map(String::as_str),
-                            r.row,
-                            r.line,
-                            &r.errors.join(" | "),
-                        );
-                        if let Err(e) = written {
-                            report_failed.borrow_mut().get_or_insert(e);
-                        }
+                        refused(r);
                         None
                     }
                 }
@@ -244,17 +250,7 @@ pub(crate) fn run_import(
                 &batch,
                 settings,
                 rows,
-                &mut |r| {
-                    let written = rejects.borrow_mut().write_parts(
-                        r.source.iter().map(String::as_str),
-                        r.row,
-                        r.line,
-                        &r.errors.join(" | "),
-                    );
-                    if let Err(e) = written {
-                        report_failed.borrow_mut().get_or_insert(e);
-                    }
-                },
+                &mut |r| refused(r),
                 &mut |report| shown.written(report),
             )
         } else {
@@ -263,17 +259,7 @@ pub(crate) fn run_import(
                 journal,
                 &batch,
                 rows,
-                &mut |r| {
-                    let written = rejects.borrow_mut().write_parts(
-                        r.source.iter().map(String::as_str),
-                        r.row,
-                        r.line,
-                        &r.errors.join(" | "),
-                    );
-                    if let Err(e) = written {
-                        report_failed.borrow_mut().get_or_insert(e);
-                    }
-                },
+                &mut |r| refused(r),
                 &mut |report| shown.written(report),
             )
         };
