@@ -47,6 +47,7 @@ pub mod state;
 pub mod store;
 pub mod tls;
 pub mod token;
+pub mod views;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
