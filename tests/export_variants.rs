@@ -176,8 +176,16 @@ fn watermark_of(state: &Path, dest: &str) -> std::path::PathBuf {
     panic!("no watermark for {dest} under {}", state.display())
 }
 
+/// The ids (first column: the module's id column) of an exported CSV, sorted.
+fn ids_of(path: &Path) -> Vec<String> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let mut ids: Vec<String> = r.records().map(|rec| rec.unwrap()[0].to_owned()).collect();
+    ids.sort();
+    ids
+}
+
 #[test]
-fn a_view_export_on_the_xml_face_reads_get_cv_records() {
+fn a_view_export_holds_the_same_records_on_both_faces() {
     let w = workdir();
     let emu = crate::v8::emulator(w.path(), |mut c| {
         c.seed_demo = true;
@@ -190,20 +198,42 @@ fn a_view_export_on_the_xml_face_reads_get_cv_records() {
                 .is_some_and(|s| ["Junk Lead", "Lost Lead", "Not Qualified"].contains(&s.as_str()))
         })
         .count();
-    let step = "[[steps]]\nname = \"open\"\nexport = \"Leads\"\nto = \"out/open.csv\"\nview = \"All Open Leads\"\n";
-    let p = pipeline(&w, &emu, "xml", "reads_in_flight = 1", step);
+    assert!(open > 200, "several pages ({open})");
+    let step = |to: &str, view: &str| {
+        format!(
+            "[[steps]]\nname = \"open\"\nexport = \"Leads\"\nto = \"{to}\"\nview = \"{view}\"\n"
+        )
+    };
+    let p =
+        pipeline(&w, &emu, "xml", "reads_in_flight = 1", &step("out/open.csv", "All Open Leads"));
     let before = emu.calls_today_of("getCVRecords");
     w.expect(&["run", &p], 0);
     assert_eq!(
         emu.calls_today_of("getCVRecords") - before,
         open.div_ceil(200) as u64 + u64::from(open.is_multiple_of(200))
     );
-    let got = crate::crm::report(&w.path().join("out/open.csv"));
-    assert_eq!(got.len(), open);
-    // The v8 face has no custom views here: the step says so before reading a record.
-    let p = pipeline(&w, &emu, "v8", "", step);
+    let xml = crate::crm::report(&w.path().join("out/open.csv"));
+    assert_eq!(xml.len(), open);
+    // The v8 face: the view's id from settings/custom_views (the name in any case), then the
+    // record list with cvid; exactly the records the XML face exported.
+    let p = pipeline(&w, &emu, "v8", "", &step("out/open-v8.csv", "all open leads"));
+    w.expect(&["run", &p], 0);
+    let v8 = crate::crm::report(&w.path().join("out/open-v8.csv"));
+    assert_eq!(v8.len(), open);
+    assert!(v8.iter().all(|r| {
+        !["Junk Lead", "Lost Lead", "Not Qualified"].contains(&r["Lead Status"].as_str())
+    }));
+    assert_eq!(ids_of(&w.path().join("out/open-v8.csv")), ids_of(&w.path().join("out/open.csv")));
+    // `zcrm plan` tells how the view is read and what its pages cost.
+    let out = w.expect(&["plan", &p], 0);
+    assert!(out.contains("cvid") && out.contains("3 credits a page"), "{out}");
+    // A view the org does not have: a usage error before any record is read (exit 2), naming
+    // it and the module's views.
+    let p = pipeline(&w, &emu, "v8", "", &step("out/hot.csv", "Hot Leads"));
     let out = w.expect(&["run", &p], 2);
-    assert!(out.contains("custom view"), "{out}");
+    assert!(out.contains("no custom view \"Hot Leads\""), "{out}");
+    assert!(out.contains("\"All Open Leads\""), "{out}");
+    assert!(!w.path().join("out/hot.csv").exists());
 }
 
 /// A v8 search matching exactly 2,000 records (the most a search reads) exports them all, one

@@ -48,7 +48,8 @@ pub struct ExportArgs {
     /// with), joined with AND/OR: XML searchRecords, v8 search (at most 2,000 records).
     #[arg(long, conflicts_with = "view")]
     pub criteria: Option<String>,
-    /// Only the records of a custom view, by name (XML getCVRecords, 250 calls a day).
+    /// Only the records of a custom view, by name (XML getCVRecords, 250 calls a day; v8 the
+    /// record list with the view's id, 3 credits a page).
     #[arg(long)]
     pub view: Option<String>,
     /// When `--to` is a folder and the module's fields changed since its last part: `evolve`

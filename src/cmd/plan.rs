@@ -92,9 +92,15 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                     to.display()
                 ));
                 if plan.credits {
+                    let page = choice.page_credits;
                     let credits = match (choice.records_credits, choice.bulk_credits) {
                         (Some(r), Some(b)) => {
                             format!("record API {r} credits, Bulk Read {b} credits; ")
+                        }
+                        // A criteria or a view: read page by page only.
+                        (Some(r), None) => format!("{r} credits at {page} a page of 200 records; "),
+                        (None, None) if page != 1 => {
+                            format!("{page} credits a page of 200 records; ")
                         }
                         _ => "record API 1 credit per 200 records, Bulk Read 50 credits per 200,000; ".to_owned(),
                     };

@@ -48,6 +48,8 @@ pub enum CallKind {
     Metadata,
     /// One page of records.
     Read,
+    /// One page of a custom view's records (v8 `GET /{module}?cvid=`: 3 credits).
+    ViewRead,
     /// One page of deleted record ids.
     DeletedIds,
     /// A write of `rows` records.

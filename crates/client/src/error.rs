@@ -202,6 +202,20 @@ pub enum ClientError {
         /// The most records a search reads.
         limit: u32,
     },
+    /// An export names a custom view the module does not have (v8: looked up by name in
+    /// `settings/custom_views`).
+    #[error(
+        "{module} has no custom view {view:?}; its views: {}",
+        known.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")
+    )]
+    UnknownView {
+        /// The module.
+        module: String,
+        /// The name asked for.
+        view: String,
+        /// The names of the module's views.
+        known: Vec<String>,
+    },
     /// The OAuth token endpoint refused to give an access token, or its answer was unusable.
     #[error("OAuth: {0}")]
     OAuth(#[source] crate::rest::OAuthError),
@@ -306,6 +320,7 @@ impl ClientError {
             | Self::MissingToken { .. }
             | Self::MissingSecret { .. }
             | Self::Unsupported { .. }
+            | Self::UnknownView { .. }
             | Self::UnknownTimeZone { .. }
             | Self::BudgetShare { .. }
             | Self::ClockOffset { .. }

@@ -26,6 +26,11 @@
 //! - `search_index_lag`: searchRecords and the v8 `GET /{module}/search` leave out records
 //!   created or modified in the last N seconds (docs/protocol.md §8 quirk 8); getSearchRecords,
 //!   COQL and the other reads are immediate.
+//! - Custom views (`views`, one definition for both faces): `All <Module>`, `My <Module>` and
+//!   Leads' `All Open Leads`, with ids derived from the module and the view (stable across
+//!   restarts). On v8 a `cvid` list runs oldest first (creation time, then id), costs 3
+//!   credits whatever its outcome, refuses `sort_by` (`AMBIGUITY_DURING_PROCESSING`) and an
+//!   unknown id (`INVALID_DATA` naming `cvid`); its `page_token`s are bound to the view.
 //! - version 1/2 writes are all-or-nothing: the first bad row fails the call (4401 for a
 //!   missing mandatory field, 4832 for a bad value) and nothing is written.
 
@@ -47,6 +52,7 @@ pub mod state;
 pub mod store;
 pub mod tls;
 pub mod token;
+pub mod views;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;

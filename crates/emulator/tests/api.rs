@@ -19,6 +19,7 @@ mod api {
     mod rest_actions;
     mod rest_bulk;
     mod rest_search;
+    mod rest_views;
     mod schema_file;
     mod writes;
 }

@@ -62,6 +62,9 @@ pub struct ExportChoice {
     pub records_credits: Option<u64>,
     /// Credits of Bulk Read for that many records (50 per job of up to 200,000, v8 only).
     pub bulk_credits: Option<u64>,
+    /// Credits (XML: calls) of one page of 200 records the way the step reads: 1, or on v8 3
+    /// for a custom view's (`cvid`).
+    pub page_credits: u64,
     /// The reason, in words.
     pub why: String,
 }
@@ -80,17 +83,29 @@ pub fn choose(p: &Pipeline, e: &ExportStep, client: &dyn CrmApi, org: &str) -> E
         last_records.filter(|_| v8).map(|n| pages(n) * u64::from(client.cost(CallKind::Read)));
     let bulk_credits =
         last_records.filter(|_| v8).map(|n| jobs(n) * u64::from(client.cost(CallKind::BulkRead)));
-    if e.filter.is_some() {
-        let what = match &e.filter {
-            Some(zcrm_client::RecordFilter::View(v)) => format!("the view {v:?}"),
-            _ => "the criteria".to_owned(),
+    if let Some(filter) = &e.filter {
+        let view_page = u64::from(client.cost(CallKind::ViewRead));
+        let why = match (filter, v8) {
+            (zcrm_client::RecordFilter::View(v), true) => format!(
+                "the view {v:?} is read through the record list with its id (cvid: one call for the org's views first), 200 records a page at {view_page} credits a page"
+            ),
+            (zcrm_client::RecordFilter::View(v), false) => format!(
+                "the view {v:?} is read through getCVRecords pages (200 records a call, 250 calls a day shared with getSearchRecords)"
+            ),
+            (zcrm_client::RecordFilter::Criteria(_), _) => {
+                "the criteria is read through the search pages (200 records a call)".to_owned()
+            }
         };
-        let why = format!("{what} is read through the search pages (200 records a call)");
+        let page_credits = match filter {
+            zcrm_client::RecordFilter::View(_) if v8 => view_page,
+            _ => u64::from(client.cost(CallKind::Read)),
+        };
         return ExportChoice {
             method: ReadMethod::Records,
             last_records,
-            records_credits,
+            records_credits: last_records.filter(|_| v8).map(|n| pages(n) * page_credits),
             bulk_credits: None,
+            page_credits,
             why,
         };
     }
@@ -125,7 +140,8 @@ pub fn choose(p: &Pipeline, e: &ExportStep, client: &dyn CrmApi, org: &str) -> E
             }
         }
     };
-    ExportChoice { method, last_records, records_credits, bulk_credits, why }
+    let page_credits = u64::from(client.cost(CallKind::Read));
+    ExportChoice { method, last_records, records_credits, bulk_credits, page_credits, why }
 }
 
 /// Runs an export step of pipeline `p`.
@@ -198,7 +214,10 @@ pub(crate) fn run_export(
 /// records the step's last run wrote (before a first run nothing is refused):
 /// - v8 search reads at most 2,000 records: more than that last time, and it is refused;
 /// - XML getCVRecords counts against the 250-a-day cap it shares with getSearchRecords: more
-///   pages than the cap has left today, and it is refused.
+///   pages than the cap has left today, and it is refused;
+/// - a v8 view is read through the record list, which stops at record 100,000 (`page_token`
+///   paging ends there; Bulk Read takes no view here): more than that last time, and it is
+///   refused.
 pub fn filter_refusal(
     e: &ExportStep,
     client: &dyn CrmApi,
@@ -211,6 +230,14 @@ pub fn filter_refusal(
         (Dialect::V8, zcrm_client::RecordFilter::Criteria(_)) if n > search_cap => Some(format!(
             "the last run wrote {n} records, more than the {search_cap} a v8 search can read: paging the whole module ({pages}+ pages) is the way; remove `criteria` and filter the file"
         )),
+        (Dialect::V8, zcrm_client::RecordFilter::View(v))
+            if n > u64::from(zcrm_protocol::rest_limits::MAX_TOKEN_RECORDS) =>
+        {
+            Some(format!(
+                "the view {v:?} had {n} records last run, more than the {} the v8 record list reads: narrow the view, or export the whole module (method = \"bulk\") and filter the file",
+                zcrm_protocol::rest_limits::MAX_TOKEN_RECORDS
+            ))
+        }
         (Dialect::Xml, zcrm_client::RecordFilter::View(v)) => {
             let status = client.ledger().status()?;
             let left = u64::from(zcrm_protocol::limits::SEARCH_CV_DAILY_CAP)

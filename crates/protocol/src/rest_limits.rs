@@ -18,6 +18,8 @@ pub const MAX_FIELDS: usize = 50;
 pub const RECORDS_PER_CREDIT: u32 = 10;
 /// Credits a lead conversion costs.
 pub const CONVERT_CREDITS: u32 = 5;
+/// Credits a record list of a custom view (`GET /{module}?cvid=`) costs, whatever its page.
+pub const VIEW_LIST_CREDITS: u32 = 3;
 /// The concurrency sub-cap of "complex" calls (COQL, writes of more than 10 records).
 pub const COMPLEX_CONCURRENCY: u32 = 10;
 /// Seconds an access token lives.

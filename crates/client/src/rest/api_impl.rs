@@ -49,6 +49,7 @@ impl CrmApi for RestClient {
             CallKind::Write { rows } => write_credits(rows),
             CallKind::Convert => CONVERT_CREDITS,
             CallKind::BulkRead => crate::bulk_read::BULK_READ_JOB_CREDITS,
+            CallKind::ViewRead => zcrm_protocol::rest_limits::VIEW_LIST_CREDITS,
             CallKind::Metadata
             | CallKind::Read
             | CallKind::DeletedIds

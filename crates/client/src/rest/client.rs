@@ -138,6 +138,8 @@ pub struct RestClient {
     pub(crate) pages: Tokens,
     /// The 2,000th record of each search read, to tell where a search ends.
     pub(crate) search_edges: crate::rest::search::SearchEdges,
+    /// Each module's custom views, read once (`settings/custom_views`).
+    pub(crate) views: crate::rest::views::Views,
     /// The org's id (`zgid`), read once for Bulk Write uploads.
     pub(crate) org_id: std::sync::OnceLock<String>,
     /// The org's user names (id → name), for the owners of Bulk Read rows.
@@ -178,6 +180,7 @@ impl RestClient {
             schemas: Mutex::new(HashMap::new()),
             pages: Tokens::default(),
             search_edges: crate::rest::search::SearchEdges::default(),
+            views: crate::rest::views::Views::default(),
             org_id: std::sync::OnceLock::new(),
             users: Mutex::new(Arc::new(HashMap::new())),
             pacer: crate::bulk_read::DownloadPacer::default(),

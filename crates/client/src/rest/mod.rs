@@ -2,7 +2,8 @@
 //!
 //! One file per concern: OAuth and its token cache (`oauth`, `token_cache`), names that differ
 //! between the dialects (`names`), field metadata (`fields`), the JSON payload (`payload`),
-//! write results (`results`), record pages (`records`, `paging`, `reads`), the remaining calls
+//! write results (`results`), record pages (`records`, `paging`, `reads`), searches (`search`),
+//! custom views (`views`), the remaining calls
 //! (`other_calls`), the call loop (`client`) and the seam (`api_impl`).
 
 mod api_impl;
@@ -21,6 +22,7 @@ pub mod records;
 pub mod results;
 mod search;
 pub mod token_cache;
+mod views;
 
 pub use client::{API_PREFIX, RestClient, RestConfig};
 pub use fields::{Schema, decode_fields, field_type};

@@ -1,6 +1,6 @@
 //! Filtered reads on v8: `GET /crm/v8/{module}/search?criteria=` a page at a time (the XML
 //! criteria grammar translated: labels to api names, `value*` to `starts_with`), within the
-//! search's 2,000-record ceiling.
+//! search's 2,000-record ceiling; custom views go to `views`.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -68,8 +68,8 @@ pub(crate) fn v8_criteria(schema: &Schema, c: &Criteria) -> Result<String, Clien
 }
 
 impl RestClient {
-    /// One window of the records `filter` selects, as [`crate::CrmApi::read_body`] answers.
-    /// `params.last_modified` becomes a `Modified_Time:greater_equal` criteria (search has no
+    /// One window of the records `filter` selects, as [`crate::CrmApi::read_body`] answers (a
+    /// custom view: `crate::rest::views`). For a criteria, `params.last_modified` becomes a `Modified_Time:greater_equal` criteria (search has no
     /// `If-Modified-Since`); a window past record 2,000 is empty when the search ends there,
     /// else [`ClientError::SearchLimit`].
     pub(crate) fn filtered_body(
@@ -80,12 +80,7 @@ impl RestClient {
     ) -> Result<(Vec<u8>, usize), ClientError> {
         let criteria = match filter {
             RecordFilter::Criteria(c) => c,
-            RecordFilter::View(_) => {
-                return Err(ClientError::Unsupported {
-                    dialect: "v8",
-                    what: "exports of a custom view (`view`): use `criteria`".to_owned(),
-                });
-            }
+            RecordFilter::View(name) => return self.view_body(module, name, params),
         };
         let schema = self.schema(module)?;
         let mut text = v8_criteria(&schema, criteria)?;

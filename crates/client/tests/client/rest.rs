@@ -34,6 +34,8 @@ struct Fake {
     throttle: Vec<Option<u64>>,
     /// Records of the list (2,300 unless set).
     total: Option<u64>,
+    /// `settings/custom_views` calls.
+    view_lists: u32,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -142,7 +144,11 @@ async fn list(
         }
         return r;
     }
-    f.list_queries.push(q.clone());
+    let mut seen = q.clone();
+    if let Some(v) = h.get("if-modified-since") {
+        seen.insert("If-Modified-Since".into(), v.to_str().unwrap().to_owned());
+    }
+    f.list_queries.push(seen);
     let per_page: u64 = q["per_page"].parse().unwrap();
     let start = match (q.get("page"), q.get("page_token")) {
         (Some(p), None) => {
@@ -177,6 +183,25 @@ async fn list(
     .into_response()
 }
 
+/// Two views of Leads.
+async fn custom_views(
+    State(s): State<Shared>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut f = s.lock().unwrap();
+    if !authorised(&f, &h) {
+        return invalid_token();
+    }
+    f.view_lists += 1;
+    assert_eq!(q["module"], "Leads");
+    axum::Json(json!({"custom_views":[
+        {"id":"111000000000000001","name":"All Leads","display_value":"All Leads","default":true},
+        {"id":"111000000000000002","name":"open_leads","display_value":"All Open Leads","default":false}
+    ],"info":{"per_page":200,"count":2,"page":1,"more_records":false}}))
+    .into_response()
+}
+
 struct Server {
     state: Shared,
     url: String,
@@ -193,6 +218,7 @@ fn start() -> Server {
     let app = axum::Router::new()
         .route("/oauth/v2/token", post(token))
         .route("/crm/v8/settings/fields", get(fields))
+        .route("/crm/v8/settings/custom_views", get(custom_views))
         .route("/crm/v8/Leads", post(insert).get(list))
         .with_state(state.clone());
     rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -324,6 +350,64 @@ fn a_read_that_reaches_record_100000_fails_instead_of_passing_for_the_whole_modu
     assert!(matches!(err, ClientError::ReadLimit { limit: 100_000, .. }), "{err:?}");
     assert!(err.to_string().contains("method = \"bulk\""), "{err}");
     assert_eq!(err.class(), ErrorClass::Remote);
+}
+
+/// A custom view by name: its id from `settings/custom_views` (once per client), then the
+/// list with `cvid` and no `sort_by`, by `page` to record 2,000 and by `page_token` after it,
+/// 3 credits a page; an unknown name fails before any list call, naming the views.
+#[test]
+fn a_view_is_read_by_its_id_through_the_list_past_record_2000() {
+    let s = start();
+    let c = client(&s, SECRET);
+    let view = zcrm_client::RecordFilter::View("all open LEADS".into());
+    let params = |page: u32| ReadParams {
+        select: SelectColumns::fields("Leads", ["Last Name"]),
+        window: Window::page(page),
+        sort: Some(zcrm_protocol::params::Sort::asc("Created Time")),
+        last_modified: Some("2024-07-01T00:00:00".parse().unwrap()),
+        ..ReadParams::default()
+    };
+    let unknown = zcrm_client::RecordFilter::View("Hot Leads".into());
+    let e = c.read_filtered_body("Leads", &unknown, &params(0)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        r#"Leads has no custom view "Hot Leads"; its views: "All Leads", "All Open Leads""#
+    );
+    assert_eq!(e.class(), ErrorClass::Usage);
+    let spent = c.ledger().status().unwrap().spent;
+    let (body, n) = c.read_filtered_body("Leads", &view, &params(0)).unwrap();
+    assert_eq!(n, 200);
+    assert_eq!(c.decode_page(&body).unwrap().rows().next().unwrap().text("LEADID"), Some("1"));
+    let (_, n) = c.read_filtered_body("Leads", &view, &params(9)).unwrap();
+    assert_eq!(n, 200);
+    // Record 2,001 on: the token page 10 left.
+    let (body, n) = c.read_filtered_body("Leads", &view, &params(10)).unwrap();
+    assert_eq!(n, 200);
+    assert_eq!(c.decode_page(&body).unwrap().rows().next().unwrap().text("LEADID"), Some("2001"));
+    let (_, n) = c.read_filtered_body("Leads", &view, &params(11)).unwrap();
+    assert_eq!(n, 100);
+    let spent_now = c.ledger().status().unwrap().spent - spent;
+    assert_eq!(spent_now, 1 + 4 * 3, "the fields, then 3 credits a view page");
+    let f = s.state.lock().unwrap();
+    assert_eq!(f.view_lists, 1, "the views are asked for once");
+    let q: Vec<String> = f
+        .list_queries
+        .iter()
+        .map(|q| {
+            assert!(!q.contains_key("sort_by") && !q.contains_key("sort_order"), "{q:?}");
+            assert_eq!(q["If-Modified-Since"], "2024-07-01T00:00:00+05:30", "as for whole lists");
+            format!("{}|{}", q.get("page").or(q.get("page_token")).unwrap(), q["cvid"])
+        })
+        .collect();
+    assert_eq!(
+        q,
+        [
+            "1|111000000000000002",
+            "10|111000000000000002",
+            "tok-2000|111000000000000002",
+            "tok-2200|111000000000000002"
+        ]
+    );
 }
 
 #[test]

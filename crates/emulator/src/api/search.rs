@@ -134,30 +134,13 @@ pub fn get_search_records_by_pdc(c: &Call<'_>, tx: &Transaction<'_>) -> Result<R
     })
 }
 
-/// getCVRecords: the views every org has: `All <Module>`, `My <Module>`, and for Leads
-/// `All Open Leads`; other names → 4600.
+/// getCVRecords: the views every org has (`crate::views`: `All <Module>`, `My <Module>`, and
+/// for Leads `All Open Leads`); other names → 4600.
 pub fn get_cv_records(c: &Call<'_>, tx: &Transaction<'_>) -> Result<Reply, Fail> {
     let def = c.def()?;
     let name = required(c.params, "cvName")?.trim().to_owned();
     let rp = ReadParams::read(c.params, c.module_name)?;
-    let api = def.module.api_name();
-    let matches_module =
-        |rest: &str| rest.eq_ignore_ascii_case(&api) || rest.eq_ignore_ascii_case(&def.plural);
-    if let Some(rest) = name.strip_prefix("All ")
-        && matches_module(rest)
-    {
-        return filtered(c, tx, def, &rp, None, &|_| true);
-    }
-    if let Some(rest) = name.strip_prefix("My ")
-        && matches_module(rest)
-    {
-        return filtered(c, tx, def, &rp, Some(c.user.id), &|_| true);
-    }
-    if name == "All Open Leads" && api == "Leads" {
-        let closed = ["Junk Lead", "Lost Lead", "Not Qualified"];
-        return filtered(c, tx, def, &rp, None, &|r| {
-            !r.get("Lead Status").is_some_and(|s| closed.contains(&s))
-        });
-    }
-    Err(Fail::bad_param("cvName"))
+    let view = crate::views::by_xml_name(def, &name).ok_or_else(|| Fail::bad_param("cvName"))?;
+    let user = c.user.id;
+    filtered(c, tx, def, &rp, view.owner(user), &|r| view.keeps(r, user))
 }

@@ -7,7 +7,7 @@
 //! | `oauth` | the token endpoint, access tokens and grant codes |
 //! | `auth` | the `Authorization` check, before routing |
 //! | `router` | paths to calls, concurrency, credits, faults, one store transaction per call |
-//! | `records` | `GET /{module}`, `GET /{module}/{id}` (paging, `page_token`, `If-Modified-Since`) |
+//! | `records` | `GET /{module}`, `GET /{module}/{id}` (paging, `page_token`, `If-Modified-Since`, `cvid`) |
 //! | `paging` | the `page_token` cursor |
 //! | `search` | `GET /{module}/search` |
 //! | `criteria` | the search `criteria` grammar and matching |
@@ -21,6 +21,7 @@
 //! | `convert` | `POST /Leads/{id}/actions/convert`, a converted lead's `GET` |
 //! | `files` | attachments, photos, multipart bodies |
 //! | `meta` | `settings/fields`, `settings/modules`, `users`, `org` |
+//! | `custom_views` | `settings/custom_views` (the views of `crate::views`) |
 //! | `credits` | credits and concurrency caps |
 //! | `json` | field values between the store's text and JSON |
 //! | `errors` | answers and error shapes |
@@ -34,6 +35,7 @@ pub mod coql;
 pub mod coql_parse;
 pub mod credits;
 pub mod criteria;
+pub mod custom_views;
 pub mod delete;
 pub mod errors;
 pub mod files;

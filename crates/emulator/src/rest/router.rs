@@ -13,7 +13,9 @@ use rusqlite::Transaction;
 use serde_json::Value;
 
 use super::errors::{Answer, RestError};
-use super::{actions, auth, coql, credits, delete, files, meta, records, search, write};
+use super::{
+    actions, auth, coql, credits, custom_views, delete, files, meta, records, search, write,
+};
 use crate::schema::ModuleDef;
 use crate::state::State;
 use crate::store::Undo;
@@ -28,6 +30,8 @@ pub enum Route<'a> {
     Fields,
     /// `GET settings/modules`.
     Modules,
+    /// `GET settings/custom_views?module=`.
+    CustomViews,
     /// `GET settings/modules/{module}`.
     ModuleInfo(&'a ModuleDef),
     /// `GET users`.
@@ -107,6 +111,7 @@ pub fn resolve<'a>(
     match segs {
         ["settings", "fields"] => only(get, Route::Fields),
         ["settings", "modules"] => only(get, Route::Modules),
+        ["settings", "custom_views"] => only(get, Route::CustomViews),
         ["settings", "modules", m] => {
             let def = super::module(st, m).ok_or_else(RestError::invalid_module)?;
             only(get, Route::ModuleInfo(def))
@@ -192,6 +197,7 @@ fn dispatch(cx: &Cx<'_>, route: Route<'_>, tx: &Transaction<'_>) -> Result<Answe
     match route {
         Route::Fields => meta::fields(cx),
         Route::Modules => meta::modules(cx, None),
+        Route::CustomViews => custom_views::list(cx),
         Route::ModuleInfo(def) => meta::modules(cx, Some(def)),
         Route::Users => meta::users(cx),
         Route::Org => meta::org(cx),
@@ -241,11 +247,15 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, req: Request) -> Response 
             Ok(r) => (r.is_write(), r.counts_records(), matches!(r, Route::Coql)),
             Err(_) => (false, false, false),
         };
+        let view_list = matches!(route, Ok(Route::List(_)))
+            && query.get("cvid").is_some_and(|v| !v.trim().is_empty());
         let n = if counted { write_records(body.as_ref()) } else { None };
         let cost = if let Ok(Route::Action(a)) = &route {
             a.credits()
         } else if is_coql {
             coql::credits(body.as_ref())
+        } else if view_list {
+            u64::from(zcrm_protocol::rest_limits::VIEW_LIST_CREDITS)
         } else {
             u64::from(n.map_or(1, zcrm_protocol::rest_limits::write_credits))
         };

@@ -392,6 +392,10 @@ pub struct Listing<'a> {
     pub since: Option<i64>,
     /// Only these ids.
     pub ids: Option<&'a [u64]>,
+    /// Only records owned by this user (a custom view's).
+    pub owner: Option<u64>,
+    /// Only records whose field (a label) is unset or none of these values (a custom view's).
+    pub excluded: Option<(&'a str, &'a [&'a str])>,
     /// Sort key.
     pub sort: SortKey,
     /// Descending.
@@ -406,38 +410,55 @@ pub struct Listing<'a> {
 
 /// Lists records for the v8 face.
 pub fn listing(conn: &Connection, q: &Listing<'_>) -> rusqlite::Result<Vec<Rec>> {
+    use rusqlite::types::Value as Sql;
     let dir = if q.desc { "DESC" } else { "ASC" };
     let col = q.sort.column();
     let states = q.states.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",");
+    let mut args: Vec<Sql> = vec![q.module.to_owned().into(), q.since.into()];
     let mut sql = format!(
         "SELECT {COLUMNS} FROM records WHERE module = ?1 AND state IN ({states}) \
          AND (?2 IS NULL OR modified_at >= ?2)"
     );
+    let bind = |args: &mut Vec<Sql>, v: Sql| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
     if let Some(ids) = q.ids {
         let list = ids.iter().map(|id| i(*id).to_string()).collect::<Vec<_>>().join(",");
         sql.push_str(&format!(" AND id IN ({list})"));
     }
-    let (key, id) = q.after.map_or((None, None), |(k, id)| (Some(k), Some(i(id))));
-    if q.after.is_some() {
-        let cmp = if q.desc { "<" } else { ">" };
-        if q.sort == SortKey::Id {
-            sql.push_str(&format!(" AND id {cmp} ?4"));
-        } else {
-            sql.push_str(&format!(" AND ({col} {cmp} ?3 OR ({col} = ?3 AND id {cmp} ?4))"));
-        }
-    } else {
-        sql.push_str(" AND ?3 IS NULL AND ?4 IS NULL");
+    if let Some(owner) = q.owner {
+        let p = bind(&mut args, i(owner).into());
+        sql.push_str(&format!(" AND owner = {p}"));
     }
+    if let Some((label, values)) = q.excluded {
+        let l = bind(&mut args, label.to_owned().into());
+        let list: Vec<String> =
+            values.iter().map(|v| bind(&mut args, (*v).to_owned().into())).collect();
+        sql.push_str(&format!(
+            " AND (zf(data, {l}) IS NULL OR zf(data, {l}) NOT IN ({}))",
+            list.join(", ")
+        ));
+    }
+    if let Some((k, id)) = q.after {
+        let cmp = if q.desc { "<" } else { ">" };
+        let id = bind(&mut args, i(id).into());
+        if q.sort == SortKey::Id {
+            sql.push_str(&format!(" AND id {cmp} {id}"));
+        } else {
+            let k = bind(&mut args, k.into());
+            sql.push_str(&format!(" AND ({col} {cmp} {k} OR ({col} = {k} AND id {cmp} {id}))"));
+        }
+    }
+    let limit = bind(&mut args, i64::from(q.limit).into());
+    let offset = bind(&mut args, i64::from(q.offset).into());
     if q.sort == SortKey::Id {
-        sql.push_str(&format!(" ORDER BY id {dir} LIMIT ?5 OFFSET ?6"));
+        sql.push_str(&format!(" ORDER BY id {dir} LIMIT {limit} OFFSET {offset}"));
     } else {
-        sql.push_str(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT ?5 OFFSET ?6"));
+        sql.push_str(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT {limit} OFFSET {offset}"));
     }
     let mut st = conn.prepare_cached(&sql)?;
-    let rows = st.query_map(
-        params![q.module, q.since, key, id, i64::from(q.limit), i64::from(q.offset)],
-        from_row,
-    )?;
+    let rows = st.query_map(rusqlite::params_from_iter(args), from_row)?;
     rows.collect()
 }
 

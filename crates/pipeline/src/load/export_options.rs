@@ -6,7 +6,7 @@ use zcrm_client::RecordFilter;
 use zcrm_protocol::params::Criteria;
 
 use super::Ctx;
-use crate::model::{Api, ExportMethod, OnSchemaChange};
+use crate::model::{ExportMethod, OnSchemaChange};
 use crate::raw::RawStep;
 
 /// `on_schema_change = "evolve" | "fail"` (absent: evolve).
@@ -57,14 +57,6 @@ pub(super) fn filter(
                 Some(v.span()),
                 "view is empty",
                 Some("name a custom view: view = \"All Open Leads\"".to_owned()),
-            );
-            return None;
-        }
-        (None, Some(v)) if cx.api == Api::V8 => {
-            cx.error(
-                Some(v.span()),
-                "a custom view (`view`) is exported through the XML API's getCVRecords; v8 custom views are not supported yet",
-                Some("use criteria = \"(Field:value)\" with the view's conditions, or api = \"xml\"".to_owned()),
             );
             return None;
         }
