@@ -119,11 +119,8 @@ impl RestClient {
         let units = crate::CrmApi::cost(self, CallKind::File);
         let path =
             format!("{API_PREFIX}/{}/{record}/Attachments/{attachment}", names::v8_module(module));
-        let transport = |attempts: u32, reason: String| ClientError::Transport {
-            method,
-            attempts,
-            reason: format!("attachment {attachment} of record {record}: {reason}"),
-        };
+        let transport =
+            |attempts: u32, reason: String| ClientError::Transport { method, attempts, reason };
         let mut jitter = seed();
         let (mut attempt, mut renewed) = (0u32, false);
         loop {
@@ -190,8 +187,9 @@ fn copy_body(
 ) -> Result<u64, ClientError> {
     let expected = resp.content_length();
     let mut capped = resp.take(MAX_ATTACHMENT_BYTES + 1);
-    let n = std::io::copy(&mut capped, out)
-        .map_err(|e| transport(attempts, format!("the download (or writing it) failed after some bytes: {e}")))?;
+    let n = std::io::copy(&mut capped, out).map_err(|e| {
+        transport(attempts, format!("the download (or writing it) failed after some bytes: {e}"))
+    })?;
     if n > MAX_ATTACHMENT_BYTES {
         return Err(transport(
             attempts,
