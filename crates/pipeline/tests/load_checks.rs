@@ -517,7 +517,10 @@ fn export_attachments_need_v8_and_a_folder_of_their_own() {
 
     let shown = rendered(&problems(
         Path::new("p.toml"),
-        &format!("{v8}{EXPORT_STEP}attachments = 3\n{}", import_of("in.csv", "attachments = \"x\"\n")),
+        &format!(
+            "{v8}{EXPORT_STEP}attachments = 3\n{}",
+            import_of("in.csv", "attachments = \"x\"\n")
+        ),
     ));
     assert!(shown.contains("attachments"), "{shown}");
     assert!(shown.contains("does not apply to import steps"), "{shown}");
@@ -525,7 +528,9 @@ fn export_attachments_need_v8_and_a_folder_of_their_own() {
     // The attachments folder is an output: the same folder as the export's parts clashes.
     let shown = rendered(&problems(
         Path::new("p.toml"),
-        &format!("{v8}[[steps]]\nname = \"e\"\nexport = \"Leads\"\nto = \"out/parts/\"\nattachments = \"out/parts\"\n"),
+        &format!(
+            "{v8}[[steps]]\nname = \"e\"\nexport = \"Leads\"\nto = \"out/parts/\"\nattachments = \"out/parts\"\n"
+        ),
     ));
     assert!(shown.contains("the attachments folder of step \"e\""), "{shown}");
 }
