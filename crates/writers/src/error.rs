@@ -67,9 +67,9 @@ pub enum ExportError {
         record: u64,
         /// The attachment (`None`: the listing failed).
         attachment: Option<u64>,
-        /// What failed.
+        /// What failed (boxed: the variant stays small).
         #[source]
-        source: zcrm_client::ClientError,
+        source: Box<zcrm_client::ClientError>,
     },
     /// Bad options (unknown column, unsupported output extension, ...).
     #[error("{0}")]

@@ -188,10 +188,10 @@ impl<'a> Downloads<'a> {
                 std::ops::ControlFlow::Continue(())
             })
         }
-        .map_err(|source| ExportError::Attachment {
+        .map_err(|e| ExportError::Attachment {
             record: id.0,
             attachment: None,
-            source,
+            source: Box::new(e),
         })?;
         let Some(calls) = calls else {
             return Err(ExportError::Usage(format!(
@@ -226,8 +226,11 @@ impl<'a> Downloads<'a> {
             lock(&self.totals).present += 1;
             return self.row(record, f, Some(m.len()), &rel, "", "present");
         }
-        let failed =
-            |source| ExportError::Attachment { record: record.0, attachment: Some(f.id.0), source };
+        let failed = |e| ExportError::Attachment {
+            record: record.0,
+            attachment: Some(f.id.0),
+            source: Box::new(e),
+        };
         for attempt in 1..=DOWNLOAD_TRIES {
             let (tmp, file) = AtomicFile::create(&dest)?;
             let mut w = BufWriter::with_capacity(256 * 1024, file);
