@@ -60,6 +60,7 @@ fn export_class(e: &zcrm_writers::ExportError) -> Class {
     use zcrm_writers::ExportError as E;
     match e {
         E::Client(c) => client_class(c),
+        E::Attachment { source, .. } => client_class(source),
         E::Io { .. } => Class::LocalIo,
         E::Usage(_) | E::SchemaChanged { .. } | E::SchemaTypeChanged { .. } => Class::Usage,
         _ => Class::Remote,

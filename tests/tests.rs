@@ -12,6 +12,7 @@ mod cli_output;
 mod crm;
 mod examples;
 mod exit_codes;
+mod export_attachments;
 mod export_cli;
 mod export_variants;
 mod full_migration;

@@ -57,6 +57,12 @@ pub struct ExportArgs {
     /// type always fails.
     #[arg(long, default_value = "evolve")]
     pub on_schema_change: String,
+    /// Also download the attachments of every record exported into this folder:
+    /// `DIR/<record id>/<attachment id>-<file name>` and a manifest `DIR/attachments.csv`
+    /// (v8 only: one listing call per record, one download per file; files already there are
+    /// not downloaded again).
+    #[arg(long, value_name = "DIR")]
+    pub attachments: Option<PathBuf>,
 }
 
 /// Runs the command, showing its progress on `progress`; returns the summary to print.
@@ -116,7 +122,11 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
         timezone: settings.timezone.clone(),
         method,
         reads_in_flight: settings.reads_in_flight,
-        options: zcrm_writers::ExportOptions { filter, on_schema_change },
+        options: zcrm_writers::ExportOptions {
+            filter,
+            on_schema_change,
+            attachments: args.attachments.clone(),
+        },
     };
     let started = std::time::Instant::now();
     let summary = zcrm_engine::export_module(&*conn.client, &cache, &spec, progress)
@@ -172,6 +182,9 @@ pub fn run(args: &ExportArgs, progress: &Progress) -> Result<String> {
             "  skipped: {} seen twice during the export, {} unchanged since the last run\n",
             summary.duplicates_skipped, summary.unchanged_skipped
         ));
+    }
+    if let Some(a) = &summary.attachments {
+        out.push_str(&format!("  {}\n", zcrm_engine::attachments_note(a, status.credits)));
     }
     let unit = if status.credits { "credits in the last 24 hours" } else { "calls today" };
     out.push_str(&format!(

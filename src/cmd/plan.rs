@@ -76,7 +76,7 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                     out.push_str(&format!("{:<16} warning: {w}\n", ""));
                 }
             }
-            PlannedStep::Export { name, module, to, choice } => {
+            PlannedStep::Export { name, module, to, choice, attachments } => {
                 let how = match choice.method {
                     zcrm_writers::ReadMethod::Records => {
                         "1 call per 200 records, +1 for records deleted meanwhile when more than 200 (+1 metadata if not cached)"
@@ -109,6 +109,18 @@ pub fn run(path: &std::path::Path) -> Result<String> {
                         zcrm_writers::ReadMethod::Bulk => "Bulk Read",
                     };
                     out.push_str(&format!("{:<16} {credits}{way}: {}\n", "", choice.why));
+                }
+                if let Some(dir) = attachments {
+                    let unit = if plan.credits { "credit" } else { "call" };
+                    let records = match choice.last_records {
+                        Some(n) => format!(" (the last run wrote {n} records)"),
+                        None => String::new(),
+                    };
+                    out.push_str(&format!(
+                        "{:<16} attachments → {}: 1 listing call per exported record{records} plus 1 download per file (1 {unit} each; +1 listing call per 200 attachments of a record; files already there are not downloaded again)\n",
+                        "",
+                        dir.display()
+                    ));
                 }
             }
         }

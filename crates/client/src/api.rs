@@ -310,6 +310,40 @@ pub trait CrmApi: Sync {
         module: &str,
         id: RecordId,
     ) -> Result<Option<Vec<Attachment>>, ClientError>;
+    /// A record's attachments with what an export of their files needs, a page at a time
+    /// (`page` says whether to go on): the listing calls made, or `None` when the dialect
+    /// cannot list them (the XML API has no call for it). Each call costs
+    /// [`CallKind::Related`].
+    fn attachment_pages(
+        &self,
+        module: &str,
+        id: RecordId,
+        page: &mut dyn FnMut(&[AttachmentFile]) -> std::ops::ControlFlow<()>,
+    ) -> Result<Option<u32>, ClientError> {
+        let _ = (module, id, page);
+        Ok(None)
+    }
+    /// Streams the content of attachment `attachment` of record `record` into `out`: the bytes
+    /// written, or `None` when the attachment (or its record) no longer exists. One call of
+    /// [`CallKind::File`], retried only before a byte was handed to `out`; a body cut short is
+    /// [`ClientError::Transport`] (start again with a fresh `out`). A dialect without the call
+    /// answers [`ClientError::Unsupported`] before any call.
+    fn download_attachment(
+        &self,
+        module: &str,
+        record: RecordId,
+        attachment: RecordId,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ClientError> {
+        let _ = (module, record, attachment, out);
+        Err(ClientError::Unsupported {
+            dialect: match self.dialect() {
+                Dialect::Xml => "XML",
+                Dialect::V8 => "v8",
+            },
+            what: "downloading a record's attachments (the XML API cannot list them)".into(),
+        })
+    }
     /// When a record was created, or `None` when it does not exist (any more).
     fn created_at(&self, module: &str, id: RecordId) -> Result<Option<Timestamp>, ClientError>;
     /// Sets a record's photo (Leads, Contacts).
@@ -361,6 +395,24 @@ fn no_bulk(dialect: Dialect) -> ClientError {
 
 /// An attachment as a listing shows it: `(id, file name, created)`.
 pub type Attachment = (RecordId, String, Timestamp);
+
+/// An attachment as a listing for an export shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentFile {
+    /// The attachment's id.
+    pub id: RecordId,
+    /// Its file name, as the CRM has it (any characters: make it safe before using it as a
+    /// path).
+    pub file_name: String,
+    /// Its size in bytes, when the listing says.
+    pub size: Option<u64>,
+    /// The URL of a link attachment (no content to download).
+    pub link_url: Option<String>,
+}
+
+/// The most bytes one attachment download reads: more is a failure (a hostile or broken
+/// server), not a file.
+pub const MAX_ATTACHMENT_BYTES: u64 = 256 << 20;
 
 /// Related records one relate call carries at most (updateRelatedRecords and v8's related
 /// list update alike).

@@ -22,7 +22,8 @@ pub mod transport;
 
 pub use actions::{Assignee, Conversion, Relation};
 pub use api::{
-    CallKind, CrmApi, Dialect, MAX_RELATIONS, OnDuplicate, PayloadBuilder, WriteKind, WriteOptions,
+    AttachmentFile, CallKind, CrmApi, Dialect, MAX_ATTACHMENT_BYTES, MAX_RELATIONS, OnDuplicate,
+    PayloadBuilder, WriteKind, WriteOptions,
 };
 pub use budget::{BudgetExhausted, BudgetLimit, BudgetStatus, Ledger, LedgerConfig};
 pub use bulk::{BulkColumn, BulkEncoder, BulkJob, BulkOperation, BulkState};

@@ -12,13 +12,19 @@ use crate::execute::StepSummary;
 use crate::observer::Observer;
 
 /// Exports `spec.module` (its metadata from the cache, else one call), telling `observer`
-/// each page; the summary the writers return.
+/// each page; the summary the writers return. Attachments on the XML API are refused before
+/// any call.
 pub fn export_module(
     client: &dyn CrmApi,
     cache: &MetadataCache,
     spec: &ExportSpec,
     observer: &dyn Observer,
 ) -> Result<ExportSummary, EngineError> {
+    if spec.options.attachments.is_some() && client.dialect() == Dialect::Xml {
+        return Err(EngineError::ExportModule(ExportError::Usage(
+            zcrm_writers::export::NO_XML_ATTACHMENTS.to_owned(),
+        )));
+    }
     let fields = cache.get(client, &spec.module, refresh_for(&spec.to))?.fields;
     Ok(observed(client, &fields, spec, &spec.module, observer)?)
 }
@@ -44,6 +50,30 @@ fn observed(
     shown.page(s.pages.into(), s.records);
     shown.finish();
     Ok(s)
+}
+
+/// What an export's attachments did, in one sentence (`credits`: the dialect counts credits,
+/// else calls).
+pub fn attachments_note(a: &zcrm_writers::AttachmentsSummary, credits: bool) -> String {
+    let unit = if credits { "credit(s)" } else { "call(s)" };
+    let mut s = format!(
+        "attachments of {} record(s) into {}: {} file(s) downloaded ({} bytes), {} already there, {} link(s), {} deleted before download; {} listing and {} download call(s), {} {unit}; manifest {}",
+        a.records,
+        a.dir.display(),
+        a.files,
+        a.bytes,
+        a.present,
+        a.links,
+        a.gone,
+        a.listing_calls,
+        a.download_calls,
+        a.cost,
+        a.manifest.display()
+    );
+    if a.gone > 0 {
+        s.push_str(" (the deleted ones are rows of the manifest with no file)");
+    }
+    s
 }
 
 /// Records above which one Bulk Read job (50 credits for up to 200,000) is cheaper than pages
@@ -177,6 +207,7 @@ pub(crate) fn run_export(
                 zcrm_pipeline::OnSchemaChange::Evolve => zcrm_writers::OnSchemaChange::Evolve,
                 zcrm_pipeline::OnSchemaChange::Fail => zcrm_writers::OnSchemaChange::Fail,
             },
+            attachments: e.attachments.clone(),
         },
     };
     let s = observed(client, &fields, &spec, &e.name, observer).map_err(failed)?;
@@ -192,6 +223,9 @@ pub(crate) fn run_export(
     if s.bulk_jobs > 0 {
         notes.push(format!("read through {} Bulk Read job(s)", s.bulk_jobs));
     }
+    if let Some(a) = &s.attachments {
+        notes.push(attachments_note(a, client.dialect() == Dialect::V8));
+    }
     if let Some(change) = &s.schema_change {
         notes.push(format!(
             "the module's fields changed since the previous part: {change} (the new part carries the new columns; earlier parts are unchanged)"
@@ -201,7 +235,12 @@ pub(crate) fn run_export(
         name: e.name.clone(),
         kind: "export",
         rows: s.records,
-        files: s.path.into_iter().chain(s.deleted_path).collect(),
+        files: s
+            .path
+            .into_iter()
+            .chain(s.deleted_path)
+            .chain(s.attachments.as_ref().map(|a| a.manifest.clone()))
+            .collect(),
         notes,
         ..StepSummary::default()
     })

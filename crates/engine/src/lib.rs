@@ -30,7 +30,9 @@ mod validate;
 pub use action::CompiledAction;
 pub use error::EngineError;
 pub use execute::{RunOptions, RunResult, StepSummary, Stop, execute};
-pub use export::{BULK_READ_BREAK_EVEN, ExportChoice, choose as choose_export, export_module};
+pub use export::{
+    BULK_READ_BREAK_EVEN, ExportChoice, attachments_note, choose as choose_export, export_module,
+};
 pub use method::{MethodChoice, choose};
 pub use observer::{ExportObserver, ImportObserver, Observer, Silent};
 pub use plan::{Plan, PlannedStep, plan};

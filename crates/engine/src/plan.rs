@@ -91,6 +91,9 @@ pub enum PlannedStep {
         to: PathBuf,
         /// How it will read, each way's credits, and why.
         choice: crate::export::ExportChoice,
+        /// The folder of the records' attachments (`attachments`): one listing call per record
+        /// written, one download per file not present yet.
+        attachments: Option<PathBuf>,
     },
 }
 
@@ -219,7 +222,13 @@ pub fn plan(prepared: Prepared) -> Result<Plan, EngineError> {
                 if let Some(reason) = crate::export::filter_refusal(&e, client, &choice)? {
                     return Err(EngineError::ExportRefused { step: e.name, reason });
                 }
-                out.push(PlannedStep::Export { name: e.name, module: e.module, to: e.to, choice });
+                out.push(PlannedStep::Export {
+                    name: e.name,
+                    module: e.module,
+                    to: e.to,
+                    choice,
+                    attachments: e.attachments,
+                });
             }
             PreparedStep::Action(a) => {
                 let planned = crate::action::plan_action(*a, client, &journal)?;

@@ -27,6 +27,8 @@ pub(crate) enum Role {
     DeletedFile,
     /// An export step's folder of parts (or the folder of deleted-record lists beside it).
     ExportFolder,
+    /// An export step's folder of downloaded attachments (`attachments`).
+    AttachmentsFolder,
 }
 
 impl Role {
@@ -44,6 +46,7 @@ impl Role {
             Self::ExportFile => "the export file",
             Self::DeletedFile => "the deleted-records file",
             Self::ExportFolder => "the export folder",
+            Self::AttachmentsFolder => "the attachments folder",
         };
         format!("{what} of step {step:?}")
     }
@@ -56,6 +59,7 @@ impl Role {
             Self::Rejects => "rejects",
             Self::Success => "success",
             Self::ExportFile | Self::DeletedFile | Self::ExportFolder => "to",
+            Self::AttachmentsFolder => "attachments",
         }
     }
 }
@@ -183,7 +187,7 @@ fn inode(_: &Path) -> Option<(u64, u64)> {
 
 /// The problem of `out`, which the pipeline writes, being (`how`) `other`.
 fn clash(out: &StepFile, other: &StepFile, how: &str) -> Problem {
-    let why = if out.role == Role::ExportFolder {
+    let why = if matches!(out.role, Role::ExportFolder | Role::AttachmentsFolder) {
         "the export adds its files there; keep what the pipeline reads out of it"
     } else if other.role.is_output() {
         "writing one would destroy the other"
@@ -231,7 +235,7 @@ fn collisions(files: &[StepFile], on_disk: bool) -> Vec<Problem> {
         .iter()
         .zip(&ids)
         .enumerate()
-        .filter(|(_, (f, _))| f.role == Role::ExportFolder)
+        .filter(|(_, (f, _))| matches!(f.role, Role::ExportFolder | Role::AttachmentsFolder))
         .map(|(i, (_, id))| (id.path.as_path(), i))
         .collect();
     for (f, id) in files.iter().zip(&ids).filter(|(f, _)| !f.role.is_output()) {

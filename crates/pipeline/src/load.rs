@@ -717,6 +717,7 @@ fn import_step(
             ("on_schema_change", r.on_schema_change.as_ref().map(Spanned::span)),
             ("criteria", r.criteria.as_ref().map(Spanned::span)),
             ("view", r.view.as_ref().map(Spanned::span)),
+            ("attachments", r.attachments.as_ref().map(Spanned::span)),
         ],
     );
     let (source, opts) = source_options(cx, &name, name_span.clone(), "import", m, r);
@@ -1116,6 +1117,8 @@ fn export_step(
     }
     let on_schema_change = export_options::on_schema_change(cx, r);
     let filter = export_options::filter(cx, r, method);
+    let attachments =
+        export_options::attachments(cx, r, (name.as_str(), r.name.as_ref().map(Spanned::span)));
     Some(ExportStep {
         name,
         module: module?,
@@ -1125,5 +1128,6 @@ fn export_step(
         method,
         on_schema_change,
         filter,
+        attachments,
     })
 }

@@ -321,6 +321,9 @@ pub struct ExportStep {
     pub on_schema_change: OnSchemaChange,
     /// `criteria` or `view`: only those records (`None`: the whole module).
     pub filter: Option<zcrm_client::RecordFilter>,
+    /// `attachments = "DIR"` (v8 only): the folder that receives the attachments of every
+    /// record the step writes (`DIR/<record id>/<attachment id>-<name>`, `DIR/attachments.csv`).
+    pub attachments: Option<std::path::PathBuf>,
 }
 
 /// What an export into a folder does when the module's fields changed since its last part.

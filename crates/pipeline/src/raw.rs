@@ -148,6 +148,8 @@ pub struct RawStep {
     pub criteria: Option<Spanned<String>>,
     /// `view = "All Open Leads"` (export): only a custom view's records.
     pub view: Option<Spanned<String>>,
+    /// `attachments = "DIR"` (export, v8): also download each exported record's attachments.
+    pub attachments: Option<Spanned<String>>,
     /// `delete = "Module"`: the step deletes records.
     pub delete: Option<Spanned<String>>,
     /// `attach = "Module"`: the step uploads files to records.
@@ -326,6 +328,7 @@ pub mod schema {
         ("on_schema_change", Str),
         ("criteria", Str),
         ("view", Str),
+        ("attachments", Str),
         ("delete", Str),
         ("attach", Str),
         ("relate", Str),

@@ -487,3 +487,50 @@ fn reads_in_flight_are_bounded_by_the_dialect() {
     );
     assert_eq!(load_str(Path::new("p.toml"), &text).unwrap().connection.reads_in_flight, 8);
 }
+
+/// `attachments = "DIR"`: a folder beside the pipeline file on v8; on XML refused at its place,
+/// naming the dialect and why; not a key of import steps; not a folder the pipeline reads from.
+#[test]
+fn export_attachments_need_v8_and_a_folder_of_their_own() {
+    let v8 = "[connection]\napi = \"v8\"\n";
+    let p = load_str(
+        Path::new("dir/p.toml"),
+        &format!("{v8}{EXPORT_STEP}attachments = \"out/files\"\nmethod = \"bulk\"\n"),
+    )
+    .unwrap();
+    let zcrm_pipeline::Step::Export(e) = &p.steps[0] else { panic!() };
+    assert_eq!(e.attachments.as_deref(), Some(Path::new("dir/out/files")));
+    let p = load_str(Path::new("p.toml"), &format!("{v8}{EXPORT_STEP}")).unwrap();
+    let zcrm_pipeline::Step::Export(e) = &p.steps[0] else { panic!() };
+    assert_eq!(e.attachments, None);
+
+    let text = format!("{EXPORT_STEP}attachments = \"out/files\"\n");
+    let d = problems(Path::new("p.toml"), &text);
+    let shown = rendered(&d);
+    assert_eq!(d.len(), 1, "{shown}");
+    assert!(
+        shown.contains("attachments needs api = \"v8\": the XML API has no call that lists a record's attachments"),
+        "{shown}"
+    );
+    let at = text.find("\"out/files\"").unwrap();
+    assert_eq!(d[0].span.as_ref().map(|s| s.start), Some(at), "{shown}");
+
+    let shown = rendered(&problems(
+        Path::new("p.toml"),
+        &format!(
+            "{v8}{EXPORT_STEP}attachments = 3\n{}",
+            import_of("in.csv", "attachments = \"x\"\n")
+        ),
+    ));
+    assert!(shown.contains("attachments"), "{shown}");
+    assert!(shown.contains("does not apply to import steps"), "{shown}");
+
+    // The attachments folder is an output: the same folder as the export's parts clashes.
+    let shown = rendered(&problems(
+        Path::new("p.toml"),
+        &format!(
+            "{v8}[[steps]]\nname = \"e\"\nexport = \"Leads\"\nto = \"out/parts/\"\nattachments = \"out/parts\"\n"
+        ),
+    ));
+    assert!(shown.contains("the attachments folder of step \"e\""), "{shown}");
+}

@@ -57,6 +57,20 @@ pub enum ExportError {
         /// Each changed column.
         changes: Vec<crate::schema_change::TypeChange>,
     },
+    /// Listing a record's attachments, or downloading one, failed.
+    #[error("{}", match attachment {
+        Some(a) => format!("downloading attachment {a} of record {record}"),
+        None => format!("listing the attachments of record {record}"),
+    })]
+    Attachment {
+        /// The record.
+        record: u64,
+        /// The attachment (`None`: the listing failed).
+        attachment: Option<u64>,
+        /// What failed (boxed: the variant stays small).
+        #[source]
+        source: Box<zcrm_client::ClientError>,
+    },
     /// Bad options (unknown column, unsupported output extension, ...).
     #[error("{0}")]
     Usage(String),

@@ -21,13 +21,14 @@ use std::path::{Path, PathBuf};
 
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
-use zcrm_client::CrmApi;
+use zcrm_client::{CrmApi, Dialect};
 use zcrm_protocol::limits::MAX_READ_ROWS;
 use zcrm_protocol::params::{ApiVersion, NewFormat, ReadParams, SelectColumns, Sort, Window};
 use zcrm_protocol::value::{format_datetime, parse_datetime};
 use zcrm_protocol::{Module, ModuleFields, RecordsPage, ResponseError};
 
 use crate::ExportError;
+use crate::attachments::Downloads;
 use crate::columns::{self, ExportColumn};
 use crate::csv_sink::CsvSink;
 use crate::pages::{ConvertedPage, convert_page};
@@ -147,6 +148,8 @@ pub struct ExportSummary {
     pub bulk_jobs: u32,
     /// Fields added to or removed from the module since the previous part in the folder.
     pub schema_change: Option<crate::schema_change::SchemaChange>,
+    /// What the attachments of the records written did (when asked for).
+    pub attachments: Option<crate::attachments::AttachmentsSummary>,
 }
 
 impl ExportSpec {
@@ -177,10 +180,35 @@ fn is_folder(p: &Path) -> bool {
 }
 
 /// Runs the export. `fields` is the module's metadata (from the cache or one getFields call).
+/// With `options.attachments`, the attachments of every record written are downloaded too
+/// (see [`crate::attachments`]); on the XML API that is refused before any call.
 pub fn export(
     client: &dyn CrmApi,
     fields: &ModuleFields,
     spec: &ExportSpec,
+    progress: impl FnMut(Progress),
+) -> Result<ExportSummary, ExportError> {
+    let Some(dir) = spec.options.attachments.as_deref() else {
+        return export_with(client, fields, spec, None, progress);
+    };
+    if client.dialect() == Dialect::Xml {
+        return Err(ExportError::Usage(NO_XML_ATTACHMENTS.to_owned()));
+    }
+    let in_flight = spec.reads_in_flight.clamp(1, client.max_reads_in_flight().max(1));
+    crate::attachments::with_downloads(client, &spec.module, dir, in_flight, |d| {
+        export_with(client, fields, spec, Some(d), progress)
+    })
+}
+
+/// Why an export with attachments is refused on the XML API.
+pub const NO_XML_ATTACHMENTS: &str = "exporting attachments needs api = \"v8\": the XML API has no call that lists a record's attachments (downloadFile needs an attachment id nothing can tell)";
+
+/// [`export`], with the attachments of the records written handed to `downloads`.
+fn export_with(
+    client: &dyn CrmApi,
+    fields: &ModuleFields,
+    spec: &ExportSpec,
+    downloads: Option<&Downloads<'_>>,
     mut progress: impl FnMut(Progress),
 ) -> Result<ExportSummary, ExportError> {
     let tz = spec.timezone.clone();
@@ -272,8 +300,10 @@ pub fn export(
             boundary: &mut boundary,
             pass_last: None,
             monotonic: true,
+            attach: downloads.map(|_| Vec::new()),
         },
         summary: ExportSummary { since: since_text.clone(), ..ExportSummary::default() },
+        downloads,
     };
     if spec.method == ReadMethod::Bulk {
         pager.bulk(since, &mut progress)?;
@@ -338,6 +368,11 @@ pub fn export(
     };
 
     let Pager { sink, cols, mut summary, .. } = pager;
+    // Every record's attachments are in place before the export's files and watermark are.
+    if let Some(d) = downloads {
+        d.drain()?;
+        summary.attachments = Some(d.finish()?);
+    }
     let sink = match sink {
         Some(s) => Some(s),
         // Nothing at all: a whole-file export still gets its (empty, typed) file; an empty
@@ -414,6 +449,8 @@ struct Pager<'a, 'r> {
     sink: Option<Box<dyn Sink>>,
     rows: RowTracker<'r>,
     summary: ExportSummary,
+    /// Where the records written go for their attachments.
+    downloads: Option<&'a Downloads<'a>>,
 }
 
 /// A page converted on rayon's threads: its number, and its batch or why not.
@@ -436,10 +473,12 @@ impl<'p> Pager<'p, '_> {
         first: u32,
         progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExportError> {
-        let (client, spec) = (self.client, self.spec);
+        let (client, spec, downloads) = (self.client, self.spec, self.downloads);
         let params = self.params.clone();
         // A filtered export (criteria, view) pages through its filter's method.
         let fetch = move |page_no: u32| -> Result<(Vec<u8>, usize), ExportError> {
+            // Pages and attachment calls share the export's calls in flight.
+            let _slot = downloads.map(Downloads::slot);
             let mut params = params.clone();
             params.window = Window::page(page_no);
             crate::filter::read_body(client, spec, &params)
@@ -480,7 +519,7 @@ impl<'p> Pager<'p, '_> {
                     write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
                 }
             }
-            Ok(())
+            self.hand_on_written()
         })
     }
 
@@ -606,6 +645,17 @@ impl<'p> Pager<'p, '_> {
                 self.summary.records += out.write_page(&page, &keep)? as u64;
             }
         }
+        self.hand_on_written()
+    }
+
+    /// Hands the records written since the last call to the attachment downloads.
+    fn hand_on_written(&mut self) -> Result<(), ExportError> {
+        let (Some(d), Some(ids)) = (self.downloads, self.rows.attach.as_mut()) else {
+            return Ok(());
+        };
+        for id in ids.drain(..) {
+            d.push(id)?;
+        }
         Ok(())
     }
 
@@ -645,7 +695,7 @@ impl<'p> Pager<'p, '_> {
                     write_converted(done, &mut self.rows, out.as_mut(), &mut self.summary)?;
                 }
             }
-            Ok(())
+            self.hand_on_written()
         })
     }
 }
@@ -688,6 +738,8 @@ struct RowTracker<'a> {
     pass_last: Option<u64>,
     /// Whether the ids first written in each pass grew in page order (ids follow creation).
     monotonic: bool,
+    /// Ids written and not handed to the attachment downloads yet (`None`: no attachments).
+    attach: Option<Vec<u64>>,
 }
 
 impl RowTracker<'_> {
@@ -716,32 +768,47 @@ impl RowTracker<'_> {
         summary: &mut ExportSummary,
     ) -> Vec<bool> {
         keys.map(|(id, mt)| {
-            let Some(id) = id else { return true };
-            match self.written.binary_search(&id) {
-                Ok(_) => {
-                    summary.duplicates_skipped += 1;
-                    return false;
-                }
-                Err(pos) => {
-                    self.written.insert(pos, id);
-                    self.pages.insert(pos, page_no);
-                    if self.pass_last.is_some_and(|last| id < last) {
-                        self.monotonic = false;
-                    }
-                    self.pass_last = Some(id);
-                }
+            let keep = self.keep_one(page_no, id, mt, summary);
+            if keep && let (Some(id), Some(ids)) = (id, self.attach.as_mut()) {
+                ids.push(id);
             }
-            let Some(mt) = mt else { return true };
-            if mt >= self.next_since {
-                self.boundary.push((id, mt.to_owned()));
-            }
-            if self.unchanged.get(&id).is_some_and(|prev| prev == mt) {
-                summary.unchanged_skipped += 1;
-                return false;
-            }
-            true
+            keep
         })
         .collect()
+    }
+
+    /// Whether the row with `id` and Modified Time `mt` of page `page_no` is written.
+    fn keep_one(
+        &mut self,
+        page_no: u32,
+        id: Option<u64>,
+        mt: Option<&str>,
+        summary: &mut ExportSummary,
+    ) -> bool {
+        let Some(id) = id else { return true };
+        match self.written.binary_search(&id) {
+            Ok(_) => {
+                summary.duplicates_skipped += 1;
+                return false;
+            }
+            Err(pos) => {
+                self.written.insert(pos, id);
+                self.pages.insert(pos, page_no);
+                if self.pass_last.is_some_and(|last| id < last) {
+                    self.monotonic = false;
+                }
+                self.pass_last = Some(id);
+            }
+        }
+        let Some(mt) = mt else { return true };
+        if mt >= self.next_since {
+            self.boundary.push((id, mt.to_owned()));
+        }
+        if self.unchanged.get(&id).is_some_and(|prev| prev == mt) {
+            summary.unchanged_skipped += 1;
+            return false;
+        }
+        true
     }
 }
 
@@ -795,6 +862,7 @@ mod tests {
             boundary: &mut boundary,
             pass_last: None,
             monotonic: true,
+            attach: None,
         };
         let mut summary = ExportSummary::default();
         let r = zcrm_ordered::scope(2, |converting| {

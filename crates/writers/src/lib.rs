@@ -3,6 +3,7 @@
 //! only when complete.
 
 mod atomic;
+pub mod attachments;
 pub mod columns;
 pub mod convert;
 pub mod csv_sink;
@@ -18,6 +19,7 @@ pub mod schema_change;
 pub mod sink;
 pub mod watermark;
 
+pub use attachments::AttachmentsSummary;
 pub use error::ExportError;
 pub use export::{
     ExportSpec, ExportSummary, OutputFormat, Progress, ReadMethod, Since, export, parse_since,

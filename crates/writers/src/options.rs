@@ -36,4 +36,7 @@ pub struct ExportOptions {
     pub filter: Option<RecordFilter>,
     /// What a change of the module's fields between runs into a folder does.
     pub on_schema_change: OnSchemaChange,
+    /// Also download the attachments of every record written into this folder (v8 only; see
+    /// [`crate::attachments`]).
+    pub attachments: Option<std::path::PathBuf>,
 }

@@ -341,6 +341,25 @@ impl CrmApi for RestClient {
         self.converted_detail(lead)
     }
 
+    fn attachment_pages(
+        &self,
+        module: &str,
+        id: RecordId,
+        page: &mut dyn FnMut(&[crate::api::AttachmentFile]) -> std::ops::ControlFlow<()>,
+    ) -> Result<Option<u32>, ClientError> {
+        RestClient::attachment_pages(self, module, id, page).map(Some)
+    }
+
+    fn download_attachment(
+        &self,
+        module: &str,
+        record: RecordId,
+        attachment: RecordId,
+        out: &mut dyn std::io::Write,
+    ) -> Result<Option<u64>, ClientError> {
+        RestClient::download_attachment(self, module, record, attachment, out)
+    }
+
     fn attachments(
         &self,
         module: &str,

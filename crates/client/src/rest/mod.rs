@@ -7,6 +7,7 @@
 //! (`other_calls`), the call loop (`client`) and the seam (`api_impl`).
 
 mod api_impl;
+mod attachments;
 mod bulk;
 mod bulk_csv;
 pub mod bulk_read;

@@ -122,6 +122,7 @@ pub(super) fn action_step(
             ("on_schema_change", sp(&r.on_schema_change)),
             ("criteria", sp(&r.criteria)),
             ("view", sp(&r.view)),
+            ("attachments", sp(&r.attachments)),
             ("mode", sp(&r.mode)),
             ("match_on", sp(&r.match_on)),
             ("picklist", sp(&r.picklist)),

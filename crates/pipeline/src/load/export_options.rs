@@ -6,7 +6,8 @@ use zcrm_client::RecordFilter;
 use zcrm_protocol::params::Criteria;
 
 use super::Ctx;
-use crate::model::{ExportMethod, OnSchemaChange};
+use crate::files::Role;
+use crate::model::{Api, ExportMethod, OnSchemaChange};
 use crate::raw::RawStep;
 
 /// `on_schema_change = "evolve" | "fail"` (absent: evolve).
@@ -73,4 +74,33 @@ pub(super) fn filter(
         );
     }
     Some(filter)
+}
+
+/// `attachments = "DIR"`: a folder (resolved against the pipeline file's folder) that only the
+/// v8 dialect can fill.
+pub(super) fn attachments(
+    cx: &mut Ctx<'_>,
+    r: &RawStep,
+    step: (&str, Option<std::ops::Range<usize>>),
+) -> Option<std::path::PathBuf> {
+    let a = r.attachments.as_ref()?;
+    if a.get_ref().trim().is_empty() {
+        cx.error(
+            Some(a.span()),
+            "attachments is empty",
+            Some("name a folder: attachments = \"out/attachments\"".to_owned()),
+        );
+        return None;
+    }
+    if cx.api != Api::V8 {
+        cx.error(
+            Some(a.span()),
+            "attachments needs api = \"v8\": the XML API has no call that lists a record's attachments, so they cannot be exported",
+            Some("remove `attachments`, or set api = \"v8\" in [connection]".to_owned()),
+        );
+        return None;
+    }
+    let dir = cx.path(a.get_ref().trim());
+    cx.file(step, Role::AttachmentsFolder, &dir, Some(a.span()));
+    Some(dir)
 }
