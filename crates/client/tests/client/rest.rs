@@ -36,6 +36,8 @@ struct Fake {
     total: Option<u64>,
     /// `settings/custom_views` calls.
     view_lists: u32,
+    /// Attachment download calls.
+    downloads: u32,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -209,6 +211,30 @@ struct Server {
     dir: tempfile::TempDir,
 }
 
+/// `GET /crm/v8/Leads/{id}/Attachments/{attachment}`: attachment 1 is "hello"; 2 is gone
+/// (404); 3 answers 503 once, then "again"; 4 is gone the way Zoho says it for a deleted
+/// record (400 `INVALID_DATA`); 5 always fails (500).
+async fn download(
+    State(s): State<Shared>,
+    h: HeaderMap,
+    axum::extract::Path((_, attachment)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let mut f = s.lock().unwrap();
+    if !authorised(&f, &h) {
+        return invalid_token();
+    }
+    f.downloads += 1;
+    let invalid = json!({"code":"INVALID_DATA","details":{},"message":"the id given seems to be invalid","status":"error"});
+    match attachment.as_str() {
+        "1" => "hello".into_response(),
+        "2" => StatusCode::NOT_FOUND.into_response(),
+        "3" if f.downloads == 1 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        "3" => "again".into_response(),
+        "4" => (StatusCode::BAD_REQUEST, axum::Json(invalid)).into_response(),
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
 fn start() -> Server {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
@@ -220,6 +246,7 @@ fn start() -> Server {
         .route("/crm/v8/settings/fields", get(fields))
         .route("/crm/v8/settings/custom_views", get(custom_views))
         .route("/crm/v8/Leads", post(insert).get(list))
+        .route("/crm/v8/Leads/{id}/Attachments/{attachment}", get(download))
         .with_state(state.clone());
     rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
     Server { state, url, _rt: rt, dir: tempfile::tempdir().unwrap() }
@@ -497,4 +524,36 @@ fn a_concurrency_429_backs_off_and_spent_credits_stop_cleanly() {
         }
     }
     assert!(!c.remember_fields(xml));
+}
+
+/// A download streams the file's bytes; a 5xx before any byte is tried again; an attachment
+/// (or record) that is gone is `None`, not an error; one that keeps failing is a transport
+/// error after the retries, each try charged.
+#[test]
+fn an_attachment_download_streams_retries_before_any_byte_and_says_when_it_is_gone() {
+    use zcrm_protocol::RecordId;
+    let s = start();
+    let c = client(&s, SECRET);
+    let get = |attachment: u64| {
+        let mut out = Vec::new();
+        let got = c.download_attachment("Leads", RecordId(7), RecordId(attachment), &mut out);
+        (got, out)
+    };
+    let (first, bytes) = get(3);
+    assert_eq!(first.unwrap(), Some(5));
+    assert_eq!(bytes, b"again", "the 503 before any byte was tried again");
+    assert_eq!(s.state.lock().unwrap().downloads, 2);
+    let (got, bytes) = get(1);
+    assert_eq!((got.unwrap(), bytes.as_slice()), (Some(5), &b"hello"[..]));
+    for gone in [2, 4] {
+        let (got, bytes) = get(gone);
+        assert_eq!(got.unwrap(), None, "attachment {gone} is gone");
+        assert!(bytes.is_empty());
+    }
+    let (got, _) = get(5);
+    match got.unwrap_err() {
+        ClientError::Transport { attempts, .. } => assert_eq!(attempts, 3),
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(s.state.lock().unwrap().downloads, 2 + 1 + 2 + 3);
 }
