@@ -198,3 +198,64 @@ fn an_xml_pipeline_with_attachments_is_refused_before_any_call() {
     assert_eq!(emu.calls_today(), calls, "nothing was sent");
     assert!(!w.path().join("files").exists());
 }
+
+/// An incremental export lists and downloads only for the records the run writes (those
+/// changed since the last run); through Bulk Read the records it writes get their files too.
+#[test]
+fn an_incremental_run_and_a_bulk_read_download_for_the_records_they_write() {
+    let w = workdir();
+    let emu = emulator(w.path(), |mut c| {
+        c.bulk_job_delay = std::time::Duration::ZERO;
+        c
+    });
+    let ids = leads(&emu, &["Stays", "Changes"]);
+    let a0 = attach(&emu, ids[0], "a.txt", b"first record");
+    let a1 = attach(&emu, ids[1], "b.txt", b"second record");
+    let step = "[[steps]]\nname = \"leads\"\nexport = \"Leads\"\nto = \"out/leads/\"\nsince = \"last-run\"\nattachments = \"out/files\"\n";
+    let p = pipeline(&w, &emu, "v8", "", step);
+    let out = w.expect(&["run", &p], 0);
+    assert!(out.contains("2 file(s) downloaded"), "{out}");
+
+    // Past the watermark's minute of clock skew, one record changes and gains a file.
+    emu.advance_secs(120).unwrap();
+    let xml = "<Leads><row no=\"1\"><FL val=\"Last Name\">Changed</FL></row></Leads>";
+    check_client(&emu)
+        .update_records(
+            "Leads",
+            Some(ids[1]),
+            xml.into(),
+            &zcrm_protocol::params::WriteParams::default(),
+        )
+        .unwrap();
+    let a2 = attach(&emu, ids[1], "c.txt", b"added later");
+    let before = credits(&emu).0;
+    let out = w.expect(&["run", &p], 0);
+    assert!(out.contains("1 file(s) downloaded"), "{out}");
+    // The fields (a folder of parts checks its schema each run), the page of changes, the
+    // deleted-ids list, one listing, one download.
+    assert_eq!(credits(&emu).0 - before, 1 + 1 + 1 + 1 + 1, "{out}");
+    let m = manifest(&w.path().join("out/files/attachments.csv"));
+    let rows: Vec<(String, String)> =
+        m.iter().map(|(a, r)| (a.clone(), r["status"].clone())).collect();
+    let mut want =
+        vec![(a1.to_string(), "present".to_owned()), (a2.to_string(), "downloaded".to_owned())];
+    want.sort();
+    assert_eq!(rows, want, "the manifest covers the records this run wrote");
+    assert!(!m.contains_key(&a0.to_string()));
+    let file = w.path().join(format!("out/files/{}/{a2}-c.txt", ids[1]));
+    assert_eq!(std::fs::read(file).unwrap(), b"added later");
+
+    // Bulk Read: every record it writes gets its files.
+    let bulk = "[[steps]]\nname = \"bulk\"\nexport = \"Leads\"\nto = \"out/bulk.csv\"\nmethod = \"bulk\"\nattachments = \"out/bulk-files\"\n";
+    let p = pipeline(&w, &emu, "v8", "", bulk);
+    let out = w.expect(&["run", &p], 0);
+    assert!(out.contains("3 file(s) downloaded"), "{out}");
+    for (rec, att, name, bytes) in [
+        (ids[0], a0, "a.txt", &b"first record"[..]),
+        (ids[1], a1, "b.txt", &b"second record"[..]),
+        (ids[1], a2, "c.txt", &b"added later"[..]),
+    ] {
+        let f = w.path().join(format!("out/bulk-files/{rec}/{att}-{name}"));
+        assert_eq!(std::fs::read(&f).unwrap(), bytes, "{}", f.display());
+    }
+}
