@@ -280,6 +280,16 @@ fn export_with(
     let since_text = since.map(format_datetime);
     let incremental = since.is_some() || spec.since == Since::LastRun;
     let per_page = MAX_READ_ROWS;
+    // A whole export read again into the same destination: the previous run's size says how
+    // many pages the first round may ask for at once (a hint: a module that shrank costs at most
+    // the pages asked for past its end, as any round does).
+    let first_round = match spec.since {
+        Since::All => watermark::load(&wm_path)
+            .ok()
+            .and_then(|w| w.records)
+            .map_or(1, |r| u32::try_from(r / u64::from(per_page) + 1).unwrap_or(u32::MAX)),
+        _ => 1,
+    };
     let mut pager = Pager {
         client,
         spec,
@@ -308,7 +318,7 @@ fn export_with(
     if spec.method == ReadMethod::Bulk {
         pager.bulk(since, &mut progress)?;
     } else {
-        pager.pages_from(0, &mut progress)?;
+        pager.pages_from(0, first_round, &mut progress)?;
     }
 
     // A record deleted after its page was read moves every later record one place towards the
@@ -363,7 +373,7 @@ fn export_with(
         }
         pager.summary.reread_passes += 1;
         let before = pager.summary.pages;
-        pager.pages_from(first_page, &mut progress)?;
+        pager.pages_from(first_page, 1, &mut progress)?;
         pager.summary.reread_pages += pager.summary.pages - before;
     };
 
@@ -465,12 +475,13 @@ fn decoder(
 
 impl<'p> Pager<'p, '_> {
     /// Fetches pages `first`, `first + 1`, ... up to the last one (`in_flight` at once, on
-    /// threads of their own) and writes the rows not written yet, in page order. For Parquet,
+    /// threads of their own; `first_round` of them before the first is handed on) and writes the rows not written yet, in page order. For Parquet,
     /// pages are decoded and turned into Arrow batches on rayon's threads while the next
     /// pages are fetched.
     fn pages_from(
         &mut self,
         first: u32,
+        first_round: u32,
         progress: &mut impl FnMut(Progress),
     ) -> Result<(), ExportError> {
         let (client, spec, downloads) = (self.client, self.spec, self.downloads);
@@ -486,6 +497,7 @@ impl<'p> Pager<'p, '_> {
         let plan = crate::fetch::Plan {
             in_flight: self.in_flight,
             first,
+            first_round,
             chained_from: self.chained_from,
         };
         self.rows.pass_last = None;

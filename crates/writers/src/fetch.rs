@@ -2,8 +2,10 @@
 //!
 //! Page `k` is asked for only once every page before `k - in_flight + 1` was handed on, so at
 //! most `in_flight` answers are in flight or waiting to be handed on (memory stays flat
-//! whatever the module's size). The first page is asked for alone: an export that fits in one
-//! page costs one call, as it always did. Pages from `chained_from` on need the answer of the
+//! whatever the module's size). The first round asks for `first_round` pages (at most
+//! `in_flight`): one when the export's size is unknown, so that an export that fits in one page
+//! costs one call, as it always did; more when the caller expects that many pages (the previous
+//! run of the same export wrote that many records). Pages from `chained_from` on need the answer of the
 //! page before them (v8 `page_token`s), so each is asked for only once the one before it was
 //! handed on. Answers are handed on in page order whatever order they arrive in; an error is
 //! handed on in its page's place, so a failure past the last page (a page asked for before the
@@ -21,6 +23,8 @@ pub(crate) struct Plan {
     pub in_flight: u32,
     /// The first page.
     pub first: u32,
+    /// Pages asked for before the first is handed on (1..=`in_flight`).
+    pub first_round: u32,
     /// Pages from this one on are fetched one at a time (each needs the answer before it).
     pub chained_from: Option<u32>,
 }
@@ -92,7 +96,13 @@ fn ask(gate: &Mutex<Gate>, turn: &Condvar, plan: Plan, in_flight: u32) -> Option
             return None;
         }
         let chained = plan.chained_from.is_some_and(|c| g.next >= c);
-        let limit = if chained || g.taken == plan.first { 1 } else { in_flight };
+        let limit = if chained {
+            1
+        } else if g.taken == plan.first {
+            plan.first_round.clamp(1, in_flight)
+        } else {
+            in_flight
+        };
         if g.next < g.taken + limit {
             g.next += 1;
             return Some(g.next - 1);
@@ -186,7 +196,7 @@ mod tests {
     #[test]
     fn pages_come_out_in_order_when_answers_arrive_out_of_order() {
         let (srv, asked) = server(9);
-        let plan = Plan { in_flight: 4, first: 0, chained_from: None };
+        let plan = Plan { in_flight: 4, first: 0, first_round: 1, chained_from: None };
         let mut got = Vec::new();
         let calls = std::thread::scope(|s| {
             let srv = &srv;
@@ -227,7 +237,7 @@ mod tests {
     fn one_in_flight_asks_for_each_page_after_the_one_before_it_was_handed_on() {
         let busy = AtomicU32::new(0);
         let most = AtomicU32::new(0);
-        let plan = Plan { in_flight: 1, first: 3, chained_from: None };
+        let plan = Plan { in_flight: 1, first: 3, first_round: 1, chained_from: None };
         let mut got = Vec::new();
         let calls = in_order(
             plan,
@@ -253,7 +263,7 @@ mod tests {
     #[test]
     fn chained_pages_wait_for_the_page_before_them() {
         let handed = AtomicU32::new(0);
-        let plan = Plan { in_flight: 4, first: 0, chained_from: Some(3) };
+        let plan = Plan { in_flight: 4, first: 0, first_round: 1, chained_from: Some(3) };
         let calls = in_order(
             plan,
             &|k| -> Result<u32, String> {
@@ -275,7 +285,7 @@ mod tests {
     /// A failing page stops the pages at its place; a panicking fetch is an error, not a hang.
     #[test]
     fn a_failure_is_handed_on_in_its_place() {
-        let plan = Plan { in_flight: 3, first: 0, chained_from: None };
+        let plan = Plan { in_flight: 3, first: 0, first_round: 1, chained_from: None };
         let mut got = Vec::new();
         let err = in_order(
             plan,
@@ -301,5 +311,56 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err, "page 2 panicked");
+    }
+
+    /// An export whose size is known asks for its first round all at once: the pages of the
+    /// first round are all asked for before the first answer comes; without that hint the
+    /// first page is asked for alone.
+    #[test]
+    fn a_known_size_asks_for_the_whole_first_round_at_once() {
+        for (first_round, asked_at_once) in [(4, 4), (3, 3), (9, 4), (1, 1)] {
+            let (srv, asked) = server(9);
+            let plan = Plan { in_flight: 4, first: 0, first_round, chained_from: None };
+            let seen = std::thread::scope(|s| {
+                let srv = &srv;
+                let side = s.spawn(move || {
+                    // Nothing is answered until the first round has been asked for.
+                    let mut first: Vec<u32> = Vec::new();
+                    while first.len() < asked_at_once {
+                        match asked.recv_timeout(std::time::Duration::from_secs(2)) {
+                            Ok(k) => first.push(k),
+                            // Fewer asked for than expected: the assertion below says so.
+                            Err(_) => break,
+                        }
+                    }
+                    let extra = asked.recv_timeout(std::time::Duration::from_millis(50)).ok();
+                    for p in &first {
+                        srv.release(*p);
+                    }
+                    let mut rest: Vec<u32> = extra.into_iter().collect();
+                    for p in &rest {
+                        srv.release(*p);
+                    }
+                    while let Ok(k) = asked.recv() {
+                        rest.push(k);
+                        srv.release(k);
+                    }
+                    first
+                });
+                in_order(
+                    plan,
+                    &|k| srv.fetch(k),
+                    &mut |k, _| Ok(if k == 9 { Next::Stop } else { Next::More }),
+                    |k| format!("page {k} panicked"),
+                )
+                .unwrap();
+                srv.asked.lock().unwrap().take();
+                side.join().unwrap()
+            });
+            let mut seen = seen;
+            seen.sort_unstable();
+            let want: Vec<u32> = (0..asked_at_once as u32).collect();
+            assert_eq!(seen, want, "first_round {first_round}");
+        }
     }
 }

@@ -94,6 +94,31 @@ fn pages_in_flight_write_the_same_files_as_one_page_at_a_time() {
     }
 }
 
+/// A whole export into a destination it wrote before asks for its first round of pages at
+/// once (the previous run's size says how many; the scheduler's own test shows the round), a
+/// first export asks for its first page alone, so an export of one page costs one call; the
+/// files are the same as one page at a time either way, and a module grown since its last
+/// export is read whole.
+#[test]
+fn a_second_export_to_the_same_file_is_the_same_file_with_its_first_round_at_once() {
+    let env = env();
+    insert(&env.client, 0, 150);
+    let meta = fields(&env);
+    let to = env.dir.path().join("out/small.csv");
+    let first = export(&env.client, &meta, &spec_n(&env, &to, Since::All, 4), |_| {}).unwrap();
+    assert_eq!(first.pages, 1, "one page, one call");
+    insert(&env.client, 150, 450);
+    let one = env.dir.path().join("out/one.csv");
+    export(&env.client, &meta, &spec_n(&env, &one, Since::All, 1), |_| {}).unwrap();
+    // 600 records: three full pages and an empty fourth, at most 3 asked for past it.
+    for _ in 0..2 {
+        let again = export(&env.client, &meta, &spec_n(&env, &to, Since::All, 4), |_| {}).unwrap();
+        assert_eq!(again.records, 600);
+        assert!((4..=7).contains(&again.pages), "{} pages", again.pages);
+        assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&to).unwrap());
+    }
+}
+
 /// An incremental export during which a written record and a record far ahead of the cursor
 /// are deleted writes the same part, deleted ids and rows in the same order with 4 pages in
 /// flight as with 1 (two emulators holding the same store).
