@@ -81,3 +81,30 @@ fn required_fields_without_a_column_get_a_marked_constant_and_the_file_still_val
     let out = w.run(&["validate", "potentials.toml"]);
     assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A newcomer with the repository's sample contacts (ids of contacts and of their accounts)
+/// and nothing else: `contact_id` becomes the key (it used to be taken for a near spelling of
+/// Contact Owner, and the run then refused every row for an owner no user has), `account_id`
+/// is offered as a lookup to an accounts step instead of a near spelling of Account Name, and
+/// the run lands every valid row.
+#[test]
+fn the_sample_contacts_init_validate_and_run_land_every_valid_row() {
+    let w = Workdir::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(repo.join("samples/contacts.csv"), w.path().join("contacts.csv")).unwrap();
+    let out = w.expect(&["init", "--from", "contacts.csv", "--module", "Contacts"], 0);
+    assert!(out.contains("keys of other files"), "{out}");
+    let text = std::fs::read_to_string(w.path().join("contacts.toml")).unwrap();
+    assert!(text.contains("key = \"contact_id\""), "{text}");
+    assert!(!text.contains("Contact Owner"), "{text}");
+    assert!(
+        text.contains("# \"Account Name\" = { lookup = \"accounts\", column = \"account_id\" }"),
+        "{text}"
+    );
+    let out = w.run(&["validate", "contacts.toml"]);
+    assert_eq!(out.status.code(), Some(1), "two rows of the sample are bad");
+    w.expect(&["run", "contacts.toml"], 1);
+    let landed = crate::crm::report(&w.path().join("out/contacts.success.csv"));
+    let rejected = crate::crm::report(&w.path().join("out/contacts.rejects.csv"));
+    assert_eq!((landed.len(), rejected.len()), (10, 2), "every row of the 12 accounted for once");
+}

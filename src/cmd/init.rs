@@ -164,6 +164,24 @@ fn render(args: &InitArgs, source: &Path, s: &Suggestion, to: &Path) -> String {
             q(f)
         );
     }
+    if !s.references.is_empty() {
+        out.push_str(
+            "\n# Keys of other files: import that file as a step of its own first (before this\n\
+             # one, with the same values as its `key`), then link each row to its record:\n",
+        );
+        for (c, field) in &s.references {
+            // `account_id` → a step named "accounts".
+            let lower = c.trim().to_ascii_lowercase();
+            let stem = lower
+                .strip_suffix("id")
+                .unwrap_or(&lower)
+                .trim_end_matches(|ch: char| !ch.is_ascii_alphanumeric());
+            let step = if stem.is_empty() { "other".to_owned() } else { format!("{stem}s") };
+            let field = field.as_deref().unwrap_or("<the lookup field>");
+            let _ =
+                writeln!(out, "# {} = {{ lookup = {}, column = {} }}", q(field), q(&step), q(c));
+        }
+    }
     if !s.unmatched.is_empty() {
         out.push_str("\n# Columns that matched no field (map them above, or leave them out):\n");
         for (c, near) in &s.unmatched {
@@ -239,6 +257,14 @@ pub fn run(args: &InitArgs) -> Result<String> {
             out,
             "required fields with no column (set to \"TODO\"): {}",
             s.missing_required.join(", ")
+        );
+    }
+    if !s.references.is_empty() {
+        let cols: Vec<&str> = s.references.iter().map(|(c, _)| c.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "keys of other files (a lookup once that file is a step; see the comments): {}",
+            cols.join(", ")
         );
     }
     if !s.unmatched.is_empty() {

@@ -2,7 +2,10 @@
 //! or API name is nearest (case, spaces, underscores and punctuation ignored, then common
 //! synonyms such as "surname" → Last Name, then near spellings), date formats guessed from a
 //! sample of the rows, picklist values checked against the field's list, the module's required
-//! fields that no column matched, and the columns that matched nothing.
+//! fields that no column matched, and the columns that matched nothing. A column named like an
+//! id (`contact_id`, `AccountId`, `legacy id`) is never matched by a near spelling (an id is not
+//! a name): the first whose sample values are unique is the step's key, and the others are keys
+//! of other files, each with the lookup field its name points at.
 
 use std::collections::HashSet;
 
@@ -47,6 +50,9 @@ pub struct Suggestion {
     pub unmatched: Vec<(String, Option<String>)>,
     /// A column that identifies rows (named like an id, unique and non-empty in the sample).
     pub key: Option<String>,
+    /// Other columns named like an id: keys of other files, with the lookup field of this
+    /// module their name points at (`account_id` → Account Name), if any.
+    pub references: Vec<(String, Option<String>)>,
 }
 
 /// Common names for standard fields: the normalised column name, then candidate labels in
@@ -104,6 +110,41 @@ const OWNER_NAMES: &[&str] =
 
 /// Column names that identify a row.
 const KEY_NAMES: &[&str] = &["id", "key", "legacyid", "externalid", "sourceid", "recordid", "uid"];
+
+/// Whether a column is named like an id: one of [`KEY_NAMES`], or a name ending in an `id`
+/// word (`contact_id`, `Account ID`, `leadId`, `VENDORID`) — not a word that merely ends in
+/// "id" (`paid`, `valid`).
+fn id_like(header: &str) -> bool {
+    let h = header.trim();
+    if KEY_NAMES.contains(&norm(h).as_str()) {
+        return true;
+    }
+    let lower = h.to_ascii_lowercase();
+    let Some(stem) = lower.strip_suffix("id") else { return false };
+    let word = match h[..stem.len()].chars().next_back() {
+        Some(c) if !c.is_ascii_alphanumeric() => true,
+        // `leadId`, `leadID`: a lower-case letter before a capital I.
+        Some(c) => c.is_ascii_lowercase() && h[stem.len()..].starts_with('I'),
+        None => false,
+    };
+    // `VENDORID`: an upper-case name ending in ID.
+    word || (h.len() > 2 && h.chars().all(|c| !c.is_ascii_lowercase()) && h.ends_with("ID"))
+}
+
+/// The lookup field of this module an id-like column's name points at: `account_id` →
+/// Account Name (its stem is a synonym of the field, or starts the field's label).
+fn referenced<'f>(header: &str, lookups: &[&'f FieldMeta]) -> Option<&'f FieldMeta> {
+    let n = norm(header);
+    let stem = n.strip_suffix("id").unwrap_or(&n);
+    if stem.is_empty() {
+        return None;
+    }
+    let by_synonym = SYNONYMS
+        .iter()
+        .find(|(names, _)| names.contains(&stem))
+        .and_then(|(_, labels)| labels.iter().find_map(|l| lookups.iter().find(|f| f.label == *l)));
+    by_synonym.or_else(|| lookups.iter().find(|f| norm(&f.label).starts_with(stem))).copied()
+}
 
 /// Lower-case letters and digits only: `E-mail Address` → `emailaddress`.
 fn norm(s: &str) -> String {
@@ -193,6 +234,8 @@ pub fn suggest_map(
 ) -> Suggestion {
     let all: Vec<&FieldMeta> = fields.fields().map(|(_, f)| f).filter(|f| writable(f)).collect();
     let owner_field = all.iter().find(|f| f.field_type == FieldType::OwnerLookup).copied();
+    let lookups: Vec<&FieldMeta> =
+        all.iter().filter(|f| f.field_type == FieldType::Lookup).copied().collect();
     let mut used: HashSet<String> = HashSet::new();
     let mut out = Suggestion::default();
     let column_values = |i: usize| -> Vec<&str> {
@@ -215,12 +258,14 @@ pub fn suggest_map(
             crate::did_you_mean(header, labels).and_then(|l| all.iter().find(|f| f.label == l))
         };
         let owner = OWNER_NAMES.contains(&n.as_str());
+        // An id is not a name: a near spelling of a field is no match for it.
+        let is_id = id_like(header);
         let found = match (owner, owner_field) {
             (true, Some(f)) => Some((f, Matched::Synonym)),
             _ => by_name
                 .map(|f| (*f, Matched::Name))
                 .or_else(|| by_synonym().map(|f| (*f, Matched::Synonym)))
-                .or_else(|| by_near().map(|f| (*f, Matched::Near))),
+                .or_else(|| if is_id { None } else { by_near().map(|f| (*f, Matched::Near)) }),
         };
         match found {
             Some((f, how)) if used.insert(f.label.clone()) => {
@@ -259,24 +304,27 @@ pub fn suggest_map(
             Some((f, _)) => out.unmatched.push((header.clone(), Some(f.label.clone()))),
             None => out.unmatched.push((header.clone(), None)),
         }
-        if out.key.is_none()
-            && (KEY_NAMES.contains(&n.as_str()) || n.ends_with("id") && n.len() > 2)
-        {
+        let mapped = out.entries.last().is_some_and(|e| e.column == *header);
+        if is_id && !mapped {
             let values = column_values(i);
             let unique: HashSet<&str> = values.iter().copied().collect();
-            if !values.is_empty()
+            if out.key.is_none()
+                && !values.is_empty()
                 && values.iter().all(|v| !v.trim().is_empty())
                 && unique.len() == values.len()
-                && out.entries.last().is_none_or(|e| e.column != *header)
             {
                 out.key = Some(header.clone());
+            } else {
+                let field = referenced(header, &lookups).map(|f| f.label.clone());
+                out.references.push((header.clone(), field));
             }
         }
     }
-    // The key column is used (as the step's `key`), not left out.
-    if let Some(k) = &out.key {
-        out.unmatched.retain(|(c, _)| c != k);
-    }
+    // The key column is used (as the step's `key`), and the keys of other files are listed
+    // as such, not as columns that matched nothing.
+    out.unmatched.retain(|(c, _)| {
+        out.key.as_ref() != Some(c) && !out.references.iter().any(|(r, _)| r == c)
+    });
     out.missing_required = all
         .iter()
         .filter(|f| f.required && !used.contains(&f.label))
@@ -360,6 +408,66 @@ mod tests {
         // "Emial" is near Email, which "E-mail" already took.
         assert!(s.unmatched.contains(&("Emial".into(), Some("Email".into()))), "{:?}", s.unmatched);
         assert!(s.unmatched.contains(&("shoe size".into(), None)), "{:?}", s.unmatched);
+    }
+
+    fn contacts() -> ModuleFields {
+        let mut last = FieldMeta::new("Last Name", FieldType::Text);
+        last.required = true;
+        let fields = vec![
+            FieldMeta::new("Contact Owner", FieldType::OwnerLookup),
+            FieldMeta::new("First Name", FieldType::Text),
+            last,
+            FieldMeta::new("Email", FieldType::Email),
+            FieldMeta::new("Account Name", FieldType::Lookup),
+            FieldMeta::new("Vendor Name", FieldType::Lookup),
+            FieldMeta::new("Title", FieldType::Text),
+            FieldMeta::new("Paid", FieldType::Boolean),
+        ];
+        ModuleFields {
+            module: "Contacts".into(),
+            sections: vec![Section { name: "s".into(), display_name: "s".into(), fields }],
+        }
+    }
+
+    /// `contact_id` is the key, not a near spelling of Contact Owner; `account_id` is a key of
+    /// another file pointing at Account Name, not a near spelling of it; `paid` is no id.
+    #[test]
+    fn id_columns_are_keys_and_references_never_near_spellings() {
+        let headers =
+            cols(&["contact_id", "first", "last", "email", "account_id", "paid", "vendorId"]);
+        let sample = vec![
+            cols(&["C-1", "Ann", "Lee", "a@x.com", "A-2", "true", "V1"]),
+            cols(&["C-2", "Bob", "Ray", "b@x.com", "A-2", "false", "V1"]),
+        ];
+        let s = suggest_map(&headers, &sample, &contacts());
+        let got: Vec<(&str, &str)> =
+            s.entries.iter().map(|e| (e.column.as_str(), e.field.as_str())).collect();
+        assert_eq!(
+            got,
+            [("first", "First Name"), ("last", "Last Name"), ("email", "Email"), ("paid", "Paid")]
+        );
+        assert_eq!(s.key.as_deref(), Some("contact_id"));
+        assert_eq!(
+            s.references,
+            [
+                ("account_id".to_owned(), Some("Account Name".to_owned())),
+                ("vendorId".to_owned(), Some("Vendor Name".to_owned())),
+            ]
+        );
+        assert!(s.unmatched.is_empty(), "{:?}", s.unmatched);
+        for (h, want) in [
+            ("contact_id", true),
+            ("Account ID", true),
+            ("leadId", true),
+            ("VENDORID", true),
+            ("legacy id", true),
+            ("uid", true),
+            ("paid", false),
+            ("Valid", false),
+            ("id", true),
+        ] {
+            assert_eq!(id_like(h), want, "{h}");
+        }
     }
 
     #[test]
