@@ -117,3 +117,46 @@ fn xlsx_sources_validate_too() {
     assert_eq!(rejects.lines().count() as u64, stats.bad_rows + 1);
     assert!(!rejects.contains(".0,"), "identifier numbers without .0: {rejects}");
 }
+
+/// Owners are checked against the org's active users as the run checks them (one users call,
+/// the state dir's copy after it): a name no active user has, and a user who left, are
+/// rejected by `validate` with the run's reason, and the run rejects exactly those rows.
+#[test]
+fn owners_no_active_user_has_are_rejected_by_validate_as_by_the_run() {
+    let w = Workdir::new();
+    std::fs::create_dir_all(w.path().join("in")).unwrap();
+    std::fs::write(
+        w.path().join("in/leads.csv"),
+        "id,last,company,owner\n\
+         1,Doe,Acme,ann.owner@example.com\n\
+         2,Roe,Acme,Bob Seller\n\
+         3,Poe,Acme,ann.ownr@example.com\n\
+         4,Moe,Acme,cleo.former@example.com\n\
+         5,Zoe,Acme,ann.owner@example.com\n",
+    )
+    .unwrap();
+    std::fs::write(
+        w.path().join("p.toml"),
+        "[[steps]]\nname = \"leads\"\nimport = \"Leads\"\nsource = \"in/leads.csv\"\nkey = \"id\"\n\
+         rejects = \"out/leads.rejects.csv\"\n[steps.map]\n\"Last Name\" = \"last\"\n\
+         \"Company\" = \"company\"\n\"Lead Owner\" = { owner = \"owner\" }\n",
+    )
+    .unwrap();
+    let out = w.expect(&["validate", "p.toml"], 1);
+    assert!(out.contains("valid               3"), "{out}");
+    assert!(out.contains("2  Lead Owner: not an active user"), "{out}");
+    let rejected = |w: &Workdir| {
+        let rows = crate::crm::report(&w.path().join("out/leads.rejects.csv"));
+        rows.iter().map(|r| (r["id"].clone(), r["_errors"].clone())).collect::<Vec<_>>()
+    };
+    let by_validate = rejected(&w);
+    assert_eq!(by_validate.len(), 2, "{by_validate:?}");
+    assert_eq!(by_validate[0].0, "3");
+    assert!(
+        by_validate[0].1.contains("Lead Owner: no active user has the e-mail or name \"ann.ownr@example.com\" (did you mean \"ann.owner@example.com\"?)"),
+        "{by_validate:?}"
+    );
+    assert_eq!(by_validate[1].0, "4");
+    w.expect(&["run", "p.toml"], 1);
+    assert_eq!(rejected(&w), by_validate, "the run refuses the same rows for the same reasons");
+}

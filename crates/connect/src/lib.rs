@@ -192,15 +192,23 @@ impl CachedMetadata {
     }
 }
 
+impl CachedMetadata {
+    /// The client, connecting at the first need.
+    pub fn client(&mut self) -> Result<&dyn zcrm_client::CrmApi, ConnectError> {
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            slot => slot.insert(connect(&self.spec, &self.state_dir, &self.consumer)?),
+        };
+        Ok(&*conn.client)
+    }
+}
+
 impl Metadata for CachedMetadata {
     fn fields(&mut self, module: &str) -> Result<ModuleFields, MetadataError> {
         if let Some(hit) = self.cache.cached(module) {
             return Ok(hit.fields);
         }
-        let conn = match &mut self.conn {
-            Some(c) => c,
-            slot => slot.insert(connect(&self.spec, &self.state_dir, &self.consumer)?),
-        };
-        Ok(self.cache.get(&*conn.client, module, false)?.fields)
+        let cache = self.cache.clone();
+        Ok(cache.get(self.client()?, module, false)?.fields)
     }
 }

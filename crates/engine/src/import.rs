@@ -79,6 +79,7 @@ pub(crate) fn run_import(
         *users = Some(fetched);
     }
     let users = &*users;
+    let owner_field = s.map.entries.iter().find(|e| e.spec.owner).map(|e| e.field.as_str());
     // A changed source file (a recurring sync's new extract) starts the step over; the same
     // file resumes where the last run stopped.
     let content = zcrm_batcher::source::content_fingerprint(&s.source).map_err(|source| {
@@ -223,7 +224,7 @@ pub(crate) fn run_import(
                     },
                     _ => Lines::Items(Vec::new()),
                 };
-                match pending(r, users.as_ref(), items) {
+                match pending(r, users.as_ref(), owner_field, items) {
                     Ok(p) => Some(p),
                     // An owner no active user has: rejected here, never sent.
                     Err(r) => {
@@ -334,7 +335,12 @@ pub(crate) fn run_import(
 /// A mapped row as the batcher takes it: typed values (the dialect renders them), lookups
 /// still keys until the batcher resolves them, owners resolved to their user's Id (a name no
 /// active user has rejects the row).
-fn pending(row: MappedRow, users: Option<&Users>, lines: Lines) -> Result<PendingRow, RejectedRow> {
+fn pending(
+    row: MappedRow,
+    users: Option<&Users>,
+    owner_field: Option<&str>,
+    lines: Lines,
+) -> Result<PendingRow, RejectedRow> {
     let source: Vec<String> = row.source.iter().map(str::to_owned).collect();
     // A row with any bad line is rejected whole, naming the line file's lines.
     let items = match lines {
@@ -355,14 +361,17 @@ fn pending(row: MappedRow, users: Option<&Users>, lines: Lines) -> Result<Pendin
         let input = match v {
             MappedValue::Lookup { step, key } => FieldInput::Lookup { step, key },
             MappedValue::Value(v) => FieldInput::Value(v),
+            // A refused owner is named as the map names its field (`Lead Owner`), not by the
+            // id column the payload writes (`SMOWNERID`).
             MappedValue::Owner { user } => match users.map(|u| u.resolve(&user)) {
                 Some(Ok(id)) => FieldInput::Value(Value::Id(id)),
                 Some(Err(reason)) => {
-                    errors.push(format!("{label}: {reason}"));
+                    errors.push(format!("{}: {reason}", owner_field.unwrap_or(&label)));
                     continue;
                 }
                 None => {
-                    errors.push(format!("{label}: the org's users were not read"));
+                    let field = owner_field.unwrap_or(&label);
+                    errors.push(format!("{field}: the org's users were not read"));
                     continue;
                 }
             },

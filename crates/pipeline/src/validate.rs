@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use zcrm_mapping::{CompileOptions, Mapper, RejectWriter, RejectWriterError, map_blocks};
+use zcrm_mapping::{
+    CompileOptions, MappedRow, MappedValue, Mapper, RejectWriter, RejectWriterError, map_blocks,
+};
 use zcrm_protocol::ModuleFields;
 use zcrm_readers::{ReadError, RowReader, SourceKind};
 
@@ -72,6 +74,14 @@ pub type MetadataError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub trait Metadata {
     /// The fields of `module`.
     fn fields(&mut self, module: &str) -> Result<ModuleFields, MetadataError>;
+
+    /// Why no active user of the org can own a record as `who` (an e-mail or a full name,
+    /// what an `owner = "column"` mapping holds), or `None` when one can. A provider that
+    /// does not know the org's users (the default) finds nothing wrong.
+    fn owner_problem(&mut self, who: &str) -> Result<Option<String>, MetadataError> {
+        let _ = who;
+        Ok(None)
+    }
 }
 
 /// The metadata of every module the import steps use, asked of `meta` once each.
@@ -157,11 +167,39 @@ fn top(counts: HashMap<String, u64>) -> Vec<(String, u64)> {
     v
 }
 
+/// Why the row's owners cannot own records (`field: reason` each, the field as the map names
+/// it), asking `meta` once per distinct owner text.
+fn owner_errors(
+    row: &MappedRow,
+    field: Option<&str>,
+    meta: &mut dyn Metadata,
+    known: &mut HashMap<String, Option<String>>,
+) -> Result<Vec<String>, MetadataError> {
+    let mut errors = Vec::new();
+    for (label, v) in &row.fields {
+        let label = field.unwrap_or(label);
+        let MappedValue::Owner { user } = v else { continue };
+        let problem = match known.get(user) {
+            Some(p) => p.clone(),
+            None => {
+                let p = meta.owner_problem(user)?;
+                known.insert(user.clone(), p.clone());
+                p
+            }
+        };
+        if let Some(reason) = problem {
+            errors.push(format!("{label}: {reason}"));
+        }
+    }
+    Ok(errors)
+}
+
 fn run_step(
     step: &ImportStep,
     reader: RowReader,
     mapper: &Mapper,
     lines: Option<LineSource>,
+    meta: &mut dyn Metadata,
 ) -> Result<StepSummary, ValidateError> {
     let index = lines.map(|l| LineIndex::build(step, l)).transpose()?;
     let key_col = step.key.as_ref().and_then(|k| reader.headers().iter().position(|h| h == k));
@@ -169,8 +207,12 @@ fn run_step(
     let (mut read, mut valid) = (0u64, 0u64);
     let mut reasons: HashMap<String, u64> = HashMap::new();
     let mut warnings: HashMap<String, u64> = HashMap::new();
-    // With line items every valid row's key is needed, so rows are built.
-    let build = index.is_some();
+    // With line items every valid row's key is needed, and with owners every owner's text
+    // (each checked against the org's active users, as the run does), so rows are built.
+    let owner_field = step.map.entries.iter().find(|e| e.spec.owner).map(|e| e.field.as_str());
+    let owners = owner_field.is_some();
+    let build = index.is_some() || owners;
+    let mut known_owners: HashMap<String, Option<String>> = HashMap::new();
     map_blocks(reader.blocks(), mapper, build, |chunk| -> Result<(), ValidateError> {
         read += chunk.rows_read as u64;
         valid += chunk.valid as u64;
@@ -185,15 +227,29 @@ fn run_step(
                 ix.claim(r.source.get(k))?;
             }
         }
-        if let Some(ix) = &index {
-            for r in &chunk.rows {
-                let Some(key) = &r.key else { continue };
-                if let Lines::Bad(errors) = ix.lines_of(key)? {
-                    valid -= 1;
-                    let cells = (0..r.source.len()).map(|i| r.source.get(i));
-                    writer.write_parts(cells, r.pos.row, r.pos.line, &errors.join(" | "))?;
-                    *reasons.entry("Product Details: bad line items".to_owned()).or_default() += 1;
+        for r in &chunk.rows {
+            let mut errors = Vec::new();
+            if let (Some(ix), Some(key)) = (&index, &r.key)
+                && let Lines::Bad(bad) = ix.lines_of(key)?
+            {
+                errors.extend(bad);
+                *reasons.entry("Product Details: bad line items".to_owned()).or_default() += 1;
+            }
+            if owners {
+                let bad =
+                    owner_errors(r, owner_field, meta, &mut known_owners).map_err(|source| {
+                        ValidateError::Metadata { module: step.module.clone(), source }
+                    })?;
+                for e in &bad {
+                    let field = e.split(": ").next().unwrap_or_default();
+                    *reasons.entry(format!("{field}: not an active user")).or_default() += 1;
                 }
+                errors.extend(bad);
+            }
+            if !errors.is_empty() {
+                valid -= 1;
+                let cells = (0..r.source.len()).map(|i| r.source.get(i));
+                writer.write_parts(cells, r.pos.row, r.pos.line, &errors.join(" | "))?;
             }
         }
         for w in &chunk.warnings {
@@ -277,10 +333,10 @@ pub fn validate(
     if !diags.is_empty() {
         return Err(ValidateError::Spec(Diagnostics(diags)));
     }
-    let meta = metadata(p, meta)?;
+    let by_module = metadata(p, meta)?;
     let mut ready = Vec::new();
     for step in p.imports().filter(|s| only.is_empty() || only.contains(&s.name)) {
-        let Some(fields) = meta.get(&step.module) else { continue };
+        let Some(fields) = by_module.get(&step.module) else { continue };
         let x = compile_step(p, step, fields, &mut diags);
         let lines = compile_lines(p, step, &mut diags);
         if let Some(x) = x {
@@ -289,7 +345,7 @@ pub fn validate(
     }
     let mut actions = Vec::new();
     for step in p.actions().filter(|s| only.is_empty() || only.contains(&s.name)) {
-        let fields = crate::action::action_metadata_module(step).and_then(|m| meta.get(m));
+        let fields = crate::action::action_metadata_module(step).and_then(|m| by_module.get(m));
         if let Some(x) = crate::action::compile_action(p, step, fields, &mut diags) {
             actions.push((step, x));
         }
@@ -300,7 +356,7 @@ pub fn validate(
     let mut out = Vec::new();
     for (step, (reader, mapper), lines) in ready {
         tracing::info!(step = %step.name, source = %step.source.display(), "validating");
-        out.push(run_step(step, reader, &mapper, lines)?);
+        out.push(run_step(step, reader, &mapper, lines, meta)?);
     }
     for (step, (reader, mapper, cols)) in actions {
         tracing::info!(step = %step.name, source = %step.source.display(), "validating");
