@@ -108,3 +108,68 @@ fn the_sample_contacts_init_validate_and_run_land_every_valid_row() {
     let rejected = crate::crm::report(&w.path().join("out/contacts.rejects.csv"));
     assert_eq!((landed.len(), rejected.len()), (10, 2), "every row of the 12 accounted for once");
 }
+
+/// Three sample files become one migration: `zcrm init` writes the accounts step, `--append`
+/// adds contacts and deals, each column holding the key of an earlier step's file becoming a
+/// lookup to it; the run lands them, every deal linked to the account its row names.
+#[test]
+fn appended_steps_look_up_the_keys_of_earlier_steps_files() {
+    let mut w = Workdir::new();
+    let emu = crate::crm::emulator(w.path(), "", |c| c);
+    w.env("ZCRM_URL", emu.url()).env("ZCRM_AUTHTOKEN", TOKEN);
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for f in ["accounts.xlsx", "contacts.csv", "deals.csv"] {
+        std::fs::copy(repo.join("samples").join(f), w.path().join(f)).unwrap();
+    }
+    let init = |from: &str, module: &str, more: &[&str]| {
+        let mut args = vec!["init", "--from", from, "--module", module, "--to", "migration.toml"];
+        args.extend_from_slice(more);
+        w.expect(&args, 0)
+    };
+    init("accounts.xlsx", "Accounts", &[]);
+    let out = init("contacts.csv", "Contacts", &["--append"]);
+    assert!(out.contains("lookup: Account Name → the records of step \"accounts\""), "{out}");
+    let out = init("deals.csv", "Potentials", &["--append"]);
+    assert!(out.contains("lookup: Contact Name → the records of step \"contacts\""), "{out}");
+    // Appending without --append is refused; the same module again gets a step of its own.
+    let again =
+        w.run(&["init", "--from", "deals.csv", "--module", "Potentials", "--to", "migration.toml"]);
+    assert_eq!(again.status.code(), Some(2));
+    let text = std::fs::read_to_string(w.path().join("migration.toml")).unwrap();
+    assert_eq!(text.matches("[[steps]]").count(), 3, "{text}");
+    assert_eq!(text.matches("[connection]").count(), 1, "{text}");
+
+    let out = w.run(&["validate", "migration.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    w.expect(&["run", "migration.toml"], 1);
+    let read = |f: &str| crate::crm::report(&w.path().join("out").join(f));
+    for (step, rows) in [("accounts", 6), ("contacts", 12), ("potentials", 8)] {
+        let (ok, bad) =
+            (read(&format!("{step}.success.csv")), read(&format!("{step}.rejects.csv")));
+        assert_eq!(ok.len() + bad.len(), rows, "every row of {step} in one report");
+    }
+    let account_of: std::collections::HashMap<String, String> = read("accounts.success.csv")
+        .into_iter()
+        .map(|r| (r["account_id"].clone(), r["_id"].clone()))
+        .collect();
+    let deal_rows: std::collections::HashMap<String, String> =
+        csv::Reader::from_path(w.path().join("deals.csv"))
+            .unwrap()
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[0].to_owned(), r[2].to_owned())
+            })
+            .collect();
+    let in_crm: std::collections::HashMap<String, String> =
+        records(&emu, "Potentials", &["POTENTIALID", "ACCOUNTID"])
+            .into_iter()
+            .filter_map(|r| Some((r.get("POTENTIALID")?.clone(), r.get("ACCOUNTID")?.clone())))
+            .collect();
+    let landed = read("potentials.success.csv");
+    assert!(!landed.is_empty());
+    for r in landed {
+        let account = &account_of[&deal_rows[&r["deal_id"]]];
+        assert_eq!(&in_crm[&r["_id"]], account, "deal {} links to its account", r["deal_id"]);
+    }
+}

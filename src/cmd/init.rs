@@ -36,8 +36,46 @@ pub struct InitArgs {
     #[arg(long = "to", value_name = "PIPELINE")]
     pub to: Option<PathBuf>,
     /// Overwrite the pipeline file if it exists.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "append")]
     pub force: bool,
+    /// Add the step to the existing pipeline file (its connection and steps kept), after its
+    /// steps; a column that is the key of one of its steps' files becomes a lookup to it.
+    #[arg(long)]
+    pub append: bool,
+}
+
+/// An import step already in the pipeline that `--append` adds to: what a lookup needs.
+#[derive(Debug, Clone)]
+struct Existing {
+    name: String,
+    module: String,
+    key: Option<String>,
+}
+
+/// Modules whose records other names point at (`deal_id` → Potentials).
+const MODULE_ALIASES: &[(&str, &str)] =
+    &[("deal", "Potentials"), ("opportunity", "Potentials"), ("salesorder", "SalesOrders")];
+
+/// The existing step whose file a key column `column` of another file points at: by the
+/// column's stem (`account_id` → account) against the steps' modules (Accounts) and names.
+fn step_for<'e>(column: &str, steps: &'e [Existing]) -> Option<&'e Existing> {
+    let n: String = column
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let stem = n.strip_suffix("id").unwrap_or(&n);
+    if stem.is_empty() {
+        return None;
+    }
+    let alias = MODULE_ALIASES.iter().find(|(a, _)| *a == stem).map(|(_, m)| *m);
+    steps.iter().filter(|s| s.key.is_some()).find(|s| {
+        let module = s.module.to_ascii_lowercase();
+        alias.is_some_and(|m| m == s.module)
+            || module == format!("{stem}s")
+            || module == stem
+            || s.name == format!("{stem}s")
+    })
 }
 
 /// A TOML basic string (JSON's escapes are TOML's).
@@ -103,9 +141,8 @@ fn connection_table() -> String {
     out
 }
 
-/// The pipeline text.
-fn render(args: &InitArgs, source: &Path, s: &Suggestion, to: &Path) -> String {
-    let step = args.module.to_lowercase();
+/// The head of a new pipeline file: how to use it, and the connection.
+fn render_head(args: &InitArgs, to: &Path) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -118,8 +155,30 @@ fn render(args: &InitArgs, source: &Path, s: &Suggestion, to: &Path) -> String {
         to = to.display(),
     );
     out.push_str(&connection_table());
+    out
+}
+
+/// The step's text; `steps` are the import steps before it, whose keys its reference columns
+/// may look up (`wired` gets each lookup written: field, step).
+fn render(
+    args: &InitArgs,
+    step: &str,
+    source: &Path,
+    s: &Suggestion,
+    steps: &[Existing],
+    wired: &mut Vec<(String, String)>,
+) -> String {
+    let mut out = String::new();
+    if !steps.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n# Added by `zcrm init --from {} --module {} --append`: check every line.",
+            args.from.display(),
+            args.module
+        );
+    }
     out.push_str("\n[[steps]]\n");
-    let _ = writeln!(out, "name = {}", q(&step));
+    let _ = writeln!(out, "name = {}", q(step));
     let _ = writeln!(out, "import = {}", q(&args.module));
     let _ = writeln!(out, "source = {}", q(&source.to_string_lossy()));
     match &s.key {
@@ -164,12 +223,32 @@ fn render(args: &InitArgs, source: &Path, s: &Suggestion, to: &Path) -> String {
             q(f)
         );
     }
-    if !s.references.is_empty() {
+    // Keys of the files of earlier steps: lookups to them.
+    let mut unwired = Vec::new();
+    for (c, field) in &s.references {
+        match (field, step_for(c, steps)) {
+            (Some(f), Some(target)) => {
+                let _ = writeln!(
+                    out,
+                    "{} = {{ lookup = {}, column = {} }}  # the key ({}) of step {}",
+                    q(f),
+                    q(&target.name),
+                    q(c),
+                    target.key.as_deref().unwrap_or_default(),
+                    q(&target.name)
+                );
+                wired.push((f.clone(), target.name.clone()));
+            }
+            _ => unwired.push((c, field)),
+        }
+    }
+    if !unwired.is_empty() {
         out.push_str(
             "\n# Keys of other files: import that file as a step of its own first (before this\n\
-             # one, with the same values as its `key`), then link each row to its record:\n",
+             # one, with the same values as its `key`; `zcrm init --append` wires it), then link\n\
+             # each row to its record:\n",
         );
-        for (c, field) in &s.references {
+        for (c, field) in unwired {
             // `account_id` → a step named "accounts".
             let lower = c.trim().to_ascii_lowercase();
             let stem = lower
@@ -205,9 +284,28 @@ pub fn run(args: &InitArgs) -> Result<String> {
         .to
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}.toml", args.module.to_lowercase())));
-    if to.exists() && !args.force {
-        bail!("{} exists: choose another --to, or --force to overwrite it", to.display());
+    if to.exists() && !args.force && !args.append {
+        bail!(
+            "{} exists: choose another --to, --append to add a step to it, or --force to overwrite it",
+            to.display()
+        );
     }
+    // The pipeline a step is added to: it must load (every problem of it is reported first).
+    let existing: Vec<Existing> = if args.append && to.exists() {
+        let p = zcrm_pipeline::load(&to).map_err(|e| {
+            anyhow::Error::new(e)
+                .context(format!("{} must load before a step is added to it", to.display()))
+        })?;
+        p.imports()
+            .map(|s| Existing {
+                name: s.name.clone(),
+                module: s.module.clone(),
+                key: s.key.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut reader = zcrm_readers::open(&args.from, &SourceOptions::default())
         .with_context(|| format!("reading {}", args.from.display()))?;
     let headers = reader.headers().to_vec();
@@ -237,14 +335,30 @@ pub fn run(args: &InitArgs) -> Result<String> {
     let s = suggest_map(&headers, &sample, &fields);
     let dir = to.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let source = relative(&args.from, dir);
-    let text = render(args, &source, &s, &to);
+    // A step name of its own: the module's, numbered when the pipeline has one already.
+    let base = args.module.to_lowercase();
+    let step = (1..)
+        .map(|i| if i == 1 { base.clone() } else { format!("{base}-{i}") })
+        .find(|n| !existing.iter().any(|e| e.name == *n))
+        .unwrap_or(base);
+    let mut wired = Vec::new();
+    let body = render(args, &step, &source, &s, &existing, &mut wired);
+    let text = if args.append && to.exists() {
+        let before =
+            std::fs::read_to_string(&to).with_context(|| format!("reading {}", to.display()))?;
+        let sep = if before.ends_with('\n') { "" } else { "\n" };
+        format!("{before}{sep}{body}")
+    } else {
+        format!("{}{body}", render_head(args, &to))
+    };
     if !dir.as_os_str().is_empty() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     std::fs::write(&to, text).with_context(|| format!("writing {}", to.display()))?;
     let count = |m: Matched| s.entries.iter().filter(|e| e.how == m).count();
     let mut out = format!(
-        "wrote {}: {} of {} columns mapped ({} by name, {} by a common name, {} by a near spelling)\n",
+        "{} {}: {} of {} columns mapped ({} by name, {} by a common name, {} by a near spelling)\n",
+        if existing.is_empty() { "wrote".to_owned() } else { format!("added step {step:?} to") },
         to.display(),
         s.entries.len(),
         headers.len(),
@@ -259,8 +373,16 @@ pub fn run(args: &InitArgs) -> Result<String> {
             s.missing_required.join(", ")
         );
     }
-    if !s.references.is_empty() {
-        let cols: Vec<&str> = s.references.iter().map(|(c, _)| c.as_str()).collect();
+    for (field, target) in &wired {
+        let _ = writeln!(out, "lookup: {field} → the records of step {target:?}");
+    }
+    if s.references.len() > wired.len() {
+        let cols: Vec<&str> = s
+            .references
+            .iter()
+            .filter(|(_, f)| !f.as_ref().is_some_and(|f| wired.iter().any(|(w, _)| w == f)))
+            .map(|(c, _)| c.as_str())
+            .collect();
         let _ = writeln!(
             out,
             "keys of other files (a lookup once that file is a step; see the comments): {}",

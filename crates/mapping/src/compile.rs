@@ -265,7 +265,14 @@ impl Mapper {
                 },
             };
             // An owner by e-mail or name goes out as the owner's id column (`SMOWNERID`).
-            let label: Arc<str> = if s.owner && !is_id {
+            // An owner or a lookup to a step's records carries an Id: it is sent under the
+            // field's id column (`SMOWNERID`, `ACCOUNTID`), never under a label that names the
+            // record, which the XML API reads as the record's *name* (`"Account Name" = {
+            // lookup = ... }` sent the account's Id as its name). A label that holds an id
+            // itself (a line item's `Product Id`) is kept.
+            let names_the_record = !meta.label.to_ascii_lowercase().ends_with(" id");
+            let label: Arc<str> = if (s.owner || (s.lookup.is_some() && names_the_record)) && !is_id
+            {
                 match ids.iter().find(|(_, f)| f.label == meta.label) {
                     Some((id, _)) => Arc::from(id.as_str()),
                     None => Arc::from(name),

@@ -102,7 +102,23 @@ const SYNONYMS: &[(&[&str], &[&str])] = &[
     (&["sku", "productcode", "itemcode"], &["Product Code"]),
     (&["price", "unitprice", "listprice"], &["Unit Price"]),
     (&["subject", "topic"], &["Subject"]),
+    (
+        &["optout", "emailoptout", "unsubscribed", "unsubscribe", "donotemail", "noemail"],
+        &["Email Opt Out"],
+    ),
 ];
+
+/// The field a column named just "name" means: the module's own name field, a text field
+/// whose label ends in " Name" (Account Name, Potential Name, Product Name...), the required
+/// one first; never a person's First or Last Name.
+fn name_field<'a, 'f>(all: &'a [&'f FieldMeta]) -> Option<&'a &'f FieldMeta> {
+    let named = |f: &&&FieldMeta| {
+        f.field_type == FieldType::Text
+            && f.label.ends_with(" Name")
+            && !matches!(f.label.as_str(), "First Name" | "Last Name" | "Full Name")
+    };
+    all.iter().filter(named).find(|f| f.required).or_else(|| all.iter().find(named))
+}
 
 /// Column names that mean "the owner" (matched to the module's owner field by e-mail or name).
 const OWNER_NAMES: &[&str] =
@@ -249,9 +265,13 @@ pub fn suggest_map(
                 || f.api_name.as_deref().is_some_and(|a| norm(a) == n)
         });
         let by_synonym = || {
-            SYNONYMS.iter().find(|(names, _)| names.contains(&n.as_str())).and_then(
-                |(_, labels)| labels.iter().find_map(|l| all.iter().find(|f| f.label == *l)),
-            )
+            SYNONYMS
+                .iter()
+                .find(|(names, _)| names.contains(&n.as_str()))
+                .and_then(|(_, labels)| {
+                    labels.iter().find_map(|l| all.iter().find(|f| f.label == *l))
+                })
+                .or_else(|| if n == "name" { name_field(&all) } else { None })
         };
         let by_near = || {
             let labels = all.iter().map(|f| f.label.as_str());
@@ -468,6 +488,33 @@ mod tests {
         ] {
             assert_eq!(id_like(h), want, "{h}");
         }
+    }
+
+    /// A column named "name" is the module's own name field (Potential Name, the required
+    /// text field ending in " Name"), never a lookup or a person's name; opt-out columns are
+    /// Email Opt Out.
+    #[test]
+    fn a_name_column_is_the_modules_name_field() {
+        let mut name = FieldMeta::new("Potential Name", FieldType::Text);
+        name.required = true;
+        let fields = vec![
+            FieldMeta::new("Account Name", FieldType::Lookup),
+            FieldMeta::new("Campaign Source Name", FieldType::Text),
+            name,
+            FieldMeta::new("Email Opt Out", FieldType::Boolean),
+        ];
+        let deals = ModuleFields {
+            module: "Potentials".into(),
+            sections: vec![Section { name: "s".into(), display_name: "s".into(), fields }],
+        };
+        let s = suggest_map(&cols(&["name", "opt_out"]), &[], &deals);
+        let got: Vec<(&str, &str)> =
+            s.entries.iter().map(|e| (e.column.as_str(), e.field.as_str())).collect();
+        assert_eq!(got, [("name", "Potential Name"), ("opt_out", "Email Opt Out")]);
+        assert!(s.missing_required.is_empty());
+        // Leads' only " Name" text fields are a person's: "name" stays unmatched.
+        let s = suggest_map(&cols(&["name"]), &[], &leads());
+        assert!(s.entries.is_empty(), "{:?}", s.entries);
     }
 
     #[test]
