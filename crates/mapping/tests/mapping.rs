@@ -175,12 +175,21 @@ fn sample() -> String {
 }
 
 fn run(dir: &Path, csv: &str, mode: PicklistMode) -> (Vec<zcrm_mapping::MappedRow>, usize, String) {
+    run_spec(dir, csv, mode, &spec())
+}
+
+fn run_spec(
+    dir: &Path,
+    csv: &str,
+    mode: PicklistMode,
+    spec: &MapSpec,
+) -> (Vec<zcrm_mapping::MappedRow>, usize, String) {
     let p = dir.join("in.csv");
     std::fs::write(&p, csv).unwrap();
     let reader = zcrm_readers::open(&p, &SourceOptions::default()).unwrap();
     let mut o = opts();
     o.picklist = mode;
-    let m = Mapper::compile(&spec(), &module(), reader.headers(), &o).unwrap();
+    let m = Mapper::compile(spec, &module(), reader.headers(), &o).unwrap();
     let rejects = dir.join("out/rejects.csv");
     let mut w = RejectWriter::create(&rejects, reader.headers()).unwrap();
     let mut valid = Vec::new();
@@ -234,6 +243,24 @@ fn valid_rows_carry_typed_values_in_mapping_order() {
     assert_eq!(get("Notes").wire_text().unwrap(), "  BIG DEAL   (LEGACY 1)");
     let order: Vec<&str> = r.fields.iter().map(|(f, _)| &**f).collect();
     assert_eq!(order[..3], ["Deal Name", "Email", "Phone"]);
+}
+
+/// A lookup to a step's records mapped by the field's label goes out under the field's id
+/// column, as one mapped by the id column does: under the label the XML API reads the value as
+/// the record's name.
+#[test]
+fn a_lookup_by_label_goes_out_under_the_id_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = spec();
+    for e in &mut s.entries {
+        if e.field == "ACCOUNTID" {
+            e.field = "Account Name".into();
+        }
+    }
+    let (valid, _, _) = run_spec(dir.path(), &sample(), PicklistMode::Strict, &s);
+    let labels: Vec<&str> = valid[0].fields.iter().map(|(f, _)| &**f).collect();
+    assert!(labels.contains(&"ACCOUNTID"), "{labels:?}");
+    assert!(!labels.contains(&"Account Name"), "{labels:?}");
 }
 
 /// Everything a mapping run hands on, chunk by chunk: (rows read, valid, valid rows,
