@@ -212,11 +212,22 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}th{{background:#f
         .fold(0.0, f64::max)
         .max(0.001);
     let (w, row) = (600.0, 22.0);
+    let bottom = row * r.steps.len() as f64 + 10.0;
     let _ = write!(
         out,
         "<h2>Timeline</h2><svg width=\"{}\" height=\"{}\" role=\"img\">",
         w + 180.0,
-        row * r.steps.len() as f64 + 10.0
+        bottom + 16.0
+    );
+    // The axis: the run's start and its end, in seconds.
+    let _ = write!(
+        out,
+        "<line x1=\"170\" y1=\"{bottom}\" x2=\"{x2}\" y2=\"{bottom}\" stroke=\"#999\"/>\
+<text x=\"170\" y=\"{ty}\" font-size=\"11\">0 s</text>\
+<text x=\"{x2}\" y=\"{ty}\" font-size=\"11\" text-anchor=\"end\">{end} s</text>",
+        x2 = 170.0 + w,
+        ty = bottom + 13.0,
+        end = if total < 1.0 { format!("{total:.3}") } else { format!("{total:.1}") },
     );
     for (i, s) in r.steps.iter().enumerate() {
         let off = match (s.started_at, start) {

@@ -192,9 +192,25 @@ fn render(
         None => out.push_str("# key = \"id\"             # a column that identifies each row (for reruns and lookups)\n"),
     }
     let _ = writeln!(out, "rejects = {}", q(&format!("out/{step}.rejects.csv")));
-    out.push_str(
+    // The field an upsert would match records on: Email when the file has it, else the
+    // module's name field (Account Name, Potential Name), else the first mapped field.
+    let match_on = s
+        .entries
+        .iter()
+        .find(|e| e.field == "Email")
+        .or_else(|| {
+            s.entries.iter().find(|e| {
+                e.field.ends_with(" Name")
+                    && !matches!(e.field.as_str(), "First Name" | "Last Name")
+            })
+        })
+        .or_else(|| s.entries.first())
+        .map_or("Email", |e| e.field.as_str());
+    let _ = write!(
+        out,
         "# mode = \"upsert\"          # update the records that match, create the others\n\
-         # match_on = \"Email\"\n\n[steps.map]\n",
+         # match_on = {}\n\n[steps.map]\n",
+        q(match_on)
     );
     for e in &s.entries {
         for n in &e.notes {
