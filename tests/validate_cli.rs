@@ -160,3 +160,50 @@ fn owners_no_active_user_has_are_rejected_by_validate_as_by_the_run() {
     w.expect(&["run", "p.toml"], 1);
     assert_eq!(rejected(&w), by_validate, "the run refuses the same rows for the same reasons");
 }
+
+/// When the org's users cannot be read (the CRM unreachable, metadata from the cache), the
+/// owners are reported as not checked and everything else is still checked: validate works
+/// offline as it did before it checked owners.
+#[test]
+fn owners_are_reported_unchecked_when_the_users_cannot_be_read() {
+    let mut w = Workdir::new();
+    let emu = crate::crm::emulator(w.path(), "", |c| c);
+    w.env("ZCRM_TEST_TOKEN", crate::crm::TOKEN);
+    std::fs::write(
+        w.path().join("leads.csv"),
+        "id,last,company,owner\n1,Doe,Acme,ann.owner@example.com\n2,,Acme,ann.owner@example.com\n\
+         3,Roe,Acme,nobody@example.com\n",
+    )
+    .unwrap();
+    std::fs::write(
+        w.path().join("p.toml"),
+        format!(
+            "[connection]\nurl = \"{}\"\nauthtoken_env = \"ZCRM_TEST_TOKEN\"\n[[steps]]\nname = \"leads\"\n\
+             import = \"Leads\"\nsource = \"leads.csv\"\nkey = \"id\"\nrejects = \"out/r.csv\"\n[steps.map]\n\
+             \"Last Name\" = \"last\"\n\"Company\" = \"company\"\n\"Lead Owner\" = {{ owner = \"owner\" }}\n",
+            emu.url()
+        ),
+    )
+    .unwrap();
+    let out = w.expect(&["validate", "p.toml"], 1);
+    assert!(out.contains("1  Lead Owner: not an active user"), "{out}");
+    // The users' copy is gone and so is the CRM; the metadata is cached.
+    fn remove_users(dir: &std::path::Path) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n == "users") {
+                    std::fs::remove_dir_all(&p).unwrap();
+                } else {
+                    remove_users(&p);
+                }
+            }
+        }
+    }
+    remove_users(w.path());
+    emu.stop();
+    let out = w.expect(&["validate", "p.toml"], 1);
+    assert!(out.contains("Last Name: required field is empty"), "{out}");
+    assert!(out.contains("Lead Owner: not checked against the org's users"), "{out}");
+    assert!(!out.contains("not an active user"), "{out}");
+}

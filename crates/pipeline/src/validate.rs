@@ -213,6 +213,7 @@ fn run_step(
     let owners = owner_field.is_some();
     let build = index.is_some() || owners;
     let mut known_owners: HashMap<String, Option<String>> = HashMap::new();
+    let (mut unchecked, mut unchecked_rows): (Option<String>, u64) = (None, 0);
     map_blocks(reader.blocks(), mapper, build, |chunk| -> Result<(), ValidateError> {
         read += chunk.rows_read as u64;
         valid += chunk.valid as u64;
@@ -235,16 +236,23 @@ fn run_step(
                 errors.extend(bad);
                 *reasons.entry("Product Details: bad line items".to_owned()).or_default() += 1;
             }
-            if owners {
-                let bad =
-                    owner_errors(r, owner_field, meta, &mut known_owners).map_err(|source| {
-                        ValidateError::Metadata { module: step.module.clone(), source }
-                    })?;
-                for e in &bad {
-                    let field = e.split(": ").next().unwrap_or_default();
-                    *reasons.entry(format!("{field}: not an active user")).or_default() += 1;
+            // The users cannot be read (the CRM unreachable, say): the rest is still checked,
+            // and the owners are said to be unchecked rather than failing the whole check.
+            if owners && unchecked.is_none() {
+                match owner_errors(r, owner_field, meta, &mut known_owners) {
+                    Ok(bad) => {
+                        for e in &bad {
+                            let field = e.split(": ").next().unwrap_or_default();
+                            *reasons.entry(format!("{field}: not an active user")).or_default() +=
+                                1;
+                        }
+                        errors.extend(bad);
+                    }
+                    Err(e) => unchecked = Some(e.to_string()),
                 }
-                errors.extend(bad);
+            }
+            if unchecked.is_some() {
+                unchecked_rows += 1;
             }
             if !errors.is_empty() {
                 valid -= 1;
@@ -257,6 +265,15 @@ fn run_step(
         }
         Ok(())
     })?;
+    if let Some(why) = unchecked {
+        let field = owner_field.unwrap_or("owner");
+        warnings.insert(
+            format!(
+                "{field}: not checked against the org's users, which could not be read ({why})"
+            ),
+            unchecked_rows,
+        );
+    }
     let rejected = writer.finish()?;
     Ok(StepSummary {
         name: step.name.clone(),
