@@ -74,7 +74,7 @@ fn validate_class(e: &zcrm_pipeline::ValidateError) -> Option<Class> {
     match e {
         E::Spec(_) => Some(Class::Usage),
         E::Metadata { .. } => None,
-        E::Read(_) | E::Reject(_) | E::Lines(_) => Some(Class::LocalIo),
+        E::Read(_) | E::Reject(_) | E::Lines(_) | E::Keys(_) => Some(Class::LocalIo),
     }
 }
 

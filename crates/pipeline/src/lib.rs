@@ -13,6 +13,7 @@ pub mod diag;
 mod files;
 pub mod lines;
 mod load;
+mod lookup_keys;
 pub mod model;
 pub mod raw;
 pub mod tests;

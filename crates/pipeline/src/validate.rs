@@ -63,6 +63,9 @@ pub enum ValidateError {
     /// The line items could not be read or indexed.
     #[error(transparent)]
     Lines(#[from] crate::lines::LineError),
+    /// The keys of looked-up steps could not be kept on disk.
+    #[error("keeping the looked-up steps' keys on disk")]
+    Keys(#[source] rusqlite::Error),
 }
 
 /// Why a module's metadata could not be had: whatever the provider's error is (a client
@@ -194,12 +197,52 @@ fn owner_errors(
     Ok(errors)
 }
 
+/// What a step's lookups are checked against.
+struct Lookups<'a> {
+    /// The keys of the valid rows of looked-up steps validated before this one.
+    keys: Option<&'a crate::lookup_keys::LookupKeys>,
+    /// Whether this step's valid rows' keys are kept (a later step looks it up).
+    keep: bool,
+    /// The steps validated before this one (a lookup to another step is not checked: its
+    /// rows are not known here).
+    checked: &'a [String],
+}
+
+/// Why the row's lookups will find no CRM Id: a key no valid row of an already checked step
+/// has (`field: reason` each, the field as the map names it).
+fn lookup_errors(
+    step: &ImportStep,
+    row: &MappedRow,
+    lookups: &Lookups<'_>,
+) -> Result<Vec<String>, ValidateError> {
+    let Some(keys) = lookups.keys else { return Ok(Vec::new()) };
+    let mut errors = Vec::new();
+    for (label, v) in &row.fields {
+        let MappedValue::Lookup { step: target, key } = v else { continue };
+        if !lookups.checked.iter().any(|c| c == target)
+            || keys.has(target, key).map_err(ValidateError::Keys)?
+        {
+            continue;
+        }
+        let mut named = step.map.entries.iter().filter(|e| e.spec.lookup.as_ref() == Some(target));
+        let field = match (named.next(), named.next()) {
+            (Some(e), None) => e.field.as_str(),
+            _ => &**label,
+        };
+        errors.push(format!(
+            "{field}: no CRM Id for key {key:?} in step {target:?} (no valid row of its file has that key)"
+        ));
+    }
+    Ok(errors)
+}
+
 fn run_step(
     step: &ImportStep,
     reader: RowReader,
     mapper: &Mapper,
     lines: Option<LineSource>,
     meta: &mut dyn Metadata,
+    lookups: &Lookups<'_>,
 ) -> Result<StepSummary, ValidateError> {
     let index = lines.map(|l| LineIndex::build(step, l)).transpose()?;
     let key_col = step.key.as_ref().and_then(|k| reader.headers().iter().position(|h| h == k));
@@ -211,7 +254,13 @@ fn run_step(
     // (each checked against the org's active users, as the run does), so rows are built.
     let owner_field = step.map.entries.iter().find(|e| e.spec.owner).map(|e| e.field.as_str());
     let owners = owner_field.is_some();
-    let build = index.is_some() || owners;
+    let looks_up = lookups.keys.is_some()
+        && step
+            .map
+            .entries
+            .iter()
+            .any(|e| e.spec.lookup.as_ref().is_some_and(|t| lookups.checked.contains(t)));
+    let build = index.is_some() || owners || lookups.keep || looks_up;
     let mut known_owners: HashMap<String, Option<String>> = HashMap::new();
     let (mut unchecked, mut unchecked_rows): (Option<String>, u64) = (None, 0);
     map_blocks(reader.blocks(), mapper, build, |chunk| -> Result<(), ValidateError> {
@@ -253,6 +302,20 @@ fn run_step(
             }
             if unchecked.is_some() {
                 unchecked_rows += 1;
+            }
+            if looks_up {
+                let bad = lookup_errors(step, r, lookups)?;
+                for e in &bad {
+                    let field = e.split(": ").next().unwrap_or_default();
+                    *reasons.entry(format!("{field}: no row with that key")).or_default() += 1;
+                }
+                errors.extend(bad);
+            }
+            if errors.is_empty()
+                && lookups.keep
+                && let (Some(keys), Some(key)) = (lookups.keys, &r.key)
+            {
+                keys.add(&step.name, key).map_err(ValidateError::Keys)?;
             }
             if !errors.is_empty() {
                 valid -= 1;
@@ -370,10 +433,28 @@ pub fn validate(
     if !diags.is_empty() {
         return Err(ValidateError::Spec(Diagnostics(diags)));
     }
+    // Steps that lookups name: their valid rows' keys are kept, and a later step's lookup to
+    // a key none of them has is rejected, as the run would reject it.
+    let targets: std::collections::HashSet<&str> = p
+        .imports()
+        .flat_map(|s| s.map.entries.iter().filter_map(|e| e.spec.lookup.as_deref()))
+        .collect();
+    let keys = if targets.is_empty() {
+        None
+    } else {
+        Some(crate::lookup_keys::LookupKeys::new().map_err(ValidateError::Keys)?)
+    };
+    let mut checked: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for (step, (reader, mapper), lines) in ready {
         tracing::info!(step = %step.name, source = %step.source.display(), "validating");
-        out.push(run_step(step, reader, &mapper, lines, meta)?);
+        let lookups = Lookups {
+            keys: keys.as_ref(),
+            keep: step.key.is_some() && targets.contains(step.name.as_str()),
+            checked: &checked,
+        };
+        out.push(run_step(step, reader, &mapper, lines, meta, &lookups)?);
+        checked.push(step.name.clone());
     }
     for (step, (reader, mapper, cols)) in actions {
         tracing::info!(step = %step.name, source = %step.source.display(), "validating");
