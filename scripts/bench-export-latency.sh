@@ -17,46 +17,16 @@ cd "$(dirname "$0")/.."
 rows="${1:-20100}"
 latency="${2:-100}"
 work="${3:-target/bench-export-latency}"
-token=0123456789abcdef0123456789abcdef
 port="${ZCRM_BENCH_PORT:-4399}"
-client_id=1000.BENCHCLIENT
-client_secret=bench-client-secret
-refresh_token=1000.bench-refresh-token
+. scripts/lib/bench.sh
+token=$bench_token client_id=$bench_client_id client_secret=$bench_client_secret
+refresh_token=$bench_refresh_token
 
-if [ -n "${ZCRM_BENCH_BIN:-}" ]; then
-  bin="$ZCRM_BENCH_BIN"
-else
-  cargo build --release --bin zcrm -q
-  bin="$PWD/target/release/zcrm"
-fi
-mkdir -p "$work"
-work="$(cd "$work" && pwd)"
-src="$work/leads-$rows.csv"
-[ -f "$src" ] || "$bin" generate leads --rows "$rows" --out "$src" >/dev/null
-rm -rf "$work/emu" "$work/state" "$work/out"
-mkdir -p "$work/out"
+bench_binary
+bench_workdir "$rows" "$work"
+trap bench_stop_emulator EXIT
 
-if curl -s "http://127.0.0.1:$port/" >/dev/null 2>&1; then
-  echo "port $port is already serving (a stale emulator?): stop it or set ZCRM_BENCH_PORT" >&2
-  exit 1
-fi
-emu=
-start_emulator() {
-  "$bin" emulator --listen "127.0.0.1:$port" --data "$work/emu" --edition enterprise \
-    --licenses 100 --token "$token" --oauth-client "$client_id:$client_secret:$refresh_token" \
-    "$@" >>"$work/emulator.log" 2>&1 &
-  emu=$!
-  for _ in $(seq 100); do
-    curl -s "http://127.0.0.1:$port/" >/dev/null 2>&1 && return
-    sleep 0.1
-  done
-  echo "the emulator did not start (see $work/emulator.log)" >&2
-  exit 1
-}
-stop_emulator() { kill "$emu" 2>/dev/null || true; wait "$emu" 2>/dev/null || true; }
-trap stop_emulator EXIT
-
-start_emulator
+bench_start_emulator "$port"
 cat > "$work/load.toml" <<TOML
 [connection]
 url = "http://127.0.0.1:$port"
@@ -74,8 +44,8 @@ $("$bin" generate leads --print-map)
 TOML
 ZCRM_AUTHTOKEN=$token "$bin" run "$work/load.toml" >"$work/load-summary.txt" 2>"$work/load.log" || true
 echo "loaded: $(tail -n 1 "$work/load.log")"
-stop_emulator
-start_emulator --faults "latency=${latency}ms"
+bench_stop_emulator
+bench_start_emulator "$port" --faults "latency=${latency}ms"
 
 export ZCRM_URL="http://127.0.0.1:$port" ZCRM_AUTHTOKEN=$token ZCRM_EDITION=enterprise \
   ZCRM_LICENSES=100 ZCRM_CLIENT_ID=$client_id ZCRM_CLIENT_SECRET=$client_secret \

@@ -14,26 +14,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-100000}"
 work="${2:-target/bench-import}"
-token=0123456789abcdef0123456789abcdef
 port="${ZCRM_BENCH_PORT:-4399}"
+. scripts/lib/bench.sh
+token=$bench_token client_id=$bench_client_id client_secret=$bench_client_secret
+refresh_token=$bench_refresh_token
 
-if [ -n "${ZCRM_BENCH_BIN:-}" ]; then
-  bin="$ZCRM_BENCH_BIN"
-else
-  cargo build --release --bin zcrm -q
-  bin="$PWD/target/release/zcrm"
-fi
-mkdir -p "$work"
-work="$(cd "$work" && pwd)"
-src="$work/leads-$rows.csv"
-[ -f "$src" ] || "$bin" generate leads --rows "$rows" --out "$src" >/dev/null
-rm -rf "$work/emu" "$work/state" "$work/out"
-mkdir -p "$work/out"
+bench_binary
+bench_workdir "$rows" "$work"
 
 api="${ZCRM_BENCH_API:-xml}"
-client_id=1000.BENCHCLIENT
-client_secret=bench-client-secret
-refresh_token=1000.bench-refresh-token
 if [ "$api" = v8 ]; then
   conn="api = \"v8\"
 client_id_env = \"BENCH_CLIENT_ID\"
@@ -66,19 +55,8 @@ success = "$work/out/leads.success.csv"
 $("$bin" generate leads --print-map)
 TOML
 
-if curl -s "http://127.0.0.1:$port/" >/dev/null 2>&1; then
-  echo "port $port is already serving (a stale emulator?): stop it or set ZCRM_BENCH_PORT" >&2
-  exit 1
-fi
-"$bin" emulator --listen "127.0.0.1:$port" --data "$work/emu" --edition enterprise --licenses 100 \
-  --token "$token" --bulk-delay "${ZCRM_BENCH_BULK_DELAY:-1000}" --oauth-client "$client_id:$client_secret:$refresh_token" \
-  >"$work/emulator.log" 2>&1 &
-emu=$!
-trap 'kill $emu 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  curl -s "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+trap bench_stop_emulator EXIT
+bench_start_emulator "$port" --bulk-delay "${ZCRM_BENCH_BULK_DELAY:-1000}"
 
 export BENCH_CLIENT_ID=$client_id BENCH_CLIENT_SECRET=$client_secret BENCH_REFRESH_TOKEN=$refresh_token
 start=$(date +%s.%N)
