@@ -59,15 +59,8 @@ const MODULE_ALIASES: &[(&str, &str)] =
 /// The existing step whose file a key column `column` of another file points at: by the
 /// column's stem (`account_id` → account) against the steps' modules (Accounts) and names.
 fn step_for<'e>(column: &str, steps: &'e [Existing]) -> Option<&'e Existing> {
-    let n: String = column
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    let stem = n.strip_suffix("id").unwrap_or(&n);
-    if stem.is_empty() {
-        return None;
-    }
+    let stem = zcrm_mapping::suggest::id_stem(column)?;
+    let stem = stem.as_str();
     let alias = MODULE_ALIASES.iter().find(|(a, _)| *a == stem).map(|(_, m)| *m);
     steps.iter().filter(|s| s.key.is_some()).find(|s| {
         let module = s.module.to_ascii_lowercase();
@@ -266,12 +259,8 @@ fn render(
         );
         for (c, field) in unwired {
             // `account_id` → a step named "accounts".
-            let lower = c.trim().to_ascii_lowercase();
-            let stem = lower
-                .strip_suffix("id")
-                .unwrap_or(&lower)
-                .trim_end_matches(|ch: char| !ch.is_ascii_alphanumeric());
-            let step = if stem.is_empty() { "other".to_owned() } else { format!("{stem}s") };
+            let step = zcrm_mapping::suggest::id_stem(c)
+                .map_or_else(|| "other".to_owned(), |stem| format!("{stem}s"));
             let field = field.as_deref().unwrap_or("<the lookup field>");
             let _ =
                 writeln!(out, "# {} = {{ lookup = {}, column = {} }}", q(field), q(&step), q(c));

@@ -147,14 +147,19 @@ fn id_like(header: &str) -> bool {
     word || (h.len() > 2 && h.chars().all(|c| !c.is_ascii_lowercase()) && h.ends_with("ID"))
 }
 
+/// What an id-like column names, in lower-case letters and digits: `account_id` → `account`,
+/// `SalesOrderID` → `salesorder` (`None` for a bare `id`).
+pub fn id_stem(column: &str) -> Option<String> {
+    let n = norm(column);
+    let stem = n.strip_suffix("id").unwrap_or(&n);
+    (!stem.is_empty()).then(|| stem.to_owned())
+}
+
 /// The lookup field of this module an id-like column's name points at: `account_id` →
 /// Account Name (its stem is a synonym of the field, or starts the field's label).
 fn referenced<'f>(header: &str, lookups: &[&'f FieldMeta]) -> Option<&'f FieldMeta> {
-    let n = norm(header);
-    let stem = n.strip_suffix("id").unwrap_or(&n);
-    if stem.is_empty() {
-        return None;
-    }
+    let stem = id_stem(header)?;
+    let stem = stem.as_str();
     let by_synonym = SYNONYMS
         .iter()
         .find(|(names, _)| names.contains(&stem))

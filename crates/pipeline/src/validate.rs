@@ -209,12 +209,12 @@ struct Lookups<'a> {
 }
 
 /// Why the row's lookups will find no CRM Id: a key no valid row of an already checked step
-/// has (`field: reason` each, the field as the map names it).
+/// has (the field as the map names it, and `field: reason`).
 fn lookup_errors(
     step: &ImportStep,
     row: &MappedRow,
     lookups: &Lookups<'_>,
-) -> Result<Vec<String>, ValidateError> {
+) -> Result<Vec<(String, String)>, ValidateError> {
     let Some(keys) = lookups.keys else { return Ok(Vec::new()) };
     let mut errors = Vec::new();
     for (label, v) in &row.fields {
@@ -229,8 +229,11 @@ fn lookup_errors(
             (Some(e), None) => e.field.as_str(),
             _ => &**label,
         };
-        errors.push(format!(
-            "{field}: no CRM Id for key {key:?} in step {target:?} (no valid row of its file has that key)"
+        errors.push((
+            field.to_owned(),
+            format!(
+                "{field}: no CRM Id for key {key:?} in step {target:?} (no valid row of its file has that key)"
+            ),
         ));
     }
     Ok(errors)
@@ -290,10 +293,10 @@ fn run_step(
             if owners && unchecked.is_none() {
                 match owner_errors(r, owner_field, meta, &mut known_owners) {
                     Ok(bad) => {
-                        for e in &bad {
-                            let field = e.split(": ").next().unwrap_or_default();
+                        if !bad.is_empty() {
+                            let field = owner_field.unwrap_or("owner");
                             *reasons.entry(format!("{field}: not an active user")).or_default() +=
-                                1;
+                                bad.len() as u64;
                         }
                         errors.extend(bad);
                     }
@@ -304,12 +307,10 @@ fn run_step(
                 unchecked_rows += 1;
             }
             if looks_up {
-                let bad = lookup_errors(step, r, lookups)?;
-                for e in &bad {
-                    let field = e.split(": ").next().unwrap_or_default();
+                for (field, error) in lookup_errors(step, r, lookups)? {
                     *reasons.entry(format!("{field}: no row with that key")).or_default() += 1;
+                    errors.push(error);
                 }
-                errors.extend(bad);
             }
             if errors.is_empty()
                 && lookups.keep
